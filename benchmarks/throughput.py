@@ -1,0 +1,93 @@
+"""Throughput and memory of the simulator: firm-months per second, peak memory per firm.
+
+Runs the baseline scenario's mechanisms (billing with every tariff, output
+response, annual evaluation, metrics) for 10^4, 10^5 and 10^6 firms over ten
+years. Each size runs in a fresh subprocess so that its peak resident memory
+(ru_maxrss) is its own; memory per firm is (peak RSS - RSS after imports) / n.
+
+Usage::
+
+    python benchmarks/throughput.py                 # all sizes, engine only
+    python benchmarks/throughput.py --snapshots     # also stream firms.parquet to disk
+    python benchmarks/throughput.py --sizes 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+YEARS = 10
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one(n: int, snapshots: bool) -> dict:
+    import numpy as np  # noqa: F401  (imports count in the baseline RSS)
+
+    from simulator.engine import simulate
+    from simulator.results import RunDirectory
+    from simulator.scenario import apply_changes, load_scenario
+
+    base_rss = _rss_mb()
+    scenario = apply_changes(load_scenario(ROOT / "scenarios" / "baseline.yaml"), {
+        "population.n_industrial": int(n * 0.8),
+        "population.n_services": n - int(n * 0.8),
+        "run.end": f"{2017 + YEARS - 1}-12",
+        "output.firm_snapshots": snapshots,
+    })
+    started = time.perf_counter()
+    if snapshots:
+        with tempfile.TemporaryDirectory() as tmp, RunDirectory(Path(tmp) / "run") as run:
+            result = simulate(scenario, on_snapshot=run.write_snapshot)
+            run.write_metrics(result.metrics)
+    else:
+        result = simulate(scenario)
+    wall = time.perf_counter() - started
+    peak = _rss_mb()
+    firm_months = n * YEARS * 12
+    return {
+        "firms": n,
+        "years": YEARS,
+        "snapshots": snapshots,
+        "wall_s": round(wall, 3),
+        "firm_months_per_s": round(firm_months / wall),
+        "peak_rss_mb": round(peak, 1),
+        "bytes_per_firm": round((peak - base_rss) * 1024 * 1024 / n),
+        "state_bytes_per_firm": round(result.firms.nbytes() / n),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--snapshots", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.snapshots)))
+        return
+    print(f"{'firms':>9} {'years':>5} {'wall s':>8} {'firm-months/s':>14} "
+          f"{'peak RSS MB':>11} {'bytes/firm':>10} {'state B/firm':>12}")
+    for n in args.sizes:
+        cmd = [sys.executable, __file__, "--one", str(n)]
+        if args.snapshots:
+            cmd.append("--snapshots")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['firms']:>9,} {r['years']:>5} {r['wall_s']:>8.2f} "
+              f"{r['firm_months_per_s']:>14,} {r['peak_rss_mb']:>11.0f} "
+              f"{r['bytes_per_firm']:>10,} {r['state_bytes_per_firm']:>12,}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,551 @@
+"""The simpy calendar that wires the mechanisms together.
+
+Time is measured in months from the run's first month. simpy schedules
+*mechanisms*, not firms: each process below acts on every firm at once with
+array expressions. Within a month the order is fixed by the event times:
+
+======================  ===================  ==========================================
+time (months)           process              what it does
+======================  ===================  ==========================================
+``k``                   ``timeline``         dated scenario changes take effect
+``k + 0.5``             ``monthly``          output response + shock, then billing
+``12 (y + 1) - 0.1``    ``annual``           land tax, subsidies, evaluation, metrics,
+                                             firm snapshot, classes for next year
+======================  ===================  ==========================================
+
+Output response: a firm's monthly output is
+``potential / 12 * shock * (1 + Δ) ** -elasticity``, where ``shock`` is a
+mean-one AR(1) lognormal and ``Δ`` is the excess of its variable resource
+bill per yuan of revenue over what it would pay at the scenario's base prices
+in the first month (no class surcharge, national differential, tiered or
+over-quota price, pollution multiplier), relative to its unit cost
+``1 - margin``: a constant-elasticity supply response to unit cost. It is
+lagged one month (firms react to the last bill they saw); the first month
+reacts to the bill at potential output. Potential output is thus the output
+at undifferentiated base prices, whatever the policy in force at the start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import simpy
+from scipy import sparse
+
+from simulator import tariffs
+from simulator.evaluation import EvaluationInput, EvaluationResult, evaluate, transition_counts
+from simulator.firms import CLASS_CODES, CLASS_LABELS, UNRATED, Firms
+from simulator.metrics import Grouping, GroupSet, MetricsRecorder, ratio
+from simulator.population import build_population
+from simulator.rng import mechanism_rng
+from simulator.scenario import POLLUTANTS, Scenario, apply_changes, month_index
+
+__all__ = ["SimulationResult", "simulate"]
+
+_D = CLASS_CODES["D"]
+
+
+@dataclass
+class SimulationResult:
+    """What one replication of a scenario produced (no files written)."""
+
+    scenario: Scenario
+    replication: int
+    metrics: object  # pandas.DataFrame, tidy
+    firms: Firms
+    wall_time_s: float
+
+
+class _Simulation:
+    """State of one run: the scenario in force, the firms and the recorders."""
+
+    def __init__(self, scenario: Scenario, *, replication: int,
+                 on_snapshot: Callable[[pa.Table], None] | None,
+                 progress: Callable[[int, int], None] | None):
+        self.params = scenario
+        self.replication = replication
+        self.on_snapshot = on_snapshot
+        self.progress = progress
+        seed = scenario.seed
+        self.rng_shock = mechanism_rng(seed, replication, "shock")
+        self.rng_veto = mechanism_rng(seed, replication, "veto")
+        self.firms = build_population(scenario, mechanism_rng(seed, replication, "population"))
+        self.recorder = MetricsRecorder(scenario.name, replication)
+        self.sector_names = scenario.sector_names()
+        self.region_names = [r.name for r in scenario.population.regions]
+        n = self.firms.n
+        # Start the AR(1) output shock in its stationary distribution, so mean output
+        # is potential output from the first month on.
+        shock = scenario.behaviour.shock
+        stationary_sd = shock.sigma / np.sqrt(1.0 - shock.persistence**2)
+        self.firms.log_shock = stationary_sd * self.rng_shock.standard_normal(n)
+        self.last_cost_share = np.full(n, np.nan)
+        self.newly_above_scale = np.zeros(n, dtype=bool)
+        self.period_va = np.zeros(n)
+        self.period_months = 0
+        self._buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
+        self._initial_evaluation()
+        self.refresh_rates()
+        full, self.firms.reference_cost_share = self._cost_shares_at_potential()
+        self.last_cost_share = np.array(full, dtype=float)
+
+    # ------------------------------------------------------------- mechanisms
+
+    def _evaluation_input(self, totals: dict[str, np.ndarray], vetoed: np.ndarray,
+                          protected: np.ndarray) -> EvaluationInput:
+        f = self.firms
+        return EvaluationInput(
+            firm_id=f.firm_id, tax_wan_yuan=totals["tax_wan_yuan"],
+            va_wan_yuan=totals["va_wan_yuan"], revenue_wan_yuan=totals["revenue_wan_yuan"],
+            rd_wan_yuan=totals["rd_wan_yuan"], land_mu=f.land_mu, employees=f.employees,
+            energy_tce=totals["energy_tce"], electricity_kwh=totals["electricity_kwh"],
+            emissions_t=totals["emissions_t"], above_scale=f.above_scale,
+            is_services=f.is_services, sector=f.sector, region=f.region, park=f.park,
+            high_tech=f.high_tech, listed=f.listed, brand=f.brand, vetoed=vetoed,
+            protected=protected,
+        )
+
+    def _initial_evaluation(self) -> None:
+        """Classes in force in the first year: the evaluation of potential output."""
+        f = self.firms
+        va = f.va_wan_yuan
+        totals = {
+            "tax_wan_yuan": va * f.tax_share_of_va,
+            "va_wan_yuan": va,
+            "revenue_wan_yuan": f.revenue_wan_yuan,
+            "rd_wan_yuan": f.revenue_wan_yuan * f.rd_share_of_revenue,
+            "energy_tce": va * f.energy_tce_per_wan_yuan,
+            "electricity_kwh": va * f.electricity_kwh_per_wan_yuan,
+            "emissions_t": va[:, None] * f.emission_t_per_wan_yuan,
+        }
+        protected = f.age_years < self.params.evaluation.protect_new_firms_years
+        result = evaluate(self._evaluation_input(totals, f.vetoed, protected),
+                          params=self.params.evaluation)
+        f.klass = result.klass.astype(np.int8)
+        f.consecutive_d_years = np.where(f.klass == _D, 1, 0).astype(np.int16)
+
+    def _linear_bills(self, va: np.ndarray, months: float):
+        """Electricity and pollution bills for a period in which firms made ``va`` 万元 VA.
+
+        Both charges are linear in quantity at fixed prices and class (the
+        capacity charge is fixed per month), so billing a period's total at
+        once equals billing it month by month.
+        """
+        f = self.firms
+        t = self.params.tariffs
+        kwh = va * f.electricity_kwh_per_wan_yuan
+        elec = tariffs.electricity_bill(
+            kwh, klass=f.klass, consecutive_d_years=f.consecutive_d_years,
+            capacity_kva=f.capacity_kva, process_status=f.process_status,
+            unit_consumption=f.unit_consumption, sector=f.sector,
+            sector_names=self.sector_names, params=t.electricity, months=months,
+        )
+        emissions = va[:, None] * f.emission_t_per_wan_yuan
+        pol = tariffs.pollution_charge(emissions, klass=f.klass, params=t.pollution)
+        return kwh, emissions, elec, pol
+
+    def refresh_rates(self) -> None:
+        """Per-firm rates that change only with prices and classes.
+
+        The variable cost of the linear charges per 万元 revenue at the prices
+        and class now in force, and the class groups of the monthly metrics.
+        """
+        f = self.firms
+        self.monthly_weights = self._monthly_weights()
+        # Per-firm constants of the monthly step (potentials change only between years).
+        self._va_month = f.va_wan_yuan / 12.0
+        self._revenue_month = f.revenue_wan_yuan / 12.0
+        self._quota_month = f.water_quota_m3 / 12.0
+        self._inv_unit_cost = 1.0 / np.maximum(1.0 - f.profit_margin, 0.05)
+        va = f.va_wan_yuan / 12.0
+        _, _, elec, pol = self._linear_bills(va, months=1.0)
+        variable_yuan = elec.total_yuan - elec.capacity_yuan + pol.total_yuan
+        self.linear_cost_share = ratio(variable_yuan * 1e-4, f.revenue_wan_yuan / 12.0)
+
+    def _cost_shares_at_potential(self) -> tuple[np.ndarray, np.ndarray]:
+        """(full, base-price) variable resource cost per 万元 revenue at potential output.
+
+        The base-price share leaves out every differentiated charge (class
+        surcharges, national differential and tiered prices, over-quota water,
+        the pollution class multiplier): it is the unit cost at which a firm
+        produces its potential output.
+        """
+        f = self.firms
+        va = f.va_wan_yuan / 12.0
+        revenue = f.revenue_wan_yuan / 12.0
+        _, _, elec, pol = self._linear_bills(va, months=1.0)
+        wat = tariffs.water_bill(va * f.water_m3_per_wan_yuan, quota_m3=f.water_quota_m3 / 12.0,
+                                 klass=f.klass, params=self.params.tariffs.water)
+        full = self.linear_cost_share + ratio(wat.total_yuan * 1e-4, revenue)
+        base = ratio((elec.energy_yuan + pol.base_yuan + wat.base_yuan) * 1e-4, revenue)
+        return full, base
+
+    def flush(self) -> None:
+        """Bill the linear charges and book the quantities of the period since the last flush.
+
+        Called before anything that changes prices, classes or intensities
+        (timeline changes, the annual class update).
+        """
+        if self.period_months == 0:
+            return
+        f = self.firms
+        y = f.ytd
+        va = self.period_va
+        kwh, emissions, elec, pol = self._linear_bills(va, months=float(self.period_months))
+        revenue = va * (f.revenue_wan_yuan / np.where(f.va_wan_yuan > 0, f.va_wan_yuan, 1.0))
+        y["va_wan_yuan"] += va
+        y["revenue_wan_yuan"] += revenue
+        y["tax_wan_yuan"] += va * f.tax_share_of_va
+        y["rd_wan_yuan"] += revenue * f.rd_share_of_revenue
+        y["energy_tce"] += va * f.energy_tce_per_wan_yuan
+        y["electricity_kwh"] += kwh
+        y["water_m3"] += va * f.water_m3_per_wan_yuan
+        y["emissions_t"] += emissions
+        y["electricity_bill_yuan"] += elec.total_yuan
+        y["electricity_surcharge_yuan"] += elec.class_surcharge_yuan
+        y["electricity_national_tiered_yuan"] += elec.national_yuan + elec.tiered_yuan
+        y["pollution_charge_yuan"] += pol.total_yuan
+        y["pollution_surcharge_yuan"] += pol.class_surcharge_yuan
+        differential_yuan = (elec.class_surcharge_yuan + elec.national_yuan + elec.tiered_yuan
+                             + pol.class_surcharge_yuan)
+        y["profit_wan_yuan"] += revenue * f.profit_margin - differential_yuan * 1e-4
+        self.period_va = np.zeros(f.n)
+        self.period_months = 0
+
+    def apply_timeline(self, changes: dict) -> None:
+        """Bill the period so far at the old prices, then apply dated changes."""
+        self.flush()
+        self.params = apply_changes(self.params, changes)
+        self.refresh_rates()
+
+    def produce_month(self, year: int, month: int) -> None:
+        """Output response and shock, production, and the monthly (nonlinear) water bill.
+
+        Runs every month for every firm, so it works in preallocated buffers:
+        at 10^6 firms a fresh temporary costs as much as the arithmetic.
+        """
+        p = self.params
+        f = self.firms
+        b = self._buffers
+        shock = p.behaviour.shock
+        rho, sigma = shock.persistence, shock.sigma
+        z = self.rng_shock.standard_normal(out=b["z"])
+        f.log_shock *= rho
+        z *= sigma
+        f.log_shock += z
+        log_factor = np.subtract(f.log_shock, 0.5 * sigma * sigma / (1.0 - rho * rho),
+                                 out=b["log_factor"])
+        if p.behaviour.output_response:
+            # log factor -= elasticity * log(1 + (last - reference) / unit cost)
+            d = np.subtract(self.last_cost_share, f.reference_cost_share, out=b["work"])
+            d *= self._inv_unit_cost
+            d += 1.0
+            np.maximum(d, 0.01, out=d)
+            np.log(d, out=d)
+            d *= f.output_elasticity
+            log_factor -= d
+        factor = np.exp(log_factor, out=f.output_factor)
+
+        va = np.multiply(self._va_month, factor, out=b["va"])
+        water = np.multiply(va, f.water_m3_per_wan_yuan, out=b["work"])
+        wat = tariffs.water_bill(water, quota_m3=self._quota_month, klass=f.klass,
+                                 params=p.tariffs.water)
+        y = f.ytd
+        y["water_bill_yuan"] += wat.total_yuan
+        surcharge = np.add(wat.over_quota_yuan, wat.class_surcharge_yuan, out=b["work"])
+        y["water_surcharge_yuan"] += surcharge
+        surcharge *= 1e-4
+        y["profit_wan_yuan"] -= surcharge
+        self.period_va += va
+        self.period_months += 1
+
+        # Unit cost seen this month: linear charges + water, per 万元 revenue.
+        revenue = np.multiply(self._revenue_month, factor, out=b["work"])
+        cost = self.last_cost_share
+        np.divide(wat.total_yuan, revenue, out=cost, where=revenue > 0)
+        cost[revenue <= 0] = 0.0
+        cost *= 1e-4
+        cost += self.linear_cost_share
+        if p.output.monthly_metrics:
+            self._monthly_metrics(year, month, factor)
+
+    def close_year(self, year: int) -> None:
+        """Land tax, subsidies, evaluation, metrics and snapshot; classes for next year."""
+        self.flush()
+        p = self.params
+        f = self.firms
+        y = f.ytd
+        land = tariffs.land_use_tax(f.land_mu, land_grade=f.land_grade, klass=f.klass,
+                                    params=p.tariffs.land_tax, years=1.0)
+        sub = tariffs.subsidy(y["tax_wan_yuan"], klass=f.klass, params=p.tariffs.subsidies)
+        y["land_tax_yuan"] += land.net_yuan
+        y["land_tax_relief_yuan"] += land.relief_yuan
+        y["subsidy_yuan"] += sub.granted_yuan
+        y["subsidy_withheld_yuan"] += sub.withheld_yuan
+        y["profit_wan_yuan"] += (sub.granted_yuan - land.net_yuan) * 1e-4
+
+        vetoed = self.rng_veto.random(f.n) < p.evaluation.veto.accident_probability_per_year
+        protected = ((f.age_years < p.evaluation.protect_new_firms_years)
+                     | self.newly_above_scale)
+        result = evaluate(self._evaluation_input(y, vetoed, protected), params=p.evaluation)
+        new_class = result.klass.astype(np.int8)
+        self._annual_metrics(year, result, new_class, vetoed)
+        if self.on_snapshot is not None and p.output.firm_snapshots:
+            self.on_snapshot(self._snapshot(year, result, new_class, vetoed))
+
+        # State for next year.
+        f.consecutive_d_years = np.where(new_class == _D, f.consecutive_d_years + 1, 0).astype(
+            np.int16)
+        f.klass = new_class
+        f.vetoed = vetoed
+        f.age_years = f.age_years + 1
+        above = (~f.is_services) & (
+            y["revenue_wan_yuan"] >= p.population.above_scale_revenue_wan_yuan)
+        self.newly_above_scale = above & ~f.above_scale
+        f.above_scale = above
+        f.reset_ytd()
+        self.refresh_rates()
+
+    # ---------------------------------------------------------------- metrics
+
+    def _groupings(self, klass: np.ndarray, *, dims: tuple[str, ...] = (
+            "all", "class", "scale", "sector", "region")) -> list[Grouping]:
+        """Return the groupings of industrial firms (sectors include services sectors)."""
+        f = self.firms
+        ind = ~f.is_services
+        make = {
+            "all": lambda: Grouping(["all"], np.zeros(f.n, dtype=np.intp), ind),
+            "class": lambda: Grouping([f"class={c}" for c in CLASS_LABELS], klass, ind),
+            "scale": lambda: Grouping(["scale=above", "scale=below"],
+                                      np.where(f.above_scale, 0, 1), ind),
+            "sector": lambda: Grouping([f"sector={s}" for s in self.sector_names], f.sector),
+            "region": lambda: Grouping([f"region={r}" for r in self.region_names], f.region,
+                                       ind),
+        }
+        return [make[d]() for d in dims]
+
+    def _record(self, year: int, month: int, groups: GroupSet,
+                sums: dict[str, np.ndarray],
+                ratios: dict[str, tuple[np.ndarray, np.ndarray, float]] | None = None) -> None:
+        """Record group sums, and group ratios ``scale * sum(num) / sum(den)``."""
+        add = self.recorder.add
+        ratios = ratios or {}
+        columns = list(sums.values())
+        for num, den, _ in ratios.values():
+            columns += [num, den]
+        m = len(sums)
+        for g, table in zip(groups.groupings, groups.sums(columns), strict=True):
+            for j, metric in enumerate(sums):
+                add(year, month, g.names, metric, table[:, j])
+            for j, (metric, (_, _, scale)) in enumerate(ratios.items()):
+                add(year, month, g.names, metric,
+                    ratio(scale * table[:, m + 2 * j], table[:, m + 2 * j + 1]))
+
+    _MONTHLY = ("va_wan_yuan", "electricity_kwh", "energy_tce", "output_factor_mean")
+
+    def _monthly_weights(self) -> sparse.csc_matrix:
+        """Matrix turning this month's output factors into monthly totals by class.
+
+        Monthly VA, kWh and energy are potential/12 x factor, so their class
+        totals are one sparse product ``W @ factor``; row ``m * (K + 1) + c``
+        holds metric ``m`` of class ``c`` (row ``K`` of each metric collects
+        services firms and is not reported). Rebuilt when classes change.
+        """
+        f = self.firms
+        k = len(CLASS_LABELS)
+        va = f.va_wan_yuan / 12.0
+        coefs = (va, va * f.electricity_kwh_per_wan_yuan, va * f.energy_tce_per_wan_yuan,
+                 np.ones(f.n))
+        row = np.where(f.is_services, k, f.klass).astype(np.int32)
+        m = len(coefs)
+        indices = (row[:, None] + (k + 1) * np.arange(m, dtype=np.int32)).ravel()
+        data = np.vstack(coefs).T.ravel()
+        return sparse.csc_matrix((data, indices, np.arange(0, f.n * m + 1, m)),
+                                 shape=(m * (k + 1), f.n))
+
+    def _monthly_metrics(self, year: int, month: int, factor: np.ndarray) -> None:
+        k = len(CLASS_LABELS)
+        by_class = (self.monthly_weights @ factor).reshape(len(self._MONTHLY), k + 1)[:, :k]
+        counts = np.bincount(self.firms.klass[~self.firms.is_services], minlength=k)
+        names = [f"class={c}" for c in CLASS_LABELS]
+        add = self.recorder.add
+        for j, metric in enumerate(self._MONTHLY[:-1]):
+            add(year, month, names, metric, by_class[j])
+            add(year, month, ["all"], metric, [by_class[j].sum()])
+        add(year, month, names, "output_factor_mean", ratio(by_class[-1], counts))
+        add(year, month, ["all"], "output_factor_mean", [by_class[-1].sum() / max(counts.sum(), 1)])
+
+    def _annual_metrics(self, year: int, result: EvaluationResult, new_class: np.ndarray,
+                        vetoed: np.ndarray) -> None:
+        f = self.firms
+        y = f.ytd
+        add = self.recorder.add
+        w = np.asarray(self.params.evaluation.emission_weights.as_tuple())
+        va = y["va_wan_yuan"]
+        resource = (y["electricity_bill_yuan"] + y["water_bill_yuan"] + y["land_tax_yuan"]
+                    + y["pollution_charge_yuan"])
+        # Performance: grouped by the class this year's evaluation gave.
+        totals = {
+            "va_wan_yuan": va, "revenue_wan_yuan": y["revenue_wan_yuan"],
+            "tax_wan_yuan": y["tax_wan_yuan"], "land_mu": f.land_mu, "jobs": f.employees,
+            "energy_tce": y["energy_tce"], "electricity_kwh": y["electricity_kwh"],
+            "water_m3": y["water_m3"],
+            **{f"emissions_{p}_t": y["emissions_t"][:, i] for i, p in enumerate(POLLUTANTS)},
+            "firms": np.ones(f.n),
+        }
+        indicators = {
+            "tax_per_mu_wan_yuan": (y["tax_wan_yuan"], f.land_mu, 1.0),
+            "va_per_mu_wan_yuan": (va, f.land_mu, 1.0),
+            "va_per_tce_wan_yuan": (va, y["energy_tce"], 1.0),
+            "va_per_t_emission_wan_yuan": (va, y["emissions_t"] @ w, 1.0),
+            "labour_productivity_wan_yuan": (va, f.employees, 1.0),
+            "rd_share": (y["rd_wan_yuan"], y["revenue_wan_yuan"], 1.0),
+            "energy_intensity_tce_per_wan_yuan": (y["energy_tce"], va, 1.0),
+        }
+        self._record(year, 0, GroupSet(self._groupings(new_class)), totals, indicators)
+        # Bills: grouped by the class in force (the one firms were charged as).
+        bills = {
+            "electricity_bill_yuan": y["electricity_bill_yuan"],
+            "water_bill_yuan": y["water_bill_yuan"],
+            "land_tax_yuan": y["land_tax_yuan"],
+            "pollution_charge_yuan": y["pollution_charge_yuan"],
+            "subsidy_yuan": y["subsidy_yuan"],
+            "resource_bill_yuan": resource,
+            "revenue_electricity_class_surcharge_yuan": y["electricity_surcharge_yuan"],
+            "revenue_electricity_national_tiered_yuan": y["electricity_national_tiered_yuan"],
+            "revenue_water_surcharge_yuan": y["water_surcharge_yuan"],
+            "revenue_pollution_surcharge_yuan": y["pollution_surcharge_yuan"],
+            "land_tax_relief_yuan": y["land_tax_relief_yuan"],
+            "subsidy_withheld_yuan": y["subsidy_withheld_yuan"],
+            "differential_revenue_yuan": (
+                y["electricity_surcharge_yuan"] + y["electricity_national_tiered_yuan"]
+                + y["water_surcharge_yuan"] + y["pollution_surcharge_yuan"]
+                - y["land_tax_relief_yuan"]),
+        }
+        burden = {
+            "resource_bill_yuan_per_wan_yuan_va": (resource, va, 1.0),
+            "resource_bill_share_of_revenue": (resource, y["revenue_wan_yuan"], 1e-4),
+        }
+        self._record(year, 0, GroupSet(self._groupings(
+            f.klass, dims=("all", "class", "scale", "sector"))), bills, burden)
+        # Services firms as one group.
+        svc = Grouping(["kind=services"], np.zeros(f.n, dtype=np.intp), f.is_services)
+        self._record(year, 0, GroupSet([svc]), {
+            "firms": totals["firms"], "tax_wan_yuan": y["tax_wan_yuan"],
+            "electricity_kwh": y["electricity_kwh"], "resource_bill_yuan": resource})
+        # Evaluation outcomes.
+        evaluated = new_class != UNRATED
+        counts = np.bincount(new_class[evaluated], minlength=4)[:4]
+        add(year, 0, [f"class={c}" for c in CLASS_LABELS[:4]], "class_share",
+            ratio(counts, np.full(4, float(evaluated.sum()))))
+        add(year, 0, ["all"], "vetoed_firms", [int((vetoed & evaluated).sum())])
+        matrix = transition_counts(f.klass, new_class)
+        pairs = [f"{a}->{b}" for a in CLASS_LABELS for b in CLASS_LABELS]
+        add(year, 0, pairs, "class_transition_firms", np.asarray(matrix).ravel())
+
+    def _snapshot(self, year: int, result: EvaluationResult, new_class: np.ndarray,
+                  vetoed: np.ndarray) -> pa.Table:
+        f = self.firms
+        y = f.ytd
+        labels = pa.array(list(CLASS_LABELS))
+        sectors = pa.array(self.sector_names)
+        regions = pa.array(self.region_names)
+        scale = np.where(f.is_services, 2, np.where(f.above_scale, 0, 1)).astype(np.int8)
+        cols = {
+            "year": pa.array(np.full(f.n, year, dtype=np.int16)),
+            "scenario": pa.DictionaryArray.from_arrays(np.zeros(f.n, np.int8),
+                                                        pa.array([self.params.name])),
+            "replication": pa.array(np.full(f.n, self.replication, dtype=np.int32)),
+            "firm_id": pa.array(f.firm_id),
+            "sector": pa.DictionaryArray.from_arrays(f.sector, sectors),
+            "region": pa.DictionaryArray.from_arrays(f.region, regions),
+            "park": pa.array(f.park),
+            "scale": pa.DictionaryArray.from_arrays(
+                scale, pa.array(["above", "below", "services"])),
+            "class_in_force": pa.DictionaryArray.from_arrays(f.klass, labels),
+            "class": pa.DictionaryArray.from_arrays(new_class, labels),
+            "score": pa.array(result.score),
+            "rank": pa.array(result.rank),
+            "group_size": pa.array(result.group_size),
+            "vetoed": pa.array(vetoed),
+            "consecutive_d_years": pa.array(f.consecutive_d_years),
+            "land_mu": pa.array(f.land_mu),
+            "employees": pa.array(f.employees),
+            "output_factor_last": pa.array(f.output_factor),
+        }
+        for name in ("va_wan_yuan", "revenue_wan_yuan", "tax_wan_yuan", "rd_wan_yuan",
+                     "energy_tce", "electricity_kwh", "water_m3", "electricity_bill_yuan",
+                     "electricity_surcharge_yuan", "water_bill_yuan", "water_surcharge_yuan",
+                     "pollution_charge_yuan", "pollution_surcharge_yuan", "land_tax_yuan",
+                     "land_tax_relief_yuan", "subsidy_yuan", "profit_wan_yuan"):
+            cols[name] = pa.array(y[name])
+        for i, p in enumerate(POLLUTANTS):
+            cols[f"{p}_t"] = pa.array(y["emissions_t"][:, i])
+        for name, values in result.indicators.items():
+            cols[f"ind_{name}"] = pa.array(values)
+        return pa.table(cols)
+
+
+def simulate(scenario: Scenario, *, replication: int = 0,
+             on_snapshot: Callable[[pa.Table], None] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """Run one replication of a scenario on the simpy calendar.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    replication : int
+        Replication index; with the scenario seed it selects every random stream.
+    on_snapshot : callable, optional
+        Called with a :class:`pyarrow.Table` of per-firm values after each year.
+    progress : callable, optional
+        Called as ``progress(months_done, months_total)`` after each month.
+
+    Returns
+    -------
+    SimulationResult
+        Tidy metrics and the final firm state.
+    """
+    started = time.perf_counter()
+    sim = _Simulation(scenario, replication=replication, on_snapshot=on_snapshot,
+                      progress=progress)
+    env = simpy.Environment()
+    run = scenario.run
+    n_months = run.n_months
+    first_year = run.first_year
+
+    def timeline():
+        for change in sorted(scenario.timeline, key=lambda c: c.date):
+            at = month_index(run.start, change.date)
+            yield env.timeout(at - env.now)
+            sim.apply_timeline(change.set)
+
+    def monthly():
+        yield env.timeout(0.5)
+        for k in range(n_months):
+            sim.produce_month(first_year + k // 12, k % 12 + 1)
+            if progress is not None:
+                progress(k + 1, n_months)
+            yield env.timeout(1.0)
+
+    def annual():
+        for y in range(run.n_years):
+            yield env.timeout(12.0 * (y + 1) - 0.1 - env.now)
+            sim.close_year(first_year + y)
+
+    env.process(timeline())
+    env.process(monthly())
+    env.process(annual())
+    env.run(until=n_months)
+    return SimulationResult(
+        scenario=sim.params,
+        replication=replication,
+        metrics=sim.recorder.frame(),
+        firms=sim.firms,
+        wall_time_s=time.perf_counter() - started,
+    )

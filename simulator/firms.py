@@ -1,0 +1,169 @@
+"""Firms: the struct-of-arrays state of every enterprise (one row per firm).
+
+Every attribute is one numpy array of length ``n``. Mechanisms take the
+arrays they need and return new arrays; the engine writes them back. Money is
+in 万元 (10^4 yuan) in this table; tariff functions return yuan and the engine
+converts.
+
+Evaluation classes are stored as small integers for speed: ``CLASS_CODES``
+maps them to the letters used in every output table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from simulator.scenario import CLASSES, POLLUTANTS
+
+__all__ = [
+    "CLASS_CODES",
+    "CLASS_LABELS",
+    "UNRATED",
+    "PROCESS_STATUS",
+    "Firms",
+    "class_labels",
+    "per_class",
+]
+
+#: Class letter -> code. Firms outside the evaluation's scope are ``UNRATED``.
+CLASS_CODES: dict[str, int] = {c: i for i, c in enumerate(CLASSES)}
+UNRATED: int = 4
+#: Code -> label used in output tables ("U" = unrated, outside the evaluation's scope).
+CLASS_LABELS: tuple[str, ...] = (*CLASSES, "U")
+#: Production process status under national industrial policy (淘汰类/限制类).
+PROCESS_STATUS: tuple[str, ...] = ("normal", "restricted", "eliminated")
+
+TCE_PER_KWH = 0.1229e-3  # calorific-equivalent method: 1 kWh = 0.1229 kgce
+M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m^2
+
+
+def per_class(values: tuple[float, float, float, float], klass: np.ndarray,
+              unrated: float = 0.0) -> np.ndarray:
+    """Look up one value per firm from (A, B, C, D) values by class code.
+
+    Parameters
+    ----------
+    values : tuple of 4 floats
+        Values for classes A, B, C and D (e.g. ``ClassValues.as_tuple()``).
+    klass : ndarray of int
+        Class codes (0..3, or ``UNRATED``).
+    unrated : float
+        Value for firms outside the evaluation's scope.
+
+    Returns
+    -------
+    ndarray of float
+        ``values[klass]`` per firm.
+    """
+    table = np.array((*values, unrated), dtype=float)
+    return table[klass]
+
+
+def class_labels(codes: np.ndarray) -> np.ndarray:
+    """Return class letters ("A".."D", "U") for an array of class codes."""
+    return np.asarray(CLASS_LABELS, dtype=object)[codes]
+
+
+@dataclass
+class Firms:
+    """State of all firms, one numpy array per attribute (length ``n``).
+
+    Static attributes are drawn once (or read from a firm table); annual
+    potentials are what a firm produces at full output; ``*_ytd`` arrays
+    accumulate the current calendar year and are reset after the annual
+    evaluation.
+    """
+
+    # identity and location
+    firm_id: np.ndarray  # int64, unique, sorted
+    sector: np.ndarray  # int16 code into scenario.sector_names()
+    region: np.ndarray  # int16 code into scenario.population.regions
+    park: np.ndarray  # int16, park number within the region
+    is_services: np.ndarray  # bool
+    high_tech: np.ndarray  # bool
+    listed: np.ndarray  # bool
+    brand: np.ndarray  # bool
+    process_status: np.ndarray  # int8 code into PROCESS_STATUS
+    land_grade: np.ndarray  # int8, 0 = grade 1
+    age_years: np.ndarray  # int16
+    # land and scale
+    above_scale: np.ndarray  # bool, industrial and revenue >= the 规上 threshold
+    land_mu: np.ndarray
+    employees: np.ndarray
+    capacity_kva: np.ndarray  # contracted transformer capacity
+    # annual potentials at full output
+    va_wan_yuan: np.ndarray
+    revenue_wan_yuan: np.ndarray
+    tax_share_of_va: np.ndarray
+    rd_share_of_revenue: np.ndarray
+    profit_margin: np.ndarray
+    # resource intensities per 万元 VA
+    energy_tce_per_wan_yuan: np.ndarray
+    electricity_share: np.ndarray  # share of energy (tce) that is electricity
+    water_m3_per_wan_yuan: np.ndarray
+    water_quota_m3: np.ndarray  # annual quota at full output
+    emission_t_per_wan_yuan: np.ndarray  # shape (n, 4) in POLLUTANTS order
+    unit_consumption: np.ndarray  # kWh per unit product for tiered sectors, NaN elsewhere
+    output_elasticity: np.ndarray
+    # evaluation state
+    klass: np.ndarray  # int8 class code in force (UNRATED or 0..3)
+    consecutive_d_years: np.ndarray  # int16
+    vetoed: np.ndarray  # bool, this year's one-vote veto
+    # output dynamics
+    log_shock: np.ndarray  # AR(1) state of the log output shock
+    reference_cost_share: np.ndarray  # resource bill / revenue at first-year prices (NaN = unset)
+    output_factor: np.ndarray  # this month's output as a share of potential
+    # year-to-date accumulators (calendar year)
+    ytd: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of firms."""
+        return int(self.firm_id.shape[0])
+
+    @property
+    def electricity_kwh_per_wan_yuan(self) -> np.ndarray:
+        """Electricity use per 万元 VA (kWh)."""
+        return self.energy_tce_per_wan_yuan * self.electricity_share / TCE_PER_KWH
+
+    def reset_ytd(self) -> None:
+        """Zero the year-to-date accumulators."""
+        n = self.n
+        for name in YTD_FIELDS:
+            self.ytd[name] = np.zeros(n)
+        self.ytd["emissions_t"] = np.zeros((n, len(POLLUTANTS)))
+
+    def nbytes(self) -> int:
+        """Memory held by the state arrays, bytes."""
+        total = 0
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                total += v.nbytes
+        return total + sum(a.nbytes for a in self.ytd.values())
+
+
+#: Year-to-date accumulators (besides ``emissions_t``, shape (n, 4)).
+YTD_FIELDS: tuple[str, ...] = (
+    "va_wan_yuan",
+    "revenue_wan_yuan",
+    "tax_wan_yuan",
+    "rd_wan_yuan",
+    "energy_tce",
+    "electricity_kwh",
+    "water_m3",
+    "electricity_bill_yuan",
+    "electricity_surcharge_yuan",
+    "electricity_national_tiered_yuan",
+    "water_bill_yuan",
+    "water_surcharge_yuan",
+    "pollution_charge_yuan",
+    "pollution_surcharge_yuan",
+    "land_tax_yuan",
+    "land_tax_relief_yuan",
+    "subsidy_yuan",
+    "subsidy_withheld_yuan",
+    "profit_wan_yuan",
+)

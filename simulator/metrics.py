@@ -1,0 +1,194 @@
+"""Tidy outcome metrics: one row per (year, month, scenario, replication, group, metric).
+
+During a run the engine appends plain records to a :class:`MetricsRecorder`;
+the DataFrame is built once at the end. ``month`` is null for annual values
+and 1..12 for monthly ones. ``group`` is ``"all"`` (all industrial firms) or
+``"<dimension>=<value>"`` (``class``, ``scale``, ``kind``, ``sector``,
+``region``), or ``"<from>-><to>"`` for class transitions.
+
+:data:`METRICS` is the catalogue: name -> (unit, description). The README's
+output reference is generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+__all__ = ["METRICS", "GroupSet", "Grouping", "MetricsRecorder", "ratio"]
+
+#: Metric catalogue: name -> (unit, description).
+METRICS: dict[str, tuple[str, str]] = {
+    # evaluation indicators (ratio of sums within the group)
+    "tax_per_mu_wan_yuan": ("万元/mu", "tax per mu of land (亩均税收)"),
+    "va_per_mu_wan_yuan": ("万元/mu", "value added per mu (亩均工业增加值)"),
+    "va_per_tce_wan_yuan": ("万元/tce", "value added per tce of energy (单位能耗工业增加值)"),
+    "va_per_t_emission_wan_yuan": ("万元/t", "value added per tonne of weighted emissions"),
+    "labour_productivity_wan_yuan": ("万元/person", "value added per employee (全员劳动生产率)"),
+    "rd_share": ("share", "R&D spend / revenue (研发经费占比)"),
+    "energy_intensity_tce_per_wan_yuan": ("tce/万元", "energy per 万元 VA"),
+    # totals
+    "firms": ("firms", "number of firms (by class: evaluated into that class this year)"),
+    "va_wan_yuan": ("万元", "value added"),
+    "revenue_wan_yuan": ("万元", "main-business revenue"),
+    "tax_wan_yuan": ("万元", "tax paid"),
+    "land_mu": ("mu", "land held"),
+    "jobs": ("persons", "employees"),
+    "energy_tce": ("tce", "energy use"),
+    "electricity_kwh": ("kWh", "electricity use"),
+    "water_m3": ("m^3", "water use"),
+    "emissions_cod_t": ("t", "COD emissions"),
+    "emissions_nh3n_t": ("t", "NH3-N emissions"),
+    "emissions_so2_t": ("t", "SO2 emissions"),
+    "emissions_nox_t": ("t", "NOx emissions"),
+    "output_factor_mean": ("share", "mean output as a share of potential (monthly)"),
+    # bills (grouped by the class in force during the year)
+    "electricity_bill_yuan": ("yuan", "electricity bill incl. surcharges"),
+    "water_bill_yuan": ("yuan", "water bill incl. over-quota and class surcharges"),
+    "land_tax_yuan": ("yuan", "urban land-use tax after relief"),
+    "pollution_charge_yuan": ("yuan", "pollution levy / environmental tax incl. class multiplier"),
+    "subsidy_yuan": ("yuan", "subsidies and awards granted"),
+    "resource_bill_yuan": ("yuan", "electricity + water + land tax + pollution"),
+    "resource_bill_yuan_per_wan_yuan_va": ("yuan/万元", "resource bill per 万元 VA (cost burden)"),
+    "resource_bill_share_of_revenue": ("share", "resource bill / revenue"),
+    # government revenue from differentiation
+    "revenue_electricity_class_surcharge_yuan": ("yuan", "class surcharge on electricity"),
+    "revenue_electricity_national_tiered_yuan": ("yuan", "national differential and tiered prices"),
+    "revenue_water_surcharge_yuan": ("yuan", "over-quota and class water surcharges"),
+    "revenue_pollution_surcharge_yuan": ("yuan", "class multiplier part of pollution charges"),
+    "land_tax_relief_yuan": ("yuan", "land-use tax relieved for A/B firms"),
+    "subsidy_withheld_yuan": ("yuan", "subsidies withheld from low classes"),
+    "differential_revenue_yuan": ("yuan", "all surcharges net of land-tax relief"),
+    # evaluation
+    "class_share": ("share", "share of evaluated firms in the class"),
+    "class_transition_firms": ("firms", "firms moving between classes (group 'X->Y')"),
+    "vetoed_firms": ("firms", "firms under the one-vote veto"),
+}
+
+
+class Grouping:
+    """Firms' membership in the groups of one dimension, for repeated group sums.
+
+    Each firm's group index is computed once; excluded firms go to a spare
+    group that is never reported. Sum with :class:`GroupSet`.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Group names, e.g. ``["class=A", ...]``.
+    codes : ndarray of int
+        Group code per firm, 0..len(names)-1.
+    include : ndarray of bool, optional
+        Firms that belong to some group (others are left out of every sum).
+    """
+
+    def __init__(self, names: Sequence[str], codes: np.ndarray,
+                 include: np.ndarray | None = None):
+        self.names = list(names)
+        k = len(self.names)
+        idx = np.asarray(codes, dtype=np.intp)
+        if include is not None:
+            idx = np.where(include, idx, k)
+        self._idx = idx
+        self._k = k
+
+
+class GroupSet:
+    """Several groupings of the same firms, summed together in one pass.
+
+    Holds the sparse membership matrix of all groupings (one non-zero per
+    firm and grouping); :meth:`sums` multiplies it by each column, so each
+    column is read once instead of once per grouping. Build it once and reuse
+    it while group membership does not change.
+
+    Parameters
+    ----------
+    groupings : sequence of Grouping
+        The groupings (each firm is in at most one group of each).
+    """
+
+    def __init__(self, groupings: Sequence[Grouping]):
+        self.groupings = list(groupings)
+        n = self.groupings[0]._idx.shape[0]
+        sizes = [g._k + 1 for g in self.groupings]
+        self._offsets = np.concatenate(([0], np.cumsum(sizes)))
+        g_count = len(self.groupings)
+        rows = np.empty((n, g_count), dtype=np.int32)
+        for j, g in enumerate(self.groupings):
+            rows[:, j] = g._idx + self._offsets[j]
+        self._membership = sparse.csc_matrix(
+            (np.ones(rows.size), rows.ravel(), np.arange(0, rows.size + 1, g_count)),
+            shape=(int(self._offsets[-1]), n),
+        )
+
+
+    def sums(self, columns: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Group sums of each column.
+
+        Parameters
+        ----------
+        columns : sequence of ndarray
+            Per-firm values, each of length n.
+
+        Returns
+        -------
+        list of ndarray
+            One array per grouping, shape ``(len(grouping.names), len(columns))``.
+        """
+        # One sparse matrix-vector product per column: measured faster than stacking
+        # the columns (a strided copy) at 10^5 and 10^6 firms, and no n x k temporary.
+        totals = np.column_stack([self._membership @ column for column in columns])
+        off = self._offsets
+        return [totals[off[j]: off[j] + g._k] for j, g in enumerate(self.groupings)]
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Elementwise num/den, NaN where den is zero."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+class MetricsRecorder:
+    """Collects metric records during a run and builds the tidy table once."""
+
+    def __init__(self, scenario: str, replication: int):
+        self.scenario = scenario
+        self.replication = replication
+        self._year: list[int] = []
+        self._month: list[int] = []
+        self._group: list[str] = []
+        self._metric: list[str] = []
+        self._value: list[float] = []
+
+    def add(self, year: int, month: int, groups: Sequence[str], metric: str,
+            values: Sequence[float] | np.ndarray) -> None:
+        """Record one metric for several groups (``month`` 0 means annual)."""
+        if metric not in METRICS:
+            raise KeyError(f"unknown metric {metric!r}; add it to METRICS")
+        values = np.asarray(values, dtype=float).ravel()
+        k = len(groups)
+        self._year.extend([year] * k)
+        self._month.extend([month] * k)
+        self._group.extend(groups)
+        self._metric.extend([metric] * k)
+        self._value.extend(values.tolist())
+
+    def frame(self) -> pd.DataFrame:
+        """Return the tidy metrics table."""
+        month = pd.array(self._month, dtype="Int8")
+        month[month == 0] = pd.NA
+        return pd.DataFrame({
+            "year": np.asarray(self._year, dtype=np.int16),
+            "month": month,
+            "scenario": pd.Series([self.scenario] * len(self._year), dtype="string"),
+            "replication": np.full(len(self._year), self.replication, dtype=np.int32),
+            "group": pd.Series(self._group, dtype="string"),
+            "metric": pd.Series(self._metric, dtype="string"),
+            "value": np.asarray(self._value, dtype=np.float64),
+        })

@@ -1,0 +1,168 @@
+"""Run directories: manifest + Parquet tables, written atomically.
+
+A run is written into a hidden temporary directory next to its final place
+and renamed into place only when everything is written, so a reader never
+sees a half-written run. Layout of a finished run::
+
+    results/<scenario>/<timestamp>/
+        manifest.json      resolved scenario, seed, version, git revision, timings
+        scenario.yaml      the resolved scenario (re-runnable as is)
+        metrics.parquet    tidy metrics (see simulator.metrics)
+        firms.parquet      one row per firm and year (if output.firm_snapshots)
+        figures/           made by simulator.plots from the files above
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from types import TracebackType
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from simulator.scenario import Scenario
+
+__all__ = ["RunDirectory", "git_revision", "package_version", "read_run"]
+
+
+def package_version() -> str:
+    """Installed version of the ``mujun`` distribution."""
+    try:
+        return version("mujun")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def git_revision() -> str | None:
+    """Git revision of the source tree, or None outside a checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    rev = out.stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                           capture_output=True, text=True, timeout=5, check=False)
+    return rev + ("-dirty" if dirty.stdout.strip() else "")
+
+
+class RunDirectory:
+    """A run directory being written; use as a context manager.
+
+    Parameters
+    ----------
+    final : Path
+        Where the finished run will be. Must not exist yet.
+
+    Examples
+    --------
+    >>> with RunDirectory(Path("results/x/1")) as run:       # doctest: +SKIP
+    ...     run.write_metrics(frame)
+    ... # renamed into place here; removed if the block raised
+    """
+
+    def __init__(self, final: Path):
+        self.final = Path(final)
+        if self.final.exists():
+            raise FileExistsError(f"run directory already exists: {self.final}")
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.final.parent / f".{self.final.name}.tmp-{os.getpid()}"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        self._snapshots: pq.ParquetWriter | None = None
+
+    @classmethod
+    def new(cls, root: Path, scenario_name: str) -> RunDirectory:
+        """Open ``root/<scenario>/<UTC timestamp>`` (suffixed if taken)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        base = Path(root) / scenario_name
+        final = base / stamp
+        k = 1
+        while final.exists():
+            final = base / f"{stamp}-{k}"
+            k += 1
+        return cls(final)
+
+    def __enter__(self) -> RunDirectory:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def write_snapshot(self, table: pa.Table) -> None:
+        """Append one year of per-firm rows to ``firms.parquet`` (streamed)."""
+        if self._snapshots is None:
+            self._snapshots = pq.ParquetWriter(self.tmp / "firms.parquet", table.schema,
+                                               compression="zstd")
+        self._snapshots.write_table(table)
+
+    def write_metrics(self, metrics: pd.DataFrame) -> None:
+        """Write the tidy metrics table."""
+        metrics.to_parquet(self.tmp / "metrics.parquet", index=False, compression="zstd")
+
+    def write_scenario(self, scenario: Scenario) -> None:
+        """Write the resolved scenario as YAML."""
+        data = scenario.model_dump(mode="json")
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        (self.tmp / "scenario.yaml").write_text(text, encoding="utf-8")
+
+    def write_manifest(self, manifest: dict) -> None:
+        """Write ``manifest.json``."""
+        (self.tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+
+    def commit(self) -> Path:
+        """Close writers and rename the directory into place."""
+        if self._snapshots is not None:
+            self._snapshots.close()
+            self._snapshots = None
+        os.replace(self.tmp, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        """Remove the temporary directory."""
+        if self._snapshots is not None:
+            self._snapshots.close()
+            self._snapshots = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def manifest_for(scenario: Scenario, *, replications: int, wall_time_s: float,
+                 started: datetime, firms: int) -> dict:
+    """Build the manifest dictionary of a run."""
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_name": scenario.name,
+        "seed": scenario.seed,
+        "replications": replications,
+        "firms": firms,
+        "version": package_version(),
+        "git_revision": git_revision(),
+        "python": platform.python_version(),
+        "started": started.isoformat(timespec="seconds"),
+        "wall_time_s": round(wall_time_s, 3),
+    }
+
+
+def read_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame]:
+    """Read a run's manifest and metrics table."""
+    run_dir = Path(run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return manifest, pd.read_parquet(run_dir / "metrics.parquet")

@@ -1,0 +1,1036 @@
+"""Scenario files: YAML -> validated, frozen :class:`Scenario` (pydantic v2).
+
+A scenario is the whole interface between a researcher and the simulator.
+Every parameter is a field of the models below, with its unit in the field
+name or description. Unknown keys are errors. A variant scenario states only
+what differs (``extends: baseline.yaml``; mappings merge deeply, lists and
+scalars replace), and a ``timeline`` of dated changes sets any field by its
+dotted path from a given month.
+
+Loading errors are raised as :class:`ScenarioError`, whose message names the
+file, the line (where YAML gives one) and the field path.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "CLASSES",
+    "POLLUTANTS",
+    "Scenario",
+    "ScenarioError",
+    "YearMonth",
+    "apply_changes",
+    "load_scenario",
+    "default_scenario_path",
+]
+
+#: Evaluation classes, best first (A 优先发展类 ... D 倒逼整治类).
+CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
+#: Pollutants under total-emission control, in the order used in every array.
+POLLUTANTS: tuple[str, ...] = ("cod", "nh3n", "so2", "nox")
+
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+class ScenarioError(ValueError):
+    """A scenario (or firm table) that cannot be used, with where and why.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in one line.
+    file : str or Path, optional
+        The file the problem is in.
+    line : int, optional
+        1-based line number in ``file``.
+    field : str, optional
+        Dotted field path, e.g. ``tariffs.electricity.class_surcharge_yuan_per_kwh.D``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ):
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.line = line
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = _display_path(self.file) + (f":{self.line}" if self.line else "")
+        parts = [p for p in (where, self.field) if p]
+        prefix = ": ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+def _display_path(file: str) -> str:
+    """Show a path relative to the working directory when it lies below it."""
+    try:
+        return str(Path(file).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return file
+
+
+def _parse_year_month(value: Any) -> str:
+    if isinstance(value, date):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, int) and 1900 <= value <= 2200:
+        return f"{value:04d}-01"
+    if isinstance(value, str):
+        m = _YEAR_MONTH.match(value.strip())
+        if m and 1 <= int(m.group(2)) <= 12:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+
+
+#: A calendar month written ``YYYY-MM`` (e.g. ``2019-01``).
+YearMonth = Annotated[str, BeforeValidator(_parse_year_month)]
+
+
+def month_index(start: str, when: str) -> int:
+    """Return the number of months from ``start`` to ``when`` (both ``YYYY-MM``)."""
+    y0, m0 = (int(x) for x in start.split("-"))
+    y1, m1 = (int(x) for x in when.split("-"))
+    return (y1 - y0) * 12 + (m1 - m0)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+NonNeg = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class ClassValues(_Model):
+    """One number per evaluation class A-D."""
+
+    A: NonNeg = 0.0
+    B: NonNeg = 0.0
+    C: NonNeg = 0.0
+    D: NonNeg = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Return (A, B, C, D)."""
+        return (self.A, self.B, self.C, self.D)
+
+
+class ClassShares(ClassValues):
+    """Shares of the ranked group put in each class; must sum to 1."""
+
+    A: Share = 0.20
+    B: Share = 0.55
+    C: Share = 0.20
+    D: Share = 0.05
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> ClassShares:
+        total = sum(self.as_tuple())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"class shares must sum to 1, got {total:g}")
+        return self
+
+
+class PollutantValues(_Model):
+    """One number per controlled pollutant (COD, NH3-N, SO2, NOx)."""
+
+    cod: NonNeg = 0.0
+    nh3n: NonNeg = 0.0
+    so2: NonNeg = 0.0
+    nox: NonNeg = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Return (cod, nh3n, so2, nox)."""
+        return (self.cod, self.nh3n, self.so2, self.nox)
+
+
+# --------------------------------------------------------------------------- run
+
+
+class RunSettings(_Model):
+    """Calendar of the run: first and last month (monthly steps)."""
+
+    start: YearMonth = "2017-01"
+    end: YearMonth = "2030-12"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RunSettings:
+        if month_index(self.start, self.end) < 11:
+            raise ValueError(f"run must cover at least 12 months: {self.start} to {self.end}")
+        if self.start[5:] != "01" or self.end[5:] != "12":
+            raise ValueError("run must start in January and end in December (whole years)")
+        return self
+
+    @property
+    def n_months(self) -> int:
+        """Number of simulated months."""
+        return month_index(self.start, self.end) + 1
+
+    @property
+    def first_year(self) -> int:
+        """The first simulated calendar year."""
+        return int(self.start[:4])
+
+    @property
+    def n_years(self) -> int:
+        """Number of simulated years."""
+        return self.n_months // 12
+
+
+class OutputSettings(_Model):
+    """What a run writes."""
+
+    firm_snapshots: bool = Field(True, description="write firms.parquet (one row per firm-year)")
+    monthly_metrics: bool = Field(True, description="write month-level metrics besides annual")
+
+
+# ---------------------------------------------------------------------- population
+
+
+class LognormalSpec(_Model):
+    """A lognormal distribution given by its median and log-scale sigma."""
+
+    median: Pos
+    sigma: NonNeg = 0.0
+
+
+class SectorSpec(_Model):
+    """One sector: its intensities (medians of per-firm lognormals) and behaviour."""
+
+    kind: Literal["industrial", "services"] = "industrial"
+    label_zh: str = ""
+    share: Share = Field(description="share of its kind's firm count")
+    land_mu: LognormalSpec = Field(description="land held per firm, mu")
+    va_per_mu_wan_yuan: LognormalSpec = Field(description="value added per mu per year, 万元")
+    va_share_of_revenue: Share = Field(description="value added / main-business revenue")
+    tax_share_of_va: Share = Field(description="tax paid / value added")
+    va_per_employee_wan_yuan: Pos = Field(description="labour productivity, 万元 per person")
+    energy_tce_per_wan_yuan_va: NonNeg = Field(description="energy use, tce per 万元 VA")
+    electricity_share_of_energy: Share = Field(
+        description="share of the firm's energy (tce) that is electricity"
+    )
+    water_m3_per_wan_yuan_va: NonNeg = Field(description="water use, m^3 per 万元 VA")
+    emissions_t_per_wan_yuan_va: PollutantValues = Field(
+        default_factory=PollutantValues, description="emissions, t per 万元 VA"
+    )
+    rd_share_of_revenue: Share = Field(0.0, description="R&D spend / revenue")
+    profit_margin: Annotated[float, Field(ge=-1, le=1)] = Field(
+        0.06, description="profit / revenue before differentiated charges"
+    )
+    intensity_sigma: NonNeg = Field(
+        0.4, description="log-sd of per-firm energy, water and emission intensities"
+    )
+    output_elasticity: NonNeg = Field(
+        1.0, description="elasticity of output to unit cost (short-run supply response)"
+    )
+    restricted_share: Share = Field(0.0, description="share of firms with restricted processes")
+    eliminated_share: Share = Field(0.0, description="share of firms with eliminated processes")
+    high_tech_share: Share = Field(0.0, description="share of certified high-tech firms")
+
+
+class RegionSpec(_Model):
+    """A county (or district) with its industrial parks."""
+
+    name: str
+    share: Share = Field(description="share of firms located in this region")
+    parks: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+class CalibrationTargets(_Model):
+    """Aggregates of above-scale industrial firms the synthetic population must hit."""
+
+    tax_per_mu_wan_yuan: Pos = 25.5
+    va_per_mu_wan_yuan: Pos = 103.2
+    labour_productivity_wan_yuan_per_person: Pos = 21.6
+
+
+class DispersionSpec(_Model):
+    """Firm-to-firm spread of attributes drawn around sector values."""
+
+    revenue_share_sigma: NonNeg = Field(0.15, description="log-sd of VA/revenue")
+    tax_share_sigma: NonNeg = Field(0.30, description="log-sd of tax/VA")
+    labour_sigma: NonNeg = Field(0.40, description="log-sd of VA per employee")
+    rd_sigma: NonNeg = Field(0.60, description="log-sd of R&D/revenue")
+    margin_sd: NonNeg = Field(0.05, description="sd of the profit margin (share of revenue)")
+
+
+class PopulationSpec(_Model):
+    """Where firms come from: synthetic by sector, or a firm table (CSV/Excel)."""
+
+    source: Literal["synthetic", "file"] = "synthetic"
+    file: str | None = Field(None, description="firm table (.csv/.xlsx), relative to the scenario")
+    n_industrial: Annotated[int, Field(ge=0, le=20_000_000)] = 5000
+    n_services: Annotated[int, Field(ge=0, le=20_000_000)] = 1500
+    above_scale_revenue_wan_yuan: Pos = Field(
+        2000.0, description="规上 threshold: annual main-business revenue, 万元"
+    )
+    calibrate: bool = True
+    targets: CalibrationTargets = Field(default_factory=CalibrationTargets)
+    electricity_utilisation_hours: Pos = Field(
+        4000.0, description="kWh per kVA of contracted capacity per year (sizes transformers)"
+    )
+    land_grade_shares: list[Share] = Field(
+        default_factory=lambda: [0.2, 0.6, 0.2],
+        description="share of firms on each land grade (grade 1 first)",
+    )
+    listed_share: Share = 0.01
+    brand_share: Share = 0.03
+    max_age_years: Annotated[int, Field(ge=1, le=200)] = Field(
+        30, description="initial firm ages are uniform on 0..max_age_years-1"
+    )
+    dispersion: DispersionSpec = Field(default_factory=DispersionSpec)
+    regions: list[RegionSpec] = Field(
+        default_factory=lambda: [RegionSpec(name="county", share=1.0, parks=4)]
+    )
+    sectors: dict[str, SectorSpec]
+
+    @model_validator(mode="after")
+    def _check(self) -> PopulationSpec:
+        if self.source == "file" and not self.file:
+            raise ValueError("population.file is required when source is 'file'")
+        for kind in ("industrial", "services"):
+            shares = [s.share for s in self.sectors.values() if s.kind == kind]
+            if shares and abs(sum(shares) - 1.0) > 1e-9:
+                raise ValueError(f"{kind} sector shares must sum to 1, got {sum(shares):g}")
+        if self.source == "synthetic":
+            if self.n_industrial and not any(
+                s.kind == "industrial" for s in self.sectors.values()
+            ):
+                raise ValueError("n_industrial > 0 but no industrial sector is defined")
+            if self.n_services and not any(s.kind == "services" for s in self.sectors.values()):
+                raise ValueError("n_services > 0 but no services sector is defined")
+        total = sum(r.share for r in self.regions)
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"region shares must sum to 1, got {total:g}")
+        if abs(sum(self.land_grade_shares) - 1.0) > 1e-9:
+            raise ValueError("land_grade_shares must sum to 1")
+        return self
+
+
+# ---------------------------------------------------------------------- evaluation
+
+Indicator = Literal[
+    "tax_per_mu", "va_per_mu", "va_per_tce", "va_per_emission", "labour_productivity", "rd_share"
+]
+BelowIndicator = Literal["tax_per_mu", "tax_per_kwh"]
+ServicesIndicator = Literal["tax_per_kwh", "sales_per_kwh", "tax", "sales"]
+
+
+class ClassThresholds(_Model):
+    """Minimum total score for classes A, B and C (below C's is D)."""
+
+    A: NonNeg = 120.0
+    B: NonNeg = 90.0
+    C: NonNeg = 60.0
+
+    @model_validator(mode="after")
+    def _decreasing(self) -> ClassThresholds:
+        if not self.A > self.B > self.C:
+            raise ValueError("class thresholds must decrease: A > B > C")
+        return self
+
+
+class ClassificationSpec(_Model):
+    """How scores become classes: by rank shares or by score thresholds."""
+
+    method: Literal["shares", "thresholds"] = "shares"
+    shares: ClassShares = Field(default_factory=ClassShares)
+    thresholds: ClassThresholds = Field(default_factory=ClassThresholds)
+
+
+class VetoSpec(_Model):
+    """One-vote veto (一票否决): vetoed firms cannot be A or B."""
+
+    accident_probability_per_year: Share = Field(
+        0.01, description="chance a firm has a safety/environmental accident in a year"
+    )
+
+
+class BonusSpec(_Model):
+    """Bonus points added to the total score."""
+
+    high_tech: NonNeg = 5.0
+    listed: NonNeg = 3.0
+    brand: NonNeg = 2.0
+
+
+class FixedBenchmarks(_Model):
+    """Benchmarks per tier for ``benchmark: fixed``, in the indicators' units (rd_share: share)."""
+
+    above_scale: dict[Indicator, Pos] = Field(default_factory=dict)
+    below_scale: dict[BelowIndicator, Pos] = Field(default_factory=dict)
+    services: dict[ServicesIndicator, Pos] = Field(default_factory=dict)
+
+
+class EvaluationSpec(_Model):
+    """Annual comprehensive evaluation (综合评价)."""
+
+    min_land_mu_below_scale: NonNeg = Field(
+        5.0, description="below-scale firms with at least this much land are evaluated"
+    )
+    evaluate_services: bool = True
+    group_by: list[Literal["region", "sector", "park"]] = Field(
+        default_factory=lambda: ["region"],
+        description="firms are ranked within these groups (and by scale)",
+    )
+    benchmark: Literal["group_mean", "sector_mean", "fixed"] = "group_mean"
+    fixed_benchmarks: FixedBenchmarks = Field(
+        default_factory=FixedBenchmarks,
+        description="benchmark per tier and indicator when benchmark is 'fixed'",
+    )
+    indicator_cap: Pos = Field(2.0, description="cap on x/benchmark per indicator")
+    weights_above_scale: dict[Indicator, NonNeg] = Field(
+        default_factory=lambda: {
+            "tax_per_mu": 30.0,
+            "va_per_mu": 20.0,
+            "va_per_tce": 20.0,
+            "va_per_emission": 10.0,
+            "labour_productivity": 10.0,
+            "rd_share": 10.0,
+        }
+    )
+    weights_below_scale: dict[BelowIndicator, NonNeg] = Field(
+        default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
+    )
+    weights_services: dict[ServicesIndicator, NonNeg] = Field(
+        default_factory=lambda: {
+            "tax_per_kwh": 30.0,
+            "sales_per_kwh": 30.0,
+            "tax": 20.0,
+            "sales": 20.0,
+        }
+    )
+    emission_weights: PollutantValues = Field(
+        default_factory=lambda: PollutantValues(cod=1.0, nh3n=1.0, so2=1.0, nox=1.0),
+        description="weights combining pollutants (t) into one emission total",
+    )
+    classification: ClassificationSpec = Field(default_factory=ClassificationSpec)
+    veto: VetoSpec = Field(default_factory=VetoSpec)
+    bonus: BonusSpec = Field(default_factory=BonusSpec)
+    protect_new_firms_years: Annotated[int, Field(ge=0, le=50)] = Field(
+        1, description="firms younger than this many years are not put in D"
+    )
+
+    @field_validator("weights_above_scale", "weights_below_scale", "weights_services")
+    @classmethod
+    def _positive_total(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or sum(v.values()) <= 0:
+            raise ValueError("weights must include at least one positive weight")
+        return v
+
+    @model_validator(mode="after")
+    def _fixed_needs_values(self) -> EvaluationSpec:
+        if self.benchmark == "fixed":
+            tiers = [("above_scale", self.weights_above_scale),
+                     ("below_scale", self.weights_below_scale)]
+            if self.evaluate_services:
+                tiers.append(("services", self.weights_services))
+            for tier, weights in tiers:
+                given = getattr(self.fixed_benchmarks, tier)
+                missing = sorted(k for k, w in weights.items() if w > 0 and k not in given)
+                if missing:
+                    raise _LocatedError(("fixed_benchmarks", tier),
+                                        f"benchmark missing for {', '.join(missing)}")
+        return self
+
+
+# ------------------------------------------------------------------------- tariffs
+
+
+class TimeOfUse(_Model):
+    """Time-of-use periods: share of kWh in each and price multiplier."""
+
+    enabled: bool = True
+    peak_share: Share = 0.35
+    flat_share: Share = 0.35
+    valley_share: Share = 0.30
+    peak_multiplier: NonNeg = 1.6
+    flat_multiplier: NonNeg = 1.0
+    valley_multiplier: NonNeg = 0.6
+
+    @model_validator(mode="after")
+    def _shares(self) -> TimeOfUse:
+        total = self.peak_share + self.flat_share + self.valley_share
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"time-of-use shares must sum to 1, got {total:g}")
+        return self
+
+    @property
+    def mean_multiplier(self) -> float:
+        """Consumption-weighted price multiplier (1 when disabled)."""
+        if not self.enabled:
+            return 1.0
+        return (
+            self.peak_share * self.peak_multiplier
+            + self.flat_share * self.flat_multiplier
+            + self.valley_share * self.valley_multiplier
+        )
+
+
+class Block(_Model):
+    """One block of an increasing-block schedule: applies above ``above``."""
+
+    above: NonNeg
+    surcharge_yuan_per_kwh: NonNeg
+
+
+class TieredSchedule(_Model):
+    """Tiered (阶梯) electricity surcharge for a listed energy-intensive sector."""
+
+    unit: str = Field("kWh per unit of product", description="unit of the consumption measure")
+    reference_unit_consumption: Pos = Field(
+        description="sector's median electricity per unit of product (same unit as blocks)"
+    )
+    firm_sigma: NonNeg = Field(
+        0.02, description="log-sd of unit consumption across firms (follows energy intensity)"
+    )
+    blocks: list[Block]
+
+    @field_validator("blocks")
+    @classmethod
+    def _increasing(cls, v: list[Block]) -> list[Block]:
+        if not v:
+            raise ValueError("at least one block is needed")
+        for lo, hi in zip(v, v[1:], strict=False):
+            if not hi.above > lo.above:
+                raise ValueError("tier thresholds must increase")
+        return v
+
+
+class Escalation(_Model):
+    """D-class surcharge after a number of consecutive years in D."""
+
+    min_consecutive_years: Annotated[int, Field(ge=1, le=100)]
+    surcharge_yuan_per_kwh: NonNeg
+
+
+class ElectricityTariff(_Model):
+    """Electricity prices (差别电价) for industrial and commercial users."""
+
+    general_price_yuan_per_kwh: NonNeg = 0.75
+    large_industry_price_yuan_per_kwh: NonNeg = 0.64
+    large_industry_min_kva: NonNeg = Field(315.0, description="capacity from which 大工业 applies")
+    capacity_charge_yuan_per_kva_month: NonNeg = 30.0
+    time_of_use: TimeOfUse = Field(default_factory=TimeOfUse)
+    tiered: dict[str, TieredSchedule] = Field(
+        default_factory=dict, description="sector name -> tiered schedule"
+    )
+    national_differential_yuan_per_kwh: dict[Literal["restricted", "eliminated"], NonNeg] = (
+        Field(default_factory=lambda: {"restricted": 0.10, "eliminated": 0.30})
+    )
+    class_surcharge_yuan_per_kwh: ClassValues = Field(
+        default_factory=lambda: ClassValues(D=0.3)
+    )
+    d_escalation: list[Escalation] = Field(default_factory=list)
+    stacking: Literal["add", "highest"] = Field(
+        "add", description="add class surcharge to national/tiered prices, or charge the highest"
+    )
+
+    @field_validator("d_escalation")
+    @classmethod
+    def _years_increase(cls, v: list[Escalation]) -> list[Escalation]:
+        years = [e.min_consecutive_years for e in v]
+        if years != sorted(set(years)):
+            raise ValueError("d_escalation years must increase")
+        return v
+
+
+class WaterBlock(_Model):
+    """Over-quota block: use up to ``up_to_quota_ratio`` x quota pays ``multiplier``."""
+
+    up_to_quota_ratio: Pos | None = Field(
+        description="upper edge as a multiple of quota; null = open")
+    multiplier: NonNeg
+
+
+class WaterTariff(_Model):
+    """Non-residential water with over-quota progressive pricing (超定额累进加价)."""
+
+    base_price_yuan_per_m3: NonNeg = 3.5
+    blocks: list[WaterBlock] = Field(
+        default_factory=lambda: [
+            WaterBlock(up_to_quota_ratio=1.0, multiplier=1.0),
+            WaterBlock(up_to_quota_ratio=1.2, multiplier=1.5),
+            WaterBlock(up_to_quota_ratio=1.4, multiplier=2.0),
+            WaterBlock(up_to_quota_ratio=None, multiplier=3.0),
+        ]
+    )
+    class_sewage_surcharge_yuan_per_m3: ClassValues = Field(
+        default_factory=lambda: ClassValues(D=0.6)
+    )
+
+    @field_validator("blocks")
+    @classmethod
+    def _increasing(cls, v: list[WaterBlock]) -> list[WaterBlock]:
+        if not v or v[-1].up_to_quota_ratio is not None:
+            raise ValueError("the last water block must be open (up_to_quota_ratio: null)")
+        edges = [b.up_to_quota_ratio for b in v[:-1]]
+        if any(e is None for e in edges):
+            raise ValueError("only the last water block may be open")
+        if any(not b > a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError("tier thresholds must increase")
+        return v
+
+
+class LandTax(_Model):
+    """Urban land-use tax (城镇土地使用税) with relief by class."""
+
+    rate_yuan_per_m2_year_by_grade: list[NonNeg] = Field(
+        default_factory=lambda: [9.0, 6.0, 3.0], description="grade 1 first", min_length=1
+    )
+    relief_share: ClassValues = Field(default_factory=lambda: ClassValues(A=1.0, B=0.8))
+
+    @field_validator("relief_share")
+    @classmethod
+    def _shares(cls, v: ClassValues) -> ClassValues:
+        if any(x > 1 for x in v.as_tuple()):
+            raise ValueError("relief shares must be in [0, 1]")
+        return v
+
+
+class PollutionCharge(_Model):
+    """Pollution levy / environmental protection tax per pollution equivalent."""
+
+    water_yuan_per_equivalent: NonNeg = 1.4
+    air_yuan_per_equivalent: NonNeg = 1.2
+    equivalent_kg: PollutantValues = Field(
+        default_factory=lambda: PollutantValues(cod=1.0, nh3n=0.8, so2=0.95, nox=0.95)
+    )
+    class_multiplier: ClassValues = Field(
+        default_factory=lambda: ClassValues(A=1.0, B=1.0, C=1.0, D=2.0)
+    )
+
+    @field_validator("equivalent_kg")
+    @classmethod
+    def _positive(cls, v: PollutantValues) -> PollutantValues:
+        if any(x <= 0 for x in v.as_tuple()):
+            raise ValueError("pollution equivalents must be positive")
+        return v
+
+
+class Subsidies(_Model):
+    """Policy subsidies and awards, withdrawn for low classes."""
+
+    rate_of_tax: Share = Field(0.02, description="subsidies and awards as a share of tax paid")
+    withdrawn_for: list[Literal["A", "B", "C", "D"]] = Field(default_factory=lambda: ["D"])
+
+
+class Tariffs(_Model):
+    """All differentiated prices."""
+
+    electricity: ElectricityTariff = Field(default_factory=ElectricityTariff)
+    water: WaterTariff = Field(default_factory=WaterTariff)
+    land_tax: LandTax = Field(default_factory=LandTax)
+    pollution: PollutionCharge = Field(default_factory=PollutionCharge)
+    subsidies: Subsidies = Field(default_factory=Subsidies)
+
+
+# ----------------------------------------------------------------------- behaviour
+
+
+class ShockSpec(_Model):
+    """Monthly multiplicative output shock: AR(1) in logs, mean one."""
+
+    sigma: NonNeg = Field(0.05, description="log-sd of the monthly innovation")
+    persistence: Annotated[float, Field(ge=0, lt=1)] = 0.6
+
+
+class BehaviourSpec(_Model):
+    """Short-run firm behaviour."""
+
+    output_response: bool = True
+    shock: ShockSpec = Field(default_factory=ShockSpec)
+
+
+# ------------------------------------------------------------------------ timeline
+
+
+class TimelineChange(_Model):
+    """From ``date`` on, set fields by dotted path."""
+
+    date: YearMonth
+    set: dict[str, Any]
+
+
+class Scenario(_Model):
+    """A whole scenario: the run, the firms, the evaluation, the prices and the timeline."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 20170101
+    run: RunSettings = Field(default_factory=RunSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+    population: PopulationSpec
+    evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    tariffs: Tariffs = Field(default_factory=Tariffs)
+    behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
+    timeline: list[TimelineChange] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _timeline(self) -> Scenario:
+        for i, change in enumerate(self.timeline):
+            k = month_index(self.run.start, change.date)
+            if not 0 <= k < self.run.n_months:
+                raise _LocatedError(
+                    ("timeline", i, "date"),
+                    f"date {change.date} is outside the run ({self.run.start} to {self.run.end})",
+                )
+            for path in change.set:
+                _check_path(Scenario, path, ("timeline", i, "set", path))
+            if any(p.split(".")[0] in ("timeline", "run", "population", "name", "seed")
+                   for p in change.set):
+                bad = next(p for p in change.set if p.split(".")[0] in
+                           ("timeline", "run", "population", "name", "seed"))
+                raise _LocatedError(
+                    ("timeline", i, "set", bad), "this field cannot change during a run"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _land_grades_have_rates(self) -> Scenario:
+        grades = len(self.population.land_grade_shares)
+        rates = len(self.tariffs.land_tax.rate_yuan_per_m2_year_by_grade)
+        if grades > rates:
+            raise _LocatedError(
+                ("tariffs", "land_tax", "rate_yuan_per_m2_year_by_grade"),
+                f"{grades} land grades in population.land_grade_shares but {rates} rate(s)",
+            )
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        """Calendar years of the run."""
+        return list(range(self.run.first_year, self.run.first_year + self.run.n_years))
+
+    def sector_names(self) -> list[str]:
+        """Sector names in file order (their codes in :class:`Firms`)."""
+        return list(self.population.sectors)
+
+
+class _LocatedError(ValueError):
+    """A validation error that knows its field path (converted to ScenarioError)."""
+
+    def __init__(self, loc: tuple, message: str):
+        self.loc = loc
+        super().__init__(message)
+
+
+# -------------------------------------------------------------- paths and changes
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated/Optional wrappers from a type annotation."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _child_type(annotation: Any, key: str) -> tuple[Any, list[str] | None]:
+    """Type reached by stepping into ``key``; also the valid keys when it is a model."""
+    ann = _unwrap(annotation)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        fields = ann.model_fields
+        if key not in fields:
+            raise KeyError(sorted(fields))
+        return fields[key].annotation, None
+    origin = typing.get_origin(ann)
+    if origin in (dict, Mapping):
+        key_t, val_t = typing.get_args(ann)
+        allowed = typing.get_args(_unwrap(key_t)) if typing.get_origin(key_t) is Literal else None
+        if allowed and key not in allowed:
+            raise KeyError(sorted(allowed))
+        return val_t, None
+    if origin is list:
+        if not key.isdigit():
+            raise KeyError([])
+        return typing.get_args(ann)[0], None
+    raise KeyError([])
+
+
+def _check_path(model: type[BaseModel], path: str, loc: tuple) -> None:
+    """Raise _LocatedError unless ``path`` names a field of ``model``."""
+    ann: Any = model
+    for part in path.split("."):
+        try:
+            ann, _ = _child_type(ann, part)
+        except KeyError as exc:
+            valid = exc.args[0] if exc.args else []
+            hint = _did_you_mean(part, valid)
+            raise _LocatedError(loc, f"unknown field {part!r} in path {path!r}{hint}") from None
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _valid_keys_at(loc: tuple) -> list[str]:
+    """Return the valid field names of the model found at ``loc`` inside a Scenario."""
+    ann: Any = Scenario
+    for part in loc:
+        try:
+            ann, _ = _child_type(ann, str(part))
+        except KeyError:
+            return []
+    ann = _unwrap(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return sorted(ann.model_fields)
+    if typing.get_origin(ann) is dict:
+        key_t = typing.get_args(ann)[0]
+        if typing.get_origin(key_t) is Literal:
+            return sorted(typing.get_args(key_t))
+    return []
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
+
+
+def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """Return a new Scenario with fields set by dotted path, validated again.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to change (it is not modified).
+    changes : mapping of str to value
+        Dotted path -> new value, e.g.
+        ``{"tariffs.electricity.class_surcharge_yuan_per_kwh.D": 0.4}``.
+
+    Returns
+    -------
+    Scenario
+        The changed scenario.
+
+    Raises
+    ------
+    ScenarioError
+        If a path is unknown or a value is invalid.
+    """
+    data = scenario.model_dump(mode="python")
+    for path, value in changes.items():
+        try:
+            _check_path(Scenario, path, (path,))
+        except _LocatedError as exc:
+            raise ScenarioError(str(exc), field=path) from None
+        _set_path(data, path, copy.deepcopy(value))
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = _describe(exc)
+        raise ScenarioError(msg, field=".".join(str(p) for p in loc)) from None
+
+
+# ----------------------------------------------------------------------- loading
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of every mapping key and sequence item."""
+
+
+def _compose_lines(node: yaml.Node, path: tuple, out: dict[tuple, int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _compose_lines(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _compose_lines(item, path + (i,), out)
+
+
+def _read_yaml(path: Path, *, referenced_from: tuple[Path, int] | None = None) -> tuple[dict, dict]:
+    """Read one YAML file; return (data, {path tuple: line})."""
+    where = referenced_from or (path, None)
+    if not path.exists():
+        raise ScenarioError(f"file not found: {path}", file=where[0], line=where[1],
+                            field="extends" if referenced_from else None)
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ScenarioError("file is empty", file=path)
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"not valid YAML: {problem}", file=path,
+                            line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"a scenario must be a YAML mapping of fields, got {type(data).__name__}", file=path
+        )
+    lines: dict[tuple, int] = {}
+    _compose_lines(node, (), lines)
+    return data, lines
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(path: Path, chain: tuple[Path, ...], ref: tuple[Path, int] | None):
+    """Read ``path`` and the files it extends; return (data, provenance)."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(f"extends cycle: {cycle}", file=ref[0] if ref else path,
+                            line=ref[1] if ref else None, field="extends")
+    data, lines = _read_yaml(path, referenced_from=ref)
+    provenance = {k: (path, v) for k, v in lines.items()}
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, provenance
+    if not isinstance(parent, str):
+        raise ScenarioError("extends must be a file name", file=path,
+                            line=lines.get(("extends",)), field="extends")
+    parent_path = (path.parent / parent)
+    base, base_prov = _resolve(parent_path, (*chain, path), (path, lines.get(("extends",))))
+    merged_prov = dict(base_prov)
+    merged_prov.update(provenance)
+    return _deep_merge(base, data), merged_prov
+
+
+def _clean_msg(err: dict) -> str:
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    if err["type"] not in ("value_error", "missing", "extra_forbidden") and "input" in err:
+        inp = err["input"]
+        if not isinstance(inp, dict | list):
+            msg = f"{msg} (got {inp!r})"
+    return msg
+
+
+def _locate(loc: tuple, provenance: dict, default: Path) -> tuple[Path, int | None]:
+    for n in range(len(loc), -1, -1):
+        hit = provenance.get(tuple(loc[:n]))
+        if hit:
+            return hit
+    return default, None
+
+
+def _describe(exc: ValidationError) -> tuple[tuple, str]:
+    """Field path and one-line message of the first error of a ValidationError."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    ctx_err = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, _LocatedError):
+        return loc + ctx_err.loc, str(ctx_err)
+    if err["type"] == "extra_forbidden":
+        return loc, "unknown field" + _did_you_mean(str(loc[-1]), _valid_keys_at(loc[:-1]))
+    if err["type"] == "missing":
+        return loc, "required field is missing"
+    return loc, _clean_msg(err)
+
+
+def _error_from_validation(exc: ValidationError, provenance: dict, path: Path) -> ScenarioError:
+    loc, msg = _describe(exc)
+    file, line = _locate(loc, provenance, path)
+    return ScenarioError(msg, file=file, line=line, field=".".join(str(p) for p in loc))
+
+
+def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML scenario file.
+    overrides : mapping, optional
+        Dotted path -> value applied after loading (used by sweeps and ``--seed``).
+
+    Returns
+    -------
+    Scenario
+        The validated, frozen scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, line and field of the first problem found.
+    """
+    path = Path(path)
+    data, provenance = _resolve(path, (), None)
+    # Paths inside the scenario are relative to the file that names them.
+    pop = data.get("population")
+    if isinstance(pop, dict) and isinstance(pop.get("file"), str):
+        origin = provenance.get(("population", "file"), (path.resolve(), None))[0]
+        pop["file"] = str((origin.parent / pop["file"]).resolve())
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _error_from_validation(exc, provenance, path) from None
+    if overrides:
+        scenario = apply_changes(scenario, overrides)
+    return scenario
+
+
+def default_scenario_path() -> Path:
+    """Path of the embedded default scenario (``baseline.yaml``, shipped with the package)."""
+    from importlib.resources import files
+
+    return Path(str(files("simulator") / "scenarios" / "baseline.yaml"))
+
+
+def json_schema() -> dict:
+    """JSON Schema of scenario files (for editors)."""
+    schema = Scenario.model_json_schema()
+    schema["properties"]["extends"] = {
+        "type": "string",
+        "description": "a scenario file this one extends (relative path)",
+    }
+    return schema

@@ -1,0 +1,37 @@
+"""Differentiated resource prices (差别化价格) by evaluation class.
+
+One module per charge; each is a pure function from per-firm numpy arrays and
+a validated parameter model to a frozen result of float64 arrays in yuan:
+
+* :func:`electricity_bill` (:mod:`~simulator.tariffs.electricity`),
+* :func:`water_bill` (:mod:`~simulator.tariffs.water`),
+* :func:`land_use_tax` (:mod:`~simulator.tariffs.landtax`),
+* :func:`pollution_charge` and :func:`pollution_equivalents`
+  (:mod:`~simulator.tariffs.pollution`),
+* :func:`subsidy` (:mod:`~simulator.tariffs.subsidies`).
+"""
+
+from simulator.tariffs.electricity import (
+    ElectricityBill,
+    class_surcharge_per_kwh,
+    electricity_bill,
+)
+from simulator.tariffs.landtax import LandTaxBill, land_use_tax
+from simulator.tariffs.pollution import PollutionBill, pollution_charge, pollution_equivalents
+from simulator.tariffs.subsidies import SubsidyResult, subsidy
+from simulator.tariffs.water import WaterBill, water_bill
+
+__all__ = [
+    "ElectricityBill",
+    "LandTaxBill",
+    "PollutionBill",
+    "SubsidyResult",
+    "WaterBill",
+    "class_surcharge_per_kwh",
+    "electricity_bill",
+    "land_use_tax",
+    "pollution_charge",
+    "pollution_equivalents",
+    "subsidy",
+    "water_bill",
+]

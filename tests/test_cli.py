@@ -1,0 +1,150 @@
+"""The command line: exit codes, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulator.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def scenario_file(tmp_path: Path, body: str, name: str = "bad.yaml") -> Path:
+    (tmp_path / "baseline.yaml").write_text(BASELINE.read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+BAD_SCENARIOS = {
+    "unknown key": ("extends: baseline.yaml\nname: x\nseeed: 3\n", "did you mean 'seed'"),
+    "wrong type": ("extends: baseline.yaml\nname: x\nseed: many\n", "seed"),
+    "negative price": ("extends: baseline.yaml\nname: x\ntariffs:\n  electricity:\n"
+                       "    general_price_yuan_per_kwh: -0.1\n", "general_price_yuan_per_kwh"),
+    "shares not summing to 1": ("extends: baseline.yaml\nname: x\nevaluation:\n"
+                                "  classification:\n    shares: {A: 0.5, B: 0.5, C: 0.5, D: 0}\n",
+                                "sum to 1"),
+    "decreasing tiers": ("extends: baseline.yaml\nname: x\ntariffs:\n  water:\n    blocks:\n"
+                         "      - {up_to_quota_ratio: 2.0, multiplier: 1}\n"
+                         "      - {up_to_quota_ratio: 1.5, multiplier: 2}\n"
+                         "      - {up_to_quota_ratio: null, multiplier: 3}\n", "must increase"),
+    "missing extends": ("extends: nowhere.yaml\nname: x\n", "file not found"),
+    "date outside run": ("extends: baseline.yaml\nname: x\ntimeline:\n"
+                         "  - {date: 2040-01, set: {seed: 2}}\n", "outside the run"),
+    "empty file": ("", "empty"),
+    "not YAML at all": ("name: [x\n", "not valid YAML"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SCENARIOS))
+def test_bad_scenario_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, case):
+    body, expected = BAD_SCENARIOS[case]
+    path = scenario_file(tmp_path, body)
+    out = tmp_path / "results"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ")
+    assert "bad.yaml" in err
+    assert expected in err
+    assert "\n" not in err
+    assert not out.exists()
+
+
+def test_extends_cycle_exits_2(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path / "a.yaml")]) == 2
+    assert "extends cycle" in capsys.readouterr().err
+
+
+def test_error_has_no_traceback_in_a_real_process(tmp_path):
+    path = scenario_file(tmp_path, "extends: baseline.yaml\nname: x\nseeed: 3\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "validate", str(path)],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == ("error: bad.yaml:3: seeed: unknown field (did you mean 'seed'?)\n")
+
+
+def test_validate_accepts_the_shipped_scenarios(capsys):
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        assert main(["validate", str(path)]) == 0
+    assert "valid scenario" in capsys.readouterr().out
+
+
+def test_run_writes_a_complete_results_directory(tmp_path, capsys):
+    assert main(["run", str(SMALL), "--out", str(tmp_path), "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    (run_dir,) = (tmp_path / "small").iterdir()
+    assert f"results: {run_dir}" in out
+    assert "Tax per mu, above-scale" in out
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seed"] == 5
+    assert manifest["scenario"]["name"] == "small"
+    assert manifest["wall_time_s"] > 0
+    for name in ("indicators", "class_counts", "resource_bill", "transitions"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 0
+        assert (run_dir / "figures" / f"{name}.svg").stat().st_size > 0
+
+
+def test_plot_remakes_figures_from_files(tmp_path, capsys):
+    assert main(["run", str(SMALL), "--out", str(tmp_path), "--quiet", "--no-figures"]) == 0
+    (run_dir,) = (tmp_path / "small").iterdir()
+    assert not (run_dir / "figures").exists()
+    assert main(["plot", str(run_dir)]) == 0
+    assert (run_dir / "figures" / "indicators.png").exists()
+    assert main(["plot", str(tmp_path)]) == 2
+
+
+def test_schema_is_json(tmp_path):
+    out = tmp_path / "schema.json"
+    assert main(["schema", "--out", str(out)]) == 0
+    schema = json.loads(out.read_text(encoding="utf-8"))
+    assert "tariffs" in schema["properties"]
+
+
+FIRM_TABLE = (
+    "企业名称,行业,用地面积,税收,工业增加值,营业收入,综合能耗,用电量,从业人员,研发经费,"
+    "化学需氧量,氨氮,二氧化硫,氮氧化物\n"
+    "甲公司,纺织,20,500,2000,9000,900,3000000,100,90,0.5,0.05,0.4,0.4\n"
+    "乙公司,machinery,8,40,300,1500,30,200000,20,30,0.02,0.002,0.01,0.01\n"
+    "丙公司,电子信息,12,300,1500,7000,120,900000,60,280,0,0,0,0\n"
+)
+
+
+def test_evaluate_scores_a_firm_table(tmp_path, capsys):
+    table = tmp_path / "firms.csv"
+    table.write_text(FIRM_TABLE, encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["evaluate", str(table), "--out", str(out)]) == 0
+    scored = pd.read_csv(out)
+    assert list(scored["name"]) == ["甲公司", "乙公司", "丙公司"]
+    # Two above-scale firms: 甲 tax/mu 25, 丙 tax/mu 25; 乙 (revenue 1500) is below scale.
+    assert list(scored["tier"]) == ["above_scale", "below_scale", "above_scale"]
+    assert scored.loc[0, "tax_per_mu"] == 25.0
+    assert set(scored["class"]) <= {"A", "B", "C", "D", "U"}
+    assert "scored 3 firms" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("企业名称,税收\n甲,10\n", "missing required column"),
+    ("企业名称,用地面积,税收\n甲,-2,10\n", "must not be negative"),
+    ("", "empty"),
+    ("企业名称,用地面积,税收\n甲,10,5\n", "missing column va_wan_yuan"),
+])
+def test_bad_firm_tables_exit_2(tmp_path, capsys, content, expected):
+    table = tmp_path / "firms.csv"
+    table.write_text(content, encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["evaluate", str(table), "--out", str(out)]) == 2
+    assert expected in capsys.readouterr().err
+    assert not out.exists()

@@ -1,0 +1,194 @@
+"""Synthetic populations, calibration, and firm-table import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.population import (
+    above_scale_aggregates,
+    build_population,
+    firms_from_table,
+    read_firm_table,
+    synthetic_population,
+)
+from simulator.scenario import ScenarioError, apply_changes, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario(ROOT / "scenarios" / "baseline.yaml")
+
+
+def test_default_population_hits_the_zhejiang_2017_targets(baseline):
+    firms = build_population(baseline, np.random.default_rng(0))
+    agg = above_scale_aggregates(firms)
+    assert agg["tax_per_mu_wan_yuan"] == pytest.approx(25.5, rel=1e-9)
+    assert agg["va_per_mu_wan_yuan"] == pytest.approx(103.2, rel=1e-9)
+    assert agg["labour_productivity_wan_yuan_per_person"] == pytest.approx(21.6, rel=1e-9)
+
+
+def test_calibration_holds_for_other_targets_and_seeds(baseline):
+    s = apply_changes(baseline, {"population.targets.va_per_mu_wan_yuan": 150.0,
+                                 "population.targets.tax_per_mu_wan_yuan": 30.0})
+    for seed in (1, 2, 3):
+        agg = above_scale_aggregates(build_population(s, np.random.default_rng(seed)))
+        assert agg["va_per_mu_wan_yuan"] == pytest.approx(150.0, rel=1e-9)
+        assert agg["tax_per_mu_wan_yuan"] == pytest.approx(30.0, rel=1e-9)
+
+
+def test_above_scale_flag_follows_the_revenue_threshold(baseline):
+    firms = build_population(baseline, np.random.default_rng(0))
+    industrial = ~firms.is_services
+    expected = industrial & (firms.revenue_wan_yuan >= 2000)
+    np.testing.assert_array_equal(firms.above_scale, expected)
+    assert not firms.above_scale[firms.is_services].any()
+    # A real county has both: many small below-scale firms and an above-scale core.
+    share = firms.above_scale[industrial].mean()
+    assert 0.2 < share < 0.7
+
+
+def test_sector_counts_follow_shares_exactly(baseline):
+    firms = synthetic_population(baseline, np.random.default_rng(0))
+    names = baseline.sector_names()
+    counts = np.bincount(firms.sector, minlength=len(names))
+    for i, name in enumerate(names):
+        spec = baseline.population.sectors[name]
+        n_kind = 5000 if spec.kind == "industrial" else 1500
+        assert abs(counts[i] - spec.share * n_kind) < 1.0
+    assert firms.n == 6500
+    assert len(set(firms.firm_id)) == firms.n
+
+
+def test_sectors_have_distinct_intensities(baseline):
+    firms = synthetic_population(baseline, np.random.default_rng(0))
+    names = baseline.sector_names()
+    med = {n: np.median(firms.energy_tce_per_wan_yuan[firms.sector == i])
+           for i, n in enumerate(names)}
+    # Sample medians sit near the scenario's sector medians (lognormal, sigma 0.4).
+    assert med["cement"] == pytest.approx(3.5, rel=0.1)
+    assert med["machinery"] == pytest.approx(0.12, rel=0.1)
+    assert med["cement"] > 10 * med["electronics"]
+
+
+def test_same_seed_gives_the_same_population(baseline):
+    a = build_population(baseline, np.random.default_rng(42))
+    b = build_population(baseline, np.random.default_rng(42))
+    c = build_population(baseline, np.random.default_rng(43))
+    np.testing.assert_array_equal(a.land_mu, b.land_mu)
+    np.testing.assert_array_equal(a.emission_t_per_wan_yuan, b.emission_t_per_wan_yuan)
+    assert not np.array_equal(a.land_mu, c.land_mu)
+
+
+def test_tiered_sectors_get_unit_consumption_around_the_reference(baseline):
+    firms = synthetic_population(baseline, np.random.default_rng(0))
+    metals = firms.sector == baseline.sector_names().index("metals")
+    assert np.median(firms.unit_consumption[metals]) == pytest.approx(13600, rel=0.01)
+    assert np.isnan(firms.unit_consumption[~metals & (firms.sector != 4)]).all()
+
+
+# ----------------------------------------------------------------- firm tables
+
+
+CHINESE_TABLE = """\
+企业名称,行业,用地面积,税收,工业增加值,营业收入,综合能耗,用电量,从业人员,研发经费,\
+化学需氧量,氨氮,二氧化硫,氮氧化物
+甲公司,纺织,20,500,2000,9000,900,3000000,100,90,0.5,0.05,0.4,0.4
+乙公司,machinery,8,40,300,1500,30,200000,20,30,0.02,0.002,0.01,0.01
+丙公司,电子信息,12,300,1500,7000,120,900000,60,280,0,0,0,0
+"""
+
+
+def test_chinese_headers_map_to_canonical_columns(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text(CHINESE_TABLE, encoding="utf-8")
+    table = read_firm_table(path)
+    assert list(table["name"]) == ["甲公司", "乙公司", "丙公司"]
+    assert list(table["land_mu"]) == [20, 8, 12]
+    assert list(table["tax_wan_yuan"]) == [500, 40, 300]
+    assert list(table["firm_id"]) == [1, 2, 3]
+    assert table["cod_t"].iloc[0] == 0.5
+
+
+def test_excel_tables_are_read_too(tmp_path):
+    csv = tmp_path / "firms.csv"
+    csv.write_text(CHINESE_TABLE, encoding="utf-8")
+    xlsx = tmp_path / "firms.xlsx"
+    pd.read_csv(csv).to_excel(xlsx, index=False)
+    pd.testing.assert_frame_equal(read_firm_table(xlsx), read_firm_table(csv),
+                                  check_dtype=False)
+
+
+def test_gbk_csv_and_square_metre_land_are_converted(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("企业名称,用地面积(平方米),税收\n甲,6666.667,10\n".encode("gbk"))
+    table = read_firm_table(path)
+    assert table["land_mu"].iloc[0] == pytest.approx(10.0, rel=1e-6)
+
+
+def test_missing_required_column_is_named(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("企业名称,税收\n甲,10\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"missing required column\(s\): land_mu"):
+        read_firm_table(path)
+
+
+def test_negative_land_names_row_and_column(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("企业名称,用地面积,税收\n甲,10,5\n乙,-3,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    err = info.value
+    assert (err.line, err.field) == (3, "用地面积")
+    assert "negative" in str(err)
+
+
+def test_zero_land_is_rejected(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("用地面积,税收\n0,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="land must be positive"):
+        read_firm_table(path)
+
+
+def test_text_in_a_number_column_names_the_row(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("用地面积,税收\n10,5\n12,很多\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    assert (info.value.line, info.value.field) == (3, "税收")
+
+
+@pytest.mark.parametrize("content", [b"", b"\n"])
+def test_empty_firm_table_is_an_error(tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError, match="empty|no rows"):
+        read_firm_table(path)
+
+
+def test_firms_from_table_keep_observed_quantities(tmp_path, baseline):
+    path = tmp_path / "firms.csv"
+    path.write_text(CHINESE_TABLE, encoding="utf-8")
+    table = read_firm_table(path)
+    firms = firms_from_table(table, baseline)
+    np.testing.assert_allclose(firms.va_wan_yuan * firms.energy_tce_per_wan_yuan,
+                               table["energy_tce"])
+    np.testing.assert_allclose(firms.va_wan_yuan * firms.tax_share_of_va, table["tax_wan_yuan"])
+    np.testing.assert_allclose(firms.va_wan_yuan * firms.electricity_kwh_per_wan_yuan,
+                               table["electricity_kwh"])
+    # Revenue 9000 and 7000 are above the 2000万元 threshold; 1500 is not.
+    np.testing.assert_array_equal(firms.above_scale, [True, False, True])
+    names = baseline.sector_names()
+    assert [names[i] for i in firms.sector] == ["textiles", "machinery", "electronics"]
+
+
+def test_unknown_sector_in_table_is_an_error(tmp_path, baseline):
+    path = tmp_path / "firms.csv"
+    path.write_text("行业,用地面积,税收\n火箭,10,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="'火箭' is not a scenario sector"):
+        firms_from_table(read_firm_table(path), baseline)

@@ -1,0 +1,276 @@
+"""Scenario loading: validation, extends, timeline paths and error messages."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario import (
+    ScenarioError,
+    apply_changes,
+    default_scenario_path,
+    json_schema,
+    load_scenario,
+)
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def variant(tmp_path: Path, body: str, name: str = "variant.yaml") -> Path:
+    """A scenario extending the real baseline (copied next to it)."""
+    (tmp_path / "baseline.yaml").write_text(BASELINE.read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    return write(tmp_path, name, "extends: baseline.yaml\nname: variant\n" + textwrap.dedent(body))
+
+
+def error_of(path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value
+
+
+def test_baseline_loads_with_sourced_defaults():
+    s = load_scenario(BASELINE)
+    assert s.name == "baseline"
+    assert s.run.n_months == 14 * 12
+    assert s.tariffs.electricity.class_surcharge_yuan_per_kwh.D == 0.3
+    assert s.evaluation.weights_above_scale["tax_per_mu"] == 30
+    assert s.population.targets.tax_per_mu_wan_yuan == 25.5
+    assert len([x for x in s.population.sectors.values() if x.kind == "industrial"]) >= 8
+
+
+def test_every_baseline_default_carries_a_source_comment():
+    # Every scalar or inline-mapping line in baseline.yaml sits in a commented block
+    # or has a trailing (src)/(est)/(der) tag; check the tags are used, and that no
+    # line in the tariff and evaluation sections lacks one in its block.
+    text = BASELINE.read_text(encoding="utf-8")
+    assert text.count("(src)") >= 15
+    assert text.count("(est)") >= 15
+
+
+def test_embedded_default_is_the_shipped_baseline():
+    assert default_scenario_path().read_text(encoding="utf-8") == BASELINE.read_text(
+        encoding="utf-8")
+
+
+def test_objects_are_frozen():
+    s = load_scenario(BASELINE)
+    with pytest.raises(Exception, match="frozen"):
+        s.seed = 3
+
+
+def test_extends_merges_mappings_deeply_and_replaces_scalars(tmp_path):
+    path = variant(tmp_path, """
+        tariffs:
+          electricity:
+            class_surcharge_yuan_per_kwh: {D: 0.5}
+    """)
+    s = load_scenario(path)
+    assert s.name == "variant"
+    assert s.tariffs.electricity.class_surcharge_yuan_per_kwh.D == 0.5
+    # Sibling fields come from the baseline.
+    assert s.tariffs.electricity.general_price_yuan_per_kwh == 0.75
+    assert s.tariffs.water.class_sewage_surcharge_yuan_per_m3.D == 0.6
+
+
+def test_extends_chains(tmp_path):
+    variant(tmp_path, "seed: 7\n", name="mid.yaml")
+    leaf = write(tmp_path, "leaf.yaml", "extends: mid.yaml\nname: leaf\n")
+    s = load_scenario(leaf)
+    assert (s.name, s.seed) == ("leaf", 7)
+
+
+def test_extends_cycle_is_an_error(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
+    b = write(tmp_path, "b.yaml", "extends: a.yaml\nname: b\n")
+    err = error_of(b)
+    assert "extends cycle" in str(err)
+    assert "b.yaml -> a.yaml -> b.yaml" in str(err)
+    assert err.field == "extends"
+
+
+def test_missing_extends_file_names_the_referencing_line(tmp_path):
+    path = write(tmp_path, "x.yaml", "name: x\nextends: nowhere.yaml\n")
+    err = error_of(path)
+    assert "file not found" in str(err)
+    assert err.file.endswith("x.yaml")
+    assert err.line == 2
+
+
+def test_unknown_key_suggests_the_nearest(tmp_path):
+    path = variant(tmp_path, """
+        tariffs:
+          electricity:
+            clas_surcharge_yuan_per_kwh: {D: 0.5}
+    """)
+    err = error_of(path)
+    assert err.field == "tariffs.electricity.clas_surcharge_yuan_per_kwh"
+    assert "did you mean 'class_surcharge_yuan_per_kwh'" in str(err)
+    assert err.file.endswith("variant.yaml")
+    assert err.line == 6  # 1 extends, 2 name, 3 blank, 4 tariffs, 5 electricity, 6 the key
+
+
+def test_wrong_type_names_field_and_line(tmp_path):
+    path = variant(tmp_path, "population:\n  n_industrial: many\n")
+    err = error_of(path)
+    assert err.field == "population.n_industrial"
+    assert err.line == 4
+    assert "'many'" in str(err)
+
+
+def test_negative_price_is_rejected(tmp_path):
+    path = variant(tmp_path, """
+        tariffs:
+          water:
+            base_price_yuan_per_m3: -1
+    """)
+    err = error_of(path)
+    assert err.field == "tariffs.water.base_price_yuan_per_m3"
+    assert "greater than or equal to 0" in str(err)
+
+
+def test_class_shares_must_sum_to_one(tmp_path):
+    path = variant(tmp_path, """
+        evaluation:
+          classification:
+            shares: {A: 0.3, B: 0.55, C: 0.2, D: 0.05}
+    """)
+    err = error_of(path)
+    assert err.field == "evaluation.classification.shares"
+    assert "sum to 1" in str(err)
+    assert err.line == 6
+
+
+def test_decreasing_tier_thresholds_are_rejected(tmp_path):
+    path = variant(tmp_path, """
+        tariffs:
+          electricity:
+            tiered:
+              metals:
+                reference_unit_consumption: 13600
+                blocks:
+                  - {above: 13800, surcharge_yuan_per_kwh: 0.02}
+                  - {above: 13700, surcharge_yuan_per_kwh: 0.08}
+    """)
+    err = error_of(path)
+    assert err.field == "tariffs.electricity.tiered.metals.blocks"
+    assert "thresholds must increase" in str(err)
+
+
+def test_decreasing_water_blocks_are_rejected(tmp_path):
+    path = variant(tmp_path, """
+        tariffs:
+          water:
+            blocks:
+              - {up_to_quota_ratio: 1.2, multiplier: 1}
+              - {up_to_quota_ratio: 1.1, multiplier: 2}
+              - {up_to_quota_ratio: null, multiplier: 3}
+    """)
+    assert "thresholds must increase" in str(error_of(path))
+
+
+def test_timeline_sets_fields_by_dotted_path(tmp_path):
+    path = variant(tmp_path, """
+        timeline:
+          - {date: 2019-01, set: {tariffs.electricity.class_surcharge_yuan_per_kwh.D: 0.5}}
+    """)
+    s = load_scenario(path)
+    change = s.timeline[0]
+    assert change.date == "2019-01"
+    later = apply_changes(s, change.set)
+    assert later.tariffs.electricity.class_surcharge_yuan_per_kwh.D == 0.5
+    assert s.tariffs.electricity.class_surcharge_yuan_per_kwh.D == 0.3
+
+
+def test_timeline_date_outside_run_is_an_error(tmp_path):
+    path = variant(tmp_path, """
+        timeline:
+          - {date: 2035-01, set: {tariffs.electricity.class_surcharge_yuan_per_kwh.D: 0.5}}
+    """)
+    err = error_of(path)
+    assert err.field == "timeline.0.date"
+    assert "outside the run" in str(err)
+    assert err.line == 5  # the list item under timeline (line 4)
+
+
+def test_timeline_unknown_path_suggests_the_nearest(tmp_path):
+    path = variant(tmp_path, """
+        timeline:
+          - {date: 2019-01, set: {tariffs.electricity.class_surcharge.D: 0.5}}
+    """)
+    err = error_of(path)
+    assert "did you mean 'class_surcharge_yuan_per_kwh'" in str(err)
+    assert err.field.startswith("timeline.0.set")
+
+
+def test_changes_that_break_a_model_rule_name_the_field():
+    s = load_scenario(BASELINE)
+    with pytest.raises(ScenarioError) as info:
+        apply_changes(s, {"run.end": "2018-12", "timeline": [
+            {"date": "2019-01", "set": {"seed": 1}}]})
+    assert info.value.field == "timeline.0.date"
+
+
+def test_timeline_value_is_validated_when_applied(tmp_path):
+    s = load_scenario(BASELINE)
+    with pytest.raises(ScenarioError, match="greater than or equal to 0"):
+        apply_changes(s, {"tariffs.electricity.class_surcharge_yuan_per_kwh.D": -0.1})
+
+
+def test_empty_file_is_an_error(tmp_path):
+    path = write(tmp_path, "empty.yaml", "\n")
+    assert "empty" in str(error_of(path))
+
+
+def test_not_yaml_at_all_names_the_line(tmp_path):
+    path = write(tmp_path, "bad.yaml", "name: x\n\tseed: 1\n")  # a tab cannot indent YAML
+    err = error_of(path)
+    assert "not valid YAML" in str(err)
+    assert err.line == 2
+
+
+def test_yaml_that_is_not_a_mapping_is_an_error(tmp_path):
+    path = write(tmp_path, "list.yaml", "- a\n- b\n")
+    assert "must be a YAML mapping" in str(error_of(path))
+    prose = write(tmp_path, "prose.yaml", "This is a memo, not a scenario.\n")
+    assert "must be a YAML mapping" in str(error_of(prose))
+
+
+def test_missing_required_field(tmp_path):
+    path = write(tmp_path, "bare.yaml", "name: bare\n")
+    err = error_of(path)
+    assert err.field == "population"
+    assert "required" in str(err)
+
+
+def test_error_string_is_one_line_with_file_line_field(tmp_path, monkeypatch):
+    path = variant(tmp_path, "population:\n  n_industrial: -5\n")
+    monkeypatch.chdir(tmp_path)
+    text = str(error_of(path))
+    assert text.startswith("variant.yaml:4: population.n_industrial: ")
+    assert "\n" not in text
+
+
+
+def test_json_schema_lists_the_sections():
+    schema = json_schema()
+    assert {"run", "population", "evaluation", "tariffs", "timeline", "extends"} <= set(
+        schema["properties"])
+
+
+def test_land_grades_need_a_land_tax_rate_each(tmp_path):
+    path = variant(tmp_path, """
+        population:
+          land_grade_shares: [0.25, 0.25, 0.25, 0.25]
+    """)
+    err = error_of(path)
+    assert err.field == "tariffs.land_tax.rate_yuan_per_m2_year_by_grade"
+    assert "4 land grades" in str(err)
