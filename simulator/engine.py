@@ -334,16 +334,19 @@ class _Simulation:
         """Record group sums, and group ratios ``scale * sum(num) / sum(den)``."""
         add = self.recorder.add
         ratios = ratios or {}
-        columns = list(sums.values())
-        for num, den, _ in ratios.values():
-            columns += [num, den]
-        m = len(sums)
+        # Sum each distinct array once: ratios reuse the totals' arrays (VA, land, ...).
+        columns: list[np.ndarray] = []
+        slot: dict[int, int] = {}
+        for array in [*sums.values(), *(a for num, den, _ in ratios.values() for a in (num, den))]:
+            if id(array) not in slot:
+                slot[id(array)] = len(columns)
+                columns.append(array)
         for g, table in zip(groups.groupings, groups.sums(columns), strict=True):
-            for j, metric in enumerate(sums):
-                add(year, month, g.names, metric, table[:, j])
-            for j, (metric, (_, _, scale)) in enumerate(ratios.items()):
+            for metric, values in sums.items():
+                add(year, month, g.names, metric, table[:, slot[id(values)]])
+            for metric, (num, den, scale) in ratios.items():
                 add(year, month, g.names, metric,
-                    ratio(scale * table[:, m + 2 * j], table[:, m + 2 * j + 1]))
+                    ratio(scale * table[:, slot[id(num)]], table[:, slot[id(den)]]))
 
     _MONTHLY = ("va_wan_yuan", "electricity_kwh", "energy_tce", "output_factor_mean")
 

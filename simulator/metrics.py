@@ -64,7 +64,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "differential_revenue_yuan": ("yuan", "all surcharges net of land-tax relief"),
     # evaluation
     "class_share": ("share", "share of evaluated firms in the class"),
-    "class_transition_firms": ("firms", "firms moving between classes (group 'X->Y')"),
+    "class_transition_firms": (
+        "firms", "firms moving between classes (group 'X->Y'), all firms incl. services"),
     "vetoed_firms": ("firms", "firms under the one-vote veto"),
 }
 
