@@ -7,7 +7,8 @@ years. Each size runs in a fresh subprocess so that its peak resident memory
 
 Usage::
 
-    python benchmarks/throughput.py                 # all sizes, engine only
+    python benchmarks/throughput.py                 # all sizes, all mechanisms
+    python benchmarks/throughput.py --no-markets    # without the five quota markets
     python benchmarks/throughput.py --snapshots     # also stream firms.parquet to disk
     python benchmarks/throughput.py --sizes 10000 100000
 """
@@ -31,7 +32,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def one(n: int, snapshots: bool) -> dict:
+def one(n: int, snapshots: bool, markets: bool = True) -> dict:
     import numpy as np  # noqa: F401  (imports count in the baseline RSS)
 
     from simulator.engine import simulate
@@ -45,6 +46,9 @@ def one(n: int, snapshots: bool) -> dict:
         "run.end": f"{2017 + YEARS - 1}-12",
         "output.firm_snapshots": snapshots,
     })
+    if not markets:
+        scenario = apply_changes(scenario, {"markets.energy.enabled": False,
+                                            "markets.emissions": {}})
     started = time.perf_counter()
     if snapshots:
         with tempfile.TemporaryDirectory() as tmp, RunDirectory(Path(tmp) / "run") as run:
@@ -59,6 +63,7 @@ def one(n: int, snapshots: bool) -> dict:
         "firms": n,
         "years": YEARS,
         "snapshots": snapshots,
+        "markets": markets,
         "wall_s": round(wall, 3),
         "firm_months_per_s": round(firm_months / wall),
         "peak_rss_mb": round(peak, 1),
@@ -71,10 +76,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--snapshots", action="store_true")
+    parser.add_argument("--no-markets", action="store_true",
+                        help="switch the quota markets off (to measure what they cost)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.snapshots)))
+        print(json.dumps(one(args.one, args.snapshots, not args.no_markets)))
         return
     print(f"{'firms':>9} {'years':>5} {'wall s':>8} {'firm-months/s':>14} "
           f"{'peak RSS MB':>11} {'bytes/firm':>10} {'state B/firm':>12}")
@@ -82,6 +89,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--one", str(n)]
         if args.snapshots:
             cmd.append("--snapshots")
+        if args.no_markets:
+            cmd.append("--no-markets")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['firms']:>9,} {r['years']:>5} {r['wall_s']:>8.2f} "

@@ -4,27 +4,41 @@ The Python API: load a scenario, run it, read its results.
 
 >>> from simulator import load_scenario, run_scenario     # doctest: +SKIP
 >>> run_dir = run_scenario(load_scenario("scenarios/baseline.yaml"))  # doctest: +SKIP
+
+Names are imported on first use, so ``import simulator.scenario`` (e.g. for
+``validate``) does not load the engine.
 """
 
-from simulator.engine import SimulationResult, simulate
-from simulator.evaluation import evaluate, evaluate_table
-from simulator.experiment import run_scenario, summary_table
-from simulator.population import build_population, read_firm_table
-from simulator.results import read_run
-from simulator.scenario import Scenario, ScenarioError, apply_changes, load_scenario
+from __future__ import annotations
 
-__all__ = [
-    "Scenario",
-    "ScenarioError",
-    "SimulationResult",
-    "apply_changes",
-    "build_population",
-    "evaluate",
-    "evaluate_table",
-    "load_scenario",
-    "read_firm_table",
-    "read_run",
-    "run_scenario",
-    "simulate",
-    "summary_table",
-]
+import importlib
+from typing import Any
+
+#: Public name -> module that defines it.
+_API: dict[str, str] = {
+    "Scenario": "simulator.scenario",
+    "ScenarioError": "simulator.scenario",
+    "apply_changes": "simulator.scenario",
+    "load_scenario": "simulator.scenario",
+    "SimulationResult": "simulator.engine",
+    "simulate": "simulator.engine",
+    "evaluate": "simulator.evaluation",
+    "evaluate_table": "simulator.evaluation",
+    "run_scenario": "simulator.experiment",
+    "summary_table": "simulator.experiment",
+    "build_population": "simulator.population",
+    "read_firm_table": "simulator.population",
+    "read_run": "simulator.results",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

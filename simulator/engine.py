@@ -8,9 +8,15 @@ array expressions. Within a month the order is fixed by the event times:
 time (months)           process              what it does
 ======================  ===================  ==========================================
 ``k``                   ``timeline``         dated scenario changes take effect
-``k + 0.5``             ``monthly``          output response + shock, then billing
-``12 (y + 1) - 0.1``    ``annual``           land tax, subsidies, evaluation, metrics,
-                                             firm snapshot, classes for next year
+``12 y + 0.1``          ``allocation``       each quota market issues the year's cap
+``12 y + m + 0.25``     ``auctions``         scheduled auction of one market (one
+                                             process per market); firms then abate
+``k + 0.5``             ``monthly``          output response + shock, production,
+                                             the monthly water bill
+``12 (y + 1) - 0.1``    ``annual``           electricity and pollution bills; quota
+                                             compliance; land tax, subsidies;
+                                             evaluation; metrics; firm snapshot;
+                                             classes and growth for next year
 ======================  ===================  ==========================================
 
 Output response: a firm's monthly output is
@@ -39,12 +45,16 @@ from scipy import sparse
 from simulator import tariffs
 from simulator.evaluation import EvaluationInput, EvaluationResult, evaluate, transition_counts
 from simulator.firms import CLASS_CODES, CLASS_LABELS, UNRATED, Firms
+from simulator.markets.cycle import QuotaMarket, enabled_markets
+from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, MetricsRecorder, ratio
 from simulator.population import build_population
 from simulator.rng import mechanism_rng
 from simulator.scenario import POLLUTANTS, Scenario, apply_changes, month_index
 
 __all__ = ["SimulationResult", "simulate"]
+
+
 
 _D = CLASS_CODES["D"]
 
@@ -85,10 +95,16 @@ class _Simulation:
         self.firms.log_shock = stationary_sd * self.rng_shock.standard_normal(n)
         self.last_cost_share = np.full(n, np.nan)
         self.newly_above_scale = np.zeros(n, dtype=bool)
+        self._gov_seen: dict[str, dict[str, float]] = {}
         self.period_va = np.zeros(n)
         self.period_months = 0
         self._buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
         self._initial_evaluation()
+        self.markets = {
+            q: QuotaMarket(q, firms=self.firms, scenario=scenario,
+                           rng=mechanism_rng(seed, replication, f"mac_{q}"))
+            for q in enabled_markets(scenario)
+        }
         self.refresh_rates()
         full, self.firms.reference_cost_share = self._cost_shares_at_potential()
         self.last_cost_share = np.array(full, dtype=float)
@@ -149,22 +165,54 @@ class _Simulation:
         return kwh, emissions, elec, pol
 
     def refresh_rates(self) -> None:
-        """Per-firm rates that change only with prices and classes.
+        """Per-firm rates that change only with prices, classes and potentials.
 
-        The variable cost of the linear charges per 万元 revenue at the prices
-        and class now in force, and the class groups of the monthly metrics.
+        The per-unit prices of the linear charges (yuan per kWh, excluding the
+        fixed capacity charge; yuan per tonne of each pollutant) at the prices
+        and class now in force, the monthly constants, and the class groups
+        of the monthly metrics. Called at the start, on timeline changes and
+        after each annual close.
         """
         f = self.firms
-        self.monthly_weights = self._monthly_weights()
+        self.monthly_groups = self._monthly_groups()
         # Per-firm constants of the monthly step (potentials change only between years).
         self._va_month = f.va_wan_yuan / 12.0
         self._revenue_month = f.revenue_wan_yuan / 12.0
         self._quota_month = f.water_quota_m3 / 12.0
         self._inv_unit_cost = 1.0 / np.maximum(1.0 - f.profit_margin, 0.05)
-        va = f.va_wan_yuan / 12.0
-        _, _, elec, pol = self._linear_bills(va, months=1.0)
-        variable_yuan = elec.total_yuan - elec.capacity_yuan + pol.total_yuan
-        self.linear_cost_share = ratio(variable_yuan * 1e-4, f.revenue_wan_yuan / 12.0)
+        t = self.params.tariffs
+        ones = np.ones(f.n)
+        elec = tariffs.electricity_bill(
+            ones, klass=f.klass, consecutive_d_years=f.consecutive_d_years,
+            capacity_kva=f.capacity_kva, process_status=f.process_status,
+            unit_consumption=f.unit_consumption, sector=f.sector,
+            sector_names=self.sector_names, params=t.electricity, months=1.0,
+        )
+        self._yuan_per_kwh = elec.total_yuan - elec.capacity_yuan
+        unit = np.zeros((f.n, len(POLLUTANTS)))
+        self._yuan_per_t = np.empty_like(unit)
+        for j in range(len(POLLUTANTS)):
+            unit[:, j] = 1.0
+            self._yuan_per_t[:, j] = tariffs.pollution_charge(unit, klass=f.klass,
+                                                              params=t.pollution).total_yuan
+            unit[:, j] = 0.0
+        self.refresh_unit_cost()
+
+    def refresh_unit_cost(self) -> None:
+        """Variable cost of the linear charges and of rights per 万元 revenue.
+
+        Cheap: per-unit prices times intensities. Called whenever intensities
+        or quota prices change (after auctions).
+        """
+        f = self.firms
+        yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
+                                + np.einsum("ij,ij->i", self._yuan_per_t,
+                                            f.emission_t_per_wan_yuan))
+        # Rights used have an opportunity cost at the market price, free allocation or not.
+        for market in self.markets.values():
+            yuan_per_wan_yuan_va += market.unit_cost_yuan_per_wan_yuan_va(f)
+        self.linear_cost_share = ratio(yuan_per_wan_yuan_va * 1e-4 * f.va_wan_yuan,
+                                       f.revenue_wan_yuan)
 
     def _cost_shares_at_potential(self) -> tuple[np.ndarray, np.ndarray]:
         """(full, base-price) variable resource cost per 万元 revenue at potential output.
@@ -205,6 +253,10 @@ class _Simulation:
         y["electricity_kwh"] += kwh
         y["water_m3"] += va * f.water_m3_per_wan_yuan
         y["emissions_t"] += emissions
+        for market in self.markets.values():
+            used = (va * f.energy_tce_per_wan_yuan if market.is_energy
+                    else emissions[:, market._col])
+            market.book_period(used, self.period_months, f)
         y["electricity_bill_yuan"] += elec.total_yuan
         y["electricity_surcharge_yuan"] += elec.class_surcharge_yuan
         y["electricity_national_tiered_yuan"] += elec.national_yuan + elec.tiered_yuan
@@ -273,12 +325,33 @@ class _Simulation:
         if p.output.monthly_metrics:
             self._monthly_metrics(year, month, factor)
 
+    def auction(self, quota: str, month: int) -> None:
+        """Hold a scheduled auction of one market; firms then abate to the new price."""
+        market = self.markets[quota]
+        price = market.scheduled_auction(month, self.firms, self.params)
+        if price is None:
+            return
+        share = market.planned_abatement(price, self.firms, self.params)
+        if not np.array_equal(np.clip(share, 0.0, 0.999), market.share):
+            self.flush()  # bill the period so far at the old intensities
+            market.set_abatement(self.firms, share)
+        self.refresh_unit_cost()
+
     def close_year(self, year: int) -> None:
-        """Land tax, subsidies, evaluation, metrics and snapshot; classes for next year."""
+        """Compliance, land tax, subsidies, evaluation, metrics and snapshot; next year's state."""
         self.flush()
         p = self.params
         f = self.firms
         y = f.ytd
+        violation = np.zeros(f.n, dtype=bool)
+        for market in self.markets.values():
+            market.comply(12, f, p)
+            cost = market.net_paid_this_year() + market.abatement_cost_ytd
+            y["quota_cost_yuan"] += cost
+            y["profit_wan_yuan"] -= cost * 1e-4
+            if (p.evaluation.veto.emission_violation and not market.is_energy) or (
+                    p.evaluation.veto.energy_task_missed and market.is_energy):
+                violation |= market.violation
         land = tariffs.land_use_tax(f.land_mu, land_grade=f.land_grade, klass=f.klass,
                                     params=p.tariffs.land_tax, years=1.0)
         sub = tariffs.subsidy(y["tax_wan_yuan"], klass=f.klass, params=p.tariffs.subsidies)
@@ -289,6 +362,7 @@ class _Simulation:
         y["profit_wan_yuan"] += (sub.granted_yuan - land.net_yuan) * 1e-4
 
         vetoed = self.rng_veto.random(f.n) < p.evaluation.veto.accident_probability_per_year
+        vetoed |= violation
         protected = ((f.age_years < p.evaluation.protect_new_firms_years)
                      | self.newly_above_scale)
         result = evaluate(self._evaluation_input(y, vetoed, protected), params=p.evaluation)
@@ -307,8 +381,20 @@ class _Simulation:
             y["revenue_wan_yuan"] >= p.population.above_scale_revenue_wan_yuan)
         self.newly_above_scale = above & ~f.above_scale
         f.above_scale = above
+        growth = 1.0 + p.behaviour.potential_growth_per_year
+        if growth != 1.0:
+            for name in ("va_wan_yuan", "revenue_wan_yuan", "water_quota_m3", "capacity_kva",
+                         "employees"):
+                setattr(f, name, getattr(f, name) * growth)
         f.reset_ytd()
+        for market in self.markets.values():
+            market.close_year()
         self.refresh_rates()
+
+    def allocate(self, year: int) -> None:
+        """Start of a year: every market issues the year's cap (after the month's changes)."""
+        for market in self.markets.values():
+            market.allocate(year, self.firms, self.params)
 
     # ---------------------------------------------------------------- metrics
 
@@ -348,39 +434,33 @@ class _Simulation:
                 add(year, month, g.names, metric,
                     ratio(scale * table[:, slot[id(num)]], table[:, slot[id(den)]]))
 
-    _MONTHLY = ("va_wan_yuan", "electricity_kwh", "energy_tce", "output_factor_mean")
-
-    def _monthly_weights(self) -> sparse.csc_matrix:
-        """Matrix turning this month's output factors into monthly totals by class.
-
-        Monthly VA, kWh and energy are potential/12 x factor, so their class
-        totals are one sparse product ``W @ factor``; row ``m * (K + 1) + c``
-        holds metric ``m`` of class ``c`` (row ``K`` of each metric collects
-        services firms and is not reported). Rebuilt when classes change.
-        """
+    def _monthly_groups(self) -> sparse.csc_matrix:
+        """Class membership of industrial firms as a sparse matrix (row K: services)."""
         f = self.firms
         k = len(CLASS_LABELS)
-        va = f.va_wan_yuan / 12.0
-        coefs = (va, va * f.electricity_kwh_per_wan_yuan, va * f.energy_tce_per_wan_yuan,
-                 np.ones(f.n))
         row = np.where(f.is_services, k, f.klass).astype(np.int32)
-        m = len(coefs)
-        indices = (row[:, None] + (k + 1) * np.arange(m, dtype=np.int32)).ravel()
-        data = np.vstack(coefs).T.ravel()
-        return sparse.csc_matrix((data, indices, np.arange(0, f.n * m + 1, m)),
-                                 shape=(m * (k + 1), f.n))
+        return sparse.csc_matrix((np.ones(f.n), row, np.arange(f.n + 1)), shape=(k + 1, f.n))
 
     def _monthly_metrics(self, year: int, month: int, factor: np.ndarray) -> None:
+        f = self.firms
         k = len(CLASS_LABELS)
-        by_class = (self.monthly_weights @ factor).reshape(len(self._MONTHLY), k + 1)[:, :k]
-        counts = np.bincount(self.firms.klass[~self.firms.is_services], minlength=k)
+        g = self.monthly_groups
+        va = self._buffers["va"]
+        sums = {
+            "va_wan_yuan": g @ va,
+            "electricity_kwh": g @ (va * f.electricity_kwh_per_wan_yuan),
+            "energy_tce": g @ (va * f.energy_tce_per_wan_yuan),
+        }
+        counts = g @ np.ones(f.n)
         names = [f"class={c}" for c in CLASS_LABELS]
         add = self.recorder.add
-        for j, metric in enumerate(self._MONTHLY[:-1]):
-            add(year, month, names, metric, by_class[j])
-            add(year, month, ["all"], metric, [by_class[j].sum()])
-        add(year, month, names, "output_factor_mean", ratio(by_class[-1], counts))
-        add(year, month, ["all"], "output_factor_mean", [by_class[-1].sum() / max(counts.sum(), 1)])
+        for metric, by_class in sums.items():
+            add(year, month, names, metric, by_class[:k])
+            add(year, month, ["all"], metric, [by_class[:k].sum()])
+        factor_sum = g @ factor
+        add(year, month, names, "output_factor_mean", ratio(factor_sum[:k], counts[:k]))
+        add(year, month, ["all"], "output_factor_mean",
+            [factor_sum[:k].sum() / max(counts[:k].sum(), 1.0)])
 
     def _annual_metrics(self, year: int, result: EvaluationResult, new_class: np.ndarray,
                         vetoed: np.ndarray) -> None:
@@ -433,6 +513,9 @@ class _Simulation:
             "resource_bill_yuan_per_wan_yuan_va": (resource, va, 1.0),
             "resource_bill_share_of_revenue": (resource, y["revenue_wan_yuan"], 1e-4),
         }
+        if self.markets:
+            bills["quota_cost_yuan"] = y["quota_cost_yuan"]
+            burden["quota_cost_yuan_per_wan_yuan_va"] = (y["quota_cost_yuan"], va, 1.0)
         self._record(year, 0, GroupSet(self._groupings(
             f.klass, dims=("all", "class", "scale", "sector"))), bills, burden)
         # Services firms as one group.
@@ -449,6 +532,37 @@ class _Simulation:
         matrix = transition_counts(f.klass, new_class)
         pairs = [f"{a}->{b}" for a in CLASS_LABELS for b in CLASS_LABELS]
         add(year, 0, pairs, "class_transition_firms", np.asarray(matrix).ravel())
+        self._market_metrics(year)
+
+    def _market_metrics(self, year: int) -> None:
+        """Per-auction and annual outcomes of each quota market."""
+        add = self.recorder.add
+        f = self.firms
+        for quota, market in self.markets.items():
+            group = [f"market={quota}"]
+            for a in market.auctions:
+                for metric, value in (("quota_price_yuan_per_unit", a.price),
+                                      ("quota_volume", a.volume), ("quota_buyers", a.buyers),
+                                      ("quota_sellers", a.sellers),
+                                      ("reserve_sold", a.reserve_sold),
+                                      ("reserve_bought", a.reserve_bought)):
+                    add(year, a.month, group, metric, [value])
+            use = market.covered_use(f)
+            covered = market.members
+            add(year, 0, group, "quota_cap", [market.cap])
+            add(year, 0, group, "quota_use", [use.sum()])
+            add(year, 0, group, "quota_allocated", [market.allocation.sum()])
+            add(year, 0, group, "quota_compliance_rate",
+                [1.0 - market.violation[covered].mean() if covered.any() else 1.0])
+            add(year, 0, group, "quota_shortfall", [market.shortfall.sum()])
+            abated = market.unabated_ytd - market.use_ytd(f)
+            add(year, 0, group, "quota_abatement", [abated[covered].sum()])
+            gov = market.ledger.government_yuan
+            previous = self._gov_seen.setdefault(quota, {})
+            for source in GOVERNMENT_SOURCES:
+                now = float(gov.get(source, 0.0))
+                add(year, 0, group, f"gov_{source}_yuan", [now - previous.get(source, 0.0)])
+                previous[source] = now
 
     def _snapshot(self, year: int, result: EvaluationResult, new_class: np.ndarray,
                   vetoed: np.ndarray) -> pa.Table:
@@ -490,6 +604,14 @@ class _Simulation:
             cols[f"{p}_t"] = pa.array(y["emissions_t"][:, i])
         for name, values in result.indicators.items():
             cols[f"ind_{name}"] = pa.array(values)
+        for quota, market in self.markets.items():
+            cols[f"{quota}_allocated"] = pa.array(market.allocation)
+            cols[f"{quota}_covered"] = pa.array(market.members)
+            cols[f"{quota}_use"] = pa.array(market.use_ytd(f))
+            cols[f"{quota}_shortfall"] = pa.array(market.shortfall)
+            cols[f"{quota}_net_paid_yuan"] = pa.array(market.net_paid_this_year())
+            cols[f"{quota}_abatement_cost_yuan"] = pa.array(market.abatement_cost_ytd)
+            cols[f"{quota}_abatement_share"] = pa.array(market.share)
         return pa.table(cols)
 
 
@@ -541,9 +663,28 @@ def simulate(scenario: Scenario, *, replication: int = 0,
             yield env.timeout(12.0 * (y + 1) - 0.1 - env.now)
             sim.close_year(first_year + y)
 
+    def allocation():
+        for y in range(run.n_years):
+            yield env.timeout(12.0 * y + 0.1 - env.now)
+            sim.allocate(first_year + y)
+
+    def auctions(quota: str, per_year: int):
+        for y in range(run.n_years):
+            for j in range(per_year):
+                month = 12 * j // per_year
+                # After the month's timeline changes, before its production.
+                yield env.timeout(12.0 * y + month + 0.25 - env.now)
+                sim.auction(quota, month + 1)
+
     env.process(timeline())
     env.process(monthly())
     env.process(annual())
+    if sim.markets:
+        env.process(allocation())
+    for quota, market in sim.markets.items():
+        per_year = market.spec(scenario).auctions_per_year
+        if per_year:
+            env.process(auctions(quota, per_year))
     env.run(until=n_months)
     return SimulationResult(
         scenario=sim.params,

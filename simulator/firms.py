@@ -165,5 +165,6 @@ YTD_FIELDS: tuple[str, ...] = (
     "land_tax_relief_yuan",
     "subsidy_yuan",
     "subsidy_withheld_yuan",
+    "quota_cost_yuan",
     "profit_wan_yuan",
 )

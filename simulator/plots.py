@@ -9,6 +9,11 @@ the whole set into ``<run_dir>/figures``.
 Values are averaged over replications; with more than one replication a band
 shows the t-based 95% confidence interval of that mean.
 
+Runs with quota markets (用能权 energy-use rights, 排污权 emission rights; metric
+rows of group ``"market=<name>"``) get three more figures, :data:`MARKET_FIGURES`:
+auction prices and volumes, caps against actual use, and the quota cost per
+万元 of value added by class.
+
 Figures are built on :class:`matplotlib.figure.Figure` objects, never through
 pyplot, so nothing is registered with a GUI backend and nothing leaks between
 calls.
@@ -36,17 +41,24 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
-from matplotlib.ticker import MaxNLocator
+from matplotlib.gridspec import GridSpec
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 from scipy import stats
 
 __all__ = [
     "CJKFontWarning",
     "FIGURES",
     "LABELS",
+    "MARKET_FIGURES",
+    "auction_summary",
     "find_cjk_font",
     "make_figures",
+    "market_names",
+    "plot_caps",
     "plot_class_counts",
     "plot_indicators",
+    "plot_market_prices",
+    "plot_quota_burden",
     "plot_resource_bill",
     "plot_transitions",
     "read_manifest",
@@ -60,6 +72,8 @@ logger = logging.getLogger(__name__)
 
 #: Figure names, in the order :func:`make_figures` draws them.
 FIGURES: tuple[str, ...] = ("indicators", "class_counts", "resource_bill", "transitions")
+#: Quota-market figures, drawn after :data:`FIGURES` only when the run has quota markets.
+MARKET_FIGURES: tuple[str, ...] = ("market_prices", "market_caps", "quota_burden")
 
 CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
 #: Row/column order of the transition matrix; "U" = unrated (outside the evaluation).
@@ -71,6 +85,11 @@ INDICATORS: tuple[str, ...] = (
     "va_per_t_emission_wan_yuan",
 )
 TRANSITION_METRIC = "class_transition_firms"
+#: Quota markets in panel order: energy-use rights (用能权, tce), then emission
+#: rights (排污权, t) by pollutant. Their metric rows have group "market=<name>".
+MARKETS: tuple[str, ...] = ("energy", "cod", "nh3n", "so2", "nox")
+MARKET_GROUP_PREFIX = "market="
+QUOTA_BURDEN_METRIC = "quota_cost_yuan_per_wan_yuan_va"
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "year", "month", "scenario", "replication", "group", "metric", "value",
 )
@@ -82,6 +101,16 @@ COLOURS: dict[str, str] = {
 }
 # Markers repeat the class in a second channel for greyscale print.
 MARKERS: dict[str, str] = {"A": "o", "B": "s", "C": "^", "D": "v", "all": "none"}
+# Market figures have no class dimension, so they keep clear of the class colours:
+# black for prices and caps, pale sky blue for volumes (so the grey price CI band
+# stays visible over the bars), grey for allocations, Okabe-Ito purple for actual
+# use and yellow for shortfall years (CI bands are the line's own colour, lighter).
+PRICE_COLOUR = "#000000"
+CAP_COLOUR = "#000000"
+VOLUME_COLOUR = "#A9D8F2"
+USE_COLOUR = "#CC79A7"
+ALLOCATED_COLOUR = "#666666"
+SHORTFALL_COLOUR = "#F0E442"
 
 FIGSIZE = (10.0, 6.0)  # inches, policy-brief page width
 DPI = 150
@@ -115,6 +144,34 @@ LABELS: dict[str, dict[str, str]] = {
         "transitions.from": "Class in previous evaluation",
         "transitions.to": "Class in this evaluation",
         "transitions.share": "Share of firms in row",
+        "market.energy": "Energy-use rights",
+        "market.cod": "COD emission rights",
+        "market.nh3n": "NH₃-N emission rights",
+        "market.so2": "SO₂ emission rights",
+        "market.nox": "NOx emission rights",
+        "unit.tce": "tce",
+        "unit.t": "t",
+        "price_unit.tce": "yuan / tce",
+        "price_unit.t": "yuan / t",
+        "market_prices.title": "Quota auctions: clearing price and traded volume",
+        "market_prices.price": "Clearing price ({unit})",
+        "market_prices.volume": "Traded volume ({unit})",
+        "market_prices.price_legend": "Clearing price",
+        "market_prices.volume_legend": "Traded volume",
+        "market_prices.no_trade": "Auction without trade (no price)",
+        "market_prices.no_trade_any": "No trade in any auction",
+        "market_caps.title": "Cap, allocated rights and actual use, by market",
+        "market_caps.cap": "Cap",
+        "market_caps.allocated": "Allocated to firms",
+        "market_caps.use": "Actual energy use / emissions",
+        "market_caps.use.tce": "Actual energy use",
+        "market_caps.use.t": "Actual emissions",
+        "market_caps.shortfall": "Year with shortfall (use not covered by rights)",
+        "market_caps.ylabel.tce": "Energy (tce)",
+        "market_caps.ylabel.t": "Emissions (t)",
+        "quota_burden.title": "Quota cost per unit of value added, by class charged",
+        "quota_burden.ylabel": "Net quota payments and abatement cost\n"
+                               "(yuan per 10k yuan of value added)",
         "no_data": "No data",
         "source": "Mujun {version} · scenario {scenario} · seed {seed} · "
                   "{replications} replication(s)",
@@ -145,6 +202,33 @@ LABELS: dict[str, dict[str, str]] = {
         "transitions.from": "上次评价类别",
         "transitions.to": "本次评价类别",
         "transitions.share": "占本行企业比例",
+        "market.energy": "用能权",
+        "market.cod": "化学需氧量 (COD) 排污权",
+        "market.nh3n": "氨氮排污权",
+        "market.so2": "二氧化硫排污权",
+        "market.nox": "氮氧化物排污权",
+        "unit.tce": "吨标准煤",
+        "unit.t": "吨",
+        "price_unit.tce": "元/吨标准煤",
+        "price_unit.t": "元/吨",
+        "market_prices.title": "用能权、排污权交易：成交价与成交量",
+        "market_prices.price": "成交价 ({unit})",
+        "market_prices.volume": "成交量 ({unit})",
+        "market_prices.price_legend": "成交价",
+        "market_prices.volume_legend": "成交量",
+        "market_prices.no_trade": "竞价未成交（无成交价）",
+        "market_prices.no_trade_any": "所有竞价均未成交",
+        "market_caps.title": "总量上限、配额与实际排放/用能",
+        "market_caps.cap": "总量上限",
+        "market_caps.allocated": "已分配配额",
+        "market_caps.use": "实际用能/排放",
+        "market_caps.use.tce": "实际用能",
+        "market_caps.use.t": "实际排放",
+        "market_caps.shortfall": "存在配额缺口的年份（超出配额的用能/排放）",
+        "market_caps.ylabel.tce": "能耗 (吨标准煤)",
+        "market_caps.ylabel.t": "排放量 (吨)",
+        "quota_burden.title": "单位增加值配额成本（按执行类别）",
+        "quota_burden.ylabel": "配额净支出与减排成本\n(元/万元工业增加值)",
         "no_data": "无数据",
         "source": "Mujun {version} · 情景 {scenario} · 随机种子 {seed} · {replications} 次重复",
         "band": "阴影：重复运行均值的 95% 置信区间",
@@ -273,6 +357,76 @@ def replication_summary(
         years = np.sort(rows["year"].unique())
         full = pd.MultiIndex.from_product([list(groups), years], names=["group", "year"])
         wide = wide.reindex(full).fillna(fill_value)
+    return _mean_ci(wide).reset_index()
+
+
+def auction_summary(
+    metrics: pd.DataFrame,
+    metric: str,
+    *,
+    market: str,
+    fill_value: float | None = None,
+) -> pd.DataFrame:
+    """Return one market's per-auction metric, mean across replications with its 95% CI.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics table for one scenario (see :func:`read_metrics`).
+    metric : str
+        Per-auction metric (rows with ``month`` 1..12), e.g.
+        ``"quota_price_yuan_per_unit"`` or ``"quota_volume"``.
+    market : str
+        Market name, e.g. ``"energy"`` or ``"cod"`` (rows of group ``"market=<name>"``).
+    fill_value : float, optional
+        Value for a missing or NaN (auction, replication) value; use 0 for
+        volumes. By default NaN (e.g. the price of an auction without trade) is
+        left out of the mean, so the mean price is over replications that traded.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns year, month, x (fractional year ``year + (month - 0.5) / 12``),
+        mean, ci_low, ci_high, n; one row per auction month, in time order.
+        ``mean`` is NaN when no replication has a value.
+
+    Raises
+    ------
+    ValueError
+        If the table holds several scenarios, or several rows for one auction
+        month and replication.
+    """
+    _check_one_scenario(metrics)
+    rows = metrics[~_annual(metrics) & (metrics["metric"] == metric)
+                   & (metrics["group"] == f"{MARKET_GROUP_PREFIX}{market}")]
+    if rows.duplicated(["year", "month", "replication"]).any():
+        raise ValueError(f"metrics has several {metric!r} rows for market {market!r} in one "
+                         "month and replication; expected one per auction.")
+    replications = np.sort(metrics["replication"].unique())
+    wide = (rows.assign(month=rows["month"].astype(int))
+            .pivot(index=["year", "month"], columns="replication", values="value")
+            .reindex(columns=replications).sort_index())
+    if fill_value is not None:
+        wide = wide.fillna(fill_value)
+    summary = _mean_ci(wide).reset_index()
+    summary.insert(2, "x", summary["year"] + (summary["month"] - 0.5) / 12.0)
+    return summary
+
+
+def market_names(metrics: pd.DataFrame) -> list[str]:
+    """Return the quota markets that have rows in ``metrics``, in panel order.
+
+    Known markets come in the order of :data:`MARKETS` (energy, cod, nh3n,
+    so2, nox); any other ``market=<name>`` group follows, sorted.
+    """
+    groups = metrics["group"].astype(str)
+    found = set(groups[groups.str.startswith(MARKET_GROUP_PREFIX)]
+                .str.removeprefix(MARKET_GROUP_PREFIX))
+    return [*(m for m in MARKETS if m in found), *sorted(found - set(MARKETS))]
+
+
+def _mean_ci(wide: pd.DataFrame) -> pd.DataFrame:
+    """Mean over the columns (replications) and its t-based 95% CI, row by row."""
     n = wide.notna().sum(axis=1)
     mean = wide.mean(axis=1)
     sem = wide.std(axis=1, ddof=1) / np.sqrt(n)
@@ -280,7 +434,7 @@ def replication_summary(
         half = stats.t.ppf(0.975, n - 1) * sem  # NaN for n < 2
     return pd.DataFrame({
         "mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": n,
-    }).reset_index()
+    })
 
 
 def transition_matrix(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -438,6 +592,126 @@ def plot_transitions(metrics: pd.DataFrame, *, lang: str = "en",
     return ax
 
 
+def plot_market_prices(metrics: pd.DataFrame, *, lang: str = "en",
+                       fig: Figure | None = None) -> Figure:
+    """Draw each quota market's auction prices and volumes (one panel each); return the Figure.
+
+    One panel per market present (用能权 energy-use rights, in yuan/tce and
+    tce; 排污权 emission rights, in yuan/t and t), in a grid. The clearing
+    price (成交价) is a line with markers on the left axis, the traded volume
+    (成交量) pale bars on the right axis, both at the auction's month
+    (x = year + (month - 0.5) / 12) and averaged over replications; the price
+    over the replications that traded. An auction without trade in any
+    replication breaks the price line and is marked with a cross on the axis.
+    """
+    style = _style(lang)
+    fig = fig if fig is not None else _new_figure()
+    markets = market_names(metrics)
+    panels, grid = _market_panels(fig, len(markets))
+    handles: dict[str, Any] = {}
+    for (ax, bottom_row), market in zip(panels, markets, strict=False):
+        ax.set_label(f"price:{market}")
+        volume_ax = ax.twinx()
+        volume_ax.set_label(f"volume:{market}")
+        # Price line in front of the volume bars: lift the price axes, clear its background.
+        ax.set_zorder(volume_ax.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        handles |= _draw_auctions(ax, volume_ax, metrics, market, style)
+        unit = _unit(market)
+        style.title(ax, _market_label(market, style), size="medium")
+        ax.set_ylabel(style.labels["market_prices.price"].format(
+            unit=style.labels[f"price_unit.{unit}"]), **style.fontkw)
+        volume_ax.set_ylabel(style.labels["market_prices.volume"].format(
+            unit=style.labels[f"unit.{unit}"]), **style.fontkw)
+        if bottom_row:
+            ax.set_xlabel(style.labels["year"], **style.fontkw)
+    if not markets:
+        _no_data(panels[0][0], style)
+    fig.suptitle(style.labels["market_prices.title"], **style.fontkw, size="x-large")
+    _legend_row(fig, grid, handles, style)
+    return fig
+
+
+def plot_caps(metrics: pd.DataFrame, *, lang: str = "en", fig: Figure | None = None) -> Figure:
+    """Draw each quota market's cap, allocation and actual use by year; return the Figure.
+
+    One panel per market present: the regional cap (总量上限), the rights
+    allocated to firms (配额, dashed) and actual energy use or emissions after
+    abatement (实际用能/排放), means over replications. Years whose mean
+    shortfall (use not covered by rights) exceeds a millionth of the cap are
+    shaded yellow.
+    """
+    style = _style(lang)
+    fig = fig if fig is not None else _new_figure()
+    markets = market_names(metrics)
+    panels, grid = _market_panels(fig, len(markets))
+    units = sorted({_unit(m) for m in markets})
+    use_key = f"market_caps.use.{units[0]}" if len(units) == 1 else "market_caps.use"
+    series = (("quota_cap", "market_caps.cap", CAP_COLOUR, "-", "none"),
+              ("quota_allocated", "market_caps.allocated", ALLOCATED_COLOUR, "--", "none"),
+              ("quota_use", use_key, USE_COLOUR, "-", "o"))
+    handles: dict[str, Any] = {}
+    for (ax, bottom_row), market in zip(panels, markets, strict=False):
+        ax.set_label(f"caps:{market}")
+        group = f"{MARKET_GROUP_PREFIX}{market}"
+        years = np.sort(metrics.loc[_annual(metrics) & (metrics["group"] == group),
+                                    "year"].unique())
+        for metric, key, colour, linestyle, marker in series:
+            summary = replication_summary(metrics, metric, groups=[group])
+            summary = summary.dropna(subset=["mean"]).sort_values("year")
+            if summary.empty:
+                continue
+            (line,) = ax.plot(summary["year"], summary["mean"], color=colour,
+                              linestyle=linestyle, marker=marker, markersize=4,
+                              linewidth=1.8 if metric == "quota_cap" else 1.4,
+                              label=style.labels[key])
+            if summary["n"].max() > 1:
+                ax.fill_between(summary["year"], summary["ci_low"], summary["ci_high"],
+                                color=colour, alpha=0.15, linewidth=0)
+            handles[style.labels[key]] = line
+        for year in _shortfall_years(metrics, group):
+            span = ax.axvspan(year - 0.5, year + 0.5, color=SHORTFALL_COLOUR, alpha=0.4,
+                              linewidth=0, zorder=0, gid="shortfall",
+                              label=style.labels["market_caps.shortfall"])
+            handles.setdefault(style.labels["market_caps.shortfall"], span)
+        if ax.get_lines():
+            _panel_year_axis(ax, years)
+            ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)  # a shaded year fills its cell
+        else:
+            _no_data(ax, style)
+        style.title(ax, _market_label(market, style), size="medium")
+        ax.set_ylabel(style.labels[f"market_caps.ylabel.{_unit(market)}"], **style.fontkw)
+        ax.yaxis.set_major_formatter(_QUANTITY_FORMAT)
+        if bottom_row:
+            ax.set_xlabel(style.labels["year"], **style.fontkw)
+    if not markets:
+        _no_data(panels[0][0], style)
+    fig.suptitle(style.labels["market_caps.title"], **style.fontkw, size="x-large")
+    _legend_row(fig, grid, handles, style)
+    return fig
+
+
+def plot_quota_burden(metrics: pd.DataFrame, *, lang: str = "en",
+                      ax: Axes | None = None) -> Axes:
+    """Draw the quota cost per 万元 of VA by class charged; return the Axes.
+
+    Net payments to all quota markets (rights bought, paid use, surcharges and
+    penalties, less rights sold and compensation) plus abatement cost
+    (单位增加值配额成本), in yuan per 10^4 yuan of value added, firms grouped by
+    the class in force during the year. A net seller's cost can be negative.
+    """
+    style = _style(lang)
+    ax = ax if ax is not None else _new_figure().add_subplot()
+    if _draw_class_lines(ax, metrics, QUOTA_BURDEN_METRIC, style):
+        if ax.get_ylim()[0] < 0:
+            ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0, label="_zero")
+        _legend_right(ax, style)
+    style.title(ax, style.labels["quota_burden.title"])
+    ax.set_xlabel(style.labels["year"], **style.fontkw)
+    ax.set_ylabel(style.labels["quota_burden.ylabel"], **style.fontkw)
+    return ax
+
+
 def make_figures(run_dir: str | Path, *, lang: str = "en",
                  formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Draw the policy-brief figure set for a run and return the files written.
@@ -457,7 +731,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     -------
     list of Path
         ``<run_dir>/figures/<figure>.<format>`` for each of :data:`FIGURES`
-        and each format.
+        and each format, then for each of :data:`MARKET_FIGURES` when the run
+        has quota markets (rows of a ``market=<name>`` group).
     """
     run_dir = Path(run_dir)
     metrics, manifest = read_metrics(run_dir), read_manifest(run_dir)
@@ -472,11 +747,15 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
         "resource_bill": lambda f: plot_resource_bill(
             metrics, lang=style.lang, ax=f.add_subplot()),
         "transitions": lambda f: plot_transitions(metrics, lang=style.lang, ax=f.add_subplot()),
+        "market_prices": lambda f: plot_market_prices(metrics, lang=style.lang, fig=f),
+        "market_caps": lambda f: plot_caps(metrics, lang=style.lang, fig=f),
+        "quota_burden": lambda f: plot_quota_burden(metrics, lang=style.lang, ax=f.add_subplot()),
     }
+    names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ())]
     out_dir = run_dir / "figures"
     out_dir.mkdir(exist_ok=True)
     written: list[Path] = []
-    for name in FIGURES:
+    for name in names:
         fig = _new_figure()
         try:
             draws[name](fig)
@@ -579,6 +858,127 @@ def _draw_class_lines(ax: Axes, metrics: pd.DataFrame, metric: str,
     else:
         _no_data(ax, style)
     return handles
+
+
+def _unit(market: str) -> str:
+    """Quantity unit key: tonnes of coal equivalent for energy, tonnes for pollutants."""
+    return "tce" if market == "energy" else "t"
+
+
+def _market_label(market: str, style: _Style) -> str:
+    return style.labels.get(f"market.{market}", market)
+
+
+def _market_panels(fig: Figure, n: int) -> tuple[list[tuple[Axes, bool]], GridSpec]:
+    """Add a grid of ``max(n, 1)`` panels plus a thin legend row.
+
+    Returns the panels as (Axes, gets the x label) pairs, and the grid.
+
+    One or two panels side by side, three or four in a 2x2 grid, five in a 2x3
+    grid (each panel keeps room for a second y-axis); a panel gets the x-axis
+    label when no panel sits below it. Panels share the x-axis.
+    """
+    n_panels = max(n, 1)
+    ncols = n_panels if n_panels <= 2 else 2 if n_panels <= 4 else 3
+    nrows = -(-n_panels // ncols)
+    # As in plot_indicators, the legend lives in a thin last row kept clear by the layout.
+    grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[*([1.0] * nrows), 0.001])
+    panels: list[tuple[Axes, bool]] = []
+    for i in range(n_panels):
+        row, col = divmod(i, ncols)
+        ax = fig.add_subplot(grid[row, col], sharex=panels[0][0] if panels else None)
+        panels.append((ax, i + ncols >= n_panels))
+    return panels, grid
+
+
+def _legend_row(fig: Figure, grid: GridSpec, handles: dict[str, Any], style: _Style) -> None:
+    legend_ax = fig.add_subplot(grid[-1, :], label="legend")
+    legend_ax.axis("off")
+    if handles:
+        legend_ax.legend(handles.values(), handles.keys(), ncols=len(handles), loc="center",
+                         prop=style.legend_font(), frameon=False)
+
+
+def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, market: str,
+                   style: _Style) -> dict[str, Any]:
+    """Draw one market's mean clearing price and traded volume; return legend handles."""
+    prices = auction_summary(metrics, "quota_price_yuan_per_unit", market=market)
+    volumes = auction_summary(metrics, "quota_volume", market=market, fill_value=0.0)
+    handles: dict[str, Any] = {}
+    if prices.empty and volumes.empty:
+        _no_data(price_ax, style)
+        return handles
+    bars = volume_ax.bar(volumes["x"], volumes["mean"], width=0.8 / 12, color=VOLUME_COLOUR,
+                         linewidth=0, label=style.labels["market_prices.volume_legend"])
+    (line,) = price_ax.plot(prices["x"], prices["mean"], color=PRICE_COLOUR, marker="o",
+                            markersize=3.5, linewidth=1.2,
+                            label=style.labels["market_prices.price_legend"])
+    if prices["n"].max() > 1:
+        price_ax.fill_between(prices["x"], prices["ci_low"], prices["ci_high"],
+                              color=PRICE_COLOUR, alpha=0.15, linewidth=0)
+    handles[line.get_label()] = line
+    handles[bars.get_label()] = bars
+    no_trade = prices[prices["mean"].isna()]
+    if len(no_trade):
+        (cross,) = price_ax.plot(no_trade["x"], np.zeros(len(no_trade)), linestyle="none",
+                                 marker="x", markersize=5, color="0.4", clip_on=False,
+                                 label=style.labels["market_prices.no_trade"])
+        handles[cross.get_label()] = cross
+    price_ax.set_ylim(bottom=0.0)
+    volume_ax.set_ylim(bottom=0.0)
+    if prices["mean"].isna().all() and not (volumes["mean"] > 0).any():
+        # Autoscaled ticks on empty axes (0.01, 0.02, ...) would read as real prices.
+        for axis in (price_ax, volume_ax):
+            axis.set_ylim(0.0, 1.0)
+            axis.set_yticks([0.0])
+        price_ax.text(0.5, 0.5, style.labels["market_prices.no_trade_any"],
+                      transform=price_ax.transAxes, ha="center", va="center", color="0.5",
+                      **style.fontkw)
+    price_ax.yaxis.set_major_formatter(_QUANTITY_FORMAT)
+    volume_ax.yaxis.set_major_formatter(_QUANTITY_FORMAT)
+    years = np.union1d(prices["year"].to_numpy(), volumes["year"].to_numpy()).astype(int)
+    _fractional_year_axis(price_ax, years)
+    return handles
+
+
+# Thousands separators and no offset ("+1e6"), which a policy reader would misread.
+_QUANTITY_FORMAT = FuncFormatter(lambda x, _pos: f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}")
+
+
+def _shortfall_years(metrics: pd.DataFrame, group: str) -> list[int]:
+    """Years whose mean shortfall exceeds a millionth of the mean cap (float noise is not one)."""
+    shortfall = replication_summary(metrics, "quota_shortfall", groups=[group])
+    cap = replication_summary(metrics, "quota_cap", groups=[group]).set_index("year")["mean"]
+    tolerance = 1e-6 * cap.reindex(shortfall["year"]).abs().fillna(0.0).to_numpy()
+    return [int(y) for y in shortfall.loc[shortfall["mean"].to_numpy() > tolerance, "year"]]
+
+
+def _year_step(ax: Axes, n_years: int) -> int:
+    """Label every n-th year so that a panel holds at most 12 / (panels per row) labels."""
+    spec = ax.get_subplotspec()
+    max_labels = 12 // (spec.get_gridspec().ncols if spec is not None else 1)
+    return -(-n_years // max(max_labels, 1))
+
+
+def _panel_year_axis(ax: Axes, years: np.ndarray) -> None:
+    """Year ticks for a panel of a grid: every year, or every n-th when the panel is narrow."""
+    if len(years):
+        labelled = years[::_year_step(ax, len(years))]
+        ax.set_xticks(labelled, [str(y) for y in labelled])
+
+
+def _fractional_year_axis(ax: Axes, years: np.ndarray) -> None:
+    """X-axis for monthly points at year + (month - 0.5) / 12: year labels mid-year."""
+    if not len(years):
+        return
+    step = _year_step(ax, len(years))
+    ax.set_xlim(years[0], years[-1] + 1)
+    # Unlabelled ticks mark the year boundaries; the labels sit mid-year.
+    ax.set_xticks(np.arange(years[0], years[-1] + 2, 1 if step <= 3 else step))
+    ax.xaxis.set_major_formatter(NullFormatter())
+    labelled = years[::step]
+    ax.set_xticks(labelled + 0.5, [str(y) for y in labelled], minor=True)
+    ax.tick_params(axis="x", which="minor", length=0)
 
 
 def _year_axis(ax: Axes, years: np.ndarray) -> None:

@@ -37,6 +37,7 @@ from pydantic import (
 __all__ = [
     "CLASSES",
     "POLLUTANTS",
+    "QUOTAS",
     "Scenario",
     "ScenarioError",
     "YearMonth",
@@ -373,6 +374,12 @@ class VetoSpec(_Model):
     accident_probability_per_year: Share = Field(
         0.01, description="chance a firm has a safety/environmental accident in a year"
     )
+    emission_violation: bool = Field(
+        True, description="emitting without rights (a compliance shortfall) triggers the veto"
+    )
+    energy_task_missed: bool = Field(
+        False, description="using energy over quota without rights triggers the veto"
+    )
 
 
 class BonusSpec(_Model):
@@ -654,6 +661,193 @@ class Tariffs(_Model):
     subsidies: Subsidies = Field(default_factory=Subsidies)
 
 
+# ------------------------------------------------------------------------- markets
+
+#: Tradeable quotas: energy-use rights (用能权, tce) and emission rights (排污权, t).
+QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
+Pollutant = Literal["cod", "nh3n", "so2", "nox"]
+
+
+class CapSpec(_Model):
+    """Regional total cap of one quota, per year (tce or t)."""
+
+    first_year_share_of_baseline: Pos = Field(
+        1.0, description="first-year cap as a share of the firms' baseline (potential) use"
+    )
+    annual_decline: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.0, description="cap falls by this share each year"
+    )
+    yearly: dict[int, NonNeg] = Field(
+        default_factory=dict,
+        description="explicit caps by calendar year; later years step down from them",
+    )
+
+
+class PriceBounds(_Model):
+    """Price floor and ceiling kept by the government reserve (yuan per tce or t)."""
+
+    floor_yuan_per_unit: NonNeg = 0.0
+    ceiling_yuan_per_unit: NonNeg = 1e6
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriceBounds:
+        if self.floor_yuan_per_unit > self.ceiling_yuan_per_unit:
+            raise ValueError(
+                f"price floor {self.floor_yuan_per_unit:g} is above the ceiling "
+                f"{self.ceiling_yuan_per_unit:g}"
+            )
+        return self
+
+
+class ReserveSpec(_Model):
+    """Government reserve: withheld share, price stabilisation, auctions and leases."""
+
+    share_of_cap: Share = Field(0.05, description="share of each year's cap kept in reserve")
+    sells_at_ceiling: bool = True
+    buys_at_floor: bool = True
+    auction_share: Share = Field(
+        0.25, description="share of reserve holdings offered at each scheduled auction"
+    )
+    auction_reserve_price_yuan_per_unit: NonNeg = 0.0
+    lease_share: Share = Field(
+        0.0, description="share of reserve holdings leased for one year at the compliance auction"
+    )
+    lease_price_yuan_per_unit: NonNeg = 0.0
+
+
+class IntensityFactor(_Model):
+    """Allocation factor for firms whose intensity exceeds ``above_ratio`` x sector median."""
+
+    above_ratio: Pos
+    factor: NonNeg
+
+
+class AllocationSpec(_Model):
+    """Free initial allocation: historical use x class factor x intensity factor."""
+
+    class_factor: ClassValues = Field(
+        default_factory=lambda: ClassValues(A=1.0, B=1.0, C=0.95, D=0.9)
+    )
+    unrated_factor: NonNeg = 1.0
+    intensity_factors: list[IntensityFactor] = Field(default_factory=list)
+
+    @field_validator("intensity_factors")
+    @classmethod
+    def _increasing(cls, v: list[IntensityFactor]) -> list[IntensityFactor]:
+        ratios = [f.above_ratio for f in v]
+        if any(not b > a for a, b in zip(ratios, ratios[1:], strict=False)):
+            raise ValueError("intensity factor thresholds must increase")
+        return v
+
+
+class MacSpec(_Model):
+    """Marginal abatement cost MAC_i(q) = c_i q, set by the MAC at 10% abatement."""
+
+    at_10pct_yuan_per_unit: dict[str, Pos] = Field(
+        default_factory=dict, description="sector -> MAC when abating 10% of baseline use"
+    )
+    default_at_10pct_yuan_per_unit: Pos = 1000.0
+    firm_sigma: NonNeg = Field(0.5, description="log-sd of c_i across firms of a sector")
+    max_abatement_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.5, description="abatement cannot exceed this share of baseline use"
+    )
+
+
+class PriceBlock(_Model):
+    """One block of a rising price schedule: ``price`` applies above ``above``."""
+
+    above: NonNeg
+    price_yuan_per_unit: NonNeg
+
+
+def _rising_blocks(v: list[PriceBlock]) -> list[PriceBlock]:
+    if not v:
+        raise ValueError("at least one block is needed")
+    if any(not b.above > a.above for a, b in zip(v, v[1:], strict=False)):
+        raise ValueError("tier thresholds must increase")
+    return v
+
+
+class QuotaMarketSpec(_Model):
+    """What every quota market has: cap, allocation, abatement, trading and reserve."""
+
+    enabled: bool = True
+    scope_min_use_per_year: NonNeg = Field(
+        0.0, description="firms whose last-year use (tce or t) is below this are not covered"
+    )
+    cap: CapSpec = Field(default_factory=CapSpec)
+    allocation: AllocationSpec = Field(default_factory=AllocationSpec)
+    mac: MacSpec = Field(default_factory=MacSpec)
+    price: PriceBounds = Field(default_factory=PriceBounds)
+    reserve: ReserveSpec = Field(default_factory=ReserveSpec)
+    auctions_per_year: Annotated[int, Field(ge=0, le=6)] = Field(
+        4, description="scheduled auctions (evenly spaced), plus a final compliance auction"
+    )
+    trading_fee_share: Annotated[float, Field(ge=0, lt=0.5)] = Field(
+        0.0075, description="fee on trade value paid by each side to the platform"
+    )
+    banking: bool = Field(False, description="unused rights carry to the next year")
+
+
+class SubscriptionSpec(_Model):
+    """Paid subscription (有偿申购) of new energy use, priced by the project's unit consumption."""
+
+    min_new_use_tce: NonNeg = Field(1000.0, description="projects below this buy nothing")
+    blocks: list[PriceBlock] = Field(
+        default_factory=lambda: [PriceBlock(above=0.6, price_yuan_per_unit=500.0)],
+        description="price by unit consumption (tce per 万元 VA); none below the first block",
+    )
+
+    @field_validator("blocks")
+    @classmethod
+    def _rising(cls, v: list[PriceBlock]) -> list[PriceBlock]:
+        return _rising_blocks(v)
+
+
+class EnergyMarketSpec(QuotaMarketSpec):
+    """Energy-use rights (用能权): dual control, paid use, subscription, over-quota surcharge."""
+
+    intensity_target_tce_per_wan_yuan: Pos = Field(
+        0.6, description="energy intensity target (dual control); firms above pay the high fee"
+    )
+    intensity_target_annual_decline: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    paid_use_fee_below_target_yuan_per_tce: NonNeg = 50.0
+    paid_use_fee_above_target_yuan_per_tce: NonNeg = 100.0
+    subscription: SubscriptionSpec = Field(default_factory=SubscriptionSpec)
+    overquota_surcharge: list[PriceBlock] = Field(
+        default_factory=lambda: [PriceBlock(above=0.0, price_yuan_per_unit=1000.0)],
+        description="surcharge per tce over quota by overrun share of quota (rising blocks)",
+    )
+    compensation_yuan_per_tce: NonNeg = Field(
+        0.0, description="the reserve buys unsold surplus rights at this price (减少用能补偿)"
+    )
+
+    @field_validator("overquota_surcharge")
+    @classmethod
+    def _rising(cls, v: list[PriceBlock]) -> list[PriceBlock]:
+        return _rising_blocks(v)
+
+
+class EmissionMarketSpec(QuotaMarketSpec):
+    """Emission rights (排污权) of one pollutant: paid use for a term, penalty on shortfall."""
+
+    paid_use_price_yuan_per_t_year: NonNeg = 1000.0
+    paid_use_class_multiplier: ClassValues = Field(
+        default_factory=lambda: ClassValues(A=1.0, B=1.0, C=1.0, D=1.0)
+    )
+    term_years: Annotated[int, Field(ge=1, le=50)] = 5
+    penalty_yuan_per_t: NonNeg = Field(
+        50_000.0, description="penalty per tonne emitted without rights (also a violation)"
+    )
+
+
+class MarketsSpec(_Model):
+    """Energy-use and emission-rights markets."""
+
+    energy: EnergyMarketSpec = Field(default_factory=lambda: EnergyMarketSpec(enabled=False))
+    emissions: dict[Pollutant, EmissionMarketSpec] = Field(default_factory=dict)
+
+
 # ----------------------------------------------------------------------- behaviour
 
 
@@ -669,6 +863,9 @@ class BehaviourSpec(_Model):
 
     output_response: bool = True
     shock: ShockSpec = Field(default_factory=ShockSpec)
+    potential_growth_per_year: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+        0.0, description="yearly growth of every firm's potential output (expansion)"
+    )
 
 
 # ------------------------------------------------------------------------ timeline
@@ -692,6 +889,7 @@ class Scenario(_Model):
     population: PopulationSpec
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     tariffs: Tariffs = Field(default_factory=Tariffs)
+    markets: MarketsSpec = Field(default_factory=MarketsSpec)
     behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
     timeline: list[TimelineChange] = Field(default_factory=list)
 
@@ -706,13 +904,30 @@ class Scenario(_Model):
                 )
             for path in change.set:
                 _check_path(Scenario, path, ("timeline", i, "set", path))
-            if any(p.split(".")[0] in ("timeline", "run", "population", "name", "seed")
-                   for p in change.set):
-                bad = next(p for p in change.set if p.split(".")[0] in
-                           ("timeline", "run", "population", "name", "seed"))
+            fixed = [p for p in change.set if p.split(".")[0] in
+                     ("timeline", "run", "population", "name", "seed")
+                     or (p.startswith("markets.") and p.endswith(".enabled"))]
+            if fixed:
                 raise _LocatedError(
-                    ("timeline", i, "set", bad), "this field cannot change during a run"
+                    ("timeline", i, "set", fixed[0]), "this field cannot change during a run"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _market_keys(self) -> Scenario:
+        sectors = list(self.population.sectors)
+        markets = [("energy", self.markets.energy)] + [
+            (f"emissions.{p}", m) for p, m in self.markets.emissions.items()]
+        for name, market in markets:
+            for sector in market.mac.at_10pct_yuan_per_unit:
+                if sector not in sectors:
+                    raise _LocatedError(
+                        ("markets", *name.split("."), "mac", "at_10pct_yuan_per_unit", sector),
+                        f"unknown sector {sector!r}{_did_you_mean(sector, sectors)}")
+            for year in market.cap.yearly:
+                if not self.run.first_year <= year < self.run.first_year + self.run.n_years:
+                    raise _LocatedError(("markets", *name.split("."), "cap", "yearly", year),
+                                        f"year {year} is outside the run")
         return self
 
     @model_validator(mode="after")

@@ -162,8 +162,11 @@ def test_no_output_response_keeps_output_at_shocked_potential(small):
                                   "behaviour.shock.sigma": 0.0})
     result, firms = collect(fixed)
     np.testing.assert_allclose(firms["output_factor_last"], 1.0)
+    # Without shocks or response, output is potential output, growing at the scenario rate.
     va = firms.groupby("year")["va_wan_yuan"].sum()
-    assert va.nunique() == 1 or np.allclose(va, va.iloc[0], rtol=1e-12)
+    growth = 1 + small.behaviour.potential_growth_per_year
+    np.testing.assert_allclose(va.to_numpy(), va.iloc[0] * growth ** np.arange(len(va)),
+                               rtol=1e-12)
 
 
 def test_run_directory_is_complete_and_parquet_is_deterministic(tmp_path, small):

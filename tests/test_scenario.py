@@ -274,3 +274,35 @@ def test_land_grades_need_a_land_tax_rate_each(tmp_path):
     err = error_of(path)
     assert err.field == "tariffs.land_tax.rate_yuan_per_m2_year_by_grade"
     assert "4 land grades" in str(err)
+
+
+@pytest.mark.parametrize(("body", "field", "message"), [
+    ("markets:\n  emissions:\n    cod:\n      cap: {yearly: {2018: -5}}\n",
+     "markets.emissions.cod.cap.yearly.2018", "greater than or equal to 0"),
+    ("markets:\n  energy:\n    cap: {first_year_share_of_baseline: 0}\n",
+     "markets.energy.cap.first_year_share_of_baseline", "greater than 0"),
+    ("markets:\n  energy:\n    price: {floor_yuan_per_unit: 900, ceiling_yuan_per_unit: 800}\n",
+     "markets.energy.price", "price floor 900 is above the ceiling 800"),
+    ("markets:\n  emissions:\n    so2: {term_years: 0}\n",
+     "markets.emissions.so2.term_years", "greater than or equal to 1"),
+    ("markets:\n  emissions:\n    pm25: {enabled: true}\n",
+     "markets.emissions.pm25", "'cod', 'nh3n', 'so2' or 'nox'"),
+    ("markets:\n  energy:\n    overquota_surcharge:\n"
+     "      - {above: 0.2, price_yuan_per_unit: 1000}\n"
+     "      - {above: 0.1, price_yuan_per_unit: 2000}\n",
+     "markets.energy.overquota_surcharge", "thresholds must increase"),
+    ("markets:\n  energy:\n    reserve: {share_of_cap: 1.5}\n",
+     "markets.energy.reserve.share_of_cap", "less than or equal to 1"),
+])
+def test_bad_market_fields_are_named(tmp_path, body, field, message):
+    err = error_of(variant(tmp_path, body))
+    assert err.field.startswith(field)
+    assert message in str(err)
+
+
+def test_markets_cannot_be_switched_on_during_a_run(tmp_path):
+    path = variant(tmp_path, """
+        timeline:
+          - {date: 2019-01, set: {markets.energy.enabled: false}}
+    """)
+    assert "cannot change during a run" in str(error_of(path))

@@ -1,0 +1,419 @@
+"""Uniform-price call auction (集合竞价) of quota rights.
+
+:func:`clear_market` clears one periodic auction of the public resource
+trading platform (公共资源交易中心) for energy-use rights (用能权, units tce) or
+emission rights (排污权, units t). Everyone trades at one price.
+
+Two kinds of order meet in the book:
+
+- :class:`LinearOrders`, one per firm: net demand falling linearly with the
+  price between two bounds. A firm with marginal abatement cost
+  ``MAC_i(q) = c_i q`` needing ``e_i`` units and holding ``h_i`` bids
+  ``d_i(p) = clip(e_i - h_i - p / c_i, (1 - s) e_i - h_i, e_i - h_i)``:
+  intercept ``e_i - h_i``, slope ``1 / c_i``.
+- :class:`StepOrders`: limit orders, e.g. the government reserve's sale at
+  the price ceiling, its purchase at the floor, its auction lot at a reserve
+  price, or firms' year-end bids.
+
+The aggregate net demand
+
+    Z(p) = sum_i d_i(p) + sum_buy q_j [p <= price_j] - sum_sell q_j [p >= price_j]
+
+is non-increasing on ``p >= 0``; the clearing price ``p*`` is where it
+crosses zero, ``Z(p*-) >= 0 >= Z(p*+)``. :func:`clear_market` finds it by
+sorting the breakpoints of ``Z`` (where a bound starts or stops binding and
+where step orders sit), keeping prefix sums of the orders in that order, so
+that ``Z`` at any price costs ``O(log n)``, and bisecting over the
+breakpoints: a book of ``n`` orders clears in ``O(n log n)``.
+
+Conventions
+-----------
+- Rationing is pro rata and independent of the order of the orders; ties at
+  one price are never first-come, first-served.
+- Where ``Z`` is zero on an interval the price is its midpoint (its lower end
+  if the interval is unbounded).
+- Excess supply at price 0: the price is 0, every buyer is filled and all
+  sellers (linear participants selling at 0 and sell orders at or below 0) are
+  rationed pro rata to what they offer at 0.
+- Excess demand at every price (fixed-quantity buyers that no supply can
+  meet): the price is the highest breakpoint of ``Z``, every seller is filled
+  and all buyers willing to buy there are rationed pro rata.
+- No trade (no buyer, no seller, or bids and asks do not cross): the price is
+  NaN and all fills are zero.
+
+Example
+-------
+Two firms (MAC slopes ``c = 10`` and ``20`` yuan per unit^2, needs ``e``
+100 and 60 units, holdings ``h`` 80 and 60, at most half abated) trade at
+``p* = (sum e - sum h) / sum(1 / c) = 20 / 0.15``:
+
+>>> orders = LinearOrders(intercept=[20.0, 0.0], slope=[0.1, 0.05],
+...                       lower=[-30.0, -30.0], upper=[20.0, 0.0])
+>>> c = clear_market(orders)
+>>> round(c.price, 6), round(c.volume, 6), c.linear_fill.round(6).tolist()
+(133.333333, 6.666667, [6.666667, -6.666667])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["Clearing", "LinearOrders", "StepOrders", "clear_market"]
+
+# Net demands within this share of the book's gross size count as zero: they
+# are what is left of exact zeros after summing floats (e.g. Z on an interval
+# where it is zero, or a firm that needs exactly what it holds at the price).
+_RTOL = 1e-12
+
+
+def _vector(name: str, value: ArrayLike, *, dtype: type = float) -> np.ndarray:
+    """Return ``value`` as a 1-D array, or raise naming the field."""
+    arr = np.asarray(value, dtype=dtype)
+    if arr.ndim != 1:
+        raise ValueError(f"The '{name}' parameter must be 1-D. Got shape {arr.shape} instead.")
+    return arr
+
+
+def _check(name: str, bad: np.ndarray, values: np.ndarray, rule: str) -> None:
+    """Raise naming the field and its first value that breaks ``rule``."""
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"The '{name}' parameter must be {rule}. "
+                         f"Got {values[i]!r} at index {i} instead.")
+
+
+@dataclass(frozen=True, eq=False)
+class LinearOrders:
+    """Price-responsive net demand per participant, units (tce or t).
+
+    ``d_i(p) = clip(intercept_i - slope_i * p, lower_i, upper_i)``; positive
+    ``d`` buys, negative sells. A participant with ``slope_i == 0`` is a fixed
+    order of ``clip(intercept_i, lower_i, upper_i)`` at any price.
+
+    Parameters
+    ----------
+    intercept : array_like of float, shape (n,)
+        Net demand at price 0 before clipping, units.
+    slope : array_like of float, shape (n,)
+        Units less demanded per yuan of price, ``>= 0`` and finite.
+    lower : array_like of float, shape (n,)
+        Least net demand, units (``-inf`` allowed: sells without limit).
+    upper : array_like of float, shape (n,)
+        Most net demand, units, ``>= lower`` (``+inf`` allowed).
+    """
+
+    intercept: np.ndarray
+    slope: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def __post_init__(self) -> None:
+        names = ("intercept", "slope", "lower", "upper")
+        arrays = [_vector(name, getattr(self, name)) for name in names]
+        for name, arr in zip(names, arrays, strict=True):
+            if arr.shape != arrays[0].shape:
+                raise ValueError(f"The '{name}' parameter must have the shape of 'intercept', "
+                                 f"{arrays[0].shape}. Got {arr.shape} instead.")
+            object.__setattr__(self, name, arr)
+        a, b, lo, up = arrays
+        _check("intercept", ~np.isfinite(a), a, "finite")
+        _check("slope", ~(np.isfinite(b) & (b >= 0)), b, "finite and >= 0")
+        _check("lower", np.isnan(lo) | (lo == np.inf), lo, "a number below +inf")
+        _check("upper", np.isnan(up) | (up == -np.inf), up, "a number above -inf")
+        _check("upper", up < lo, up, ">= lower")
+
+
+@dataclass(frozen=True, eq=False)
+class StepOrders:
+    """Limit orders: buy up to ``quantity`` at any price ``<= price``; sell at ``>= price``.
+
+    Parameters
+    ----------
+    price : array_like of float, shape (m,)
+        Limit price, yuan per unit (finite). Prices are searched on ``p >= 0``:
+        a sell order below 0 counts as one at 0; a buy order below 0 never fills.
+    quantity : array_like of float, shape (m,)
+        Quantity offered or wanted, units, ``>= 0``.
+    is_buy : array_like of bool, shape (m,)
+        True for a buy order, False for a sell order.
+    """
+
+    price: np.ndarray
+    quantity: np.ndarray
+    is_buy: np.ndarray
+
+    def __post_init__(self) -> None:
+        price = _vector("price", self.price)
+        quantity = _vector("quantity", self.quantity)
+        is_buy = np.asarray(self.is_buy)
+        if is_buy.size and is_buy.dtype != np.bool_:
+            raise ValueError(f"The 'is_buy' parameter must be boolean. "
+                             f"Got dtype {is_buy.dtype} instead.")
+        is_buy = _vector("is_buy", is_buy, dtype=bool)
+        for name, arr in (("quantity", quantity), ("is_buy", is_buy)):
+            if arr.shape != price.shape:
+                raise ValueError(f"The '{name}' parameter must have the shape of 'price', "
+                                 f"{price.shape}. Got {arr.shape} instead.")
+        _check("price", ~np.isfinite(price), price, "finite")
+        _check("quantity", ~(np.isfinite(quantity) & (quantity >= 0)), quantity,
+               "finite and >= 0")
+        object.__setattr__(self, "price", price)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "is_buy", is_buy)
+
+
+@dataclass(frozen=True, eq=False)
+class Clearing:
+    """Outcome of one call auction."""
+
+    price: float
+    """Clearing price, yuan per unit; NaN when nothing can trade."""
+    volume: float
+    """Units traded: total bought == total sold."""
+    linear_fill: np.ndarray
+    """Net position change of each linear participant, units (+ bought, - sold)."""
+    step_fill: np.ndarray
+    """Filled quantity of each step order, units (>= 0)."""
+    buyers: int
+    """Participants (linear and step) with a positive buy fill."""
+    sellers: int
+    """Participants (linear and step) with a positive sell fill."""
+
+
+def _prefix(values: np.ndarray) -> np.ndarray:
+    """``out[k] = sum(values[:k])``, length ``len(values) + 1``."""
+    out = np.zeros(values.size + 1)
+    np.cumsum(values, out=out[1:])
+    return out
+
+
+def _suffix(values: np.ndarray) -> np.ndarray:
+    """``out[k] = sum(values[k:])``, length ``len(values) + 1``."""
+    return _prefix(values[::-1])[::-1]
+
+
+class _Curve:
+    """Aggregate net demand ``Z`` on ``p >= 0``, evaluated by prefix sums."""
+
+    def __init__(self, lin: LinearOrders, steps: StepOrders) -> None:
+        a, b, lo = lin.intercept, lin.slope, lin.lower
+        d0 = np.clip(a, lo, lin.upper)
+        # On p >= 0 a participant varies iff it slopes and is above its lower
+        # bound at p = 0; its effective upper bound is then d(0) <= intercept.
+        var = (b > 0) & (d0 > lo)
+        if var.all():  # the usual book: every firm responds to the price
+            self.const, up = 0.0, d0
+        else:
+            self.const = float(d0[~var].sum())
+            a, b, lo, up = a[var], b[var], lo[var], d0[var]
+        self.a, self.b, self.lo, self.up = a, b, lo, up
+        self.t_hi = (a - up) / b  # upper bound binds for p <= t_hi (>= 0)
+        self.t_lo = (a - lo) / b  # lower bound binds for p >= t_lo (> 0, may be inf)
+        by_hi, by_lo = np.argsort(self.t_hi), np.argsort(self.t_lo)
+        self.hi_t = self.t_hi[by_hi]
+        self.hi_up, self.hi_a, self.hi_b = (_suffix(v[by_hi]) for v in (up, a, b))
+        self.lo_t = self.t_lo[by_lo]
+        self.lo_lo, self.lo_a, self.lo_b = (_prefix(v[by_lo]) for v in (lo, a, b))
+        self.a_sum, self.b_sum = float(a.sum()), float(b.sum())
+        # Slope of Z beyond the last breakpoint: participants without a lower bound.
+        self.tail_slope = float(b[np.isinf(self.t_lo)].sum())
+
+        live = steps.quantity > 0
+        buy, sell = live & steps.is_buy & (steps.price >= 0), live & ~steps.is_buy
+        order = np.argsort(steps.price[buy])
+        self.buy_p, self.buy_q = steps.price[buy][order], _suffix(steps.quantity[buy][order])
+        sell_p = np.maximum(steps.price[sell], 0.0)  # a sale below 0 is a sale at 0 on p >= 0
+        order = np.argsort(sell_p)
+        self.sell_p, self.sell_q = sell_p[order], _prefix(steps.quantity[sell][order])
+
+        # Size of the sums that make Z, for telling rounding from real net demand.
+        finite_lo = np.isfinite(lin.lower)
+        gross = (np.abs(lin.intercept).sum() + np.abs(d0).sum() + steps.quantity.sum()
+                 + np.abs(lin.lower, where=finite_lo, out=np.zeros(finite_lo.size)).sum())
+        self.tol = _RTOL * gross
+        # All breakpoints, with repeats; hi_t and lo_t are sorted runs, which a
+        # stable (merge) sort joins in linear time.
+        self.points = np.sort(np.concatenate([[0.0], self.hi_t, self.lo_t[np.isfinite(self.lo_t)],
+                                              self.buy_p, self.sell_p]), kind="stable")
+
+    def linear(self, x: np.ndarray) -> np.ndarray:
+        """Sum of the linear orders' net demand at prices ``x >= 0`` (continuous in x)."""
+        ih = np.searchsorted(self.hi_t, x, side="left")  # t_hi >= x: at upper bound
+        il = np.searchsorted(self.lo_t, x, side="left")  # t_lo < x: at lower bound
+        a_mid = self.a_sum - self.hi_a[ih] - self.lo_a[il]
+        b_mid = self.b_sum - self.hi_b[ih] - self.lo_b[il]
+        empty = ih == il  # no participant on its sloped part: keep sums exact
+        a_mid, b_mid = np.where(empty, 0.0, a_mid), np.where(empty, 0.0, b_mid)
+        return self.const + self.hi_up[ih] + self.lo_lo[il] + a_mid - b_mid * x
+
+    def steps(self, x: np.ndarray, *, right: bool) -> np.ndarray:
+        """Net step demand just left (``right=False``) or right of prices ``x``."""
+        side = "right" if right else "left"
+        buys = self.buy_q[np.searchsorted(self.buy_p, x, side=side)]
+        sells = self.sell_q[np.searchsorted(self.sell_p, x, side=side)]
+        return buys - sells
+
+    def root(self, x0: float, x1: float) -> float:
+        """Zero of ``Z`` on the open segment ``(x0, x1)``, from exact sums of its active parts.
+
+        ``x1`` may be ``inf`` (the segment after the last breakpoint).
+        """
+        m = 0.5 * (x0 + x1)
+        hi, lo = self.t_hi >= m, self.t_lo < m
+        mid = ~(hi | lo)
+        slope = self.b[mid].sum()
+        if not slope > 0:  # cannot happen on a segment where Z changes sign; be safe
+            return float(m)
+        num = (self.const + self.up[hi].sum() + self.lo[lo].sum() + self.a[mid].sum()
+               + self.steps(np.array([x0]), right=True)[0])
+        return float(np.clip(num / slope, x0, x1))
+
+
+    def left(self, x: float) -> float:
+        """``Z(x-)``, with values within rounding of zero set to zero."""
+        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=False)[0]
+        return 0.0 if abs(z) <= self.tol else float(z)
+
+    def right(self, x: float) -> float:
+        """``Z(x+)``, with values within rounding of zero set to zero."""
+        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=True)[0]
+        return 0.0 if abs(z) <= self.tol else float(z)
+
+
+def _first(points: np.ndarray, holds: Callable[[float], bool]) -> int:
+    """Index of the first of the sorted ``points`` where the monotone ``holds`` is true.
+
+    ``len(points)`` if it holds nowhere. Bisection: ``O(log len(points))`` calls.
+    """
+    lo, hi = 0, points.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if holds(float(points[mid])):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _clearing_price(curve: _Curve) -> tuple[float, str]:
+    """Return the clearing price and which side, if any, is rationed as a whole.
+
+    The side is ``"sellers"`` at price 0 with excess supply, ``"buyers"`` with
+    excess demand at every price, else ``""``. The price lies in
+    ``[p_lo, p_hi]``, from the least ``p`` with ``Z(p+) <= 0`` to the
+    greatest with ``Z(p-) >= 0``; both are breakpoints or roots on the segment
+    just before or after one, found by bisection over the sorted breakpoints
+    (``Z`` is non-increasing).
+    """
+    x = curve.points  # x[0] == 0
+    k = _first(x, lambda p: curve.right(p) <= 0)
+    if k == x.size:
+        if curve.tail_slope > 0:
+            return curve.root(x[-1], np.inf), ""
+        return float(x[-1]), "buyers"
+    if k == 0:
+        p_lo = 0.0
+    elif curve.left(x[k]) < 0:  # x[k - 1] < x[k]: k is the first of its repeats
+        p_lo = curve.root(x[k - 1], x[k])
+    else:
+        p_lo = float(x[k])
+    j = _first(x, lambda p: curve.left(p) < 0) - 1  # last point with Z(p-) >= 0
+    if j < 0:
+        return 0.0, "sellers"
+    if j == x.size - 1:
+        z = curve.right(x[j])
+        if z > 0 and curve.tail_slope > 0:
+            p_hi = curve.root(x[j], np.inf)
+        else:
+            p_hi = np.inf if z >= 0 and curve.tail_slope == 0 else float(x[j])
+    elif curve.right(x[j]) > 0:  # x[j] < x[j + 1]: j is the last of its repeats
+        p_hi = curve.root(x[j], x[j + 1])
+    else:
+        p_hi = float(x[j])
+    if not np.isfinite(p_hi) or p_hi <= p_lo:
+        return p_lo, ""
+    return 0.5 * (p_lo + p_hi), ""
+
+
+def _ration(first: float, second: float, volume: float, *, whole: bool) -> tuple[float, float]:
+    """Return the filled shares of a side's inframarginal (``first``) and marginal quantity."""
+    if whole:
+        share = volume / (first + second)
+        return share, share
+    if volume < first:  # only by rounding: the margin was already reached
+        return volume / first, 0.0
+    return 1.0, (min((volume - first) / second, 1.0) if second > 0 else 0.0)
+
+
+def _no_trade(n: int, m: int) -> Clearing:
+    return Clearing(price=float("nan"), volume=0.0, linear_fill=np.zeros(n),
+                    step_fill=np.zeros(m), buyers=0, sellers=0)
+
+
+def clear_market(linear: LinearOrders | None = None,
+                 steps: StepOrders | None = None) -> Clearing:
+    """Return the uniform-price clearing of a call auction of linear and limit orders.
+
+    Parameters
+    ----------
+    linear : LinearOrders, optional
+        Price-responsive net demand of ``n`` participants, units; none if omitted.
+    steps : StepOrders, optional
+        ``m`` limit orders (price yuan per unit, quantity units); none if omitted.
+
+    Returns
+    -------
+    Clearing
+        Price (yuan per unit, NaN without trade), volume (units) and fills:
+        ``linear_fill`` (shape (n,), + bought, - sold, units) and
+        ``step_fill`` (shape (m,), >= 0, units).
+
+    Notes
+    -----
+    The price ``p*`` satisfies ``Z(p*-) >= 0 >= Z(p*+)`` (see the module
+    docstring for ``Z`` and the edge cases). Linear participants trade
+    ``d_i(p*)``; step orders strictly better than ``p*`` fill fully; step
+    orders at ``p*`` on the long side share what is left pro rata to their
+    quantities. Cost ``O((n + m) log(n + m))``.
+    """
+    if linear is None:
+        linear = LinearOrders(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+    if steps is None:
+        steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    n, m = linear.intercept.size, steps.price.size
+    curve = _Curve(linear, steps)
+    price, whole = _clearing_price(curve)
+
+    a, b = linear.intercept, linear.slope
+    d = np.clip(a - b * price, linear.lower, linear.upper)
+    d = np.where(np.abs(d) <= _RTOL * np.maximum(np.abs(a), b * price), 0.0, d)
+    q = steps.quantity
+    eff = np.where(steps.is_buy, steps.price, np.maximum(steps.price, 0.0))
+    buy_in = steps.is_buy & (eff > price)
+    buy_at = steps.is_buy & (eff == price)
+    sell_in = ~steps.is_buy & (eff < price)
+    sell_at = ~steps.is_buy & (eff == price)
+    demand_in = float(d[d > 0].sum() + q[buy_in].sum())
+    demand_at = float(q[buy_at].sum())
+    supply_in = float(-d[d < 0].sum() + q[sell_in].sum())
+    supply_at = float(q[sell_at].sum())
+    volume = min(demand_in + demand_at, supply_in + supply_at)
+    if not volume > curve.tol:
+        return _no_trade(n, m)
+
+    b_in, b_at = _ration(demand_in, demand_at, volume, whole=whole == "buyers")
+    s_in, s_at = _ration(supply_in, supply_at, volume, whole=whole == "sellers")
+    linear_fill = np.where(d > 0, d * b_in, d * s_in)
+    step_fill = q * (b_in * buy_in + b_at * buy_at + s_in * sell_in + s_at * sell_at)
+    return Clearing(
+        price=float(price),
+        volume=volume,
+        linear_fill=linear_fill,
+        step_fill=step_fill,
+        buyers=int((linear_fill > 0).sum() + (step_fill[steps.is_buy] > 0).sum()),
+        sellers=int((linear_fill < 0).sum() + (step_fill[~steps.is_buy] > 0).sum()),
+    )

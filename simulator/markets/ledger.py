@@ -1,0 +1,411 @@
+"""The book of one quota's rights and of the money paid for them.
+
+A :class:`QuotaLedger` keeps, for one tradeable quota (energy-use rights
+用能权 in tce, or one pollutant's emission rights 排污权 in t), where every
+right issued is now: held by a firm (its own or leased from the reserve),
+held by the government reserve, surrendered for compliance, or expired. It
+also keeps what each firm has paid and received, and the government's net
+receipts by source. Every change of holdings and every payment of the quota
+system goes through one of its methods, so two invariants hold after any
+sequence of them (:meth:`QuotaLedger.check`):
+
+- rights: ``sum(holdings) + reserve + surrendered + expired == issued``;
+- money: ``firms' payments - firms' receipts == government's net receipts``.
+
+Rights are in the quota's unit ("units": tce or t), money in yuan.
+
+Example
+-------
+>>> led = QuotaLedger(2, quota="energy")
+>>> led.issue_to_firms([100.0, 50.0])
+>>> led.issue_to_reserve(10.0)
+>>> led.trade([-20.0, 30.0], -10.0, 500.0, fee_share=0.0)
+>>> led.holdings.tolist(), led.reserve, led.government_yuan["auction"]
+([80.0, 80.0], 0.0, 5000.0)
+>>> led.check()
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["GOVERNMENT_SOURCES", "QuotaLedger"]
+
+#: Sources of the government's net receipts, in reporting order.
+GOVERNMENT_SOURCES: tuple[str, ...] = (
+    "paid_use",      # paid use of the allocation (有偿使用)
+    "subscription",  # paid subscription of new energy use (有偿申购)
+    "auction",       # reserve sales net of reserve purchases
+    "lease",         # one-year leases from the reserve (租赁)
+    "surcharge",     # over-quota surcharge (超限额差别加价)
+    "penalty",       # emission shortfall penalties
+    "compensation",  # paid to firms for reduced use (减少用能补偿), negative
+    "fee",           # platform trading fees (交易服务费)
+)
+
+# Relative slack for comparisons that floating-point pro-rata fills can miss
+# by a few ulps (a firm selling "all it holds", the reserve selling "all it has").
+# Rounding accumulates with what has flowed through the ledger, so the slack
+# scales with the rights issued, as in check().
+_RTOL = 1e-9
+
+
+class QuotaLedger:
+    """Holdings of one quota's rights and the money paid for them.
+
+    Parameters
+    ----------
+    n_firms : int
+        Number of firms (rows of every per-firm array).
+    quota : str
+        Name of the quota (``"energy"``, ``"cod"``, ...); used in messages.
+
+    Attributes
+    ----------
+    holdings : ndarray, shape (n_firms,)
+        Rights held per firm, own plus leased, units.
+    leased : ndarray, shape (n_firms,)
+        Of ``holdings``, rights leased from the reserve this year, units.
+    reserve : float
+        Rights held by the government reserve, units.
+    issued, surrendered, expired : float
+        Cumulative rights issued, surrendered for compliance, and expired, units.
+    firm_paid_yuan, firm_received_yuan : ndarray, shape (n_firms,)
+        Cumulative money each firm has paid into and received from the quota
+        system (trades, fees, charges, payments), yuan.
+    departed_paid_yuan, departed_received_yuan : float
+        The same for firms removed by :meth:`remove_firms`, yuan.
+    government_yuan : dict of str to float
+        Cumulative net receipts of the government by source
+        (:data:`GOVERNMENT_SOURCES`), yuan; ``"compensation"`` is negative.
+    """
+
+    def __init__(self, n_firms: int, *, quota: str):
+        if n_firms < 0:
+            raise ValueError(f"The 'n_firms' parameter must be >= 0. Got {n_firms!r} instead.")
+        self.quota = quota
+        self.holdings = np.zeros(n_firms)
+        self.leased = np.zeros(n_firms)
+        self.reserve = 0.0
+        self.issued = 0.0
+        self.surrendered = 0.0
+        self.expired = 0.0
+        self.firm_paid_yuan = np.zeros(n_firms)
+        self.firm_received_yuan = np.zeros(n_firms)
+        self.departed_paid_yuan = 0.0
+        self.departed_received_yuan = 0.0
+        self.government_yuan: dict[str, float] = dict.fromkeys(GOVERNMENT_SOURCES, 0.0)
+
+    def __repr__(self) -> str:
+        return (f"QuotaLedger(quota={self.quota!r}, n_firms={self.n_firms}, "
+                f"held={self.holdings.sum():.6g}, reserve={self.reserve:.6g}, "
+                f"issued={self.issued:.6g})")
+
+    @property
+    def n_firms(self) -> int:
+        """Number of firms in the ledger."""
+        return self.holdings.size
+
+    # ------------------------------------------------------------------ helpers
+
+    def _per_firm(self, name: str, values: ArrayLike, *, nonneg: bool = True) -> np.ndarray:
+        """Return ``values`` as a float array of one value per firm, checked."""
+        arr = np.asarray(values, dtype=float)
+        if arr.shape not in ((), self.holdings.shape):
+            raise ValueError(f"{self.quota}: '{name}' must have shape {self.holdings.shape}; "
+                             f"got {arr.shape}")
+        arr = np.broadcast_to(arr, self.holdings.shape)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{self.quota}: '{name}' must be finite")
+        if nonneg and (arr < 0).any():
+            i = int(np.argmin(arr))
+            raise ValueError(f"{self.quota}: '{name}' must be >= 0; firm {i} has {arr[i]:g}")
+        return arr
+
+    def _money(self, amounts_yuan: ArrayLike, source: str) -> np.ndarray:
+        if source not in self.government_yuan:
+            raise ValueError(f"{self.quota}: unknown money source {source!r}; "
+                             f"expected one of {', '.join(GOVERNMENT_SOURCES)}")
+        return self._per_firm("amounts_yuan", amounts_yuan)
+
+    def _slack(self, *scales: float) -> float:
+        """Return the rounding slack for comparing rights of the given sizes, units."""
+        return _RTOL * max(1.0, abs(self.issued), *(float(np.max(np.abs(x), initial=0.0))
+                                                    for x in scales))
+
+    def _cap_leased(self) -> None:
+        """Rights leave a firm's own holding first, so leased never exceeds holdings."""
+        np.minimum(self.leased, np.maximum(self.holdings, 0.0), out=self.leased)
+
+    # ------------------------------------------------------------------- rights
+
+    def issue_to_firms(self, amounts: ArrayLike) -> None:
+        """Issue new rights to firms (their free or paid allocation).
+
+        Parameters
+        ----------
+        amounts : array_like of float, shape (n_firms,)
+            Rights issued to each firm, units (>= 0).
+        """
+        amounts = self._per_firm("amounts", amounts)
+        self.holdings += amounts
+        self.issued += float(amounts.sum())
+
+    def issue_to_reserve(self, amount: float) -> None:
+        """Issue new rights to the government reserve.
+
+        Parameters
+        ----------
+        amount : float
+            Rights issued, units. A negative rounding residue (a cap minus a
+            firm allocation that sums to it) is accepted and booked as is.
+        """
+        amount = float(amount)
+        if not np.isfinite(amount) or amount < -self._slack(amount, self.reserve):
+            raise ValueError(f"{self.quota}: cannot issue {amount:g} to the reserve")
+        self.reserve += amount
+        self.issued += amount
+
+    def trade(self, firm_delta: ArrayLike, reserve_delta: float, price: float, *,
+              fee_share: float) -> None:
+        """Settle one clearing: rights change hands at a uniform price.
+
+        Buyers pay ``price * qty * (1 + fee_share)``, sellers receive
+        ``price * qty * (1 - fee_share)``; both fees go to the platform
+        (government ``"fee"``). The reserve pays no fee: what it sells is
+        booked as ``+price * qty`` under ``"auction"``, what it buys as
+        ``-price * qty``. A seller's own rights go before its leased ones.
+
+        Parameters
+        ----------
+        firm_delta : array_like of float, shape (n_firms,)
+            Change of each firm's holdings, units (> 0 bought, < 0 sold).
+        reserve_delta : float
+            Change of the reserve, units; ``sum(firm_delta) + reserve_delta``
+            must be 0.
+        price : float
+            Clearing price, yuan per unit (>= 0).
+        fee_share : float
+            Platform fee as a share of trade value, paid by each side.
+
+        Raises
+        ------
+        ValueError
+            If the deltas do not balance, a firm sells more than it holds, or
+            the reserve sells more than it has.
+        """
+        delta = self._per_firm("firm_delta", firm_delta, nonneg=False)
+        reserve_delta = float(reserve_delta)
+        price = float(price)
+        if not (np.isfinite(price) and price >= 0):
+            raise ValueError(f"{self.quota}: trade price must be finite and >= 0; got {price!r}")
+        if not 0 <= fee_share < 1:
+            raise ValueError(f"{self.quota}: fee_share must be in [0, 1); got {fee_share!r}")
+        bought = np.maximum(delta, 0.0)
+        sold = np.maximum(-delta, 0.0)
+        imbalance = float(delta.sum()) + reserve_delta
+        # Rights must not be created or lost: the slack is the trade's own, not the ledger's.
+        if abs(imbalance) > _RTOL * max(1.0, bought.sum(), sold.sum(), abs(reserve_delta)):
+            raise ValueError(
+                f"{self.quota}: trade does not balance: firms {float(delta.sum()):+g} and "
+                f"reserve {reserve_delta:+g} leave an imbalance of {imbalance:+g} units")
+        over = sold - self.holdings
+        if (over > self._slack(sold, self.holdings)).any():
+            i = int(np.argmax(over))
+            raise ValueError(f"{self.quota}: firm {i} sells {sold[i]:g} but holds "
+                             f"{self.holdings[i]:g} units")
+        if -reserve_delta > self.reserve + self._slack(reserve_delta, self.reserve):
+            raise ValueError(f"{self.quota}: the reserve sells {-reserve_delta:g} but has "
+                             f"{self.reserve:g} units")
+        self.holdings += delta
+        self._cap_leased()
+        self.reserve += reserve_delta
+        self.firm_paid_yuan += price * bought * (1.0 + fee_share)
+        self.firm_received_yuan += price * sold * (1.0 - fee_share)
+        self.government_yuan["auction"] -= price * reserve_delta
+        self.government_yuan["fee"] += price * fee_share * float(bought.sum() + sold.sum())
+
+    def lease(self, amounts: ArrayLike, price: float) -> None:
+        """Lease rights from the reserve to firms for this year (租赁).
+
+        Parameters
+        ----------
+        amounts : array_like of float, shape (n_firms,)
+            Rights leased to each firm, units (>= 0).
+        price : float
+            Lease price, yuan per unit; paid to the government (``"lease"``).
+        """
+        amounts = self._per_firm("amounts", amounts)
+        price = float(price)
+        if not (np.isfinite(price) and price >= 0):
+            raise ValueError(f"{self.quota}: lease price must be finite and >= 0; got {price!r}")
+        total = float(amounts.sum())
+        if total > self.reserve + self._slack(total, self.reserve):
+            raise ValueError(f"{self.quota}: the reserve leases {total:g} but has "
+                             f"{self.reserve:g} units")
+        self.reserve -= total
+        self.holdings += amounts
+        self.leased += amounts
+        self.firm_paid_yuan += price * amounts
+        self.government_yuan["lease"] += price * total
+
+    def surrender(self, use: ArrayLike) -> np.ndarray:
+        """Surrender rights to cover use; return what is not covered.
+
+        Each firm surrenders ``min(use, holdings)``, leased rights first.
+
+        Parameters
+        ----------
+        use : array_like of float, shape (n_firms,)
+            Energy use (tce) or emissions (t) to cover, >= 0.
+
+        Returns
+        -------
+        ndarray of float, shape (n_firms,)
+            Shortfall ``use - surrendered`` per firm, units (>= 0).
+        """
+        use = self._per_firm("use", use)
+        given = np.minimum(use, np.maximum(self.holdings, 0.0))
+        self.leased -= np.minimum(self.leased, given)
+        self.holdings -= given
+        self.surrendered += float(given.sum())
+        return use - given
+
+    def end_leases(self) -> None:
+        """Return the leased rights that were not surrendered to the reserve."""
+        back = self.leased
+        self.holdings -= back
+        self.reserve += float(back.sum())
+        self.leased = np.zeros_like(back)
+
+    def expire_holdings(self, mask_or_amounts: ArrayLike | None = None) -> None:
+        """Expire firms' rights (no banking, or the end of a term).
+
+        Parameters
+        ----------
+        mask_or_amounts : array_like, optional
+            ``None``: every firm's whole holding expires. A boolean array:
+            the whole holdings of the firms marked ``True``. A float array:
+            these amounts, units (own rights before leased ones).
+        """
+        if mask_or_amounts is None:
+            amounts = self.holdings.copy()
+        else:
+            given = np.asarray(mask_or_amounts)
+            if given.dtype == bool:
+                mask = self._per_firm("mask", given, nonneg=False) > 0
+                amounts = np.where(mask, self.holdings, 0.0)
+            else:
+                amounts = self._per_firm("amounts", given)
+                over = amounts - self.holdings
+                if (over > self._slack(amounts, self.holdings)).any():
+                    i = int(np.argmax(over))
+                    raise ValueError(f"{self.quota}: cannot expire {amounts[i]:g} of firm {i}, "
+                                     f"which holds {self.holdings[i]:g} units")
+        self.holdings -= amounts
+        self._cap_leased()
+        self.expired += float(amounts.sum())
+
+    # -------------------------------------------------------------------- money
+
+    def charge(self, amounts_yuan: ArrayLike, *, source: str) -> None:
+        """Charge firms, paid to the government (paid use, subscription, surcharge, penalty).
+
+        Parameters
+        ----------
+        amounts_yuan : array_like of float, shape (n_firms,)
+            Payment of each firm, yuan (>= 0).
+        source : str
+            What the payment is for, one of :data:`GOVERNMENT_SOURCES`.
+        """
+        amounts = self._money(amounts_yuan, source)
+        self.firm_paid_yuan += amounts
+        self.government_yuan[source] += float(amounts.sum())
+
+    def pay(self, amounts_yuan: ArrayLike, *, source: str) -> None:
+        """Pay firms from the government (compensation for reduced use, buy-back, ...).
+
+        Parameters
+        ----------
+        amounts_yuan : array_like of float, shape (n_firms,)
+            Payment to each firm, yuan (>= 0).
+        source : str
+            What the payment is for, one of :data:`GOVERNMENT_SOURCES`; its
+            net receipts fall by the total.
+        """
+        amounts = self._money(amounts_yuan, source)
+        self.firm_received_yuan += amounts
+        self.government_yuan[source] -= float(amounts.sum())
+
+    # ----------------------------------------------------------------- the firms
+
+    def remove_firms(self, exiting: ArrayLike) -> None:
+        """Drop exiting firms; their rights (own and leased) go to the reserve.
+
+        Parameters
+        ----------
+        exiting : array_like of bool, shape (n_firms,)
+            ``True`` for each firm that leaves. The others keep their order.
+        """
+        exiting = np.asarray(exiting)
+        if exiting.dtype != bool or exiting.shape != self.holdings.shape:
+            raise ValueError(f"{self.quota}: 'exiting' must be a boolean array of shape "
+                             f"{self.holdings.shape}; got {exiting.dtype} {exiting.shape}")
+        keep = ~exiting
+        self.reserve += float(self.holdings[exiting].sum())
+        self.departed_paid_yuan += float(self.firm_paid_yuan[exiting].sum())
+        self.departed_received_yuan += float(self.firm_received_yuan[exiting].sum())
+        for name in ("holdings", "leased", "firm_paid_yuan", "firm_received_yuan"):
+            setattr(self, name, getattr(self, name)[keep].copy())
+
+    def add_firms(self, n_new: int) -> None:
+        """Append ``n_new`` entrants with no rights and no payments."""
+        if n_new < 0:
+            raise ValueError(f"The 'n_new' parameter must be >= 0. Got {n_new!r} instead.")
+        pad = np.zeros(n_new)
+        for name in ("holdings", "leased", "firm_paid_yuan", "firm_received_yuan"):
+            setattr(self, name, np.concatenate([getattr(self, name), pad]))
+
+    # -------------------------------------------------------------- invariants
+
+    def check(self, *, rtol: float = 1e-9) -> None:
+        """Verify conservation of rights and of money.
+
+        Parameters
+        ----------
+        rtol : float
+            Relative tolerance, of the rights issued (rights) and of the
+            gross money that has flowed (money).
+
+        Raises
+        ------
+        ValueError
+            Naming the first invariant that fails.
+        """
+        tiny = rtol * max(1.0, abs(self.issued))
+        accounted = float(self.holdings.sum()) + self.reserve + self.surrendered + self.expired
+        if abs(accounted - self.issued) > tiny:
+            raise ValueError(
+                f"{self.quota}: rights not conserved: held {self.holdings.sum():g} + reserve "
+                f"{self.reserve:g} + surrendered {self.surrendered:g} + expired "
+                f"{self.expired:g} = {accounted:g}, but {self.issued:g} were issued")
+        if self.holdings.size and self.holdings.min() < -tiny:
+            i = int(np.argmin(self.holdings))
+            raise ValueError(f"{self.quota}: firm {i} holds {self.holdings[i]:g} units")
+        if self.leased.size and (self.leased.min() < -tiny
+                                 or (self.leased - self.holdings).max() > tiny):
+            i = int(np.argmax(np.maximum(self.leased - self.holdings, -self.leased)))
+            raise ValueError(f"{self.quota}: firm {i} has leased {self.leased[i]:g} of "
+                             f"{self.holdings[i]:g} units held")
+        if self.reserve < -tiny:
+            raise ValueError(f"{self.quota}: the reserve holds {self.reserve:g} units")
+        paid = float(self.firm_paid_yuan.sum()) + self.departed_paid_yuan
+        received = float(self.firm_received_yuan.sum()) + self.departed_received_yuan
+        government = sum(self.government_yuan.values())
+        gross = paid + received + sum(abs(v) for v in self.government_yuan.values())
+        if abs(paid - received - government) > rtol * max(1.0, gross):
+            raise ValueError(
+                f"{self.quota}: money not conserved: firms paid {paid:g} and received "
+                f"{received:g} yuan (net {paid - received:g}), but the government's net "
+                f"receipts are {government:g} yuan")

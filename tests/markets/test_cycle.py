@@ -1,0 +1,182 @@
+"""Quota markets inside the calendar: allocation, auctions, abatement, compliance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from simulator.engine import simulate
+from simulator.scenario import POLLUTANTS, apply_changes, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def small():
+    s = load_scenario(ROOT / "tests" / "scenarios" / "small.yaml")
+    return apply_changes(s, {"timeline": []})
+
+
+def run(scenario):
+    tables: list[pa.Table] = []
+    result = simulate(scenario, on_snapshot=tables.append)
+    return result.metrics, pa.concat_tables(tables).to_pandas()
+
+
+def market_rows(metrics: pd.DataFrame, quota: str, metric: str, *, annual: bool = True):
+    sel = metrics[(metrics["group"] == f"market={quota}") & (metrics["metric"] == metric)]
+    sel = sel[sel["month"].isna()] if annual else sel[sel["month"].notna()]
+    return sel
+
+
+@pytest.fixture(scope="module")
+def small_run(small):
+    return run(small)
+
+
+def test_rights_are_conserved_and_caps_are_issued(small_run, small):
+    metrics, firms = small_run
+    for quota in ("energy", *POLLUTANTS):
+        cap = market_rows(metrics, quota, "quota_cap").set_index("year")["value"]
+        assert len(cap) == small.run.n_years
+        # The cap path: first year at baseline use, then falling at the decline rate.
+        spec = (small.markets.energy if quota == "energy"
+                else small.markets.emissions[quota])
+        ratio = cap.iloc[1:].to_numpy() / cap.iloc[:-1].to_numpy()
+        np.testing.assert_allclose(ratio, 1 - spec.cap.annual_decline, rtol=1e-12)
+        allocated = market_rows(metrics, quota, "quota_allocated")["value"].to_numpy()
+        assert (allocated <= cap.to_numpy() * (1 - spec.reserve.share_of_cap) + 1e-6).all()
+
+
+def test_use_is_covered_except_for_recorded_shortfalls(small_run):
+    metrics, firms = small_run
+    for quota in ("energy", *POLLUTANTS):
+        use = firms[f"{quota}_use"]
+        short = firms[f"{quota}_shortfall"]
+        assert (short >= 0).all()
+        assert (short <= use + 1e-9).all()
+        rate = market_rows(metrics, quota, "quota_compliance_rate")["value"]
+        assert rate.between(0, 1).all()
+
+
+def test_abatement_follows_the_price(small_run):
+    metrics, firms = small_run
+    # Firms abate where MAC = price: a higher price in a year means more abatement.
+    energy = firms.groupby("year")["energy_abatement_share"].mean()
+    assert (energy > 0).any()
+    assert (firms["energy_abatement_share"] <= 0.3 + 1e-12).all()  # max_abatement_share
+
+
+def test_prices_stay_within_floor_and_ceiling(small_run, small):
+    metrics, _ = small_run
+    for quota in ("energy", *POLLUTANTS):
+        spec = (small.markets.energy if quota == "energy"
+                else small.markets.emissions[quota])
+        prices = market_rows(metrics, quota, "quota_price_yuan_per_unit", annual=False)["value"]
+        prices = prices.dropna()
+        assert len(prices) > 0
+        assert (prices >= spec.price.floor_yuan_per_unit - 1e-9).all()
+        assert (prices <= spec.price.ceiling_yuan_per_unit + 1e-9).all()
+
+
+def test_each_year_has_the_scheduled_and_compliance_auctions(small_run, small):
+    metrics, _ = small_run
+    rows = market_rows(metrics, "energy", "quota_volume", annual=False)
+    months = sorted(rows[rows["year"] == small.run.first_year]["month"].astype(int))
+    assert months == [1, 4, 7, 10, 12]
+
+
+def test_long_firms_mean_no_shortfall_and_floor_prices(small):
+    # A generous cap alone leaves the excess with the reserve (allocation follows history);
+    # allocation factors of 1.2 make every firm long, so the reserve's floor bid sets the price.
+    loose = apply_changes(small, {
+        "markets.energy.cap.first_year_share_of_baseline": 3.0,
+        "markets.energy.cap.annual_decline": 0.0,
+        "markets.energy.allocation.class_factor": {"A": 1.2, "B": 1.2, "C": 1.2, "D": 1.2},
+        "markets.energy.allocation.unrated_factor": 1.2,
+        "markets.energy.allocation.intensity_factors": [],
+        "markets.energy.reserve.auction_share": 0.0,
+        "behaviour.shock.sigma": 0.0,
+    })
+    metrics, firms = run(loose)
+    assert (firms["energy_shortfall"] == 0).all()
+    prices = market_rows(metrics, "energy", "quota_price_yuan_per_unit", annual=False)
+    traded = prices["value"].dropna()
+    # Everyone is long: the reserve buys at the floor, or nothing trades.
+    assert ((traded - loose.markets.energy.price.floor_yuan_per_unit).abs() < 1e-6).all()
+
+
+def test_tighter_cap_raises_price_and_abatement(small):
+    tight = apply_changes(small, {"markets.energy.cap.annual_decline": 0.10})
+    m_base, f_base = run(small)
+    m_tight, f_tight = run(tight)
+    last = small.run.first_year + small.run.n_years - 1
+
+    def price(m):
+        p = market_rows(m, "energy", "quota_price_yuan_per_unit", annual=False)
+        return p[p["year"] == last]["value"].mean()
+
+    assert price(m_tight) > price(m_base)
+    assert (f_tight[f_tight["year"] == last]["energy_abatement_share"].mean()
+            > f_base[f_base["year"] == last]["energy_abatement_share"].mean())
+
+
+def test_emission_shortfall_is_a_violation_that_vetoes_a_and_b(small):
+    # No reserve, no trading help, a cap at half of use, an enormous MAC: many firms fall short.
+    harsh = apply_changes(small, {
+        "markets.emissions.cod.cap.first_year_share_of_baseline": 0.5,
+        "markets.emissions.cod.mac.default_at_10pct_yuan_per_unit": 1e9,
+        "markets.emissions.cod.reserve.share_of_cap": 0.0,
+        "markets.emissions.cod.reserve.lease_share": 0.0,
+        "evaluation.veto.accident_probability_per_year": 0.0,
+    })
+    _, firms = run(harsh)
+    short = firms["cod_shortfall"] > 1e-9 * firms["cod_use"].clip(lower=1)
+    assert short.sum() > 10
+    assert firms.loc[short, "vetoed"].all()
+    assert not firms.loc[short, "class"].isin(["A", "B"]).any()
+
+
+def test_government_revenue_sources_are_reported(small_run):
+    metrics, _ = small_run
+    paid_use = market_rows(metrics, "cod", "gov_paid_use_yuan")["value"]
+    assert (paid_use > 0).all()
+    fees = market_rows(metrics, "energy", "gov_fee_yuan")["value"]
+    assert (fees >= 0).all()
+
+
+def test_quota_cost_by_class_is_reported(small_run):
+    metrics, _ = small_run
+    rows = metrics[(metrics["metric"] == "quota_cost_yuan_per_wan_yuan_va")
+                   & metrics["month"].isna()]
+    assert {"all", "class=A", "class=D"} <= set(rows["group"])
+
+
+def test_markets_off_means_no_market_rows(small):
+    off = apply_changes(small, {"markets.energy.enabled": False, "markets.emissions": {}})
+    metrics, firms = run(off)
+    assert not metrics["group"].str.startswith("market=").any()
+    assert "energy_use" not in firms.columns
+
+
+def test_cap_decline_changed_on_the_timeline_applies_from_its_date(small):
+    later = apply_changes(small, {"timeline": [
+        {"date": "2019-01", "set": {"markets.energy.cap.annual_decline": 0.10}}]})
+    metrics, _ = run(later)
+    cap = market_rows(metrics, "energy", "quota_cap").set_index("year")["value"]
+    d0 = small.markets.energy.cap.annual_decline
+    assert cap[2018] / cap[2017] == pytest.approx(1 - d0, rel=1e-12)
+    # Allocation happens at the start of each year, after that month's changes.
+    assert cap[2019] / cap[2018] == pytest.approx(0.90, rel=1e-12)
+    assert cap[2020] / cap[2019] == pytest.approx(0.90, rel=1e-12)
+
+
+def test_markets_are_deterministic(small):
+    a_metrics, a_firms = run(small)
+    b_metrics, b_firms = run(small)
+    pd.testing.assert_frame_equal(a_metrics, b_metrics)
+    pd.testing.assert_frame_equal(a_firms, b_firms)
