@@ -98,6 +98,8 @@ class _Simulation:
         self._gov_seen: dict[str, dict[str, float]] = {}
         self.period_va = np.zeros(n)
         self.period_months = 0
+        self.months_done = 0
+        self._reset_corrections()
         self._buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
         self._initial_evaluation()
         self.markets = {
@@ -144,25 +146,51 @@ class _Simulation:
         f.klass = result.klass.astype(np.int8)
         f.consecutive_d_years = np.where(f.klass == _D, 1, 0).astype(np.int16)
 
-    def _linear_bills(self, va: np.ndarray, months: float):
+    def _linear_bills(self, va: np.ndarray, months: float, *, corrected: bool = False):
         """Electricity and pollution bills for a period in which firms made ``va`` 万元 VA.
 
         Both charges are linear in quantity at fixed prices and class (the
         capacity charge is fixed per month), so billing a period's total at
-        once equals billing it month by month.
+        once equals billing it month by month. With ``corrected``, the
+        quantities include the corrections booked when abatement changed
+        intensities during the period (see :meth:`scale_intensity`).
         """
         f = self.firms
         t = self.params.tariffs
         kwh = va * f.electricity_kwh_per_wan_yuan
+        emissions = va[:, None] * f.emission_t_per_wan_yuan
+        if corrected:
+            kwh += self._correction["electricity_kwh"]
+            emissions += self._correction["emissions_t"]
         elec = tariffs.electricity_bill(
             kwh, klass=f.klass, consecutive_d_years=f.consecutive_d_years,
             capacity_kva=f.capacity_kva, process_status=f.process_status,
             unit_consumption=f.unit_consumption, sector=f.sector,
             sector_names=self.sector_names, params=t.electricity, months=months,
         )
-        emissions = va[:, None] * f.emission_t_per_wan_yuan
         pol = tariffs.pollution_charge(emissions, klass=f.klass, params=t.pollution)
         return kwh, emissions, elec, pol
+
+    def scale_intensity(self, market: QuotaMarket, factor: np.ndarray) -> None:
+        """Change a market's intensity by ``factor`` from now on, without billing now.
+
+        The period's VA so far was produced at the old intensity; booking
+        ``period VA x (old - new intensity)`` as a correction keeps the
+        period's quantities, and hence its linear bills, exact when the
+        period is billed at the next flush.
+        """
+        f = self.firms
+        va = self.period_va
+        c = self._correction
+        cut = 1.0 - factor
+        if market.is_energy:
+            c["energy_tce"] += va * f.energy_tce_per_wan_yuan * cut
+            c["electricity_kwh"] += va * f.electricity_kwh_per_wan_yuan * cut
+            f.energy_tce_per_wan_yuan = f.energy_tce_per_wan_yuan * factor
+        else:
+            col = market._col
+            c["emissions_t"][:, col] += va * f.emission_t_per_wan_yuan[:, col] * cut
+            f.emission_t_per_wan_yuan[:, col] *= factor
 
     def refresh_rates(self) -> None:
         """Per-firm rates that change only with prices, classes and potentials.
@@ -243,20 +271,19 @@ class _Simulation:
         f = self.firms
         y = f.ytd
         va = self.period_va
-        kwh, emissions, elec, pol = self._linear_bills(va, months=float(self.period_months))
+        kwh, emissions, elec, pol = self._linear_bills(va, months=float(self.period_months),
+                                                       corrected=True)
         revenue = va * (f.revenue_wan_yuan / np.where(f.va_wan_yuan > 0, f.va_wan_yuan, 1.0))
         y["va_wan_yuan"] += va
         y["revenue_wan_yuan"] += revenue
         y["tax_wan_yuan"] += va * f.tax_share_of_va
         y["rd_wan_yuan"] += revenue * f.rd_share_of_revenue
-        y["energy_tce"] += va * f.energy_tce_per_wan_yuan
+        y["energy_tce"] += va * f.energy_tce_per_wan_yuan + self._correction["energy_tce"]
         y["electricity_kwh"] += kwh
         y["water_m3"] += va * f.water_m3_per_wan_yuan
         y["emissions_t"] += emissions
         for market in self.markets.values():
-            used = (va * f.energy_tce_per_wan_yuan if market.is_energy
-                    else emissions[:, market._col])
-            market.book_period(used, self.period_months, f)
+            market.book_unabated(va, f)
         y["electricity_bill_yuan"] += elec.total_yuan
         y["electricity_surcharge_yuan"] += elec.class_surcharge_yuan
         y["electricity_national_tiered_yuan"] += elec.national_yuan + elec.tiered_yuan
@@ -267,6 +294,12 @@ class _Simulation:
         y["profit_wan_yuan"] += revenue * f.profit_margin - differential_yuan * 1e-4
         self.period_va = np.zeros(f.n)
         self.period_months = 0
+        self._reset_corrections()
+
+    def _reset_corrections(self) -> None:
+        n = self.firms.n
+        self._correction = {"energy_tce": np.zeros(n), "electricity_kwh": np.zeros(n),
+                            "emissions_t": np.zeros((n, len(POLLUTANTS)))}
 
     def apply_timeline(self, changes: dict) -> None:
         """Bill the period so far at the old prices, then apply dated changes."""
@@ -314,6 +347,7 @@ class _Simulation:
         y["profit_wan_yuan"] -= surcharge
         self.period_va += va
         self.period_months += 1
+        self.months_done += 1
 
         # Unit cost seen this month: linear charges + water, per 万元 revenue.
         revenue = np.multiply(self._revenue_month, factor, out=b["work"])
@@ -332,9 +366,9 @@ class _Simulation:
         if price is None:
             return
         share = market.planned_abatement(price, self.firms, self.params)
-        if not np.array_equal(np.clip(share, 0.0, 0.999), market.share):
-            self.flush()  # bill the period so far at the old intensities
-            market.set_abatement(self.firms, share)
+        factor = market.change_abatement(share, firms=self.firms, month=self.months_done)
+        if factor is not None:
+            self.scale_intensity(market, factor)
         self.refresh_unit_cost()
 
     def close_year(self, year: int) -> None:
@@ -345,6 +379,7 @@ class _Simulation:
         y = f.ytd
         violation = np.zeros(f.n, dtype=bool)
         for market in self.markets.values():
+            market.accrue_abatement_cost(self.months_done, f)
             market.comply(12, f, p)
             cost = market.net_paid_this_year() + market.abatement_cost_ytd
             y["quota_cost_yuan"] += cost

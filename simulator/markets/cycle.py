@@ -122,6 +122,7 @@ class QuotaMarket:
         self.cap = 0.0
         self.year = self.first_year
         self._term_total = 0.0
+        self._accrued_to = 0
         self._paid_at_year_start = np.zeros(n)
 
     # ------------------------------------------------------------------ access
@@ -155,21 +156,36 @@ class QuotaMarket:
 
     # ----------------------------------------------------------- during the year
 
-    def book_period(self, used: np.ndarray, months: int, firms: Firms) -> None:
-        """Record a billing period's use (for history) and its abatement cost."""
-        self.unabated_ytd += used / (1.0 - self.share)
-        q = self.share * self.potential_unabated(firms)
-        self.abatement_cost_ytd += abatement_cost(q, slope=self.slope) * (months / 12.0)
+    def book_unabated(self, va: np.ndarray, firms: Firms) -> None:
+        """Record a billing period's unabated use (next year's allocation history).
 
-    def set_abatement(self, firms: Firms, share: np.ndarray) -> bool:
-        """Apply new abatement shares to the firms' intensities; return whether any changed."""
+        The unabated intensity does not change within a year (abatement only
+        changes the effective one), so ``va`` x unabated intensity is exact.
+        """
+        self.unabated_ytd += va * self.intensity(firms) / (1.0 - self.share)
+
+    def accrue_abatement_cost(self, month: int, firms: Firms) -> None:
+        """Book the abatement cost of the months since the last accrual (``month``: run month)."""
+        elapsed = month - self._accrued_to
+        if elapsed > 0 and self.share.any():
+            q = self.share * self.potential_unabated(firms)
+            self.abatement_cost_ytd += abatement_cost(q, slope=self.slope) * (elapsed / 12.0)
+        self._accrued_to = month
+
+    def change_abatement(self, share: np.ndarray, *, firms: Firms,
+                         month: int) -> np.ndarray | None:
+        """Adopt new abatement shares; return the intensity factor, or None if unchanged.
+
+        The caller scales the intensity by the factor (see
+        ``engine._Simulation.scale_intensity``), keeping the period's billing exact.
+        """
         share = np.clip(share, 0.0, _MAX_SHARE)
         if np.array_equal(share, self.share):
-            return False
-        intensity = self.intensity(firms)
-        intensity *= (1.0 - share) / (1.0 - self.share)
+            return None
+        self.accrue_abatement_cost(month, firms)
+        factor = (1.0 - share) / (1.0 - self.share)
         self.share = share
-        return True
+        return factor
 
     def planned_abatement(self, price: float, firms: Firms, scenario: Scenario) -> np.ndarray:
         """Abatement share each covered firm chooses at ``price`` (MAC = price)."""
