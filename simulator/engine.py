@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -68,6 +68,7 @@ class SimulationResult:
     metrics: object  # pandas.DataFrame, tidy
     firms: Firms
     wall_time_s: float
+    ledgers: dict = field(default_factory=dict)  # quota -> QuotaLedger at the end of the run
 
 
 class _Simulation:
@@ -727,4 +728,5 @@ def simulate(scenario: Scenario, *, replication: int = 0,
         metrics=sim.recorder.frame(),
         firms=sim.firms,
         wall_time_s=time.perf_counter() - started,
+        ledgers={quota: market.ledger for quota, market in sim.markets.items()},
     )

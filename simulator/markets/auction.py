@@ -257,6 +257,16 @@ class _Curve:
         sells = self.sell_q[np.searchsorted(self.sell_p, x, side=side)]
         return buys - sells
 
+    def left(self, x: float) -> float:
+        """``Z(x-)``, with values within rounding of zero set to zero."""
+        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=False)[0]
+        return 0.0 if abs(z) <= self.tol else float(z)
+
+    def right(self, x: float) -> float:
+        """``Z(x+)``, with values within rounding of zero set to zero."""
+        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=True)[0]
+        return 0.0 if abs(z) <= self.tol else float(z)
+
     def root(self, x0: float, x1: float) -> float:
         """Zero of ``Z`` on the open segment ``(x0, x1)``, from exact sums of its active parts.
 
@@ -271,17 +281,6 @@ class _Curve:
         num = (self.const + self.up[hi].sum() + self.lo[lo].sum() + self.a[mid].sum()
                + self.steps(np.array([x0]), right=True)[0])
         return float(np.clip(num / slope, x0, x1))
-
-
-    def left(self, x: float) -> float:
-        """``Z(x-)``, with values within rounding of zero set to zero."""
-        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=False)[0]
-        return 0.0 if abs(z) <= self.tol else float(z)
-
-    def right(self, x: float) -> float:
-        """``Z(x+)``, with values within rounding of zero set to zero."""
-        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=True)[0]
-        return 0.0 if abs(z) <= self.tol else float(z)
 
 
 def _first(points: np.ndarray, holds: Callable[[float], bool]) -> int:

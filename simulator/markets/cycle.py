@@ -247,6 +247,7 @@ class QuotaMarket:
             led.charge(emission_paid_use_fee(
                 entitlement, klass=firms.klass, price=spec.paid_use_price_yuan_per_t_year,
                 class_multiplier=spec.paid_use_class_multiplier), source="paid_use")
+        led.check()
 
     def _subscribe(self, firms: Firms, spec: EnergyMarketSpec) -> None:
         """Paid subscription of new energy use by expanding firms, from the reserve."""
@@ -299,6 +300,7 @@ class QuotaMarket:
         ))
         if np.isfinite(clearing.price):
             self.last_price = float(clearing.price)
+        self.ledger.check()
 
     def scheduled_auction(self, month: int, firms: Firms, scenario: Scenario) -> float | None:
         """Clear one scheduled auction; return the new price, or None if nothing traded.

@@ -320,8 +320,11 @@ def gross(lin: list[tuple], stp: list[tuple]) -> float:
 
 
 _nice = st.integers(-20, 20).map(float)
-_any = st.floats(-20, 20, allow_nan=False).map(lambda v: round(v, 3))
+_any = st.floats(-20, 20, allow_subnormal=False).map(lambda v: round(v, 3))
 _value = st.one_of(_nice, _any)
+_slope = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.1, 5, allow_subnormal=False))
+_price = st.one_of(st.integers(-2, 20).map(float), st.floats(0, 20, allow_subnormal=False))
+_quantity = st.one_of(st.integers(0, 10).map(float), st.floats(0, 10, allow_subnormal=False))
 
 
 @st.composite
@@ -330,7 +333,7 @@ def linear_books(draw, max_size: int = 6) -> LinearOrders:
     rows = []
     for _ in range(n):
         a = draw(_value)
-        b = draw(st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.1, 5.0)))
+        b = draw(_slope)
         lo, up = sorted((draw(_value), draw(_value)))
         if draw(st.integers(0, 9)) == 0:
             lo = -np.inf
@@ -344,8 +347,8 @@ def linear_books(draw, max_size: int = 6) -> LinearOrders:
 @st.composite
 def step_books(draw, max_size: int = 6) -> StepOrders:
     m = draw(st.integers(0, max_size))
-    price = [draw(st.one_of(st.integers(-2, 20).map(float), st.floats(0, 20))) for _ in range(m)]
-    qty = [draw(st.one_of(st.integers(0, 10).map(float), st.floats(0, 10))) for _ in range(m)]
+    price = [draw(_price) for _ in range(m)]
+    qty = [draw(_quantity) for _ in range(m)]
     buy = [draw(st.booleans()) for _ in range(m)]
     return StepOrders(np.array(price, float), np.array(qty, float), np.array(buy, bool))
 

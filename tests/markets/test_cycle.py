@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.engine import simulate
 from simulator.scenario import POLLUTANTS, apply_changes, load_scenario
@@ -180,3 +182,53 @@ def test_markets_are_deterministic(small):
     b_metrics, b_firms = run(small)
     pd.testing.assert_frame_equal(a_metrics, b_metrics)
     pd.testing.assert_frame_equal(a_firms, b_firms)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    decline=st.floats(0.0, 0.3),
+    first_share=st.floats(0.3, 2.0),
+    reserve_share=st.floats(0.0, 0.5),
+    lease_share=st.floats(0.0, 0.5),
+    auctions=st.integers(0, 4),
+    banking=st.booleans(),
+    floor=st.floats(0.0, 1000.0),
+    spread=st.floats(0.0, 5000.0),
+    fee=st.floats(0.0, 0.05),
+    seed=st.integers(0, 10_000),
+)
+def test_random_scenarios_conserve_rights_and_money(small, decline, first_share, reserve_share,
+                                                    lease_share, auctions, banking, floor,
+                                                    spread, fee, seed):
+    s = apply_changes(small, {
+        "seed": seed,
+        "run.end": "2018-12",
+        "population.n_industrial": 150,
+        "population.n_services": 20,
+        "markets.emissions": {"so2": small.markets.emissions["so2"].model_dump()},
+        "markets.energy.cap.annual_decline": decline,
+        "markets.energy.cap.first_year_share_of_baseline": first_share,
+        "markets.energy.reserve.share_of_cap": reserve_share,
+        "markets.energy.reserve.lease_share": lease_share,
+        "markets.energy.reserve.lease_price_yuan_per_unit": floor,
+        "markets.energy.auctions_per_year": auctions,
+        "markets.energy.banking": banking,
+        "markets.energy.price.floor_yuan_per_unit": floor,
+        "markets.energy.price.ceiling_yuan_per_unit": floor + spread,
+        "markets.energy.trading_fee_share": fee,
+        "markets.energy.scope_min_use_per_year": 0.0,
+    })
+    result = simulate(s)
+    for quota, led in result.ledgers.items():
+        led.check()  # held + reserve + surrendered + expired == issued; money balances
+        assert (led.holdings >= -1e-9 * max(led.issued, 1.0)).all(), quota
+        assert led.reserve >= -1e-9 * max(led.issued, 1.0)
+        issued = led.holdings.sum() + led.reserve + led.surrendered + led.expired
+        assert issued == pytest.approx(led.issued, rel=1e-9, abs=1e-9)
+        paid = led.firm_paid_yuan.sum() - led.firm_received_yuan.sum()
+        assert paid == pytest.approx(sum(led.government_yuan.values()), rel=1e-9, abs=1e-6)
+    prices = market_rows(result.metrics, "energy", "quota_price_yuan_per_unit", annual=False)
+    traded = prices["value"].dropna()
+    # The reserve keeps prices within its bounds when it has rights to sell.
+    assert (traded >= floor - 1e-9).all() or reserve_share == 0
