@@ -108,6 +108,7 @@ class _Simulation:
                            rng=mechanism_rng(seed, replication, f"mac_{q}"))
             for q in enabled_markets(scenario)
         }
+        self._reset_corrections()
         self.refresh_rates()
         full, self.firms.reference_cost_share = self._cost_shares_at_potential()
         self.last_cost_share = np.array(full, dtype=float)
@@ -160,7 +161,7 @@ class _Simulation:
         t = self.params.tariffs
         kwh = va * f.electricity_kwh_per_wan_yuan
         emissions = va[:, None] * f.emission_t_per_wan_yuan
-        if corrected:
+        if corrected and self._correction:
             kwh += self._correction["electricity_kwh"]
             emissions += self._correction["emissions_t"]
         elec = tariffs.electricity_bill(
@@ -218,13 +219,13 @@ class _Simulation:
             sector_names=self.sector_names, params=t.electricity, months=1.0,
         )
         self._yuan_per_kwh = elec.total_yuan - elec.capacity_yuan
-        unit = np.zeros((f.n, len(POLLUTANTS)))
-        self._yuan_per_t = np.empty_like(unit)
-        for j in range(len(POLLUTANTS)):
-            unit[:, j] = 1.0
-            self._yuan_per_t[:, j] = tariffs.pollution_charge(unit, klass=f.klass,
-                                                              params=t.pollution).total_yuan
-            unit[:, j] = 0.0
+        # Pollution charges per tonne depend on the class alone: price one tonne of each
+        # pollutant for each class code, then look the table up by class.
+        k, m = len(CLASS_LABELS), len(POLLUTANTS)
+        one_tonne = np.tile(np.eye(m), (k, 1))
+        codes = np.repeat(np.arange(k), m)
+        per_class = tariffs.pollution_charge(one_tonne, klass=codes, params=t.pollution)
+        self._yuan_per_t = per_class.total_yuan.reshape(k, m)[f.klass]
         self.refresh_unit_cost()
 
     def refresh_unit_cost(self) -> None:
@@ -279,7 +280,9 @@ class _Simulation:
         y["revenue_wan_yuan"] += revenue
         y["tax_wan_yuan"] += va * f.tax_share_of_va
         y["rd_wan_yuan"] += revenue * f.rd_share_of_revenue
-        y["energy_tce"] += va * f.energy_tce_per_wan_yuan + self._correction["energy_tce"]
+        y["energy_tce"] += va * f.energy_tce_per_wan_yuan
+        if self._correction:
+            y["energy_tce"] += self._correction["energy_tce"]
         y["electricity_kwh"] += kwh
         y["water_m3"] += va * f.water_m3_per_wan_yuan
         y["emissions_t"] += emissions
@@ -298,9 +301,12 @@ class _Simulation:
         self._reset_corrections()
 
     def _reset_corrections(self) -> None:
-        n = self.firms.n
-        self._correction = {"energy_tce": np.zeros(n), "electricity_kwh": np.zeros(n),
-                            "emissions_t": np.zeros((n, len(POLLUTANTS)))}
+        """Zero the intensity corrections (kept only when markets can change intensities)."""
+        self._correction = {}
+        if getattr(self, "markets", None):
+            n = self.firms.n
+            self._correction = {"energy_tce": np.zeros(n), "electricity_kwh": np.zeros(n),
+                                "emissions_t": np.zeros((n, len(POLLUTANTS)))}
 
     def apply_timeline(self, changes: dict) -> None:
         """Bill the period so far at the old prices, then apply dated changes."""
@@ -450,10 +456,20 @@ class _Simulation:
         }
         return [make[d]() for d in dims]
 
-    def _record(self, year: int, month: int, groups: GroupSet,
+    def _record(self, year: int, month: int, groupings: list[Grouping],
                 sums: dict[str, np.ndarray],
                 ratios: dict[str, tuple[np.ndarray, np.ndarray, float]] | None = None) -> None:
-        """Record group sums, and group ratios ``scale * sum(num) / sum(den)``."""
+        """Record group sums, and group ratios ``scale * sum(num) / sum(den)``.
+
+        Groupings are summed two at a time: a membership matrix of all of them
+        at once would be the largest temporary of the annual close.
+        """
+        for i in range(0, len(groupings), 2):
+            self._record_set(year, month, GroupSet(groupings[i: i + 2]), sums, ratios)
+
+    def _record_set(self, year: int, month: int, groups: GroupSet,
+                    sums: dict[str, np.ndarray],
+                    ratios: dict[str, tuple[np.ndarray, np.ndarray, float]] | None) -> None:
         add = self.recorder.add
         ratios = ratios or {}
         # Sum each distinct array once: ratios reuse the totals' arrays (VA, land, ...).
@@ -525,7 +541,7 @@ class _Simulation:
             "rd_share": (y["rd_wan_yuan"], y["revenue_wan_yuan"], 1.0),
             "energy_intensity_tce_per_wan_yuan": (y["energy_tce"], va, 1.0),
         }
-        self._record(year, 0, GroupSet(self._groupings(new_class)), totals, indicators)
+        self._record(year, 0, self._groupings(new_class), totals, indicators)
         # Bills: grouped by the class in force (the one firms were charged as).
         bills = {
             "electricity_bill_yuan": y["electricity_bill_yuan"],
@@ -552,11 +568,11 @@ class _Simulation:
         if self.markets:
             bills["quota_cost_yuan"] = y["quota_cost_yuan"]
             burden["quota_cost_yuan_per_wan_yuan_va"] = (y["quota_cost_yuan"], va, 1.0)
-        self._record(year, 0, GroupSet(self._groupings(
+        self._record(year, 0, (self._groupings(
             f.klass, dims=("all", "class", "scale", "sector"))), bills, burden)
         # Services firms as one group.
         svc = Grouping(["kind=services"], np.zeros(f.n, dtype=np.intp), f.is_services)
-        self._record(year, 0, GroupSet([svc]), {
+        self._record(year, 0, [svc], {
             "firms": totals["firms"], "tax_wan_yuan": y["tax_wan_yuan"],
             "electricity_kwh": y["electricity_kwh"], "resource_bill_yuan": resource})
         # Evaluation outcomes.

@@ -42,7 +42,7 @@ def test_first_year_reproduces_the_calibration_targets():
     # The default population (5,000 industrial firms), one simulated year, no policy change:
     # realised above-scale aggregates are within 2% of Zhejiang 2017 (seed 000).
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    one_year = apply_changes(base, {"run.end": "2017-12"})
+    one_year = apply_changes(base, {"run.end": "2017-12", "timeline": []})
     result = simulate(one_year)
     m = result.metrics
     assert annual(m, "tax_per_mu_wan_yuan", "scale=above")[2017] == pytest.approx(25.5, rel=0.02)

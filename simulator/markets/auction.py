@@ -32,14 +32,19 @@ Conventions
   one price are never first-come, first-served.
 - Where ``Z`` is zero on an interval the price is its midpoint (its lower end
   if the interval is unbounded).
-- Excess supply at price 0: the price is 0, every buyer is filled and all
-  sellers (linear participants selling at 0 and sell orders at or below 0) are
-  rationed pro rata to what they offer at 0.
-- Excess demand at every price (fixed-quantity buyers that no supply can
-  meet): the price is the highest breakpoint of ``Z``, every seller is filled
-  and all buyers willing to buy there are rationed pro rata.
-- No trade (no buyer, no seller, or bids and asks do not cross): the price is
-  NaN and all fills are zero.
+- Sell orders priced below 0 count as priced at 0; buy orders below 0 never fill.
+- Excess supply at price 0 (``Z(0-) < 0``: what is offered at 0 exceeds all
+  demand, bids at 0 included): the price is 0, every buyer is filled and all
+  sellers (linear participants selling at 0 and sell orders at 0) are rationed
+  together, pro rata to what they offer at 0. (With ``Z(0-) >= 0 >= Z(0+)``
+  the ordinary rule applies: firms get ``d_i(0)``, asks at 0 are marginal.)
+- Excess demand at every price (buyers with a positive lower bound or slope 0
+  that no supply can meet): the price is the highest breakpoint of ``Z``,
+  every seller is filled and all buyers willing to buy there are rationed
+  together, pro rata.
+- No trade (no buyer, no seller, or bids and asks do not cross; in floats, a
+  volume below ``1e-12`` of the book's gross size): the price is NaN and all
+  fills are zero.
 
 Example
 -------
@@ -196,6 +201,14 @@ def _suffix(values: np.ndarray) -> np.ndarray:
     return _prefix(values[::-1])[::-1]
 
 
+def _sort_by(keys: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Return ``keys`` sorted and ``values`` in the same order."""
+    if np.all(keys[1:] >= keys[:-1]):  # e.g. every firm's upper bound binds only at p = 0
+        return keys, list(values)
+    order = np.argsort(keys)
+    return keys[order], [v[order] for v in values]
+
+
 class _Curve:
     """Aggregate net demand ``Z`` on ``p >= 0``, evaluated by prefix sums."""
 
@@ -213,11 +226,10 @@ class _Curve:
         self.a, self.b, self.lo, self.up = a, b, lo, up
         self.t_hi = (a - up) / b  # upper bound binds for p <= t_hi (>= 0)
         self.t_lo = (a - lo) / b  # lower bound binds for p >= t_lo (> 0, may be inf)
-        by_hi, by_lo = np.argsort(self.t_hi), np.argsort(self.t_lo)
-        self.hi_t = self.t_hi[by_hi]
-        self.hi_up, self.hi_a, self.hi_b = (_suffix(v[by_hi]) for v in (up, a, b))
-        self.lo_t = self.t_lo[by_lo]
-        self.lo_lo, self.lo_a, self.lo_b = (_prefix(v[by_lo]) for v in (lo, a, b))
+        self.hi_t, by_hi = _sort_by(self.t_hi, up, a, b)
+        self.hi_up, self.hi_a, self.hi_b = (_suffix(v) for v in by_hi)
+        self.lo_t, by_lo = _sort_by(self.t_lo, lo, a, b)
+        self.lo_lo, self.lo_a, self.lo_b = (_prefix(v) for v in by_lo)
         self.a_sum, self.b_sum = float(a.sum()), float(b.sum())
         # Slope of Z beyond the last breakpoint: participants without a lower bound.
         self.tail_slope = float(b[np.isinf(self.t_lo)].sum())

@@ -313,15 +313,31 @@ class QuotaMarket:
         idx = np.flatnonzero(self.members | (self.ledger.holdings > 0))
         e = np.where(self.members[idx], self.potential_unabated(firms)[idx], 0.0)
         h = self.ledger.holdings[idx]
-        intercept, slope_inv, lower, upper = demand_curve(
-            e, holdings=h, slope=self.slope[idx], max_share=spec.mac.max_abatement_share)
-        prices, qty, is_buy = self._reserve_steps(spec, auction_lot=True,
-                                                  firm_total=float(h.sum() + e.sum()))
+        slope = self.slope[idx]
+        intercept, slope_inv, _, upper = demand_curve(
+            e, holdings=h, slope=slope, max_share=spec.mac.max_abatement_share)
+        # No firm pays more for a right than the penalty (or surcharge) it avoids without
+        # one: it bids its MAC curve up to that price, abating at most to where MAC reaches
+        # it, and above it sells what it would keep (a sell order at that price).
+        cap_price = self._bid_cap(spec)
+        with np.errstate(divide="ignore"):
+            reach = np.minimum(spec.mac.max_abatement_share * e, cap_price / slope)
+        lower = intercept - reach
+        keep = e - reach
+        firm_sells = keep > 0
+        r_prices, r_qty, r_buy = self._reserve_steps(spec, auction_lot=True,
+                                                     firm_total=float(h.sum() + e.sum()))
+        k = int(firm_sells.sum())
+        prices = np.concatenate([np.full(k, cap_price), r_prices])
+        qty = np.concatenate([keep[firm_sells], r_qty])
+        is_buy = np.concatenate([np.zeros(k, bool), r_buy])
         clearing = clear_market(LinearOrders(intercept, slope_inv, lower, upper),
                                 StepOrders(prices, qty, is_buy))
+        net = clearing.linear_fill.copy()
+        net[firm_sells] -= clearing.step_fill[:k]
         firm_delta = np.zeros(firms.n)
-        firm_delta[idx] = clearing.linear_fill
-        self._settle(clearing, firm_delta, is_buy, clearing.step_fill, spec, month)
+        firm_delta[idx] = net
+        self._settle(clearing, firm_delta, r_buy, clearing.step_fill[k:], spec, month)
         return float(clearing.price) if clearing.volume > 0 else None
 
     def comply(self, month: int, firms: Firms, scenario: Scenario) -> None:
@@ -389,6 +405,12 @@ class QuotaMarket:
             overrun_share = np.where(self.allocation > 0, short / self.allocation, np.inf)
         idx = np.clip(np.searchsorted(above, overrun_share, side="left") - 1, 0, len(blocks) - 1)
         return price[idx]
+
+    def _bid_cap(self, spec) -> float:
+        """Return the most a firm pays for a right: the penalty, or the lowest surcharge."""
+        if self.is_energy:
+            return float(spec.overquota_surcharge[0].price_yuan_per_unit)
+        return float(spec.penalty_yuan_per_t)
 
     def _surplus_value(self, spec) -> float:
         """Return the lowest price a firm accepts for surplus rights at year end."""

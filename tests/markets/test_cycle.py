@@ -232,3 +232,30 @@ def test_random_scenarios_conserve_rights_and_money(small, decline, first_share,
     traded = prices["value"].dropna()
     # The reserve keeps prices within its bounds when it has rights to sell.
     assert (traded >= floor - 1e-9).all() or reserve_share == 0
+
+
+def test_prices_never_exceed_the_penalty_when_rights_run_out(small):
+    # A cap far below what abatement can reach and an empty reserve: firms short of rights
+    # pay the penalty rather than bid above it, so no auction clears above the penalty.
+    scarce = apply_changes(small, {
+        "markets.emissions.cod.cap.first_year_share_of_baseline": 0.3,
+        "markets.emissions.cod.reserve.share_of_cap": 0.0,
+        "markets.emissions.cod.reserve.lease_share": 0.0,
+        "markets.emissions.cod.price.ceiling_yuan_per_unit": 1e9,
+    })
+    metrics, firms = run(scarce)
+    prices = market_rows(metrics, "cod", "quota_price_yuan_per_unit", annual=False)["value"]
+    assert prices.dropna().max() <= scarce.markets.emissions["cod"].penalty_yuan_per_t + 1e-6
+    assert (firms["cod_shortfall"] > 0).any()
+
+
+def test_expanding_firms_buy_new_energy_use_by_subscription(small):
+    # With 10% growth a year, firms' potential energy use outgrows what their baseline
+    # covers; covered firms above 0.6 tce/万元 buy the new use from the reserve.
+    growing = apply_changes(small, {"behaviour.potential_growth_per_year": 0.10})
+    metrics, _ = run(growing)
+    subscription = market_rows(metrics, "energy", "gov_subscription_yuan").set_index("year")
+    assert subscription.loc[small.run.first_year, "value"] == 0.0
+    assert subscription["value"].iloc[1:].gt(0).all()
+    base_metrics, _ = run(small)
+    assert market_rows(base_metrics, "energy", "gov_subscription_yuan")["value"].eq(0).all()
