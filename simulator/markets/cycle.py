@@ -391,7 +391,10 @@ class QuotaMarket:
         term_end = (not self.is_energy
                     and (self.year - self.first_year + 1) % spec.term_years == 0)
         if not spec.banking or term_end:
+            # Rights are valid for their year (or term): those the reserve holds, including
+            # any it bought back, expire with the firms' so the next cap stands alone.
             led.expire_holdings()
+            led.expire_reserve()
         led.check()
 
     def _shortfall_price(self, spec, short: np.ndarray) -> np.ndarray:

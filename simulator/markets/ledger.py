@@ -307,6 +307,11 @@ class QuotaLedger:
         self._cap_leased()
         self.expired += float(amounts.sum())
 
+    def expire_reserve(self) -> None:
+        """Expire the reserve's rights (their year or term is over; the next cap is new)."""
+        self.expired += self.reserve
+        self.reserve = 0.0
+
     # -------------------------------------------------------------------- money
 
     def charge(self, amounts_yuan: ArrayLike, *, source: str) -> None:

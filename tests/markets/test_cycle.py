@@ -259,3 +259,21 @@ def test_expanding_firms_buy_new_energy_use_by_subscription(small):
     assert subscription["value"].iloc[1:].gt(0).all()
     base_metrics, _ = run(small)
     assert market_rows(base_metrics, "energy", "gov_subscription_yuan")["value"].eq(0).all()
+
+
+def test_without_banking_rights_used_never_exceed_the_years_cap(small):
+    # Rights are valid for their year: what firms surrender (use minus shortfall) cannot
+    # exceed the year's cap, even though the reserve bought surplus back at the floor in
+    # the first year (firms allocated 1.2x their use) and caps then fall 30% a year.
+    s = apply_changes(small, {
+        "markets.energy.cap.first_year_share_of_baseline": 1.5,
+        "markets.energy.cap.annual_decline": 0.3,
+        "markets.energy.allocation.class_factor": {"A": 1.2, "B": 1.2, "C": 1.2, "D": 1.2},
+        "markets.energy.allocation.unrated_factor": 1.2,
+    })
+    metrics, _ = run(s)
+    assert market_rows(metrics, "energy", "reserve_bought", annual=False)["value"].sum() > 0
+    rows = metrics[metrics["group"].eq("market=energy") & metrics["month"].isna()]
+    t = rows.pivot_table(index="year", columns="metric", values="value")
+    surrendered = t["quota_use"] - t["quota_shortfall"]
+    assert (surrendered <= t["quota_cap"] * (1 + 1e-9)).all()

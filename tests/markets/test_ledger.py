@@ -406,3 +406,12 @@ LedgerMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_random_event_sequences_conserve_rights_and_money = LedgerMachine.TestCase
+
+
+def test_expire_reserve_moves_the_reserve_to_expired():
+    led = QuotaLedger(2, quota="energy")
+    led.issue_to_reserve(40.0)
+    led.issue_to_firms([10.0, 5.0])
+    led.expire_reserve()
+    assert (led.reserve, led.expired) == (0.0, 40.0)
+    led.check()
