@@ -44,7 +44,7 @@ from scipy import sparse
 
 from simulator import tariffs
 from simulator.evaluation import EvaluationInput, EvaluationResult, evaluate, transition_counts
-from simulator.firms import CLASS_CODES, CLASS_LABELS, UNRATED, Firms
+from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, MetricsRecorder, ratio
@@ -155,7 +155,7 @@ class _Simulation:
         capacity charge is fixed per month), so billing a period's total at
         once equals billing it month by month. With ``corrected``, the
         quantities include the corrections booked when abatement changed
-        intensities during the period (see :meth:`scale_intensity`).
+        intensities during the period (see :meth:`abate`).
         """
         f = self.firms
         t = self.params.tariffs
@@ -173,26 +173,42 @@ class _Simulation:
         pol = tariffs.pollution_charge(emissions, klass=f.klass, params=t.pollution)
         return kwh, emissions, elec, pol
 
-    def scale_intensity(self, market: QuotaMarket, factor: np.ndarray) -> None:
-        """Change a market's intensity by ``factor`` from now on, without billing now.
+    def abate(self, market: QuotaMarket, idx: np.ndarray, factor: np.ndarray | None,
+              old_price: float) -> None:
+        """Firms ``idx`` scale ``market``'s intensity by ``factor`` after its price moved.
 
         The period's VA so far was produced at the old intensity; booking
         ``period VA x (old - new intensity)`` as a correction keeps the
         period's quantities, and hence its linear bills, exact when the
-        period is billed at the next flush.
+        period is billed at the next flush. The unit cost changes by the
+        market's tariff and rights price times the change of intensity, and
+        by the change of price times the new intensity.
         """
         f = self.firms
-        va = self.period_va
-        c = self._correction
-        cut = 1.0 - factor
+        view = market.intensity(f)  # energy, or a column of the emission intensities
+        old = view[idx]
         if market.is_energy:
-            c["energy_tce"] += va * f.energy_tce_per_wan_yuan * cut
-            c["electricity_kwh"] += va * f.electricity_kwh_per_wan_yuan * cut
-            f.energy_tce_per_wan_yuan = f.energy_tce_per_wan_yuan * factor
+            rate = self._yuan_per_kwh[idx] * (f.electricity_share[idx] / TCE_PER_KWH)
         else:
-            col = market._col
-            c["emissions_t"][:, col] += va * f.emission_t_per_wan_yuan[:, col] * cut
-            f.emission_t_per_wan_yuan[:, col] *= factor
+            rate = self._yuan_per_t[:, market._col][idx]
+        new = old if factor is None else old * factor
+        cost = self._yuan_per_wan_yuan_va[idx]
+        cost += rate * (new - old)
+        # Rights' opportunity cost, for the covered firms (the others need none).
+        cost += np.where(market.members[idx], market.last_price * new - old_price * old, 0.0)
+        self._yuan_per_wan_yuan_va[idx] = cost
+        self.linear_cost_share[idx] = cost * self._wan_yuan_va_per_yuan_revenue[idx]
+        if factor is None:
+            return
+        cut = self.period_va[idx]
+        cut *= old - new
+        c = self._correction
+        if market.is_energy:
+            c["energy_tce"][idx] += cut
+            c["electricity_kwh"][idx] += cut * (f.electricity_share[idx] / TCE_PER_KWH)
+        else:
+            c["emissions_t"][:, market._col][idx] += cut
+        view[idx] = new
 
     def refresh_rates(self) -> None:
         """Per-firm rates that change only with prices, classes and potentials.
@@ -231,18 +247,19 @@ class _Simulation:
     def refresh_unit_cost(self) -> None:
         """Variable cost of the linear charges and of rights per 万元 revenue.
 
-        Cheap: per-unit prices times intensities. Called whenever intensities
-        or quota prices change (after auctions).
+        Cheap: per-unit prices times intensities. Called whenever prices,
+        classes or potentials change; an auction updates only its market's
+        part (:meth:`_market_unit_cost`).
         """
         f = self.firms
-        yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
-                                + np.einsum("ij,ij->i", self._yuan_per_t,
-                                            f.emission_t_per_wan_yuan))
+        self._yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
+                                      + np.einsum("ij,ij->i", self._yuan_per_t,
+                                                  f.emission_t_per_wan_yuan))
         # Rights used have an opportunity cost at the market price, free allocation or not.
         for market in self.markets.values():
-            yuan_per_wan_yuan_va += market.unit_cost_yuan_per_wan_yuan_va(f)
-        self.linear_cost_share = ratio(yuan_per_wan_yuan_va * 1e-4 * f.va_wan_yuan,
-                                       f.revenue_wan_yuan)
+            self._yuan_per_wan_yuan_va += market.unit_cost_yuan_per_wan_yuan_va(f)
+        self._wan_yuan_va_per_yuan_revenue = ratio(f.va_wan_yuan * 1e-4, f.revenue_wan_yuan)
+        self.linear_cost_share = self._yuan_per_wan_yuan_va * self._wan_yuan_va_per_yuan_revenue
 
     def _cost_shares_at_potential(self) -> tuple[np.ndarray, np.ndarray]:
         """(full, base-price) variable resource cost per 万元 revenue at potential output.
@@ -312,6 +329,8 @@ class _Simulation:
         """Bill the period so far at the old prices, then apply dated changes."""
         self.flush()
         self.params = apply_changes(self.params, changes)
+        for market in self.markets.values():
+            market.invalidate()  # bid caps and abatement bounds may have changed
         self.refresh_rates()
 
     def produce_month(self, year: int, month: int) -> None:
@@ -367,16 +386,16 @@ class _Simulation:
             self._monthly_metrics(year, month, factor)
 
     def auction(self, quota: str, month: int) -> None:
-        """Hold a scheduled auction of one market; firms then abate to the new price."""
+        """Hold a scheduled auction of one market; its participants then abate to the new price."""
         market = self.markets[quota]
+        old_price = market.last_price
         price = market.scheduled_auction(month, self.firms, self.params)
         if price is None:
             return
         share = market.planned_abatement(price, self.firms, self.params)
         factor = market.change_abatement(share, firms=self.firms, month=self.months_done)
-        if factor is not None:
-            self.scale_intensity(market, factor)
-        self.refresh_unit_cost()
+        _, idx = market.book(self.firms, self.params)
+        self.abate(market, idx, factor, old_price)
 
     def close_year(self, year: int) -> None:
         """Compliance, land tax, subsidies, evaluation, metrics and snapshot; next year's state."""
@@ -437,6 +456,7 @@ class _Simulation:
         """Start of a year: every market issues the year's cap (after the month's changes)."""
         for market in self.markets.values():
             market.allocate(year, self.firms, self.params)
+        self.refresh_unit_cost()  # coverage may have changed with the allocation
 
     # ---------------------------------------------------------------- metrics
 

@@ -67,7 +67,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["Clearing", "LinearOrders", "StepOrders", "clear_market"]
+__all__ = ["AbatementBook", "Clearing", "LinearOrders", "StepOrders", "clear_book",
+           "clear_market"]
 
 # Net demands within this share of the book's gross size count as zero: they
 # are what is left of exact zeros after summing floats (e.g. Z on an interval
@@ -209,7 +210,71 @@ def _sort_by(keys: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, list[np
     return keys[order], [v[order] for v in values]
 
 
-class _Curve:
+class _StepCurve:
+    """Net demand of the step orders at a price, by prefix sums over their sorted prices."""
+
+    def __init__(self, steps: StepOrders) -> None:
+        live = steps.quantity > 0
+        buy, sell = live & steps.is_buy & (steps.price >= 0), live & ~steps.is_buy
+        order = np.argsort(steps.price[buy])
+        self.buy_p, self.buy_q = steps.price[buy][order], _suffix(steps.quantity[buy][order])
+        sell_p = np.maximum(steps.price[sell], 0.0)  # a sale below 0 is a sale at 0 on p >= 0
+        order = np.argsort(sell_p)
+        self.sell_p, self.sell_q = sell_p[order], _prefix(steps.quantity[sell][order])
+        self.prices = np.concatenate([self.buy_p, self.sell_p])
+
+    def __call__(self, x: np.ndarray, *, right: bool) -> np.ndarray:
+        """Net step demand just left (``right=False``) or right of prices ``x``."""
+        side = "right" if right else "left"
+        buys = self.buy_q[np.searchsorted(self.buy_p, x, side=side)]
+        sells = self.sell_q[np.searchsorted(self.sell_p, x, side=side)]
+        return buys - sells
+
+
+class _CurveBase:
+    """``Z(x-)`` and ``Z(x+)`` from a continuous linear part and the step orders."""
+
+    tol: float
+    step: _StepCurve
+    points: np.ndarray
+    """Sorted breakpoints of ``Z`` (with repeats), starting at 0."""
+    tail_slope: float
+    """Slope of ``-Z`` beyond the last breakpoint."""
+
+    def linear(self, x: np.ndarray) -> np.ndarray:
+        """Sum of the linear orders' net demand at prices ``x >= 0`` (continuous in x)."""
+        raise NotImplementedError
+
+    def root(self, x0: float, x1: float) -> float:
+        """Zero of ``Z`` on the open segment ``(x0, x1)`` between breakpoints."""
+        raise NotImplementedError
+
+    def steps(self, x: np.ndarray, *, right: bool) -> np.ndarray:
+        """Net step demand just left (``right=False``) or right of prices ``x``."""
+        return self.step(x, right=right)
+
+    def left_all(self, x: np.ndarray) -> np.ndarray:
+        """``Z(x-)`` at prices ``x``, with values within rounding of zero set to zero."""
+        z = self.linear(x) + self.steps(x, right=False)
+        z[np.abs(z) <= self.tol] = 0.0
+        return z
+
+    def right_all(self, x: np.ndarray) -> np.ndarray:
+        """``Z(x+)`` at prices ``x``, with values within rounding of zero set to zero."""
+        z = self.linear(x) + self.steps(x, right=True)
+        z[np.abs(z) <= self.tol] = 0.0
+        return z
+
+    def left(self, x: float) -> float:
+        """``Z(x-)``, with values within rounding of zero set to zero."""
+        return float(self.left_all(np.array([x], dtype=float))[0])
+
+    def right(self, x: float) -> float:
+        """``Z(x+)``, with values within rounding of zero set to zero."""
+        return float(self.right_all(np.array([x], dtype=float))[0])
+
+
+class _Curve(_CurveBase):
     """Aggregate net demand ``Z`` on ``p >= 0``, evaluated by prefix sums."""
 
     def __init__(self, lin: LinearOrders, steps: StepOrders) -> None:
@@ -234,13 +299,7 @@ class _Curve:
         # Slope of Z beyond the last breakpoint: participants without a lower bound.
         self.tail_slope = float(b[np.isinf(self.t_lo)].sum())
 
-        live = steps.quantity > 0
-        buy, sell = live & steps.is_buy & (steps.price >= 0), live & ~steps.is_buy
-        order = np.argsort(steps.price[buy])
-        self.buy_p, self.buy_q = steps.price[buy][order], _suffix(steps.quantity[buy][order])
-        sell_p = np.maximum(steps.price[sell], 0.0)  # a sale below 0 is a sale at 0 on p >= 0
-        order = np.argsort(sell_p)
-        self.sell_p, self.sell_q = sell_p[order], _prefix(steps.quantity[sell][order])
+        self.step = _StepCurve(steps)
 
         # Size of the sums that make Z, for telling rounding from real net demand.
         finite_lo = np.isfinite(lin.lower)
@@ -250,7 +309,7 @@ class _Curve:
         # All breakpoints, with repeats; hi_t and lo_t are sorted runs, which a
         # stable (merge) sort joins in linear time.
         self.points = np.sort(np.concatenate([[0.0], self.hi_t, self.lo_t[np.isfinite(self.lo_t)],
-                                              self.buy_p, self.sell_p]), kind="stable")
+                                              self.step.prices]), kind="stable")
 
     def linear(self, x: np.ndarray) -> np.ndarray:
         """Sum of the linear orders' net demand at prices ``x >= 0`` (continuous in x)."""
@@ -262,22 +321,6 @@ class _Curve:
         a_mid, b_mid = np.where(empty, 0.0, a_mid), np.where(empty, 0.0, b_mid)
         return self.const + self.hi_up[ih] + self.lo_lo[il] + a_mid - b_mid * x
 
-    def steps(self, x: np.ndarray, *, right: bool) -> np.ndarray:
-        """Net step demand just left (``right=False``) or right of prices ``x``."""
-        side = "right" if right else "left"
-        buys = self.buy_q[np.searchsorted(self.buy_p, x, side=side)]
-        sells = self.sell_q[np.searchsorted(self.sell_p, x, side=side)]
-        return buys - sells
-
-    def left(self, x: float) -> float:
-        """``Z(x-)``, with values within rounding of zero set to zero."""
-        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=False)[0]
-        return 0.0 if abs(z) <= self.tol else float(z)
-
-    def right(self, x: float) -> float:
-        """``Z(x+)``, with values within rounding of zero set to zero."""
-        z = self.linear(np.array([x]))[0] + self.steps(np.array([x]), right=True)[0]
-        return 0.0 if abs(z) <= self.tol else float(z)
 
     def root(self, x0: float, x1: float) -> float:
         """Zero of ``Z`` on the open segment ``(x0, x1)``, from exact sums of its active parts.
@@ -295,22 +338,159 @@ class _Curve:
         return float(np.clip(num / slope, x0, x1))
 
 
-def _first(points: np.ndarray, holds: Callable[[float], bool]) -> int:
+class AbatementBook:
+    """Firms bidding their marginal abatement cost for a fixed need, sorted once.
+
+    Firm ``i`` needs ``e_i`` units, abates up to ``r_i`` units at marginal
+    cost ``c_i q`` and holds ``h_i`` rights; at price ``p >= 0`` it demands
+
+        d_i(p) = e_i - h_i - min(p / c_i, r_i),
+
+    the order ``LinearOrders(intercept=e - h, slope=1/c, lower=e - h - r,
+    upper=e - h)``. The holdings enter the aggregate only through their sum,
+    and each firm's kink price ``c_i r_i`` does not depend on them, so one
+    sort of the kinks serves every auction with the same needs: clearing
+    then costs ``O(log n)`` for the price and ``O(n)`` for the fills (see
+    :func:`clear_book`). Within a year needs change only with output plans,
+    so a market sorts once a year (and, with ``order`` from last year's
+    book, re-sorts a nearly sorted array).
+
+    Parameters
+    ----------
+    need : array_like of float, shape (n,)
+        Unabated need ``e_i``, units (>= 0).
+    inv_slope : array_like of float, shape (n,)
+        ``1 / c_i``, units per yuan (>= 0, finite; 0: the firm never abates).
+    reach : array_like of float, shape (n,)
+        Most the firm abates, ``r_i``, units (>= 0; ignored where ``inv_slope == 0``).
+    order : ndarray of int, optional
+        A permutation that (nearly) sorts the kinks, e.g. an earlier book's ``order``.
+    """
+
+    def __init__(self, need: ArrayLike, inv_slope: ArrayLike, reach: ArrayLike, *,
+                 order: np.ndarray | None = None) -> None:
+        e, b, r = (_vector(name, v) for name, v in
+                   (("need", need), ("inv_slope", inv_slope), ("reach", reach)))
+        for name, arr in (("inv_slope", b), ("reach", r)):
+            if arr.shape != e.shape:
+                raise ValueError(f"The '{name}' parameter must have the shape of 'need', "
+                                 f"{e.shape}. Got {arr.shape} instead.")
+        _check("need", ~(np.isfinite(e) & (e >= 0)), e, "finite and >= 0")
+        _check("inv_slope", ~(np.isfinite(b) & (b >= 0)), b, "finite and >= 0")
+        _check("reach", ~(np.isfinite(r) & (r >= 0)), r, "finite and >= 0")
+        r = np.where(b > 0, r, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kink = np.where(b > 0, r / np.where(b > 0, b, 1.0), 0.0)
+        if order is None or order.shape != e.shape:
+            order = np.argsort(kink, kind="stable")
+        else:
+            nearly = kink[order]
+            if not np.all(nearly[1:] >= nearly[:-1]):
+                order = order[np.argsort(nearly, kind="stable")]  # runs: close to linear
+        self.need, self.inv_slope, self.reach, self.order = e, b, r, order
+        self.kink = kink[order]
+        self.reach_below = _prefix(r[order])     # [k]: sum of r over the first k kinks
+        self.slope_above = _suffix(b[order])     # [k]: sum of 1/c from kink k on
+        self.need_total = float(e.sum())
+        self.size = float(e.sum() + r.sum())
+
+    def demand(self, price: float, holdings: np.ndarray) -> np.ndarray:
+        """Each firm's net demand ``d_i(price)`` at its ``holdings``, units."""
+        d = np.multiply(self.inv_slope, price)
+        np.minimum(d, self.reach, out=d)
+        d += holdings
+        np.subtract(self.need, d, out=d)
+        return d
+
+    def abated(self, price: float) -> float:
+        """Total abatement ``sum_i min(price / c_i, r_i)`` at ``price >= 0``, units."""
+        k = int(np.searchsorted(self.kink, price, side="left"))
+        return float(self.reach_below[k] + price * self.slope_above[k])
+
+
+class _BookCurve(_CurveBase):
+    """``Z`` of an :class:`AbatementBook` with total holdings ``held`` and step orders."""
+
+    tail_slope = 0.0  # every firm's abatement is bounded
+
+    def __init__(self, book: AbatementBook, held: float, steps: StepOrders) -> None:
+        self.book, self.const = book, book.need_total - held
+        self.step = _StepCurve(steps)
+        self.tol = _RTOL * (book.size + abs(held) + float(steps.quantity.sum()))
+        extra = np.sort(np.concatenate([[0.0], self.step.prices]))
+        self.points = np.insert(book.kink, np.searchsorted(book.kink, extra), extra)
+
+    def linear(self, x: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(self.book.kink, x, side="left")  # kinks < x: fully abated
+        return self.const - self.book.reach_below[k] - x * self.book.slope_above[k]
+
+    def root(self, x0: float, x1: float) -> float:
+        """Zero of ``Z`` on the open segment ``(x0, x1)`` between breakpoints."""
+        k = int(np.searchsorted(self.book.kink, 0.5 * (x0 + x1), side="left"))
+        slope = self.book.slope_above[k]
+        if not slope > 0:
+            return 0.5 * (x0 + x1)
+        num = (self.const - self.book.reach_below[k]
+               + self.steps(np.array([x0]), right=True)[0])
+        return float(np.clip(num / slope, x0, x1))
+
+
+def clear_book(book: AbatementBook, holdings: ArrayLike,
+               steps: StepOrders | None = None) -> Clearing:
+    """Return the uniform-price clearing of an :class:`AbatementBook` and limit orders.
+
+    The same clearing as :func:`clear_market` with the book's linear orders
+    at ``holdings`` (``linear_fill`` has one entry per firm of the book), at
+    ``O(log n)`` for the price plus ``O(n)`` for the fills once the book is
+    built.
+
+    Parameters
+    ----------
+    book : AbatementBook
+        The firms' needs, MAC slopes and abatement bounds.
+    holdings : array_like of float, shape (n,)
+        Rights each firm holds, units.
+    steps : StepOrders, optional
+        Limit orders (the reserve's, firms' sales at a price cap).
+    """
+    h = _vector("holdings", holdings)
+    if h.shape != book.need.shape:
+        raise ValueError(f"The 'holdings' parameter must have the shape of the book's need, "
+                         f"{book.need.shape}. Got {h.shape} instead.")
+    if steps is None:
+        steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    curve = _BookCurve(book, float(h.sum()), steps)
+    price, whole = _clearing_price(curve)
+    d = book.demand(price, h)
+    scale = np.abs(book.need - h)
+    np.maximum(scale, book.inv_slope * price, out=scale)
+    d[np.abs(d) <= _RTOL * scale] = 0.0
+    return _fill(price, whole, d, steps, curve.tol)
+
+
+def _first(points: np.ndarray, holds: Callable[[np.ndarray], np.ndarray],
+           fanout: int = 64) -> int:
     """Index of the first of the sorted ``points`` where the monotone ``holds`` is true.
 
-    ``len(points)`` if it holds nowhere. Bisection: ``O(log len(points))`` calls.
+    ``len(points)`` if it holds nowhere. ``holds`` maps an array of prices to
+    an array of booleans; a ``fanout``-ary search calls it
+    ``O(log len(points) / log fanout)`` times, ``fanout`` prices at a time.
     """
-    lo, hi = 0, points.size
+    lo, hi = 0, points.size  # the answer is in [lo, hi]; holds at hi unless hi == size
     while lo < hi:
-        mid = (lo + hi) // 2
-        if holds(float(points[mid])):
-            hi = mid
-        else:
-            lo = mid + 1
+        k = min(fanout, hi - lo)
+        idx = lo + (np.arange(k, dtype=np.intp) * (hi - lo)) // k  # distinct, first is lo
+        ok = holds(points[idx])
+        if not ok.any():
+            lo = int(idx[-1]) + 1
+            continue
+        t = int(np.argmax(ok))
+        hi = int(idx[t])
+        lo = int(idx[t - 1]) + 1 if t > 0 else lo
     return lo
 
 
-def _clearing_price(curve: _Curve) -> tuple[float, str]:
+def _clearing_price(curve: _CurveBase) -> tuple[float, str]:
     """Return the clearing price and which side, if any, is rationed as a whole.
 
     The side is ``"sellers"`` at price 0 with excess supply, ``"buyers"`` with
@@ -321,7 +501,7 @@ def _clearing_price(curve: _Curve) -> tuple[float, str]:
     (``Z`` is non-increasing).
     """
     x = curve.points  # x[0] == 0
-    k = _first(x, lambda p: curve.right(p) <= 0)
+    k = _first(x, lambda p: curve.right_all(p) <= 0)
     if k == x.size:
         if curve.tail_slope > 0:
             return curve.root(x[-1], np.inf), ""
@@ -332,7 +512,7 @@ def _clearing_price(curve: _Curve) -> tuple[float, str]:
         p_lo = curve.root(x[k - 1], x[k])
     else:
         p_lo = float(x[k])
-    j = _first(x, lambda p: curve.left(p) < 0) - 1  # last point with Z(p-) >= 0
+    j = _first(x, lambda p: curve.left_all(p) < 0) - 1  # last point with Z(p-) >= 0
     if j < 0:
         return 0.0, "sellers"
     if j == x.size - 1:
@@ -395,36 +575,47 @@ def clear_market(linear: LinearOrders | None = None,
         linear = LinearOrders(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
     if steps is None:
         steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
-    n, m = linear.intercept.size, steps.price.size
     curve = _Curve(linear, steps)
     price, whole = _clearing_price(curve)
 
     a, b = linear.intercept, linear.slope
     d = np.clip(a - b * price, linear.lower, linear.upper)
     d = np.where(np.abs(d) <= _RTOL * np.maximum(np.abs(a), b * price), 0.0, d)
+    return _fill(price, whole, d, steps, curve.tol)
+
+
+def _fill(price: float, whole: str, d: np.ndarray, steps: StepOrders, tol: float) -> Clearing:
+    """Return the clearing at ``price``: linear net demands ``d`` and rationed step orders."""
+    n, m = d.size, steps.price.size
     q = steps.quantity
     eff = np.where(steps.is_buy, steps.price, np.maximum(steps.price, 0.0))
     buy_in = steps.is_buy & (eff > price)
     buy_at = steps.is_buy & (eff == price)
     sell_in = ~steps.is_buy & (eff < price)
     sell_at = ~steps.is_buy & (eff == price)
-    demand_in = float(d[d > 0].sum() + q[buy_in].sum())
+    bought = np.maximum(d, 0.0)
+    d_buy = float(bought.sum())
+    d_sell = d_buy - float(d.sum())  # sum of -d over the sellers
+    demand_in = d_buy + float(q[buy_in].sum())
     demand_at = float(q[buy_at].sum())
-    supply_in = float(-d[d < 0].sum() + q[sell_in].sum())
+    supply_in = d_sell + float(q[sell_in].sum())
     supply_at = float(q[sell_at].sum())
     volume = min(demand_in + demand_at, supply_in + supply_at)
-    if not volume > curve.tol:
+    if not volume > tol:
         return _no_trade(n, m)
 
     b_in, b_at = _ration(demand_in, demand_at, volume, whole=whole == "buyers")
     s_in, s_at = _ration(supply_in, supply_at, volume, whole=whole == "sellers")
-    linear_fill = np.where(d > 0, d * b_in, d * s_in)
+    if b_in == s_in:  # no linear participant is rationed (the usual case)
+        linear_fill = d * b_in if b_in != 1.0 else d
+    else:
+        linear_fill = np.where(d > 0, d * b_in, d * s_in)
     step_fill = q * (b_in * buy_in + b_at * buy_at + s_in * sell_in + s_at * sell_at)
     return Clearing(
         price=float(price),
         volume=volume,
         linear_fill=linear_fill,
         step_fill=step_fill,
-        buyers=int((linear_fill > 0).sum() + (step_fill[steps.is_buy] > 0).sum()),
-        sellers=int((linear_fill < 0).sum() + (step_fill[~steps.is_buy] > 0).sum()),
+        buyers=int(np.count_nonzero(linear_fill > 0) + (step_fill[steps.is_buy] > 0).sum()),
+        sellers=int(np.count_nonzero(linear_fill < 0) + (step_fill[~steps.is_buy] > 0).sum()),
     )

@@ -36,18 +36,16 @@ import numpy as np
 
 from simulator.firms import Firms
 from simulator.markets.allocation import (
-    abatement,
     abatement_cost,
     baseline_allocation,
     cap_for_year,
-    demand_curve,
     emission_paid_use_fee,
     energy_paid_use_fee,
     mac_slopes,
     overquota_surcharge,
     subscription_charge,
 )
-from simulator.markets.auction import LinearOrders, StepOrders, clear_market
+from simulator.markets.auction import AbatementBook, StepOrders, clear_book, clear_market
 from simulator.markets.ledger import QuotaLedger
 from simulator.scenario import POLLUTANTS, EmissionMarketSpec, EnergyMarketSpec, Scenario
 
@@ -124,6 +122,9 @@ class QuotaMarket:
         self._term_total = 0.0
         self._accrued_to = 0
         self._paid_at_year_start = np.zeros(n)
+        self._book: AbatementBook | None = None  # the year's bids, sorted once
+        self._idx: np.ndarray | None = None      # the book's participants (firm indices)
+        self._order: np.ndarray | None = None    # last book's kink order (a re-sort hint)
 
     # ------------------------------------------------------------------ access
 
@@ -149,6 +150,43 @@ class QuotaMarket:
         """Return the expected unabated annual use at potential output."""
         return self.intensity(firms) * firms.va_wan_yuan / (1.0 - self.share)
 
+    def invalidate(self) -> None:
+        """Forget the year's sorted bids: firms' needs, the bid cap or the MAC bounds changed.
+
+        The engine calls this on timeline changes and whenever firms' output
+        plans or unabated intensities change (not for abatement, which keeps
+        unabated needs as they are).
+        """
+        self._book = None
+
+    def book(self, firms: Firms, scenario: Scenario) -> tuple[AbatementBook, np.ndarray]:
+        """Return the year's bids and the participants they belong to.
+
+        Participants are the covered firms, any firm holding rights (outside
+        the scope it only sells) and any firm still abating from an earlier
+        year (outside the scope it stops). The book holds their needs
+        (0 outside the scope), MAC slopes and abatement bounds, sorted by kink
+        price; it is built at the first auction after an allocation or
+        :meth:`invalidate`, re-using last year's order when the participants
+        are the same. Every auction of the year then works on the
+        participants alone.
+        """
+        if self._book is None:
+            spec = self.spec(scenario)
+            idx = np.flatnonzero(self.members | (self.ledger.holdings > 0) | (self.share > 0))
+            e = np.where(self.members[idx], self.potential_unabated(firms)[idx], 0.0)
+            c = self.slope[idx]
+            inv_slope = np.divide(1.0, c, out=np.zeros_like(c), where=np.isfinite(c))
+            # No firm pays more for a right than the penalty (or surcharge) it avoids
+            # without one: it abates at most to where its MAC reaches that price.
+            reach = np.minimum(spec.mac.max_abatement_share * e, self._bid_cap(spec) * inv_slope)
+            same = self._idx is not None and np.array_equal(idx, self._idx)
+            self._book = AbatementBook(e, inv_slope, reach, order=self._order if same else None)
+            self._idx, self._order = idx, self._book.order
+            self._keep = np.maximum(e - reach, 0.0)  # sold at the bid cap, not used
+            self._keep_total = float(self._keep.sum())
+        return self._book, self._idx
+
     def net_paid_this_year(self) -> np.ndarray:
         """Each firm's net payments to the quota system since the year began, yuan."""
         led = self.ledger
@@ -167,33 +205,44 @@ class QuotaMarket:
     def accrue_abatement_cost(self, month: int, firms: Firms) -> None:
         """Book the abatement cost of the months since the last accrual (``month``: run month)."""
         elapsed = month - self._accrued_to
-        if elapsed > 0 and self.share.any():
-            q = self.share * self.potential_unabated(firms)
-            self.abatement_cost_ytd += abatement_cost(q, slope=self.slope) * (elapsed / 12.0)
+        if elapsed > 0:
+            if self._book is not None:  # every firm that abates is a participant
+                idx = self._idx
+                q = self.share[idx] * self._book.need
+                self.abatement_cost_ytd[idx] += abatement_cost(
+                    q, slope=self.slope[idx]) * (elapsed / 12.0)
+            elif self.share.any():
+                q = self.share * self.potential_unabated(firms)
+                self.abatement_cost_ytd += abatement_cost(q, slope=self.slope) * (elapsed / 12.0)
         self._accrued_to = month
 
     def change_abatement(self, share: np.ndarray, *, firms: Firms,
                          month: int) -> np.ndarray | None:
-        """Adopt new abatement shares; return the intensity factor, or None if unchanged.
+        """Adopt new abatement shares of the participants; return their intensity factor.
 
-        The caller scales the intensity by the factor (see
-        ``engine._Simulation.scale_intensity``), keeping the period's billing exact.
+        ``share`` is one value per participant (:meth:`book`). Returns None if
+        nothing changes. The caller scales the participants' intensities by
+        the factor (see ``engine._Simulation.abate``), keeping the
+        period's billing exact.
         """
+        idx = self._idx
         share = np.clip(share, 0.0, _MAX_SHARE)
-        if np.array_equal(share, self.share):
+        old = self.share[idx]
+        if np.array_equal(share, old):
             return None
         self.accrue_abatement_cost(month, firms)
-        factor = (1.0 - share) / (1.0 - self.share)
-        self.share = share
+        factor = np.subtract(1.0, share)
+        factor /= np.subtract(1.0, old, out=old)
+        self.share[idx] = share
         return factor
 
     def planned_abatement(self, price: float, firms: Firms, scenario: Scenario) -> np.ndarray:
-        """Abatement share each covered firm chooses at ``price`` (MAC = price)."""
-        e = self.potential_unabated(firms)
-        q = abatement(price, slope=self.slope, baseline_use=e,
-                      max_share=self.spec(scenario).mac.max_abatement_share)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.members & (e > 0), q / e, 0.0)
+        """Abatement share each participant chooses at ``price`` (MAC = price; 0 outside scope)."""
+        book, _ = self.book(firms, scenario)
+        e = book.need  # 0 outside the scope
+        q = np.multiply(book.inv_slope, max(price, 0.0))
+        np.minimum(q, self.spec(scenario).mac.max_abatement_share * e, out=q)
+        return np.divide(q, e, out=np.zeros_like(q), where=e > 0)
 
     def covered_use(self, firms: Firms) -> np.ndarray:
         """Use this year of covered firms (0 for firms outside the scope)."""
@@ -206,6 +255,7 @@ class QuotaMarket:
         spec = self.spec(scenario)
         led = self.ledger
         self.year = year
+        self._book = None
         self._paid_at_year_start = led.firm_paid_yuan - led.firm_received_yuan
         if year == self.first_year or year in spec.cap.yearly:
             self.cap = cap_for_year(spec.cap, year=year, first_year=self.first_year,
@@ -287,11 +337,13 @@ class QuotaMarket:
         return np.array(prices, float), np.array(qty, float), np.array(is_buy, bool)
 
     def _settle(self, clearing, firm_delta: np.ndarray, steps_buy: np.ndarray,
-                steps_fill: np.ndarray, spec, month: int) -> None:
+                steps_fill: np.ndarray, spec, month: int,
+                index: np.ndarray | None = None) -> None:
         reserve_delta = -float(firm_delta.sum())
         price = clearing.price if np.isfinite(clearing.price) else 0.0
         if clearing.volume > 0:
-            self.ledger.trade(firm_delta, reserve_delta, price, fee_share=spec.trading_fee_share)
+            self.ledger.trade(firm_delta, reserve_delta, price, fee_share=spec.trading_fee_share,
+                              index=index)
         self.auctions.append(AuctionRecord(
             month=month, price=float(clearing.price), volume=float(clearing.volume),
             buyers=int(clearing.buyers), sellers=int(clearing.sellers),
@@ -305,39 +357,28 @@ class QuotaMarket:
     def scheduled_auction(self, month: int, firms: Firms, scenario: Scenario) -> float | None:
         """Clear one scheduled auction; return the new price, or None if nothing traded.
 
-        No trade means positions already balance at the last price, so abatement
-        plans stand (firms that sold rights keep abating).
+        Every covered firm bids its MAC curve for its expected unabated annual
+        use (:meth:`book`); firms outside the scope that hold rights sell them.
+        Above the bid cap (the penalty or lowest surcharge) a firm would rather
+        pay it than use a right, so it also offers what it would otherwise keep
+        (one sell order at the cap, rationed pro rata). No trade means
+        positions already balance at the last price, so abatement plans stand
+        (firms that sold rights keep abating).
         """
         spec = self.spec(scenario)
-        # Participants: covered firms, and any firm still holding rights (it can only sell).
-        idx = np.flatnonzero(self.members | (self.ledger.holdings > 0))
-        e = np.where(self.members[idx], self.potential_unabated(firms)[idx], 0.0)
+        book, idx = self.book(firms, scenario)
         h = self.ledger.holdings[idx]
-        slope = self.slope[idx]
-        intercept, slope_inv, _, upper = demand_curve(
-            e, holdings=h, slope=slope, max_share=spec.mac.max_abatement_share)
-        # No firm pays more for a right than the penalty (or surcharge) it avoids without
-        # one: it bids its MAC curve up to that price, abating at most to where MAC reaches
-        # it, and above it sells what it would keep (a sell order at that price).
-        cap_price = self._bid_cap(spec)
-        with np.errstate(divide="ignore"):
-            reach = np.minimum(spec.mac.max_abatement_share * e, cap_price / slope)
-        lower = intercept - reach
-        keep = e - reach
-        firm_sells = keep > 0
-        r_prices, r_qty, r_buy = self._reserve_steps(spec, auction_lot=True,
-                                                     firm_total=float(h.sum() + e.sum()))
-        k = int(firm_sells.sum())
-        prices = np.concatenate([np.full(k, cap_price), r_prices])
-        qty = np.concatenate([keep[firm_sells], r_qty])
-        is_buy = np.concatenate([np.zeros(k, bool), r_buy])
-        clearing = clear_market(LinearOrders(intercept, slope_inv, lower, upper),
-                                StepOrders(prices, qty, is_buy))
-        net = clearing.linear_fill.copy()
-        net[firm_sells] -= clearing.step_fill[:k]
-        firm_delta = np.zeros(firms.n)
-        firm_delta[idx] = net
-        self._settle(clearing, firm_delta, r_buy, clearing.step_fill[k:], spec, month)
+        r_prices, r_qty, r_buy = self._reserve_steps(
+            spec, auction_lot=True, firm_total=float(h.sum()) + book.need_total)
+        k = 1 if self._keep_total > 0 else 0
+        prices = np.concatenate([[self._bid_cap(spec)] * k, r_prices])
+        qty = np.concatenate([[self._keep_total] * k, r_qty])
+        is_buy = np.concatenate([[False] * k, r_buy]).astype(bool)
+        clearing = clear_book(book, h, StepOrders(prices, qty, is_buy))
+        delta = clearing.linear_fill
+        if k and clearing.step_fill[0] > 0:
+            delta = delta - self._keep * (clearing.step_fill[0] / self._keep_total)
+        self._settle(clearing, delta, r_buy, clearing.step_fill[k:], spec, month, index=idx)
         return float(clearing.price) if clearing.volume > 0 else None
 
     def comply(self, month: int, firms: Firms, scenario: Scenario) -> None:
@@ -355,24 +396,22 @@ class QuotaMarket:
             short -= lease
         surplus = np.maximum(-need, 0.0)
         # Final auction of limit orders (aggregated by limit price; fills pro rata).
-        buy_limit = self._shortfall_price(spec, short)
-        sell_limit = self._surplus_value(spec)
-        firm_prices = np.concatenate([buy_limit[short > 0],
-                                      np.full(int((surplus > 0).sum()), sell_limit)])
-        firm_qty = np.concatenate([short[short > 0], surplus[surplus > 0]])
-        firm_buy = np.concatenate([np.ones(int((short > 0).sum()), bool),
-                                   np.zeros(int((surplus > 0).sum()), bool)])
+        buyers, sellers = np.flatnonzero(short > 0), np.flatnonzero(surplus > 0)
+        traders = np.concatenate([buyers, sellers])
+        firm_prices = np.concatenate([
+            self._shortfall_price(spec, short[buyers], self.allocation[buyers]),
+            np.full(sellers.size, self._surplus_value(spec))])
+        firm_qty = np.concatenate([short[buyers], surplus[sellers]])
+        firm_buy = np.arange(traders.size) < buyers.size
         r_prices, r_qty, r_buy = self._reserve_steps(spec, auction_lot=False,
                                                      firm_total=float(surplus.sum()))
         clearing = clear_market(None, StepOrders(np.concatenate([firm_prices, r_prices]),
                                                  np.concatenate([firm_qty, r_qty]),
                                                  np.concatenate([firm_buy, r_buy])))
         k = firm_qty.size
-        fills = clearing.step_fill[:k]
-        firm_delta = np.zeros(firms.n)
-        firm_delta[np.flatnonzero(short > 0)] = fills[firm_buy]
-        firm_delta[np.flatnonzero(surplus > 0)] = -fills[~firm_buy]
-        self._settle(clearing, firm_delta, r_buy, clearing.step_fill[k:], spec, month)
+        delta = clearing.step_fill[:k].copy()
+        delta[buyers.size:] *= -1.0  # sellers' fills leave their holdings
+        self._settle(clearing, delta, r_buy, clearing.step_fill[k:], spec, month, index=traders)
         # Surrender and pay for what is still missing.
         quota = self.allocation
         self.shortfall = led.surrender(use)
@@ -397,7 +436,7 @@ class QuotaMarket:
             led.expire_reserve()
         led.check()
 
-    def _shortfall_price(self, spec, short: np.ndarray) -> np.ndarray:
+    def _shortfall_price(self, spec, short: np.ndarray, allocation: np.ndarray) -> np.ndarray:
         """Return what a short firm avoids per unit by buying: penalty or marginal surcharge."""
         if not self.is_energy:
             return np.full(short.shape, spec.penalty_yuan_per_t)
@@ -405,7 +444,7 @@ class QuotaMarket:
         above = np.array([b.above for b in blocks])
         price = np.array([b.price_yuan_per_unit for b in blocks])
         with np.errstate(invalid="ignore", divide="ignore"):
-            overrun_share = np.where(self.allocation > 0, short / self.allocation, np.inf)
+            overrun_share = np.where(allocation > 0, short / allocation, np.inf)
         idx = np.clip(np.searchsorted(above, overrun_share, side="left") - 1, 0, len(blocks) - 1)
         return price[idx]
 
@@ -431,8 +470,11 @@ class QuotaMarket:
         self.auctions = []
 
     def unit_cost_yuan_per_wan_yuan_va(self, firms: Firms) -> np.ndarray:
-        """Opportunity cost of rights per 万元 VA at the last price (enters unit cost)."""
-        return self.last_price * self.intensity(firms)
+        """Opportunity cost of rights per 万元 VA at the last price (enters unit cost).
+
+        Only covered firms need rights for their use; for the others it is 0.
+        """
+        return np.where(self.members, self.last_price * self.intensity(firms), 0.0)
 
 
 def _sector_medians(intensity: np.ndarray, sector: np.ndarray) -> np.ndarray:

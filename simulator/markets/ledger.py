@@ -96,6 +96,7 @@ class QuotaLedger:
         self.departed_paid_yuan = 0.0
         self.departed_received_yuan = 0.0
         self.government_yuan: dict[str, float] = dict.fromkeys(GOVERNMENT_SOURCES, 0.0)
+        self._leasing = False  # any leased rights outstanding (saves passes when not)
 
     def __repr__(self) -> str:
         return (f"QuotaLedger(quota={self.quota!r}, n_firms={self.n_firms}, "
@@ -136,7 +137,8 @@ class QuotaLedger:
 
     def _cap_leased(self) -> None:
         """Rights leave a firm's own holding first, so leased never exceeds holdings."""
-        np.minimum(self.leased, np.maximum(self.holdings, 0.0), out=self.leased)
+        if self._leasing:
+            np.minimum(self.leased, np.maximum(self.holdings, 0.0), out=self.leased)
 
     # ------------------------------------------------------------------- rights
 
@@ -168,7 +170,7 @@ class QuotaLedger:
         self.issued += amount
 
     def trade(self, firm_delta: ArrayLike, reserve_delta: float, price: float, *,
-              fee_share: float) -> None:
+              fee_share: float, index: np.ndarray | None = None) -> None:
         """Settle one clearing: rights change hands at a uniform price.
 
         Buyers pay ``price * qty * (1 + fee_share)``, sellers receive
@@ -179,7 +181,7 @@ class QuotaLedger:
 
         Parameters
         ----------
-        firm_delta : array_like of float, shape (n_firms,)
+        firm_delta : array_like of float, shape (n_firms,) or (len(index),)
             Change of each firm's holdings, units (> 0 bought, < 0 sold).
         reserve_delta : float
             Change of the reserve, units; ``sum(firm_delta) + reserve_delta``
@@ -188,6 +190,9 @@ class QuotaLedger:
             Clearing price, yuan per unit (>= 0).
         fee_share : float
             Platform fee as a share of trade value, paid by each side.
+        index : ndarray of int, optional
+            The firms ``firm_delta`` refers to (distinct, e.g. a market's
+            participants); all firms if omitted.
 
         Raises
         ------
@@ -195,7 +200,16 @@ class QuotaLedger:
             If the deltas do not balance, a firm sells more than it holds, or
             the reserve sells more than it has.
         """
-        delta = self._per_firm("firm_delta", firm_delta, nonneg=False)
+        if index is None:
+            delta = self._per_firm("firm_delta", firm_delta, nonneg=False)
+            index = slice(None)
+        else:
+            delta = np.asarray(firm_delta, dtype=float)
+            if delta.shape != np.shape(index):
+                raise ValueError(f"{self.quota}: 'firm_delta' must have the shape of 'index' "
+                                 f"{np.shape(index)}; got {delta.shape}")
+            if not np.isfinite(delta).all():
+                raise ValueError(f"{self.quota}: 'firm_delta' must be finite")
         reserve_delta = float(reserve_delta)
         price = float(price)
         if not (np.isfinite(price) and price >= 0):
@@ -203,28 +217,35 @@ class QuotaLedger:
         if not 0 <= fee_share < 1:
             raise ValueError(f"{self.quota}: fee_share must be in [0, 1); got {fee_share!r}")
         bought = np.maximum(delta, 0.0)
-        sold = np.maximum(-delta, 0.0)
-        imbalance = float(delta.sum()) + reserve_delta
+        total_bought = float(bought.sum())
+        net = float(delta.sum())
+        total_sold = total_bought - net
+        imbalance = net + reserve_delta
         # Rights must not be created or lost: the slack is the trade's own, not the ledger's.
-        if abs(imbalance) > _RTOL * max(1.0, bought.sum(), sold.sum(), abs(reserve_delta)):
+        if abs(imbalance) > _RTOL * max(1.0, total_bought, total_sold, abs(reserve_delta)):
             raise ValueError(
-                f"{self.quota}: trade does not balance: firms {float(delta.sum()):+g} and "
+                f"{self.quota}: trade does not balance: firms {net:+g} and "
                 f"reserve {reserve_delta:+g} leave an imbalance of {imbalance:+g} units")
-        over = sold - self.holdings
-        if (over > self._slack(sold, self.holdings)).any():
-            i = int(np.argmax(over))
-            raise ValueError(f"{self.quota}: firm {i} sells {sold[i]:g} but holds "
-                             f"{self.holdings[i]:g} units")
         if -reserve_delta > self.reserve + self._slack(reserve_delta, self.reserve):
             raise ValueError(f"{self.quota}: the reserve sells {-reserve_delta:g} but has "
                              f"{self.reserve:g} units")
-        self.holdings += delta
+        held = self.holdings[index]
+        after = held + delta  # a firm may sell what it holds, not more
+        if after.min(initial=0.0) < -self._slack(held):
+            i = int(np.argmin(after))
+            firm = int(np.arange(self.n_firms)[index][i])
+            raise ValueError(f"{self.quota}: firm {firm} sells {-delta[i]:g} but holds "
+                             f"{held[i]:g} units")
+        self.holdings[index] = after
         self._cap_leased()
         self.reserve += reserve_delta
-        self.firm_paid_yuan += price * bought * (1.0 + fee_share)
-        self.firm_received_yuan += price * sold * (1.0 - fee_share)
+        if price > 0:
+            self.firm_paid_yuan[index] += bought * (price * (1.0 + fee_share))
+            sold = bought  # reuse the buffer: sold = bought - delta
+            sold -= delta
+            self.firm_received_yuan[index] += sold * (price * (1.0 - fee_share))
         self.government_yuan["auction"] -= price * reserve_delta
-        self.government_yuan["fee"] += price * fee_share * float(bought.sum() + sold.sum())
+        self.government_yuan["fee"] += price * fee_share * (total_bought + total_sold)
 
     def lease(self, amounts: ArrayLike, price: float) -> None:
         """Lease rights from the reserve to firms for this year (租赁).
@@ -247,6 +268,7 @@ class QuotaLedger:
         self.reserve -= total
         self.holdings += amounts
         self.leased += amounts
+        self._leasing = True
         self.firm_paid_yuan += price * amounts
         self.government_yuan["lease"] += price * total
 
@@ -278,6 +300,7 @@ class QuotaLedger:
         self.holdings -= back
         self.reserve += float(back.sum())
         self.leased = np.zeros_like(back)
+        self._leasing = False
 
     def expire_holdings(self, mask_or_amounts: ArrayLike | None = None) -> None:
         """Expire firms' rights (no banking, or the end of a term).
@@ -398,8 +421,9 @@ class QuotaLedger:
         if self.holdings.size and self.holdings.min() < -tiny:
             i = int(np.argmin(self.holdings))
             raise ValueError(f"{self.quota}: firm {i} holds {self.holdings[i]:g} units")
-        if self.leased.size and (self.leased.min() < -tiny
-                                 or (self.leased - self.holdings).max() > tiny):
+        # With no lease outstanding (all zero) this reduces to the holdings check above.
+        if self.leased.any() and (
+                self.leased.min() < -tiny or (self.leased - self.holdings).max() > tiny):
             i = int(np.argmax(np.maximum(self.leased - self.holdings, -self.leased)))
             raise ValueError(f"{self.quota}: firm {i} has leased {self.leased[i]:g} of "
                              f"{self.holdings[i]:g} units held")

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from simulator.markets.auction import Clearing, LinearOrders, StepOrders, clear_market
+from simulator.markets.auction import (
+    AbatementBook,
+    Clearing,
+    LinearOrders,
+    StepOrders,
+    clear_book,
+    clear_market,
+)
 
 
 def firms(e, c, h, *, s=0.5) -> LinearOrders:
@@ -524,3 +531,70 @@ def test_scaling_quantities_scales_volume_and_fills_not_the_price(lin, stp, k):
     assert b.volume == pytest.approx(k * a.volume, rel=1e-9, abs=k * tol)
     np.testing.assert_allclose(b.linear_fill, k * a.linear_fill, rtol=1e-9, atol=k * tol)
     np.testing.assert_allclose(b.step_fill, k * a.step_fill, rtol=1e-9, atol=k * tol)
+
+
+# ---------------------------------------------------------------- AbatementBook
+
+@st.composite
+def abatement_books(draw, max_size: int = 8):
+    """A book of firms (need, 1/c, reach), their holdings, and an order hint."""
+    n = draw(st.integers(0, max_size))
+    need = [draw(st.one_of(st.integers(0, 20).map(float), st.floats(0, 20))) for _ in range(n)]
+    inv = [draw(st.sampled_from([0.0, 0.1, 0.5, 1.0, 2.0])) for _ in range(n)]
+    share = [draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])) for _ in range(n)]
+    held = [draw(st.one_of(st.integers(0, 20).map(float), st.floats(0, 20))) for _ in range(n)]
+    reach = np.array(share) * np.array(need)
+    hint = np.array(draw(st.permutations(range(n))), dtype=np.intp) if draw(st.booleans()) \
+        else None
+    return (AbatementBook(np.array(need, float), np.array(inv, float), reach.astype(float),
+                          order=hint), np.array(held, float))
+
+
+@settings(max_examples=400, deadline=None)
+@given(abatement_books(), step_books())
+def test_book_clears_like_the_same_linear_orders(book_and_held, stp):
+    book, h = book_and_held
+    lin = LinearOrders(book.need - h, book.inv_slope, book.need - h - book.reach, book.need - h)
+    want = clear_market(lin, stp)
+    got = clear_book(book, h, stp)
+    tol = 1e-9 * (1.0 + book.size + h.sum() + stp.quantity.sum())
+    if np.isnan(want.price):
+        assert got.volume <= tol
+        return
+    assert got.volume == pytest.approx(want.volume, abs=tol)
+    assert got.price == pytest.approx(want.price, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(got.linear_fill, want.linear_fill, atol=tol)
+    np.testing.assert_allclose(got.step_fill, want.step_fill, atol=tol)
+
+
+def test_book_sorts_once_and_reuses_a_nearly_sorted_order():
+    need = np.array([10.0, 20.0, 30.0])
+    inv = np.array([1.0, 0.5, 0.1])
+    reach = 0.5 * need  # kinks c r: 5, 20, 150
+    book = AbatementBook(need, inv, reach)
+    assert book.order.tolist() == [0, 1, 2]
+    assert book.kink.tolist() == [5.0, 20.0, 150.0]
+    # A new year's needs swap the first two kinks: the old order is repaired, not redone.
+    again = AbatementBook(need * np.array([5.0, 1.0, 1.0]), inv, reach * np.array([5.0, 1, 1]),
+                          order=book.order)
+    assert again.order.tolist() == [1, 0, 2]
+    assert again.kink.tolist() == [20.0, 25.0, 150.0]
+    # Abatement at a price: min(p / c, r) summed by prefix sums, by hand at p = 10:
+    # firm 0 fully (5), firm 1 10 * 0.5 = 5, firm 2 10 * 0.1 = 1.
+    assert book.abated(10.0) == pytest.approx(11.0)
+
+
+def test_book_two_firms_clear_at_the_least_cost_price():
+    # Same two firms as the module example: c = 10 and 20, needs 100 and 60,
+    # holdings 80 and 60, at most half abated: p* = 20 / 0.15.
+    book = AbatementBook([100.0, 60.0], [0.1, 0.05], [50.0, 30.0])
+    c = clear_book(book, [80.0, 60.0])
+    assert c.price == pytest.approx(20.0 / 0.15, rel=1e-12)
+    assert c.linear_fill.tolist() == pytest.approx([20 / 3, -20 / 3], rel=1e-12)
+
+
+def test_book_rejects_bad_input():
+    with pytest.raises(ValueError, match="'reach'.*>= 0"):
+        AbatementBook([1.0], [1.0], [-1.0])
+    with pytest.raises(ValueError, match="'holdings'.*shape"):
+        clear_book(AbatementBook([1.0], [1.0], [0.5]), [1.0, 2.0])

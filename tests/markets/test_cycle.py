@@ -277,3 +277,47 @@ def test_without_banking_rights_used_never_exceed_the_years_cap(small):
     t = rows.pivot_table(index="year", columns="metric", values="value")
     surrendered = t["quota_use"] - t["quota_shortfall"]
     assert (surrendered <= t["quota_cap"] * (1 + 1e-9)).all()
+
+
+def test_a_firm_leaving_the_scope_sells_its_rights_and_stops_abating(small):
+    from simulator.engine import _Simulation
+
+    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    sim.allocate(small.run.first_year)
+    market = sim.markets["energy"]
+    sim.auction("energy", 2)
+    i = int(np.flatnonzero(market.share > 0)[0])
+    share = market.share[i]
+    abated = sim.firms.energy_tce_per_wan_yuan[i]
+    assert market.ledger.holdings[i] > 0
+    # The firm leaves the scope (as when its use falls below the threshold at an allocation).
+    market.members[i] = False
+    market.invalidate()
+    sim.auction("energy", 5)
+    assert market.share[i] == 0.0
+    assert market.ledger.holdings[i] == pytest.approx(0.0, abs=1e-9)
+    assert sim.firms.energy_tce_per_wan_yuan[i] == pytest.approx(abated / (1.0 - share))
+    market.ledger.check()
+
+
+def test_unit_cost_updated_in_place_equals_a_full_recomputation(small):
+    from simulator.engine import _Simulation
+
+    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    sim.allocate(small.run.first_year)
+    for quota in sim.markets:
+        sim.auction(quota, 2)
+    assert all(m.last_price > 0 for m in sim.markets.values())
+    in_place = sim._yuan_per_wan_yuan_va.copy()
+    share = sim.linear_cost_share.copy()
+    sim.refresh_unit_cost()
+    np.testing.assert_allclose(in_place, sim._yuan_per_wan_yuan_va, rtol=1e-12)
+    np.testing.assert_allclose(share, sim.linear_cost_share, rtol=1e-12)
+    # Firms outside a market's scope carry no opportunity cost of its rights.
+    energy = sim.markets["energy"]
+    outside = ~energy.members
+    assert outside.any()
+    assert (energy.unit_cost_yuan_per_wan_yuan_va(sim.firms)[outside] == 0).all()
+    inside = energy.members
+    np.testing.assert_allclose(energy.unit_cost_yuan_per_wan_yuan_va(sim.firms)[inside],
+                               energy.last_price * sim.firms.energy_tce_per_wan_yuan[inside])

@@ -51,6 +51,20 @@ def test_firm_to_firm_trade_pays_fees_on_both_sides():
     led.check()
 
 
+def test_trade_on_an_index_of_firms_equals_the_full_trade():
+    full, part = ledger(), ledger()
+    full.trade([-10.0, 0.0, 10.0], 0.0, 500.0, fee_share=0.01)
+    part.trade([10.0, -10.0], 0.0, 500.0, fee_share=0.01, index=np.array([2, 0]))
+    for name in ("holdings", "firm_paid_yuan", "firm_received_yuan"):
+        assert getattr(part, name).tolist() == getattr(full, name).tolist()
+    assert part.government_yuan == full.government_yuan
+    part.check()
+    with pytest.raises(ValueError, match="firm 1 sells 60 but holds 50"):
+        part.trade([-60.0, 60.0], 0.0, 1.0, fee_share=0.0, index=np.array([1, 2]))
+    with pytest.raises(ValueError, match="shape of 'index'"):
+        part.trade([1.0], -1.0, 1.0, fee_share=0.0, index=np.array([1, 2]))
+
+
 def test_reserve_sale_is_booked_as_auction_revenue():
     led = ledger()
     led.trade([0.0, 15.0, 0.0], -15.0, 1000.0, fee_share=0.0075)
