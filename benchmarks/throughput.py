@@ -9,6 +9,8 @@ Usage::
 
     python benchmarks/throughput.py                 # all sizes, all mechanisms
     python benchmarks/throughput.py --no-markets    # without the five quota markets
+    python benchmarks/throughput.py --no-dynamics   # without investment, exit, entry, land
+    python benchmarks/throughput.py --years 15 --sizes 100000   # issue 5's target run
     python benchmarks/throughput.py --snapshots     # also stream firms.parquet to disk
     python benchmarks/throughput.py --sizes 10000 100000
 """
@@ -32,7 +34,8 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def one(n: int, snapshots: bool, markets: bool = True) -> dict:
+def one(n: int, snapshots: bool, markets: bool = True, years: int = YEARS,
+        dynamics: bool = True) -> dict:
     import numpy as np  # noqa: F401  (imports count in the baseline RSS)
 
     from simulator.engine import simulate
@@ -43,12 +46,14 @@ def one(n: int, snapshots: bool, markets: bool = True) -> dict:
     scenario = apply_changes(load_scenario(ROOT / "scenarios" / "baseline.yaml"), {
         "population.n_industrial": int(n * 0.8),
         "population.n_services": n - int(n * 0.8),
-        "run.end": f"{2017 + YEARS - 1}-12",
+        "run.end": f"{2017 + years - 1}-12",
         "output.firm_snapshots": snapshots,
     })
     if not markets:
         scenario = apply_changes(scenario, {"markets.energy.enabled": False,
                                             "markets.emissions": {}})
+    if not dynamics:
+        scenario = apply_changes(scenario, {"dynamics.enabled": False})
     started = time.perf_counter()
     if snapshots:
         with tempfile.TemporaryDirectory() as tmp, RunDirectory(Path(tmp) / "run") as run:
@@ -58,10 +63,11 @@ def one(n: int, snapshots: bool, markets: bool = True) -> dict:
         result = simulate(scenario)
     wall = time.perf_counter() - started
     peak = _rss_mb()
-    firm_months = n * YEARS * 12
+    firm_months = n * years * 12
     return {
         "firms": n,
-        "years": YEARS,
+        "years": years,
+        "dynamics": dynamics,
         "snapshots": snapshots,
         "markets": markets,
         "wall_s": round(wall, 3),
@@ -78,10 +84,14 @@ def main() -> None:
     parser.add_argument("--snapshots", action="store_true")
     parser.add_argument("--no-markets", action="store_true",
                         help="switch the quota markets off (to measure what they cost)")
+    parser.add_argument("--no-dynamics", action="store_true",
+                        help="switch investment, exit, entry and land off (issues 3 and 4)")
+    parser.add_argument("--years", type=int, default=YEARS, help="years simulated (default 10)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.snapshots, not args.no_markets)))
+        print(json.dumps(one(args.one, args.snapshots, not args.no_markets, args.years,
+                             not args.no_dynamics)))
         return
     print(f"{'firms':>9} {'years':>5} {'wall s':>8} {'firm-months/s':>14} "
           f"{'peak RSS MB':>11} {'bytes/firm':>10} {'state B/firm':>12}")
@@ -91,6 +101,9 @@ def main() -> None:
             cmd.append("--snapshots")
         if args.no_markets:
             cmd.append("--no-markets")
+        if args.no_dynamics:
+            cmd.append("--no-dynamics")
+        cmd += ["--years", str(args.years)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['firms']:>9,} {r['years']:>5} {r['wall_s']:>8.2f} "

@@ -17,7 +17,7 @@ from simulator.scenario import ScenarioError, default_scenario_path, json_schema
 __all__ = ["main"]
 
 EXIT_INPUT = 2
-COMMANDS = ("run", "validate", "schema", "evaluate", "plot")
+COMMANDS = ("run", "validate", "schema", "evaluate", "plot", "calibrate")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="(re)make the figures of a results directory")
     pl.add_argument("run_dir")
     pl.add_argument("--lang", choices=("en", "zh"), default="en")
+
+    c = sub.add_parser("calibrate", help="fit scenario parameters to targets; write fitted.yaml")
+    c.add_argument("calibration", help="calibration YAML (parameters, targets, method)")
+    c.add_argument("--out", help="directory to write (default: "
+                                 "results/calibrate/<name>/<UTC timestamp>)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
@@ -95,6 +101,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         for path in make_figures(run_dir, lang=args.lang):
             print(path)
         return 0
+    if args.command == "calibrate":
+        return _calibrate(args)
     return _run(args)
 
 
@@ -156,4 +164,62 @@ def _evaluate(args: argparse.Namespace) -> int:
     counts = scored["class"].value_counts().reindex(["A", "B", "C", "D", "U"], fill_value=0)
     print(f"scored {len(scored)} firms with {scenario.name!r} rules: "
           + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {out}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulator.calibration import calibrate, load_calibration, write_fitted
+
+    problem = load_calibration(args.calibration)  # input errors before any simulation
+    if args.out:
+        out = Path(args.out)
+    else:
+        from datetime import UTC, datetime
+
+        base = Path("results") / "calibrate" / problem.name
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out, k = base / stamp, 1
+        while out.exists():
+            out, k = base / f"{stamp}-{k}", k + 1
+    if out.exists():
+        raise ScenarioError("output directory already exists", file=out)
+    if sys.stderr.isatty() and not args.quiet:
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        with Progress(TextColumn(f"[bold]{problem.name}[/bold]"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} evaluations"),
+                      transient=True) as bar:
+            task = bar.add_task("fit", total=problem.spec.max_evaluations)
+            result = calibrate(problem,
+                               progress=lambda k, n: bar.update(task, completed=k))
+    else:
+        result = calibrate(problem)
+    run_dir = write_fitted(result, out)
+
+    t = Table(title=f"{problem.name}: {problem.spec.method}, {result.evaluations} evaluations, "
+                    f"{result.wall_time_s:.1f} s")
+    for col in ("target", "group", "year", "observed", "before", "after", "error before",
+                "error after"):
+        t.add_column(col, justify="left" if col in ("target", "group") else "right")
+    def pct(share: float) -> str:
+        return f"{round(share, 4) + 0.0:+.2%}"  # + 0.0: no "-0.00%"
+
+    for row in result.targets.itertuples():
+        t.add_row(row.metric, row.group, str(row.year), f"{row.target:.4g}",
+                  f"{row.simulated_start:.4g}", f"{row.simulated_fitted:.4g}",
+                  pct(row.rel_error_start), pct(row.rel_error_fitted))
+    p = Table()
+    for col in ("parameter", "start", "fitted", "bounds"):
+        p.add_column(col, justify="left" if col == "parameter" else "right")
+    for path, row in result.parameters.iterrows():
+        p.add_row(path, f"{row.start:.4g}", f"{row.fitted:.4g}",
+                  f"[{row.lower:g}, {row.upper:g}]")
+    console = Console(width=110)
+    console.print(t)
+    console.print(p)
+    print(f"{'converged' if result.success else 'NOT converged'}: {result.message}")
+    print(f"fitted scenario: {run_dir / 'fitted.yaml'}")
     return 0

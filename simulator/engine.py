@@ -43,6 +43,7 @@ import simpy
 from scipy import sparse
 
 from simulator import tariffs
+from simulator.dynamics import Dynamics
 from simulator.evaluation import EvaluationInput, EvaluationResult, evaluate, transition_counts
 from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms
 from simulator.markets.cycle import QuotaMarket, enabled_markets
@@ -69,6 +70,7 @@ class SimulationResult:
     firms: Firms
     wall_time_s: float
     ledgers: dict = field(default_factory=dict)  # quota -> QuotaLedger at the end of the run
+    land: object = None  # land.LandPools at the end of the run (None without dynamics)
 
 
 class _Simulation:
@@ -82,8 +84,6 @@ class _Simulation:
         self.on_snapshot = on_snapshot
         self.progress = progress
         seed = scenario.seed
-        self.rng_shock = mechanism_rng(seed, replication, "shock")
-        self.rng_veto = mechanism_rng(seed, replication, "veto")
         self.firms = build_population(scenario, mechanism_rng(seed, replication, "population"))
         self.recorder = MetricsRecorder(scenario.name, replication)
         self.sector_names = scenario.sector_names()
@@ -93,7 +93,9 @@ class _Simulation:
         # is potential output from the first month on.
         shock = scenario.behaviour.shock
         stationary_sd = shock.sigma / np.sqrt(1.0 - shock.persistence**2)
-        self.firms.log_shock = stationary_sd * self.rng_shock.standard_normal(n)
+        self._stationary_sd = stationary_sd
+        self.firms.log_shock = stationary_sd * mechanism_rng(
+            seed, replication, "shock").standard_normal(n)
         self.last_cost_share = np.full(n, np.nan)
         self.newly_above_scale = np.zeros(n, dtype=bool)
         self._gov_seen: dict[str, dict[str, float]] = {}
@@ -108,12 +110,29 @@ class _Simulation:
                            rng=mechanism_rng(seed, replication, f"mac_{q}"))
             for q in enabled_markets(scenario)
         }
+        self.dynamics = Dynamics(self) if scenario.dynamics.enabled else None
         self._reset_corrections()
         self.refresh_rates()
         full, self.firms.reference_cost_share = self._cost_shares_at_potential()
         self.last_cost_share = np.array(full, dtype=float)
 
     # ------------------------------------------------------------- mechanisms
+
+    def _draw(self, stream: str, kind: str, out: np.ndarray | None = None) -> np.ndarray:
+        """Draw one value per firm from ``stream``, keyed by firm id (common random numbers).
+
+        Firm ``i`` always gets the ``firm_id[i]``-th value of the stream, so a
+        firm's shock or accident draw does not depend on which other firms
+        have exited or entered (in this scenario or another one compared with it).
+        """
+        f = self.firms
+        rng = mechanism_rng(self.params.seed, self.replication, stream)
+        draw = rng.standard_normal if kind == "normal" else rng.random
+        n_ids = int(f.firm_id[-1]) if f.n else 0
+        if n_ids == f.n:  # ids 1..n: no firm has left
+            return draw(out=out) if out is not None else draw(f.n)
+        values = draw(n_ids)
+        return np.take(values, f.firm_id - 1, out=out)
 
     def _evaluation_input(self, totals: dict[str, np.ndarray], vetoed: np.ndarray,
                           protected: np.ndarray) -> EvaluationInput:
@@ -344,7 +363,7 @@ class _Simulation:
         b = self._buffers
         shock = p.behaviour.shock
         rho, sigma = shock.persistence, shock.sigma
-        z = self.rng_shock.standard_normal(out=b["z"])
+        z = self._draw(f"shock/{self.months_done}", "normal", out=b["z"])
         f.log_shock *= rho
         z *= sigma
         f.log_shock += z
@@ -422,7 +441,8 @@ class _Simulation:
         y["subsidy_withheld_yuan"] += sub.withheld_yuan
         y["profit_wan_yuan"] += (sub.granted_yuan - land.net_yuan) * 1e-4
 
-        vetoed = self.rng_veto.random(f.n) < p.evaluation.veto.accident_probability_per_year
+        accident = p.evaluation.veto.accident_probability_per_year
+        vetoed = self._draw(f"veto/{year}", "uniform") < accident
         vetoed |= violation
         protected = ((f.age_years < p.evaluation.protect_new_firms_years)
                      | self.newly_above_scale)
@@ -447,10 +467,48 @@ class _Simulation:
             for name in ("va_wan_yuan", "revenue_wan_yuan", "water_quota_m3", "capacity_kva",
                          "employees"):
                 setattr(f, name, getattr(f, name) * growth)
-        f.reset_ytd()
         for market in self.markets.values():
             market.close_year()
+        entrants = 0
+        if self.dynamics is not None:
+            decided = self.dynamics.year_end(year, result.score, self.months_done)
+            entrants = decided.entrants.n
+            self._replace_firms(decided.keep, decided.entrants, year)
+        self.firms.reset_ytd()
         self.refresh_rates()
+        if entrants:
+            # Entrants' cost shares at potential, as for the first-year population.
+            new = slice(self.firms.n - entrants, None)
+            full, base = self._cost_shares_at_potential()
+            self.firms.reference_cost_share[new] = base[new]
+            self.last_cost_share[new] = full[new]
+
+    def _replace_firms(self, keep: np.ndarray, entrants: Firms, year: int) -> None:
+        """Drop the firms that exit and append the entrants, in every per-firm array."""
+        if keep.all() and not entrants.n:
+            return
+        seed, rep = self.params.seed, self.replication
+        entrants.log_shock = self._stationary_sd * mechanism_rng(
+            seed, rep, f"entry-shock/{year}").standard_normal(entrants.n)
+        self.firms = self.firms.select(keep).append(entrants)
+        for quota, market in self.markets.items():
+            market.resize(keep, entrants, self.params,
+                          mechanism_rng(seed, rep, f"mac_{quota}/{year}"))
+        n, new = self.firms.n, entrants.n
+        self.newly_above_scale = np.concatenate([self.newly_above_scale[keep],
+                                                 np.zeros(new, dtype=bool)])
+        self.last_cost_share = np.concatenate([self.last_cost_share[keep], np.full(new, np.nan)])
+        self.period_va = np.zeros(n)
+        self._reset_corrections()
+        self._buffers = {name: np.empty(n) for name in self._buffers}
+
+    def complete_projects(self, month: int) -> None:
+        """Investment projects due this month take effect, after billing the period so far."""
+        self.flush()
+        if self.dynamics.complete(month):
+            for market in self.markets.values():
+                market.invalidate()  # unabated intensities changed
+            self.refresh_rates()
 
     def allocate(self, year: int) -> None:
         """Start of a year: every market issues the year's cap (after the month's changes)."""
@@ -665,6 +723,9 @@ class _Simulation:
             "land_mu": pa.array(f.land_mu),
             "employees": pa.array(f.employees),
             "output_factor_last": pa.array(f.output_factor),
+            "cash_wan_yuan": pa.array(f.cash_wan_yuan),
+            "consecutive_loss_years": pa.array(f.consecutive_loss_years),
+            "invested_options": pa.array(f.invested),
         }
         for name in ("va_wan_yuan", "revenue_wan_yuan", "tax_wan_yuan", "rd_wan_yuan",
                      "energy_tce", "electricity_kwh", "water_m3", "electricity_bill_yuan",
@@ -748,6 +809,15 @@ def simulate(scenario: Scenario, *, replication: int = 0,
                 yield env.timeout(12.0 * y + month + 0.25 - env.now)
                 sim.auction(quota, month + 1)
 
+    def completion(month: int):
+        # After the month's timeline changes and auctions, before its production.
+        yield env.timeout(month + 0.3 - env.now)
+        sim.complete_projects(month)
+
+    if sim.dynamics is not None:
+        sim.dynamics.schedule = lambda month: (
+            env.process(completion(month)) if month < n_months else None)
+
     env.process(timeline())
     env.process(monthly())
     env.process(annual())
@@ -765,4 +835,5 @@ def simulate(scenario: Scenario, *, replication: int = 0,
         firms=sim.firms,
         wall_time_s=time.perf_counter() - started,
         ledgers={quota: market.ledger for quota, market in sim.markets.items()},
+        land=sim.dynamics.land if sim.dynamics is not None else None,
     )

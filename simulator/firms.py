@@ -115,8 +115,19 @@ class Firms:
     log_shock: np.ndarray  # AR(1) state of the log output shock
     reference_cost_share: np.ndarray  # resource bill / revenue at first-year prices (NaN = unset)
     output_factor: np.ndarray  # this month's output as a share of potential
+    # enterprise dynamics (set by population._finish)
+    cash_wan_yuan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # < 0: borrowed
+    consecutive_loss_years: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int16))
+    invested: np.ndarray = field(  # bit k set: option k decided (INVESTMENT_OPTIONS order)
+        default_factory=lambda: np.zeros(0, dtype=np.int8))
+    cost_factor: np.ndarray = field(  # shape (n, 4): firm-specific capex multiplier per option
+        default_factory=lambda: np.ones((0, 4)))
     # year-to-date accumulators (calendar year)
     ytd: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Factors the population calibration applied to (VA, tax share, employees): entrants
+    #: drawn later from the same sector distributions get the same.
+    calibration: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     @property
     def n(self) -> int:
@@ -127,6 +138,26 @@ class Firms:
     def electricity_kwh_per_wan_yuan(self) -> np.ndarray:
         """Electricity use per 万元 VA (kWh)."""
         return self.energy_tce_per_wan_yuan * self.electricity_share / TCE_PER_KWH
+
+    def select(self, keep: np.ndarray) -> Firms:
+        """Return the firms where ``keep`` is True (a boolean mask), in the same order."""
+        keep = np.asarray(keep)
+        if keep.dtype != bool or keep.shape != (self.n,):
+            raise ValueError(f"The 'keep' parameter must be a boolean array of shape ({self.n},). "
+                             f"Got {keep.dtype} {keep.shape} instead.")
+        out = {f.name: getattr(self, f.name)[keep] for f in fields(self)
+               if isinstance(getattr(self, f.name), np.ndarray)}
+        return Firms(**out, ytd={k: v[keep] for k, v in self.ytd.items()},
+                     calibration=self.calibration)
+
+    def append(self, other: Firms) -> Firms:
+        """Return these firms followed by ``other`` (firm ids must stay increasing)."""
+        if self.n and other.n and other.firm_id[0] <= self.firm_id[-1]:
+            raise ValueError("appended firms must have larger firm ids than the existing ones")
+        out = {f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+               for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
+        ytd = {k: np.concatenate([v, other.ytd[k]]) for k, v in self.ytd.items()}
+        return Firms(**out, ytd=ytd, calibration=self.calibration)
 
     def reset_ytd(self) -> None:
         """Zero the year-to-date accumulators."""

@@ -90,6 +90,36 @@ METRICS: dict[str, tuple[str, str]] = {
     "class_transition_firms": (
         "firms", "firms moving between classes (group 'X->Y'), all firms incl. services"),
     "vetoed_firms": ("firms", "firms under the one-vote veto"),
+    # enterprise dynamics (annual; group "all" unless stated)
+    "exits": ("firms", "firms closing at the year end (groups: reason=losses|d_grace|forced, "
+              "class in force)"),
+    "zombie_firms": ("firms", "firms with losses in each of the last exit.zombie_loss_years years"),
+    "zombie_firms_handled": ("firms", "zombie firms that closed (处置僵尸企业)"),
+    "entry_candidates": ("projects", "candidate projects that applied for land"),
+    "entry_rejected_standards": ("projects", "candidates below the entry standards (标准地)"),
+    "entry_rejected_land": ("projects", "candidates meeting the standards that got no land"),
+    "entries": ("firms", "new firms admitted (they produce from next year)"),
+    "investments_retrofit": ("firms", "firms deciding an energy retrofit (groups: class)"),
+    "investments_pollution_control": ("firms", "firms deciding pollution control (groups: class)"),
+    "investments_automation": ("firms", "firms deciding automation, 机器换人 (groups: class)"),
+    "investments_space_for_land": ("firms", "firms deciding space-for-land, 空间换地 "
+                                   "(groups: class)"),
+    "investment_capex_wan_yuan": ("万元", "capex of the projects decided (group option=<name>)"),
+    "investment_subsidy_wan_yuan": ("万元", "class subsidies and fund grants of those projects "
+                                    "(group option=<name>)"),
+    "investments_completed": ("projects", "projects completed this year (group option=<name>)"),
+    "land_occupied_mu": ("mu", "industrial land held by firms at the year end (groups: region)"),
+    "land_idle_mu": ("mu", "idle land waiting to be revitalised (groups: region)"),
+    "land_available_mu": ("mu", "land available to entrants after this year's allocation"),
+    "land_new_mu": ("mu", "new industrial land released"),
+    "land_revitalised_mu": ("mu", "idle land revitalised (盘活)"),
+    "land_returned_mu": ("mu", "land left by exiting firms"),
+    "land_freed_mu": ("mu", "land freed by space-for-land projects"),
+    "land_allocated_mu": ("mu", "land granted to entrants"),
+    "fund_inflow_yuan": ("yuan", "differential revenue paid into the recycling fund"),
+    "fund_a_award_yuan": ("yuan", "awards paid to class A firms from the fund"),
+    "fund_retrofit_subsidy_yuan": ("yuan", "retrofit grants paid from the fund"),
+    "fund_balance_yuan": ("yuan", "money left in the fund at the year end"),
 }
 
 

@@ -129,6 +129,35 @@ def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
             codes.append(np.repeat(idx, _counts(n_by_kind[kind], shares)))
     sector = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int16)
     sector = sector[rng.permutation(sector.size)].astype(np.int16)
+    firms = draw_firms(scenario, rng, sector, first_id=1)
+    _finish(firms, spec)
+    return firms
+
+
+def draw_firms(scenario: Scenario, rng: np.random.Generator, sector: np.ndarray, *,
+               first_id: int, productivity: float = 1.0) -> Firms:
+    """Draw firms of the given sectors from the scenario's sector distributions.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``population`` section gives the sector intensities and spreads.
+    rng : numpy.random.Generator
+        Source of randomness.
+    sector : ndarray of int16
+        Sector code of each firm to draw.
+    first_id : int
+        Firm id of the first; the others follow.
+    productivity : float
+        Multiplier of the sectors' VA per mu (e.g. new projects' premium).
+
+    Returns
+    -------
+    Firms
+        Not finished: scale, capacity and accumulators are set by ``_finish``.
+    """
+    spec = scenario.population
+    sectors = list(spec.sectors.values())
     n = sector.size
 
     def col(attr: str) -> np.ndarray:
@@ -140,7 +169,7 @@ def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
     vpm_sig = np.array([s.va_per_mu_wan_yuan.sigma for s in sectors])[sector]
     disp = spec.dispersion
     land = _lognormal(rng, land_med, land_sig, n)
-    va = land * _lognormal(rng, vpm_med, vpm_sig, n)
+    va = land * _lognormal(rng, vpm_med * productivity, vpm_sig, n)
     va_share = np.clip(_lognormal(rng, col("va_share_of_revenue"), disp.revenue_share_sigma, n),
                        0.02, 0.95)
     isig = col("intensity_sigma")
@@ -168,8 +197,8 @@ def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
     grades = np.asarray(spec.land_grade_shares)
     land_grade = rng.choice(grades.size, size=n, p=grades / grades.sum()).astype(np.int8)
 
-    firms = Firms(
-        firm_id=np.arange(1, n + 1, dtype=np.int64),
+    return Firms(
+        firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
         sector=sector,
         region=region,
         park=park,
@@ -207,8 +236,6 @@ def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
         reference_cost_share=np.full(n, np.nan),
         output_factor=np.ones(n),
     )
-    _finish(firms, spec)
-    return firms
 
 
 def _finish(firms: Firms, spec: PopulationSpec) -> None:
@@ -219,6 +246,12 @@ def _finish(firms: Firms, spec: PopulationSpec) -> None:
     )
     kwh = firms.va_wan_yuan * firms.electricity_kwh_per_wan_yuan
     firms.capacity_kva = kwh / spec.electricity_utilisation_hours
+    n = firms.n
+    if firms.cash_wan_yuan.shape != (n,):  # set once, at creation
+        firms.cash_wan_yuan = np.zeros(n)
+        firms.consecutive_loss_years = np.zeros(n, dtype=np.int16)
+        firms.invested = np.zeros(n, dtype=np.int8)
+        firms.cost_factor = np.ones((n, 4))
     firms.reset_ytd()
 
 
@@ -265,6 +298,7 @@ def calibrate_population(firms: Firms, spec: PopulationSpec, *, max_iter: int = 
     """
     targets = spec.targets
     industrial = ~firms.is_services
+    va_factor = 1.0
     for _ in range(max_iter):
         threshold = spec.above_scale_revenue_wan_yuan
         firms.above_scale = industrial & (firms.revenue_wan_yuan >= threshold)
@@ -280,11 +314,14 @@ def calibrate_population(firms: Firms, spec: PopulationSpec, *, max_iter: int = 
         firms.va_wan_yuan *= factor
         firms.revenue_wan_yuan *= factor
         firms.water_quota_m3 *= factor
+        va_factor *= factor
     agg = above_scale_aggregates(firms)
-    firms.tax_share_of_va *= targets.tax_per_mu_wan_yuan / agg["tax_per_mu_wan_yuan"]
-    firms.employees *= agg["labour_productivity_wan_yuan_per_person"] / (
-        targets.labour_productivity_wan_yuan_per_person
-    )
+    tax_factor = targets.tax_per_mu_wan_yuan / agg["tax_per_mu_wan_yuan"]
+    employee_factor = agg["labour_productivity_wan_yuan_per_person"] / (
+        targets.labour_productivity_wan_yuan_per_person)
+    firms.tax_share_of_va *= tax_factor
+    firms.employees *= employee_factor
+    firms.calibration = (va_factor, tax_factor, employee_factor)
     _finish(firms, spec)
     return firms
 

@@ -906,6 +906,8 @@ class InvestmentOption(_Model):
         10, description="years of savings counted in the NPV")
     subsidy_share_by_class: ClassValues = Field(
         default_factory=ClassValues, description="share of capex the government pays, by class")
+    cost_sigma: NonNeg = Field(
+        0.5, description="log-sd of each firm's capex around the option's (drawn once per firm)")
     by_sector: dict[str, OptionOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -1016,6 +1018,10 @@ class DynamicsSpec(_Model):
 
     enabled: bool = True
     investment: dict[InvestmentOptionName, InvestmentOption] = Field(default_factory=dict)
+    review_share_per_year: Share = Field(
+        0.25, description="share of firms that review their investment options each year")
+    annual_margin_sd: NonNeg = Field(
+        0.02, description="sd of a firm's yearly profit-margin shock (share of revenue)")
     finance: FinanceSpec = Field(default_factory=FinanceSpec)
     exit: ExitSpec = Field(default_factory=ExitSpec)
     entry: EntrySpec = Field(default_factory=EntrySpec)

@@ -100,7 +100,8 @@ class QuotaMarket:
         spec = self.spec(scenario)
         potential = self.intensity(firms) * firms.va_wan_yuan
         # Sector benchmark intensity: the sector's median at the start (base-year norm).
-        self.benchmark = _sector_medians(self.intensity(firms), firms.sector)
+        self._benchmark_by_sector = _sector_medians(self.intensity(firms), firms.sector)
+        self.benchmark = self._benchmark_by_sector[firms.sector]
         self.members = potential >= spec.scope_min_use_per_year  # covered firms
         self.baseline_total = float(potential[self.members].sum())
         self.first_year = scenario.run.first_year
@@ -462,6 +463,38 @@ class QuotaMarket:
             return spec.compensation_yuan_per_tce
         return 0.0
 
+    def resize(self, keep: np.ndarray, entrants: Firms, scenario: Scenario,
+               rng: np.random.Generator) -> None:
+        """Drop the firms not kept (their rights go to the reserve) and append ``entrants``.
+
+        Entrants hold no rights and have no registered energy use, so their
+        energy is bought by paid subscription at the next allocation; they are
+        covered from now on if their use reaches the scope and buy emission
+        rights on the market (entitlements are fixed for the term).
+        """
+        spec = self.spec(scenario)
+        self.ledger.remove_firms(~keep)
+        self.ledger.add_firms(entrants.n)
+        potential = self.intensity(entrants) * entrants.va_wan_yuan
+        slope = mac_slopes(potential, sector=entrants.sector,
+                           sector_names=scenario.sector_names(), spec=spec.mac, rng=rng)
+        table = self._benchmark_by_sector
+        if table.size <= int(entrants.sector.max(initial=-1)):  # a sector new to the market
+            table = np.concatenate([table, np.zeros(int(entrants.sector.max()) + 1 - table.size)])
+            self._benchmark_by_sector = table
+        new_bench = table[entrants.sector]
+        new_bench = np.where(new_bench > 0, new_bench, self.intensity(entrants))
+        zeros, no = np.zeros(entrants.n), np.zeros(entrants.n, dtype=bool)
+        for name, new in (("slope", slope), ("benchmark", new_bench), ("share", zeros),
+                          ("history", potential), ("registered", zeros),
+                          ("allocation", zeros), ("entitlement", zeros),
+                          ("unabated_ytd", zeros), ("abatement_cost_ytd", zeros),
+                          ("violation", no), ("shortfall", zeros),
+                          ("members", potential >= spec.scope_min_use_per_year),
+                          ("_paid_at_year_start", zeros)):
+            setattr(self, name, np.concatenate([getattr(self, name)[keep], new]))
+        self._book = self._idx = self._order = None
+
     def close_year(self) -> None:
         """Roll the year: unabated use becomes next year's history."""
         self.history = self.unabated_ytd.copy()
@@ -478,10 +511,9 @@ class QuotaMarket:
 
 
 def _sector_medians(intensity: np.ndarray, sector: np.ndarray) -> np.ndarray:
-    """Each firm's sector median intensity (a loop over the few sectors, not firms)."""
-    out = np.zeros_like(intensity)
+    """Median intensity of each sector code (a loop over the few sectors, not firms)."""
+    n_sectors = int(sector.max()) + 1 if sector.size else 0
+    out = np.zeros(n_sectors)
     for s in np.unique(sector):
-        mask = sector == s
-        out[mask] = np.median(intensity[mask])
+        out[s] = np.median(intensity[sector == s])
     return out
-

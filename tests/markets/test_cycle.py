@@ -226,7 +226,9 @@ def test_random_scenarios_conserve_rights_and_money(small, decline, first_share,
         assert led.reserve >= -1e-9 * max(led.issued, 1.0)
         issued = led.holdings.sum() + led.reserve + led.surrendered + led.expired
         assert issued == pytest.approx(led.issued, rel=1e-9, abs=1e-9)
-        paid = led.firm_paid_yuan.sum() - led.firm_received_yuan.sum()
+        # Firms that closed took their payments with them into the ledger's departed totals.
+        paid = (led.firm_paid_yuan.sum() + led.departed_paid_yuan
+                - led.firm_received_yuan.sum() - led.departed_received_yuan)
         assert paid == pytest.approx(sum(led.government_yuan.values()), rel=1e-9, abs=1e-6)
     prices = market_rows(result.metrics, "energy", "quota_price_yuan_per_unit", annual=False)
     traded = prices["value"].dropna()
