@@ -43,7 +43,7 @@ import numpy as np
 
 from simulator import investment as inv
 from simulator import tariffs
-from simulator.firms import CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms, per_class
+from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms, per_class
 from simulator.land import LandPools
 from simulator.population import _counts, _finish, draw_firms
 from simulator.rng import mechanism_rng
@@ -112,6 +112,15 @@ class Dynamics:
         rng = mechanism_rng(p.seed, sim.replication, "dynamics")
         f.cash_wan_yuan = spec.finance.initial_cash_share_of_revenue * f.revenue_wan_yuan
         f.cost_factor = self._cost_factors(p, rng, f.n)
+        # The reform was under way before the run: firms in D at the start have been there
+        # for 1..d_grace_years years, and loss-making firms for 0..loss_years-1 years, so
+        # exits do not all fall in the same early year.
+        ex = spec.exit
+        d = f.klass == CLASS_CODES["D"]
+        f.rectification_years = np.where(
+            d, rng.integers(1, ex.d_grace_years + 1, f.n), 0).astype(np.int16)
+        f.consecutive_loss_years = np.where(
+            f.profit_margin < 0, rng.integers(0, ex.loss_years, f.n), 0).astype(np.int16)
         self.n_industrial_start = int((~f.is_services).sum())
         regions = p.population.regions
         occupied = np.bincount(f.region, weights=f.land_mu, minlength=len(regions))
@@ -170,7 +179,9 @@ class Dynamics:
                                             0).astype(np.int16)
         zombie = f.consecutive_loss_years >= spec.exit.zombie_loss_years
 
-        # 2. Exit.
+        # 2. Exit. Years under rectification count the years in D in a row.
+        f.rectification_years = np.where(f.klass == CLASS_CODES["D"],
+                                         f.rectification_years + 1, 0).astype(np.int16)
         reason = self._exits(score) if spec.exit.enabled else np.full(f.n, -1, np.int8)
         exiting = reason >= 0
         add(year, 0, ["all"], "zombie_firms", [float(zombie.sum())])
@@ -219,7 +230,7 @@ class Dynamics:
         f = self.sim.firms
         reason = np.full(f.n, -1, dtype=np.int8)
         reason[f.consecutive_loss_years >= spec.loss_years] = 0
-        d_out = (f.consecutive_d_years > spec.d_grace_years) & (reason < 0)
+        d_out = (f.rectification_years > spec.d_grace_years) & (reason < 0)
         reason[d_out] = 1
         if spec.forced_exit_share_per_year > 0:
             rated = (~f.is_services) & (f.klass != UNRATED) & np.isfinite(score)

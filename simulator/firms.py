@@ -119,6 +119,8 @@ class Firms:
     cash_wan_yuan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # < 0: borrowed
     consecutive_loss_years: np.ndarray = field(
         default_factory=lambda: np.zeros(0, dtype=np.int16))
+    rectification_years: np.ndarray = field(  # years in D counted for the exit rule
+        default_factory=lambda: np.zeros(0, dtype=np.int16))
     invested: np.ndarray = field(  # bit k set: option k decided (INVESTMENT_OPTIONS order)
         default_factory=lambda: np.zeros(0, dtype=np.int8))
     cost_factor: np.ndarray = field(  # shape (n, 4): firm-specific capex multiplier per option

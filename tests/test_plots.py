@@ -1,4 +1,4 @@
-"""Tests for simulator/plots.py: the policy-brief figure set read from a run directory."""
+"""Tests for simulator/plots/: the policy-brief figure set read from a run directory."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from simulator.plots import (
     replication_summary,
     transition_matrix,
 )
+from simulator.plots import _style as plot_style
 
 YEARS = (2020, 2021, 2022)
 CLASSES = ("A", "B", "C", "D")
@@ -227,13 +228,13 @@ def metrics() -> pd.DataFrame:
 
 @pytest.fixture
 def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plots, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(plot_style, "find_cjk_font", lambda: None)
 
 
 @pytest.fixture
 def cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
     # Pretend DejaVu has CJK glyphs: exercises the Chinese path on machines without one.
-    monkeypatch.setattr(plots, "find_cjk_font", lambda: "DejaVu Sans")
+    monkeypatch.setattr(plot_style, "find_cjk_font", lambda: "DejaVu Sans")
 
 
 # ---------------------------------------------------------------- files
@@ -342,7 +343,7 @@ def test_labels_exist_in_every_language_for_the_same_keys():
 
 def test_find_cjk_font_prefers_listed_candidates_then_any_cjk_name(monkeypatch):
     def installed(*names):
-        monkeypatch.setattr(plots.fontManager, "ttflist",
+        monkeypatch.setattr(plot_style.fontManager, "ttflist",
                             [SimpleNamespace(name=n) for n in names])
 
     installed("DejaVu Sans", "WenQuanYi Zen Hei", "Noto Sans CJK SC")

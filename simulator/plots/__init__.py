@@ -1,0 +1,182 @@
+"""Policy-brief figures (政策简报图表) made from a run directory's result files.
+
+The figures are drawn from ``manifest.json`` and ``metrics.parquet`` only, so
+a figure can be remade without re-running and this package never imports the
+engine. Each figure has its own function that takes the tidy metrics table
+and an optional Axes (or Figure) and returns it; :func:`make_figures` draws
+the whole set into ``<run_dir>/figures``.
+
+Values are averaged over replications; with more than one replication a band
+shows the t-based 95% confidence interval of that mean.
+
+Runs with quota markets (用能权 energy-use rights, 排污权 emission rights; metric
+rows of group ``"market=<name>"``) get three more figures, :data:`MARKET_FIGURES`:
+auction prices and volumes, caps against actual use, and the quota cost per
+万元 of value added by class. Runs with enterprise dynamics get, each when
+its metrics are present, the :data:`DYNAMICS_FIGURES`: land use, investment
+by type and class, and entry and exit (腾笼换鸟).
+
+Figures are built on :class:`matplotlib.figure.Figure` objects, never through
+pyplot, so nothing is registered with a GUI backend and nothing leaks between
+calls.
+
+Modules: :mod:`~simulator.plots.data` (reading and summarising results),
+:mod:`~simulator.plots.core` (indicators, class counts, resource bill,
+transitions), :mod:`~simulator.plots.markets`, :mod:`~simulator.plots.dynamics`;
+``_labels`` and ``_style`` hold the label text, fonts, colours and saving.
+
+Example
+-------
+>>> from simulator.plots import make_figures
+>>> paths = make_figures("results/baseline", lang="zh")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulator.plots._labels import LABELS
+from simulator.plots._style import (
+    COLOURS,
+    CJKFontWarning,
+    add_source_line,
+    check_formats,
+    find_cjk_font,
+    new_figure,
+    save,
+    style_for,
+)
+from simulator.plots.core import (
+    FIGURES,
+    INDICATORS,
+    plot_class_counts,
+    plot_indicators,
+    plot_resource_bill,
+    plot_transitions,
+)
+from simulator.plots.data import (
+    CLASSES,
+    auction_summary,
+    market_names,
+    read_manifest,
+    read_metrics,
+    replication_summary,
+    source_line,
+    transition_matrix,
+)
+from simulator.plots.dynamics import (
+    DYNAMICS_FIGURES,
+    dynamics_figures,
+    plot_entry_exit,
+    plot_investment,
+    plot_land_use,
+)
+from simulator.plots.markets import (
+    MARKET_FIGURES,
+    plot_caps,
+    plot_market_prices,
+    plot_quota_burden,
+)
+
+__all__ = [
+    "CLASSES",
+    "COLOURS",
+    "CJKFontWarning",
+    "DYNAMICS_FIGURES",
+    "FIGURES",
+    "INDICATORS",
+    "LABELS",
+    "MARKET_FIGURES",
+    "auction_summary",
+    "dynamics_figures",
+    "find_cjk_font",
+    "make_figures",
+    "market_names",
+    "plot_caps",
+    "plot_class_counts",
+    "plot_entry_exit",
+    "plot_indicators",
+    "plot_investment",
+    "plot_land_use",
+    "plot_market_prices",
+    "plot_quota_burden",
+    "plot_resource_bill",
+    "plot_transitions",
+    "read_manifest",
+    "read_metrics",
+    "replication_summary",
+    "source_line",
+    "transition_matrix",
+]
+
+logger = logging.getLogger(__name__)
+
+#: How :func:`make_figures` draws each figure on a new page, in the given language.
+_DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
+    "indicators": lambda m, lang, f: plot_indicators(m, lang=lang, fig=f),
+    "class_counts": lambda m, lang, f: plot_class_counts(m, lang=lang, ax=f.add_subplot()),
+    "resource_bill": lambda m, lang, f: plot_resource_bill(m, lang=lang, ax=f.add_subplot()),
+    "transitions": lambda m, lang, f: plot_transitions(m, lang=lang, ax=f.add_subplot()),
+    "market_prices": lambda m, lang, f: plot_market_prices(m, lang=lang, fig=f),
+    "market_caps": lambda m, lang, f: plot_caps(m, lang=lang, fig=f),
+    "quota_burden": lambda m, lang, f: plot_quota_burden(m, lang=lang, ax=f.add_subplot()),
+    "land_use": lambda m, lang, f: plot_land_use(m, lang=lang, fig=f),
+    "investment": lambda m, lang, f: plot_investment(m, lang=lang, fig=f),
+    "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
+}
+
+
+def make_figures(run_dir: str | Path, *, lang: str = "en",
+                 formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Draw the policy-brief figure set for a run and return the files written.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run directory holding ``manifest.json`` and ``metrics.parquet``.
+    lang : {"en", "zh"}
+        Label language. Chinese needs a CJK font; without one a
+        :class:`CJKFontWarning` is issued and English labels are used.
+    formats : sequence of str
+        File formats, e.g. ``("png", "svg")``. SVG output is byte-identical
+        for identical input.
+
+    Returns
+    -------
+    list of Path
+        ``<run_dir>/figures/<figure>.<format>`` for each of :data:`FIGURES`
+        and each format, then for each of :data:`MARKET_FIGURES` when the run
+        has quota markets (rows of a ``market=<name>`` group), then for each
+        of :data:`DYNAMICS_FIGURES` whose metrics the run has
+        (:func:`dynamics_figures`).
+    """
+    run_dir = Path(run_dir)
+    metrics, manifest = read_metrics(run_dir), read_manifest(run_dir)
+    formats = check_formats(formats)
+    style = style_for(lang)  # warns once here; the figures then get a language that works
+    source = source_line(manifest, lang=style.lang)
+    if manifest.get("replications", 1) != 1:
+        source = f"{source} · {style.labels['band']}"
+    names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
+             *dynamics_figures(metrics)]
+    out_dir = run_dir / "figures"
+    out_dir.mkdir(exist_ok=True)
+    written: list[Path] = []
+    for name in names:
+        fig = new_figure()
+        try:
+            _DRAWS[name](metrics, style.lang, fig)
+            add_source_line(fig, source, style)
+            for fmt in formats:
+                path = out_dir / f"{name}.{fmt}"
+                save(fig, path, fmt, source)
+                written.append(path)
+                logger.info("wrote %s", path)
+        finally:
+            fig.clear()
+    return written

@@ -1,0 +1,276 @@
+"""Results a figure is drawn from: reading a run directory and summarising its metrics.
+
+Pure pandas, no drawing: the tidy metrics table in, small tables out.
+Values are averaged over replications, with the t-based 95% confidence
+interval of that mean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulator.plots._labels import labels_for
+
+__all__ = [
+    "CLASSES",
+    "MARKETS",
+    "auction_summary",
+    "is_annual",
+    "market_names",
+    "read_manifest",
+    "read_metrics",
+    "replication_summary",
+    "source_line",
+    "transition_matrix",
+]
+
+CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
+#: Row/column order of the transition matrix; "U" = unrated (outside the evaluation).
+TRANSITION_CLASSES: tuple[str, ...] = (*CLASSES, "U")
+TRANSITION_METRIC = "class_transition_firms"
+#: Quota markets in panel order: energy-use rights (用能权, tce), then emission
+#: rights (排污权, t) by pollutant. Their metric rows have group "market=<name>".
+MARKETS: tuple[str, ...] = ("energy", "cod", "nh3n", "so2", "nox")
+MARKET_GROUP_PREFIX = "market="
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "year", "month", "scenario", "replication", "group", "metric", "value",
+)
+
+
+# ---------------------------------------------------------------- reading results
+
+
+def read_metrics(run_dir: str | Path) -> pd.DataFrame:
+    """Return the run's tidy metrics table (``metrics.parquet``).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run directory written by the engine.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns year, month (NA = annual value), scenario, replication, group,
+        metric, value.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``metrics.parquet`` is missing.
+    ValueError
+        If a required column is missing.
+    """
+    path = Path(run_dir) / "metrics.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"No metrics table: {path} does not exist.")
+    metrics = pd.read_parquet(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in metrics.columns]
+    if missing:
+        raise ValueError(f"{path} lacks column(s) {missing}; it has {list(metrics.columns)}.")
+    return metrics
+
+
+def read_manifest(run_dir: str | Path) -> dict[str, Any]:
+    """Return the run's manifest (``manifest.json``) as a dict.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``manifest.json`` is missing.
+    """
+    path = Path(run_dir) / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"No run manifest: {path} does not exist.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source_line(manifest: dict[str, Any], *, lang: str = "en") -> str:
+    """Return the provenance line printed under every figure.
+
+    Example: ``"Mujun 0.1.0 · scenario baseline · seed 42 · 2 replication(s)"``.
+    """
+    scenario = manifest.get("scenario") or {}
+    return labels_for(lang)["source"].format(
+        version=manifest.get("version", "?"),
+        scenario=scenario.get("name", "?") if isinstance(scenario, dict) else scenario,
+        seed=manifest.get("seed", "?"),
+        replications=manifest.get("replications", "?"),
+    )
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def replication_summary(
+    metrics: pd.DataFrame,
+    metric: str,
+    *,
+    groups: Sequence[str],
+    fill_value: float | None = None,
+) -> pd.DataFrame:
+    """Return the mean across replications and its t-based 95% CI, per group and year.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics table for one scenario (see :func:`read_metrics`).
+    metric : str
+        Annual metric to summarise (rows with ``month`` NA).
+    groups : sequence of str
+        Groups to keep, e.g. ``["class=A", "all"]``.
+    fill_value : float, optional
+        Value for a (group, year, replication) with no row; use 0 for counts.
+        By default missing values are left out of the mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns group, year, mean, ci_low, ci_high, n (replications used).
+        ``ci_low``/``ci_high`` are NaN when ``n < 2``.
+    """
+    _check_one_scenario(metrics)
+    rows = metrics[is_annual(metrics) & (metrics["metric"] == metric)
+                   & metrics["group"].isin(list(groups))]
+    replications = np.sort(metrics["replication"].unique())
+    if rows.duplicated(["group", "year", "replication"]).any():
+        raise ValueError(f"metrics has several annual {metric!r} rows for one group, year "
+                         "and replication; expected one.")
+    wide = rows.pivot(index=["group", "year"], columns="replication", values="value")
+    wide = wide.reindex(columns=replications)
+    if fill_value is not None:
+        years = np.sort(rows["year"].unique())
+        full = pd.MultiIndex.from_product([list(groups), years], names=["group", "year"])
+        wide = wide.reindex(full).fillna(fill_value)
+    return _mean_ci(wide).reset_index()
+
+
+def auction_summary(
+    metrics: pd.DataFrame,
+    metric: str,
+    *,
+    market: str,
+    fill_value: float | None = None,
+) -> pd.DataFrame:
+    """Return one market's per-auction metric, mean across replications with its 95% CI.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics table for one scenario (see :func:`read_metrics`).
+    metric : str
+        Per-auction metric (rows with ``month`` 1..12), e.g.
+        ``"quota_price_yuan_per_unit"`` or ``"quota_volume"``.
+    market : str
+        Market name, e.g. ``"energy"`` or ``"cod"`` (rows of group ``"market=<name>"``).
+    fill_value : float, optional
+        Value for a missing or NaN (auction, replication) value; use 0 for
+        volumes. By default NaN (e.g. the price of an auction without trade) is
+        left out of the mean, so the mean price is over replications that traded.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns year, month, x (fractional year ``year + (month - 0.5) / 12``),
+        mean, ci_low, ci_high, n; one row per auction month, in time order.
+        ``mean`` is NaN when no replication has a value.
+
+    Raises
+    ------
+    ValueError
+        If the table holds several scenarios, or several rows for one auction
+        month and replication.
+    """
+    _check_one_scenario(metrics)
+    rows = metrics[~is_annual(metrics) & (metrics["metric"] == metric)
+                   & (metrics["group"] == f"{MARKET_GROUP_PREFIX}{market}")]
+    if rows.duplicated(["year", "month", "replication"]).any():
+        raise ValueError(f"metrics has several {metric!r} rows for market {market!r} in one "
+                         "month and replication; expected one per auction.")
+    replications = np.sort(metrics["replication"].unique())
+    wide = (rows.assign(month=rows["month"].astype(int))
+            .pivot(index=["year", "month"], columns="replication", values="value")
+            .reindex(columns=replications).sort_index())
+    if fill_value is not None:
+        wide = wide.fillna(fill_value)
+    summary = _mean_ci(wide).reset_index()
+    summary.insert(2, "x", summary["year"] + (summary["month"] - 0.5) / 12.0)
+    return summary
+
+
+def market_names(metrics: pd.DataFrame) -> list[str]:
+    """Return the quota markets that have rows in ``metrics``, in panel order.
+
+    Known markets come in the order of :data:`MARKETS` (energy, cod, nh3n,
+    so2, nox); any other ``market=<name>`` group follows, sorted.
+    """
+    groups = metrics["group"].astype(str)
+    found = set(groups[groups.str.startswith(MARKET_GROUP_PREFIX)]
+                .str.removeprefix(MARKET_GROUP_PREFIX))
+    return [*(m for m in MARKETS if m in found), *sorted(found - set(MARKETS))]
+
+
+def transition_matrix(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Return firms moving between classes, summed over years, mean over replications.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics table with ``class_transition_firms`` rows whose group is
+        ``"<from>-><to>"``, e.g. ``"A->B"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Counts; index ``from`` and columns ``to`` in the order A, B, C, D, U
+        (U only when present), then any other letters found.
+    """
+    _check_one_scenario(metrics)
+    rows = metrics[is_annual(metrics) & (metrics["metric"] == TRANSITION_METRIC)]
+    pairs = rows["group"].str.split("->", n=1, expand=True)
+    if len(rows) and (pairs.shape[1] != 2 or pairs.isna().any().any()):
+        bad = rows["group"][~rows["group"].str.contains("->", regex=False)].iloc[0]
+        raise ValueError(f"{TRANSITION_METRIC} group must be '<from>-><to>'. Got {bad!r}.")
+    n_replications = max(metrics["replication"].nunique(), 1)
+    if len(rows):
+        totals = (rows.assign(**{"from": pairs[0], "to": pairs[1]})
+                  .groupby(["from", "to"])["value"].sum() / n_replications)
+        letters = set(totals.index.get_level_values(0)) | set(totals.index.get_level_values(1))
+    else:
+        totals, letters = pd.Series(dtype=float), set()
+    order = [*CLASSES, *(["U"] if "U" in letters else []),
+             *sorted(letters - set(TRANSITION_CLASSES))]
+    matrix = totals.unstack("to") if len(totals) else pd.DataFrame(dtype=float)
+    matrix = matrix.reindex(index=order, columns=order).fillna(0.0)
+    matrix.index.name, matrix.columns.name = "from", "to"
+    return matrix
+
+
+def is_annual(metrics: pd.DataFrame) -> pd.Series:
+    """Return a boolean mask of the annual rows (``month`` NA)."""
+    return metrics["month"].isna()
+
+
+def _mean_ci(wide: pd.DataFrame) -> pd.DataFrame:
+    """Mean over the columns (replications) and its t-based 95% CI, row by row."""
+    n = wide.notna().sum(axis=1)
+    mean = wide.mean(axis=1)
+    sem = wide.std(axis=1, ddof=1) / np.sqrt(n)
+    with np.errstate(invalid="ignore"):
+        half = stats.t.ppf(0.975, n - 1) * sem  # NaN for n < 2
+    return pd.DataFrame({
+        "mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": n,
+    })
+
+
+def _check_one_scenario(metrics: pd.DataFrame) -> None:
+    scenarios = sorted(metrics["scenario"].unique())
+    if len(scenarios) > 1:
+        raise ValueError(f"Plots need the metrics of one scenario. Got {scenarios}.")
