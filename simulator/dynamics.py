@@ -71,6 +71,31 @@ class YearEnd:
     """New firms, to be appended after the stayers."""
 
 
+@dataclass(frozen=True)
+class _Rates:
+    """Per-unit prices each firm pays under one set of tariffs, yuan."""
+
+    per_tce: np.ndarray       # (n,) energy, all charges, per tce
+    base_per_tce: np.ndarray  # (n,) energy at base prices (no differentiated charges)
+    per_t: np.ndarray         # (n, 4) pollution charge per tonne, class multiplier included
+    base_per_t: np.ndarray    # (n, 4) at the base rate
+    land_per_mu: np.ndarray   # (n,) land-use tax per mu and year, after relief
+
+
+@dataclass(frozen=True)
+class _PricePath:
+    """Prices over the next H years: one :class:`_Rates` per timeline regime."""
+
+    regimes: dict[int, _Rates]
+    regime_of_year: np.ndarray  # (H,) regime in force in each year ahead
+    now: _Rates                 # the prices in force now
+
+    def path(self, saving: Callable[[_Rates], np.ndarray]) -> np.ndarray:
+        """Return ``saving(rates)`` for each year ahead, shape (n, H)."""
+        per_regime = {k: saving(r) for k, r in self.regimes.items()}
+        return np.stack([per_regime[int(k)] for k in self.regime_of_year], axis=1)
+
+
 @dataclass
 class _Projects:
     """Investment projects under way, one entry per (firm, option)."""
@@ -170,10 +195,9 @@ class Dynamics:
         rate = per_class(fin.loan_rate_by_class.as_tuple(), f.klass,
                          unrated=fin.loan_rate_unrated)
 
-        # 1. Money: profit, with the year's margin shock, less interest on what is owed.
-        shock = spec.annual_margin_sd * sim._draw(f"margin/{year}", "normal")
+        # 1. Money: the year's profit after tax (margin shock included), less interest owed.
         interest = np.where(f.cash_wan_yuan < 0, -f.cash_wan_yuan * rate, 0.0)
-        net = f.ytd["profit_wan_yuan"] + shock * f.ytd["revenue_wan_yuan"] - interest
+        net = f.ytd["profit_wan_yuan"] - interest
         f.cash_wan_yuan = f.cash_wan_yuan + net
         f.consecutive_loss_years = np.where(net < 0, f.consecutive_loss_years + 1,
                                             0).astype(np.int16)
@@ -320,21 +344,21 @@ class Dynamics:
                 saved, capex[:, k] = inv.retrofit_quantities(energy, t.effect_share, unit_capex)
                 rights = (sim.markets["energy"].last_price * covered["energy"]
                           if "energy" in sim.markets else np.zeros(n))
-                per_tce = values["yuan_per_tce"] + rights[:, None]
-                saving = saved[:, None] * per_tce
-                margin_gain[:, k] = saved * values["base_yuan_per_tce"]
+                saving = values.path(lambda r, q=saved, v=rights: q * (r.per_tce + v))
+                margin_gain[:, k] = saved * values.now.base_per_tce
                 quantities[k] = saved
                 eligible[:, k] = ~f.is_services & (saved > 0)
             elif k == _POLLUTION:
                 emissions = f.emission_t_per_wan_yuan * f.va_wan_yuan[:, None]
                 removed, capex[:, k] = inv.pollution_quantities(emissions, t.effect_share,
                                                                 unit_capex)
-                per_t = values["yuan_per_t"].copy()  # (n, 4, H)
+                rights = np.zeros((n, len(POLLUTANTS)))
                 for j, q in enumerate(POLLUTANTS):
                     if q in sim.markets:
-                        per_t[:, j, :] += (sim.markets[q].last_price * covered[q])[:, None]
-                saving = np.einsum("ij,ijk->ik", removed, per_t)
-                margin_gain[:, k] = np.einsum("ij,ij->i", removed, values["base_yuan_per_t"])
+                        rights[:, j] = sim.markets[q].last_price * covered[q]
+                saving = values.path(
+                    lambda r, q=removed, v=rights: np.einsum("ij,ij->i", q, r.per_t + v))
+                margin_gain[:, k] = np.einsum("ij,ij->i", removed, values.now.base_per_t)
                 quantities[k] = removed.sum(axis=1)
                 eligible[:, k] = ~f.is_services & (quantities[k] > 0)
             elif k == _AUTOMATION:
@@ -346,7 +370,7 @@ class Dynamics:
             else:
                 freed, capex[:, k] = inv.space_for_land_quantities(f.land_mu, t.effect_share,
                                                                    unit_capex)
-                saving = freed[:, None] * values["land_tax_yuan_per_mu"]
+                saving = values.path(lambda r, q=freed: q * r.land_per_mu)
                 one_off[:, k] = freed * fin.land_price_wan_yuan_per_mu * 1e4
                 quantities[k] = freed
                 eligible[:, k] = ~f.is_services & (freed > 0)
@@ -420,40 +444,34 @@ class Dynamics:
             list(subsidy.sum(axis=0) * 1e-4))
         add(year, 0, option_groups, "investments_completed", list(self.completed.astype(float)))
 
-    def _unit_values(self, year: int, horizon: int) -> dict[str, np.ndarray]:
+    def _unit_values(self, year: int, horizon: int) -> _PricePath:
         """Return what a unit of energy, emissions and land costs each firm in years 1..H ahead.
 
         Tariffs follow the timeline: a change dated up to January of a future
         year counts for that whole year. The firm's class, years in D and
-        process status are taken as they are now. Returns yuan per tce
-        (``(n, H)``), yuan per tonne of each pollutant (``(n, 4, H)``) and
-        land-use tax per mu (``(n, H)``), and the base-price parts (``(n,)``,
-        ``(n, 4)``) by which savings raise the profit margin.
+        process status are taken as they are now. Prices are computed once
+        per regime (set of timeline changes in force), not once per year.
         """
         sim = self.sim
-        p, f = sim.params, sim.firms
+        p = sim.params
         run = p.run
         now = month_index(run.start, f"{year + 1}-01")  # changes before this are in force
         pending = sorted((c for c in p.timeline if month_index(run.start, c.date) >= now),
                          key=lambda c: c.date)
-        per_tce = np.zeros((f.n, horizon))
-        per_t = np.zeros((f.n, len(POLLUTANTS), horizon))
-        land = np.zeros((f.n, horizon))
-        cache: dict[int, tuple] = {}
-        for h in range(horizon):
-            cut = month_index(run.start, f"{year + 1 + h}-01")
-            k = sum(1 for c in pending if month_index(run.start, c.date) <= cut)
-            if k not in cache:
-                params = p
-                for change in pending[:k]:
-                    params = apply_changes(params, change.set)
-                cache[k] = self._rates(params)
-            per_tce[:, h], per_t[:, :, h], land[:, h] = cache[k][:3]
-        base_tce, base_t = self._rates(p)[3:]
-        return {"yuan_per_tce": per_tce, "yuan_per_t": per_t, "land_tax_yuan_per_mu": land,
-                "base_yuan_per_tce": base_tce, "base_yuan_per_t": base_t}
+        regime_of_year = np.array([
+            sum(1 for c in pending
+                if month_index(run.start, c.date) <= month_index(run.start, f"{year + 1 + h}-01"))
+            for h in range(horizon)])
+        regimes: dict[int, _Rates] = {}
+        for k in np.unique(regime_of_year):
+            params = p
+            for change in pending[:k]:
+                params = apply_changes(params, change.set)
+            regimes[int(k)] = self._rates(params)
+        return _PricePath(regimes=regimes, regime_of_year=regime_of_year,
+                          now=regimes.get(0) or self._rates(p))
 
-    def _rates(self, params: Scenario) -> tuple[np.ndarray, ...]:
+    def _rates(self, params: Scenario) -> _Rates:
         """Per-unit prices under ``params``: energy, pollutants, land, and their base parts."""
         sim, f = self.sim, self.sim.firms
         t = params.tariffs
@@ -467,17 +485,17 @@ class Dynamics:
         kwh_per_tce = 1.0 / TCE_PER_KWH
         share = f.electricity_share
         fuel = (1.0 - share) * fin.fuel_price_yuan_per_tce
-        per_tce = share * (elec.total_yuan - elec.capacity_yuan) * kwh_per_tce + fuel
-        base_tce = share * elec.energy_yuan * kwh_per_tce + fuel
         m = len(POLLUTANTS)
         codes = np.repeat(np.arange(len(CLASS_LABELS)), m)
         table = tariffs.pollution_charge(np.tile(np.eye(m), (len(CLASS_LABELS), 1)),
                                          klass=codes, params=t.pollution)
-        per_t = table.total_yuan.reshape(len(CLASS_LABELS), m)[f.klass]
-        base_t = table.base_yuan.reshape(len(CLASS_LABELS), m)[f.klass]
-        land = tariffs.land_use_tax(ones, land_grade=f.land_grade, klass=f.klass,
-                                    params=t.land_tax, years=1.0).net_yuan
-        return per_tce, per_t, land, base_tce, base_t
+        return _Rates(
+            per_tce=share * (elec.total_yuan - elec.capacity_yuan) * kwh_per_tce + fuel,
+            base_per_tce=share * elec.energy_yuan * kwh_per_tce + fuel,
+            per_t=table.total_yuan.reshape(len(CLASS_LABELS), m)[f.klass],
+            base_per_t=table.base_yuan.reshape(len(CLASS_LABELS), m)[f.klass],
+            land_per_mu=tariffs.land_use_tax(ones, land_grade=f.land_grade, klass=f.klass,
+                                             params=t.land_tax, years=1.0).net_yuan)
 
     # -------------------------------------------------------------- completion
 
@@ -549,7 +567,7 @@ def _entry(self: Dynamics, year: int) -> Firms | None:
     _finish(cand, p.population)
     std = spec.standards
     land = np.maximum(cand.land_mu, 1e-9)
-    tax_per_mu = cand.va_wan_yuan * cand.tax_share_of_va / land
+    tax_per_mu = cand.potential_tax_wan_yuan() / land
     meets = ((spec.investment_wan_yuan_per_wan_yuan_va * cand.va_wan_yuan / land
               >= std.min_investment_wan_yuan_per_mu)
              & (tax_per_mu >= std.min_tax_wan_yuan_per_mu)

@@ -49,7 +49,7 @@ from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Fir
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, MetricsRecorder, ratio
-from simulator.population import build_population
+from simulator.population import build_population, calibrate_tax
 from simulator.rng import mechanism_rng
 from simulator.scenario import POLLUTANTS, Scenario, apply_changes, month_index
 
@@ -113,6 +113,19 @@ class _Simulation:
         self.dynamics = Dynamics(self) if scenario.dynamics.enabled else None
         self._reset_corrections()
         self.refresh_rates()
+        pop = scenario.population
+        if pop.source == "synthetic" and pop.calibrate and self.firms.n:
+            # Income tax is paid on profit after the charges firms face in the first year,
+            # which the population calibration (at potential) cannot see: recalibrate the
+            # other taxes on the expected taxable profit.
+            full, base = self._cost_shares_at_potential()
+            land = tariffs.land_use_tax(self.firms.land_mu, land_grade=self.firms.land_grade,
+                                        klass=self.firms.klass, params=scenario.tariffs.land_tax,
+                                        years=1.0)
+            f = self.firms
+            profit = (f.revenue_wan_yuan * (f.profit_margin - (full - base))
+                      - land.net_yuan * 1e-4)
+            calibrate_tax(f, pop, profit_wan_yuan=profit)
         full, self.firms.reference_cost_share = self._cost_shares_at_potential()
         self.last_cost_share = np.array(full, dtype=float)
 
@@ -153,7 +166,7 @@ class _Simulation:
         f = self.firms
         va = f.va_wan_yuan
         totals = {
-            "tax_wan_yuan": va * f.tax_share_of_va,
+            "tax_wan_yuan": f.potential_tax_wan_yuan(),
             "va_wan_yuan": va,
             "revenue_wan_yuan": f.revenue_wan_yuan,
             "rd_wan_yuan": f.revenue_wan_yuan * f.rd_share_of_revenue,
@@ -434,12 +447,20 @@ class _Simulation:
                 violation |= market.violation
         land = tariffs.land_use_tax(f.land_mu, land_grade=f.land_grade, klass=f.klass,
                                     params=p.tariffs.land_tax, years=1.0)
-        sub = tariffs.subsidy(y["tax_wan_yuan"], klass=f.klass, params=p.tariffs.subsidies)
         y["land_tax_yuan"] += land.net_yuan
         y["land_tax_relief_yuan"] += land.relief_yuan
+        y["profit_wan_yuan"] -= land.net_yuan * 1e-4
+        if self.dynamics is not None:  # the year's shock to the margin (prices, demand)
+            shock = p.dynamics.annual_margin_sd * self._draw(f"margin/{year}", "normal")
+            y["profit_wan_yuan"] += shock * y["revenue_wan_yuan"]
+        # Corporate income tax on the year's profit, paid with the year's other taxes.
+        income_tax = f.income_tax_rate * np.maximum(y["profit_wan_yuan"], 0.0)
+        y["tax_wan_yuan"] += income_tax
+        y["profit_wan_yuan"] -= income_tax
+        sub = tariffs.subsidy(y["tax_wan_yuan"], klass=f.klass, params=p.tariffs.subsidies)
         y["subsidy_yuan"] += sub.granted_yuan
         y["subsidy_withheld_yuan"] += sub.withheld_yuan
-        y["profit_wan_yuan"] += (sub.granted_yuan - land.net_yuan) * 1e-4
+        y["profit_wan_yuan"] += sub.granted_yuan * 1e-4
 
         accident = p.evaluation.veto.accident_probability_per_year
         vetoed = self._draw(f"veto/{year}", "uniform") < accident

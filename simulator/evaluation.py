@@ -739,7 +739,7 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     va = firms.va_wan_yuan
     inp = EvaluationInput(
         firm_id=firms.firm_id,
-        tax_wan_yuan=va * firms.tax_share_of_va,
+        tax_wan_yuan=firms.potential_tax_wan_yuan(),
         va_wan_yuan=va,
         revenue_wan_yuan=firms.revenue_wan_yuan,
         rd_wan_yuan=firms.revenue_wan_yuan * firms.rd_share_of_revenue,

@@ -119,6 +119,8 @@ class Firms:
     cash_wan_yuan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # < 0: borrowed
     consecutive_loss_years: np.ndarray = field(
         default_factory=lambda: np.zeros(0, dtype=np.int16))
+    income_tax_rate: np.ndarray = field(  # corporate income tax on profit (0: tax ∝ VA only)
+        default_factory=lambda: np.zeros(0))
     rectification_years: np.ndarray = field(  # years in D counted for the exit rule
         default_factory=lambda: np.zeros(0, dtype=np.int16))
     invested: np.ndarray = field(  # bit k set: option k decided (INVESTMENT_OPTIONS order)
@@ -140,6 +142,11 @@ class Firms:
     def electricity_kwh_per_wan_yuan(self) -> np.ndarray:
         """Electricity use per 万元 VA (kWh)."""
         return self.energy_tce_per_wan_yuan * self.electricity_share / TCE_PER_KWH
+
+    def potential_tax_wan_yuan(self) -> np.ndarray:
+        """Tax at potential output: other taxes on VA plus income tax on the margin, 万元."""
+        profit = np.maximum(self.revenue_wan_yuan * self.profit_margin, 0.0)
+        return self.va_wan_yuan * self.tax_share_of_va + self.income_tax_rate * profit
 
     def select(self, keep: np.ndarray) -> Firms:
         """Return the firms where ``keep`` is True (a boolean mask), in the same order."""

@@ -247,6 +247,9 @@ def _finish(firms: Firms, spec: PopulationSpec) -> None:
     kwh = firms.va_wan_yuan * firms.electricity_kwh_per_wan_yuan
     firms.capacity_kva = kwh / spec.electricity_utilisation_hours
     n = firms.n
+    if firms.income_tax_rate.shape != (n,):
+        firms.income_tax_rate = np.where(firms.high_tech, spec.high_tech_income_tax_rate,
+                                         spec.corporate_income_tax_rate)
     if firms.cash_wan_yuan.shape != (n,):  # set once, at creation
         firms.cash_wan_yuan = np.zeros(n)
         firms.consecutive_loss_years = np.zeros(n, dtype=np.int16)
@@ -269,7 +272,7 @@ def above_scale_aggregates(firms: Firms) -> dict[str, float]:
     land = firms.land_mu[m].sum()
     va = firms.va_wan_yuan[m].sum()
     return {
-        "tax_per_mu_wan_yuan": float((firms.va_wan_yuan * firms.tax_share_of_va)[m].sum() / land),
+        "tax_per_mu_wan_yuan": float(firms.potential_tax_wan_yuan()[m].sum() / land),
         "va_per_mu_wan_yuan": float(va / land),
         "labour_productivity_wan_yuan_per_person": float(va / firms.employees[m].sum()),
     }
@@ -317,14 +320,49 @@ def calibrate_population(firms: Firms, spec: PopulationSpec, *, max_iter: int = 
         firms.water_quota_m3 *= factor
         va_factor *= factor
     agg = above_scale_aggregates(firms)
-    tax_factor = targets.tax_per_mu_wan_yuan / agg["tax_per_mu_wan_yuan"]
     employee_factor = agg["labour_productivity_wan_yuan_per_person"] / (
         targets.labour_productivity_wan_yuan_per_person)
+    # Income tax follows profit; the other taxes are scaled so the total hits the target.
+    tax_factor = calibrate_tax(firms, spec, profit_wan_yuan=np.maximum(
+        firms.revenue_wan_yuan * firms.profit_margin, 0.0), apply=False)
     firms.tax_share_of_va *= tax_factor
     firms.employees *= employee_factor
     firms.calibration = (va_factor, tax_factor, employee_factor)
     _finish(firms, spec)
     return firms
+
+
+def calibrate_tax(firms: Firms, spec: PopulationSpec, *, profit_wan_yuan: np.ndarray,
+                  apply: bool = True) -> float:
+    """Scale the non-income taxes so above-scale tax per mu hits the target, given profits.
+
+    Income tax follows each firm's expected taxable profit (``profit_wan_yuan``,
+    e.g. at potential output, or after the charges the firm will pay); the
+    other taxes (``tax_share_of_va``) are scaled so that the total matches
+    ``spec.targets.tax_per_mu_wan_yuan``. Returns the factor (applied in place
+    unless ``apply`` is False).
+
+    Raises
+    ------
+    ScenarioError
+        If income tax alone already exceeds the target.
+    """
+    m = firms.above_scale
+    land = float(firms.land_mu[m].sum())
+    other = float((firms.va_wan_yuan * firms.tax_share_of_va)[m].sum())
+    income = float((firms.income_tax_rate * np.maximum(profit_wan_yuan, 0.0))[m].sum())
+    wanted = spec.targets.tax_per_mu_wan_yuan * land
+    if wanted <= income or other <= 0:
+        raise ScenarioError(
+            f"income tax alone ({income / land:.3g} 万元/mu) reaches the tax-per-mu target "
+            f"{spec.targets.tax_per_mu_wan_yuan:g}; lower the profit margins or the income "
+            "tax rate", field="population.targets.tax_per_mu_wan_yuan")
+    factor = (wanted - income) / other
+    if apply:
+        firms.tax_share_of_va *= factor
+        va, tax, emp = firms.calibration
+        firms.calibration = (va, tax * factor, emp)
+    return factor
 
 
 def build_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
@@ -519,6 +557,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
         va_wan_yuan=va,
         revenue_wan_yuan=revenue,
         tax_share_of_va=_column(table, "tax_wan_yuan") / safe_va,
+        income_tax_rate=np.zeros(n),  # a firm table's tax is all taxes: kept as a share of VA
         rd_share_of_revenue=_column(table, "rd_wan_yuan") / np.where(revenue > 0, revenue, 1.0),
         profit_margin=scol("profit_margin"),
         energy_tce_per_wan_yuan=energy / safe_va,

@@ -233,7 +233,9 @@ class SectorSpec(_Model):
     land_mu: LognormalSpec = Field(description="land held per firm, mu")
     va_per_mu_wan_yuan: LognormalSpec = Field(description="value added per mu per year, 万元")
     va_share_of_revenue: Share = Field(description="value added / main-business revenue")
-    tax_share_of_va: Share = Field(description="tax paid / value added")
+    tax_share_of_va: Share = Field(
+        description="taxes other than corporate income tax (VAT, surcharges) / value added; "
+                    "rescaled by the population calibration")
     va_per_employee_wan_yuan: Pos = Field(description="labour productivity, 万元 per person")
     energy_tce_per_wan_yuan_va: NonNeg = Field(description="energy use, tce per 万元 VA")
     electricity_share_of_energy: Share = Field(
@@ -291,6 +293,11 @@ class PopulationSpec(_Model):
     file: str | None = Field(None, description="firm table (.csv/.xlsx), relative to the scenario")
     n_industrial: Annotated[int, Field(ge=0, le=20_000_000)] = 5000
     n_services: Annotated[int, Field(ge=0, le=20_000_000)] = 1500
+    corporate_income_tax_rate: Share = Field(
+        0.25, description="corporate income tax on profit (the sectors' tax_share_of_va covers "
+                          "the other taxes)")
+    high_tech_income_tax_rate: Share = Field(
+        0.15, description="corporate income tax rate of certified high-tech firms")
     above_scale_revenue_wan_yuan: Pos = Field(
         2000.0, description="规上 threshold: annual main-business revenue, 万元"
     )
