@@ -52,7 +52,7 @@ from simulator.scenario import (
     ScenarioError,
     _check_path,
     _child_type,
-    _clean_msg,
+    _describe,
     _did_you_mean,
     _locate,
     _LocatedError,
@@ -187,19 +187,6 @@ def _valid_keys(loc: tuple) -> list[str]:
     return sorted(ann.model_fields) if isinstance(ann, type) and issubclass(ann, BaseModel) else []
 
 
-def _describe(exc: ValidationError) -> tuple[tuple, str]:
-    err = exc.errors()[0]
-    loc = tuple(err["loc"])
-    ctx_err = (err.get("ctx") or {}).get("error")
-    if isinstance(ctx_err, _LocatedError):
-        return loc + ctx_err.loc, str(ctx_err)
-    if err["type"] == "extra_forbidden":
-        return loc, "unknown field" + _did_you_mean(str(loc[-1]), _valid_keys(loc[:-1]))
-    if err["type"] == "missing":
-        return loc, "required field is missing"
-    return loc, _clean_msg(err)
-
-
 # ------------------------------------------------------------------ the problem
 
 
@@ -296,7 +283,7 @@ def load_calibration(path: str | Path) -> CalibrationProblem:
     try:
         spec = CalibrationSpec.model_validate(data)
     except ValidationError as exc:
-        loc, msg = _describe(exc)
+        loc, msg = _describe(exc, _valid_keys)
         raise _error(path, lines, msg, loc) from None
     base_path = (path.parent / spec.scenario).resolve()
     if not base_path.is_file():

@@ -18,7 +18,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -1365,15 +1365,21 @@ def _locate(loc: tuple, provenance: dict, default: Path) -> tuple[Path, int | No
     return default, None
 
 
-def _describe(exc: ValidationError) -> tuple[tuple, str]:
-    """Field path and one-line message of the first error of a ValidationError."""
+def _describe(exc: ValidationError,
+              valid_keys: Callable[[tuple], list[str]] | None = None) -> tuple[tuple, str]:
+    """Field path and one-line message of the first error of a ValidationError.
+
+    ``valid_keys(path)`` lists the keys allowed at a path (default: a scenario's),
+    for the "did you mean" of an unknown key.
+    """
+    valid_keys = valid_keys or _valid_keys_at
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     ctx_err = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _LocatedError):
         return loc + ctx_err.loc, str(ctx_err)
     if err["type"] == "extra_forbidden":
-        return loc, "unknown field" + _did_you_mean(str(loc[-1]), _valid_keys_at(loc[:-1]))
+        return loc, "unknown field" + _did_you_mean(str(loc[-1]), valid_keys(loc[:-1]))
     if err["type"] == "missing":
         return loc, "required field is missing"
     return loc, _clean_msg(err)
