@@ -51,13 +51,12 @@ from simulator.scenario import (
     Scenario,
     ScenarioError,
     _check_path,
-    _child_type,
     _describe,
     _did_you_mean,
     _locate,
     _LocatedError,
     _read_yaml,
-    _unwrap,
+    _valid_keys_at,
     apply_changes,
     load_scenario,
 )
@@ -177,14 +176,8 @@ class CalibrationSpec(_Model):
 
 
 def _valid_keys(loc: tuple) -> list[str]:
-    ann: Any = CalibrationSpec
-    for part in loc:
-        try:
-            ann, _ = _child_type(ann, str(part))
-        except KeyError:
-            return []
-    ann = _unwrap(ann)
-    return sorted(ann.model_fields) if isinstance(ann, type) and issubclass(ann, BaseModel) else []
+    """Return the valid keys at ``loc`` inside a calibration file."""
+    return _valid_keys_at(loc, CalibrationSpec)
 
 
 # ------------------------------------------------------------------ the problem

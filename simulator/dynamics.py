@@ -63,7 +63,7 @@ EXIT_REASONS = ("losses", "d_grace", "forced")
 
 @dataclass
 class YearEnd:
-    """What the year end decided: who stays, who enters, and the year's counts."""
+    """What the year end decided: who stays and who enters."""
 
     keep: np.ndarray
     """Firms that stay (boolean, one per firm before the change)."""
@@ -497,6 +497,53 @@ class Dynamics:
             land_per_mu=tariffs.land_use_tax(ones, land_grade=f.land_grade, klass=f.klass,
                                              params=t.land_tax, years=1.0).net_yuan)
 
+    def _entry(self, year: int) -> Firms | None:
+        """Candidates arrive; those meeting the standards compete for land; winners enter."""
+        sim, p = self.sim, self.sim.params
+        spec = p.dynamics.entry
+        add = sim.recorder.add
+        rng = mechanism_rng(self.seed, self.replication, f"entry/{year}")
+        expected = spec.candidates_per_year_per_1000_firms * self.n_industrial_start / 1000.0
+        n = int(rng.poisson(expected))
+        sector = entrant_sectors(p, rng, n)
+        cand = draw_firms(p, rng, sector, first_id=self.next_id,
+                          productivity=spec.productivity_premium)
+        va_f, tax_f, emp_f = sim.firms.calibration
+        cand.va_wan_yuan *= va_f
+        cand.revenue_wan_yuan *= va_f
+        cand.water_quota_m3 *= va_f
+        cand.tax_share_of_va *= tax_f
+        cand.employees *= emp_f
+        _finish(cand, p.population)
+        std = spec.standards
+        land = np.maximum(cand.land_mu, 1e-9)
+        tax_per_mu = cand.potential_tax_wan_yuan() / land
+        meets = ((spec.investment_wan_yuan_per_wan_yuan_va * cand.va_wan_yuan / land
+                  >= std.min_investment_wan_yuan_per_mu)
+                 & (tax_per_mu >= std.min_tax_wan_yuan_per_mu)
+                 & (cand.energy_tce_per_wan_yuan <= std.max_energy_tce_per_wan_yuan)
+                 & (cand.emission_t_per_wan_yuan
+                    <= np.array(std.max_emissions_t_per_wan_yuan.as_tuple())).all(axis=1)
+                 & (cand.process_status == 0))
+        granted = np.zeros(n, dtype=bool)
+        if meets.any():
+            granted[meets] = self.land.allocate(cand.region[meets], cand.land_mu[meets],
+                                                tax_per_mu[meets])
+        add(year, 0, ["all"], "entry_candidates", [float(n)])
+        add(year, 0, ["all"], "entry_rejected_standards", [float((~meets).sum())])
+        add(year, 0, ["all"], "entry_rejected_land", [float((meets & ~granted).sum())])
+        add(year, 0, ["all"], "entries", [float(granted.sum())])
+        if not granted.any():
+            return None
+        new = cand.select(granted)
+        new.firm_id = np.arange(self.next_id, self.next_id + new.n, dtype=np.int64)
+        self.next_id += new.n
+        new.age_years = np.zeros(new.n, dtype=np.int16)
+        new.klass = np.full(new.n, UNRATED, dtype=np.int8)
+        new.cash_wan_yuan = p.dynamics.finance.initial_cash_share_of_revenue * new.revenue_wan_yuan
+        new.cost_factor = self._cost_factors(p, rng, new.n)
+        return new
+
     # -------------------------------------------------------------- completion
 
     def complete(self, month: int) -> bool:
@@ -545,54 +592,3 @@ def entrant_sectors(p: Scenario, rng: np.random.Generator, n: int) -> np.ndarray
     counts = _counts(n, shares / shares.sum()) if shares.sum() > 0 else np.zeros(len(codes), int)
     sector = np.repeat(codes, counts)
     return sector[rng.permutation(sector.size)].astype(np.int16)
-
-
-def _entry(self: Dynamics, year: int) -> Firms | None:
-    """Candidates arrive; those meeting the standards compete for land; winners enter."""
-    sim, p = self.sim, self.sim.params
-    spec = p.dynamics.entry
-    add = sim.recorder.add
-    rng = mechanism_rng(self.seed, self.replication, f"entry/{year}")
-    expected = spec.candidates_per_year_per_1000_firms * self.n_industrial_start / 1000.0
-    n = int(rng.poisson(expected))
-    sector = entrant_sectors(p, rng, n)
-    cand = draw_firms(p, rng, sector, first_id=self.next_id,
-                      productivity=spec.productivity_premium)
-    va_f, tax_f, emp_f = sim.firms.calibration
-    cand.va_wan_yuan *= va_f
-    cand.revenue_wan_yuan *= va_f
-    cand.water_quota_m3 *= va_f
-    cand.tax_share_of_va *= tax_f
-    cand.employees *= emp_f
-    _finish(cand, p.population)
-    std = spec.standards
-    land = np.maximum(cand.land_mu, 1e-9)
-    tax_per_mu = cand.potential_tax_wan_yuan() / land
-    meets = ((spec.investment_wan_yuan_per_wan_yuan_va * cand.va_wan_yuan / land
-              >= std.min_investment_wan_yuan_per_mu)
-             & (tax_per_mu >= std.min_tax_wan_yuan_per_mu)
-             & (cand.energy_tce_per_wan_yuan <= std.max_energy_tce_per_wan_yuan)
-             & (cand.emission_t_per_wan_yuan
-                <= np.array(std.max_emissions_t_per_wan_yuan.as_tuple())).all(axis=1)
-             & (cand.process_status == 0))
-    granted = np.zeros(n, dtype=bool)
-    if meets.any():
-        granted[meets] = self.land.allocate(cand.region[meets], cand.land_mu[meets],
-                                            tax_per_mu[meets])
-    add(year, 0, ["all"], "entry_candidates", [float(n)])
-    add(year, 0, ["all"], "entry_rejected_standards", [float((~meets).sum())])
-    add(year, 0, ["all"], "entry_rejected_land", [float((meets & ~granted).sum())])
-    add(year, 0, ["all"], "entries", [float(granted.sum())])
-    if not granted.any():
-        return None
-    new = cand.select(granted)
-    new.firm_id = np.arange(self.next_id, self.next_id + new.n, dtype=np.int64)
-    self.next_id += new.n
-    new.age_years = np.zeros(new.n, dtype=np.int16)
-    new.klass = np.full(new.n, UNRATED, dtype=np.int8)
-    new.cash_wan_yuan = p.dynamics.finance.initial_cash_share_of_revenue * new.revenue_wan_yuan
-    new.cost_factor = self._cost_factors(p, rng, new.n)
-    return new
-
-
-Dynamics._entry = _entry

@@ -113,20 +113,19 @@ class _Simulation:
         self.dynamics = Dynamics(self) if scenario.dynamics.enabled else None
         self._reset_corrections()
         self.refresh_rates()
+        full, base = self._cost_shares_at_potential()
         pop = scenario.population
         if pop.source == "synthetic" and pop.calibrate and self.firms.n:
             # Income tax is paid on profit after the charges firms face in the first year,
             # which the population calibration (at potential) cannot see: recalibrate the
-            # other taxes on the expected taxable profit.
-            full, base = self._cost_shares_at_potential()
-            land = tariffs.land_use_tax(self.firms.land_mu, land_grade=self.firms.land_grade,
-                                        klass=self.firms.klass, params=scenario.tariffs.land_tax,
-                                        years=1.0)
+            # other taxes on the expected taxable profit (cost shares do not depend on tax).
             f = self.firms
+            land = tariffs.land_use_tax(f.land_mu, land_grade=f.land_grade, klass=f.klass,
+                                        params=scenario.tariffs.land_tax, years=1.0)
             profit = (f.revenue_wan_yuan * (f.profit_margin - (full - base))
                       - land.net_yuan * 1e-4)
             calibrate_tax(f, pop, profit_wan_yuan=profit)
-        full, self.firms.reference_cost_share = self._cost_shares_at_potential()
+        self.firms.reference_cost_share = base
         self.last_cost_share = np.array(full, dtype=float)
 
     # ------------------------------------------------------------- mechanisms

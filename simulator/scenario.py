@@ -1203,9 +1203,9 @@ def _did_you_mean(word: str, candidates: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _valid_keys_at(loc: tuple) -> list[str]:
-    """Return the valid field names of the model found at ``loc`` inside a Scenario."""
-    ann: Any = Scenario
+def _valid_keys_at(loc: tuple, root: type[BaseModel] | None = None) -> list[str]:
+    """Return the valid field names of the model found at ``loc`` inside ``root`` (a Scenario)."""
+    ann: Any = root or Scenario
     for part in loc:
         try:
             ann, _ = _child_type(ann, str(part))
