@@ -156,7 +156,6 @@ class Dynamics:
         self.retrofit_pot_yuan = 0.0     # fund money kept for retrofit subsidies
         self.fund_in_yuan = 0.0          # cumulative inflow
         self.fund_out_yuan = 0.0         # cumulative grants and awards
-        self._gov_seen: dict[str, dict[str, float]] = {}
         self.completed = np.zeros(len(INVESTMENT_OPTIONS), dtype=np.int64)  # this year
         self.schedule: Callable[[int], None] | None = None  # set by the engine
 
@@ -282,7 +281,8 @@ class Dynamics:
             }
             for key, source in (("quota_surcharge", "surcharge"), ("quota_penalty", "penalty"),
                                 ("quota_auction", "auction")):
-                by_source[key] = sum(self._government_this_year(q, source) for q in sim.markets)
+                by_source[key] = sum(receipts.get(source, 0.0)
+                                     for receipts in sim.government_this_year.values())
             inflow = spec.share_of_revenue * sum(max(by_source[s], 0.0) for s in spec.sources)
         self.fund_in_yuan += inflow
         self.retrofit_pot_yuan += spec.retrofit_subsidy_share * inflow
@@ -296,14 +296,6 @@ class Dynamics:
         add(year, 0, ["all"], "fund_inflow_yuan", [inflow])
         add(year, 0, ["all"], "fund_a_award_yuan", [paid])
         return self.retrofit_pot_yuan
-
-    def _government_this_year(self, quota: str, source: str) -> float:
-        """Return a market's government receipts from ``source`` since the last year end, yuan."""
-        now = float(self.sim.markets[quota].ledger.government_yuan.get(source, 0.0))
-        seen = self._gov_seen.setdefault(quota, {})
-        before = seen.get(source, 0.0)
-        seen[source] = now
-        return now - before
 
     # --------------------------------------------------------------- investment
 

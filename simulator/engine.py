@@ -99,10 +99,11 @@ class _Simulation:
         self.last_cost_share = np.full(n, np.nan)
         self.newly_above_scale = np.zeros(n, dtype=bool)
         self._gov_seen: dict[str, dict[str, float]] = {}
+        #: Each market's government receipts by source in the year just closed, yuan.
+        self.government_this_year: dict[str, dict[str, float]] = {}
         self.period_va = np.zeros(n)
         self.period_months = 0
         self.months_done = 0
-        self._reset_corrections()
         self._buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
         self._initial_evaluation()
         self.markets = {
@@ -280,7 +281,7 @@ class _Simulation:
 
         Cheap: per-unit prices times intensities. Called whenever prices,
         classes or potentials change; an auction updates only its market's
-        part (:meth:`_market_unit_cost`).
+        part (:meth:`abate`).
         """
         f = self.firms
         self._yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
@@ -351,7 +352,7 @@ class _Simulation:
     def _reset_corrections(self) -> None:
         """Zero the intensity corrections (kept only when markets can change intensities)."""
         self._correction = {}
-        if getattr(self, "markets", None):
+        if self.markets:
             n = self.firms.n
             self._correction = {"energy_tce": np.zeros(n), "electricity_kwh": np.zeros(n),
                                 "emissions_t": np.zeros((n, len(POLLUTANTS)))}
@@ -709,9 +710,11 @@ class _Simulation:
             add(year, 0, group, "quota_abatement", [abated[covered].sum()])
             gov = market.ledger.government_yuan
             previous = self._gov_seen.setdefault(quota, {})
+            this_year = self.government_this_year.setdefault(quota, {})
             for source in GOVERNMENT_SOURCES:
                 now = float(gov.get(source, 0.0))
-                add(year, 0, group, f"gov_{source}_yuan", [now - previous.get(source, 0.0)])
+                this_year[source] = now - previous.get(source, 0.0)
+                add(year, 0, group, f"gov_{source}_yuan", [this_year[source]])
                 previous[source] = now
 
     def _snapshot(self, year: int, result: EvaluationResult, new_class: np.ndarray,
