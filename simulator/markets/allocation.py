@@ -7,9 +7,9 @@ SO2 or NOx). "Units" below are the quota's unit; money is in yuan.
 - :func:`cap_for_year`: the region's total cap (总量控制) on its declining path.
 - :func:`baseline_allocation`: free allocation from history by class and
   intensity, scaled down to fit under the cap.
-- :func:`mac_slopes`, :func:`abatement`, :func:`abatement_cost`,
-  :func:`demand_curve`: linear marginal abatement cost ``MAC_i(q) = c_i q``
-  and the linear order it implies in an auction.
+- :func:`mac_slopes`, :func:`abatement`, :func:`abatement_cost`: linear
+  marginal abatement cost ``MAC_i(q) = c_i q`` (the auction order it implies
+  is :class:`~simulator.markets.auction.AbatementBook`).
 - :func:`overquota_surcharge`: energy use over quota (超限额差别加价).
 - :func:`subscription_charge`: paid subscription of new energy use (有偿申购).
 - :func:`energy_paid_use_fee`, :func:`emission_paid_use_fee`: annual paid
@@ -38,7 +38,6 @@ __all__ = [
     "abatement_cost",
     "baseline_allocation",
     "cap_for_year",
-    "demand_curve",
     "emission_paid_use_fee",
     "energy_paid_use_fee",
     "mac_slopes",
@@ -240,50 +239,6 @@ def abatement_cost(q: ArrayLike, *, slope: ArrayLike) -> np.ndarray:
     c = np.asarray(slope, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.where(q != 0, 0.5 * c * q * q, 0.0)
-
-
-def demand_curve(
-    baseline_use: ArrayLike,
-    *,
-    holdings: ArrayLike,
-    slope: ArrayLike,
-    max_share: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return each firm's linear auction order: net demand for rights by price.
-
-    A firm needing ``e`` units and holding ``h`` demands, at price ``p``,
-    ``d(p) = clip((e - h) - p / c, (1 - s) e - h, e - h)`` units (negative:
-    it sells): it abates where that is cheaper than buying.
-
-    Parameters
-    ----------
-    baseline_use : array_like of float, shape (n,)
-        Expected unabated annual use ``e``, units.
-    holdings : array_like of float, shape (n,)
-        Rights held ``h``, units.
-    slope : array_like of float, shape (n,)
-        MAC slopes ``c``; ``inf`` gives a vertical order.
-    max_share : float
-        Largest abatement share ``s``.
-
-    Returns
-    -------
-    intercept : ndarray
-        Net demand at price 0 before clipping, ``e - h``, units.
-    slope_inv : ndarray
-        ``1 / c``: units less demanded per yuan of price.
-    lower : ndarray
-        Least net demand, ``(1 - s) e - h``, units.
-    upper : ndarray
-        Most net demand, ``e - h``, units.
-    """
-    e = np.asarray(baseline_use, dtype=float)
-    h = np.asarray(holdings, dtype=float)
-    c = np.asarray(slope, dtype=float)
-    upper = e - h
-    with np.errstate(divide="ignore"):
-        slope_inv = 1.0 / c
-    return upper.copy(), slope_inv, (1.0 - max_share) * e - h, upper
 
 
 def overquota_surcharge(

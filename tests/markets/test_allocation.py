@@ -14,7 +14,6 @@ from simulator.markets.allocation import (
     abatement_cost,
     baseline_allocation,
     cap_for_year,
-    demand_curve,
     emission_paid_use_fee,
     energy_paid_use_fee,
     mac_slopes,
@@ -200,18 +199,6 @@ def test_abatement_cost_is_the_area_under_the_mac():
     # c = 10, q = 50: 10 x 50^2 / 2 = 12,500; no abatement costs nothing, even with c = inf.
     cost = abatement_cost([50.0, 0.0, 0.0], slope=[10.0, np.inf, 10.0])
     assert cost.tolist() == [12_500.0, 0.0, 0.0]
-
-
-def test_demand_curve_is_need_minus_holdings_less_abatement():
-    # e = 100, h = 30, c = 10, s = 0.5: d(p) = clip(70 - p / 10, 20, 70).
-    intercept, slope_inv, lower, upper = demand_curve(
-        [100.0, 0.0], holdings=[30.0, 5.0], slope=[10.0, np.inf], max_share=0.5)
-    assert intercept.tolist() == [70.0, -5.0]
-    assert slope_inv.tolist() == [0.1, 0.0]
-    assert lower.tolist() == [20.0, -5.0]
-    assert upper.tolist() == [70.0, -5.0]
-    # At p = 200 the firm wants 70 - 20 = 50 more: it abates 20 = 200 / 10.
-    assert np.clip(intercept - 200.0 * slope_inv, lower, upper)[0] == 50.0
 
 
 @given(p1=st.floats(0.0, 1e5), p2=st.floats(0.0, 1e5),
