@@ -234,6 +234,8 @@ def _value_at(data: Any, path: str) -> Any:
                 raise KeyError(f"no item {part!r} in a list of {len(data)}")
             data = data[int(part)]
         elif isinstance(data, dict):
+            if part not in data and part.isdigit() and int(part) in data:
+                part = int(part)  # a calendar year's key
             if part not in data:
                 raise KeyError(f"no {part!r} in the scenario{_did_you_mean(part, list(data))}")
             data = data[part]

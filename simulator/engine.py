@@ -450,9 +450,13 @@ class _Simulation:
         y["land_tax_yuan"] += land.net_yuan
         y["land_tax_relief_yuan"] += land.relief_yuan
         y["profit_wan_yuan"] -= land.net_yuan * 1e-4
-        if self.dynamics is not None:  # the year's shock to the margin (prices, demand)
-            shock = p.dynamics.annual_margin_sd * self._draw(f"margin/{year}", "normal")
-            y["profit_wan_yuan"] += shock * y["revenue_wan_yuan"]
+        # The year's margin: the macro cycle shared by all firms (a scenario path), and
+        # with dynamics each firm's own shock (prices, demand).
+        margin = p.behaviour.margin_shift(year)
+        if self.dynamics is not None:
+            margin = margin + p.dynamics.annual_margin_sd * self._draw(f"margin/{year}", "normal")
+        if np.any(margin):
+            y["profit_wan_yuan"] += margin * y["revenue_wan_yuan"]
         # Corporate income tax on the year's profit, paid with the year's other taxes.
         income_tax = f.income_tax_rate * np.maximum(y["profit_wan_yuan"], 0.0)
         y["tax_wan_yuan"] += income_tax

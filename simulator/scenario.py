@@ -873,6 +873,18 @@ class BehaviourSpec(_Model):
     potential_growth_per_year: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
         0.0, description="yearly growth of every firm's potential output (expansion)"
     )
+    margin_shift_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
+                               Annotated[float, Field(gt=-0.5, lt=0.5)]] = Field(
+        default_factory=dict,
+        description="macro profit cycle: share of revenue added to every firm's profit, "
+                    "in force from each listed calendar year until the next (e.g. a "
+                    "producer-price rebound), before income tax",
+    )
+
+    def margin_shift(self, year: int) -> float:
+        """Return the macro margin shift in force in ``year`` (0 before the first listed)."""
+        past = [y for y in self.margin_shift_by_year if y <= year]
+        return self.margin_shift_by_year[max(past)] if past else 0.0
 
 
 # ------------------------------------------------------------------------ dynamics

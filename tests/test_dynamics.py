@@ -185,11 +185,12 @@ def test_higher_d_surcharge_raises_d_firms_retrofits_and_exits(small):
     assert exit_strict > 2.0 * exit_mild
 
 
-def test_zhejiang_2014_2018_reproduces_the_direction_of_the_reform_outcomes():
+def test_zhejiang_2014_2018_reproduces_the_direction_and_size_of_the_reform_outcomes():
     # Seed 000: over the reform, tax per mu rose much faster than VA per mu (2017: +17.5%
-    # against +1.6%) and labour productivity rose (+3.5%). The model gets the direction: tax
-    # per mu outgrows VA per mu (income tax follows profits, which exits of loss-makers and
-    # upgrades raise faster than VA) and productivity rises; the size is smaller.
+    # against +1.6%) and labour productivity rose (+3.5%). The fitted scenario (starting
+    # levels, exit pace and the 2017 macro margin shift, fitted to the six reported 2016-2017
+    # values) gets the direction in every year, the levels within 2% and the 2017 jump in
+    # tax per mu; VA per mu still grows faster than reported (+3.7% in the fitted run).
     s = load_scenario(ROOT / "scenarios" / "zhejiang_2014_2018.yaml")
     m = simulate(s).metrics
     tax = annual(m, "tax_per_mu_wan_yuan", "scale=above")
@@ -198,6 +199,13 @@ def test_zhejiang_2014_2018_reproduces_the_direction_of_the_reform_outcomes():
     assert tax[2018] / tax[2014] > va[2018] / va[2014] > 1.0
     assert (tax.pct_change().dropna() > va.pct_change().dropna()).all()
     assert labour[2018] > labour[2014]
+    reported = {("tax", 2016): 21.7, ("tax", 2017): 25.5, ("va", 2016): 101.6,
+                ("va", 2017): 103.2, ("labour", 2016): 20.9, ("labour", 2017): 21.6}
+    simulated = {"tax": tax, "va": va, "labour": labour}
+    for (name, year), value in reported.items():
+        assert simulated[name][year] == pytest.approx(value, rel=0.02), (name, year)
+    assert tax[2017] / tax[2016] - 1 == pytest.approx(0.175, abs=0.03)
+    assert va[2017] / va[2016] - 1 < 0.05
     # Zombie firms handled and land revitalised, as the province reported (2017: 555 zombie
     # firms of about 4万 above-scale firms; 10.9万 mu of land revitalised).
     assert annual(m, "zombie_firms_handled")[2017] > 0

@@ -199,3 +199,32 @@ def test_resolved_scenario_in_the_run_reloads_to_the_same_scenario(tmp_path, sma
     quick = apply_changes(small, {"run.end": "2017-12", "timeline": []})
     run_dir = run_scenario(quick, out=tmp_path, figures=False)
     assert load_scenario(run_dir / "scenario.yaml") == quick
+
+
+def test_macro_margin_shift_is_taxed_at_the_income_tax_rate(small):
+    # A macro shift of 5% of revenue from 2018 on: 2017 is untouched; in 2018 every firm's
+    # pre-tax profit rises by 0.05 x revenue, so a firm already in profit pays its income tax
+    # rate (25%, or 15% for high-tech) on exactly that; none pays more.
+    base = apply_changes(small, {"dynamics.enabled": False})
+    _, before = collect(base)
+    _, after = collect(apply_changes(base, {"behaviour.margin_shift_by_year": {2018: 0.05}}))
+    cols = ["firm_id", "tax_wan_yuan", "revenue_wan_yuan", "profit_wan_yuan"]
+    first = before[before["year"] == 2017][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, after[after["year"] == 2017][cols].reset_index(drop=True))
+    b = before[before["year"] == 2018].set_index("firm_id")
+    a = after[after["year"] == 2018].set_index("firm_id")
+    pd.testing.assert_series_equal(a["revenue_wan_yuan"], b["revenue_wan_yuan"])
+    rate = (a["tax_wan_yuan"] - b["tax_wan_yuan"]) / (0.05 * b["revenue_wan_yuan"])
+    assert rate.min() >= -1e-12
+    assert rate.max() <= 0.25 + 1e-12
+    exact = np.isclose(rate, 0.25, rtol=0, atol=1e-9) | np.isclose(rate, 0.15, rtol=0, atol=1e-9)
+    assert exact[b["profit_wan_yuan"] > 0.05 * b["revenue_wan_yuan"]].all()
+    assert exact.mean() > 0.8
+
+
+def test_macro_margin_shift_holds_until_the_next_listed_year():
+    from simulator.scenario import BehaviourSpec
+
+    spec = BehaviourSpec(margin_shift_by_year={2017: 0.02, 2020: -0.01})
+    assert [spec.margin_shift(y) for y in (2016, 2017, 2019, 2020, 2030)] == [
+        0.0, 0.02, 0.02, -0.01, -0.01]
