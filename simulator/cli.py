@@ -10,14 +10,19 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from simulator.results import ExperimentFailedError
 from simulator.scenario import ScenarioError, default_scenario_path, json_schema, load_scenario
 
 __all__ = ["main"]
 
 EXIT_INPUT = 2
-COMMANDS = ("run", "validate", "schema", "evaluate", "plot", "calibrate")
+COMMANDS = ("run", "compare", "sweep", "validate", "schema", "evaluate", "plot", "report", "card",
+            "calibrate")
+EXIT_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,9 +39,35 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="results", help="results root (default: results)")
     r.add_argument("--no-figures", action="store_true", help="write data only")
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
+    r.add_argument("--replications", type=int, default=1, metavar="R",
+                   help="replications (seeds spawned from the scenario seed; default 1)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _executor_options(r)
 
-    v = sub.add_parser("validate", help="check a scenario file (exit 2 on error)")
+    cmp = sub.add_parser("compare", help="run scenarios with the same seeds; paired differences")
+    cmp.add_argument("scenarios", nargs="+", help="scenario YAML files; the first is the reference")
+    cmp.add_argument("--replications", type=int, default=1, metavar="R",
+                     help="replications per scenario (default 1; use 10 or more for CIs)")
+    cmp.add_argument("--seed", type=int, help="seed of every scenario (default: the first's)")
+    cmp.add_argument("--out", help="experiment directory (default: results/compare/<a>-vs-<b>); "
+                                   "rerunning the same command resumes it")
+    cmp.add_argument("--force", action="store_true", help="start over, deleting --out first")
+    cmp.add_argument("--no-figures", action="store_true", help="write data only")
+    cmp.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    _executor_options(cmp)
+
+    sw = sub.add_parser("sweep", help="run a sweep file (grid, LHS, Sobol); resumable")
+    sw.add_argument("sweep", help="sweep YAML (see scenarios/sweep_*.yaml)")
+    sw.add_argument("--out", help="experiment directory (default: results/sweep/<name>); "
+                                  "rerunning the same command resumes it")
+    sw.add_argument("--force", action="store_true", help="start over, deleting --out first")
+    sw.add_argument("--no-figures", action="store_true", help="write data only")
+    sw.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    _executor_options(sw)
+
+    v = sub.add_parser("validate", help="check a scenario or sweep file (exit 2 on error)")
     v.add_argument("scenario")
 
     s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
@@ -51,12 +82,33 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("run_dir")
     pl.add_argument("--lang", choices=("en", "zh"), default="en")
 
+    rp = sub.add_parser("report", help="write a self-contained HTML brief of a results directory")
+    rp.add_argument("directory", help="a run directory, or a compare or sweep directory")
+    rp.add_argument("--out", help="HTML file (default: DIR/brief.html)")
+    rp.add_argument("--lang", choices=("en", "zh"), default="en")
+
+    cd = sub.add_parser("card", help="one firm's report card (一企一单) from a run directory")
+    cd.add_argument("directory", help="a run directory with firms.parquet")
+    cd.add_argument("--firm", type=int, required=True, help="firm id")
+    cd.add_argument("--replication", type=int, default=0, help="replication (default 0)")
+    cd.add_argument("--out", help="HTML file (default: DIR/cards/firm_<ID>.html)")
+    cd.add_argument("--lang", choices=("en", "zh"), default="en")
+
     c = sub.add_parser("calibrate", help="fit scenario parameters to targets; write fitted.yaml")
     c.add_argument("calibration", help="calibration YAML (parameters, targets, method)")
     c.add_argument("--out", help="directory to write (default: "
                                  "results/calibrate/<name>/<UTC timestamp>)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: all CPUs)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or a Dask distributed cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except ExperimentFailedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -78,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
+        if _is_sweep_file(Path(args.scenario)):
+            from simulator.sweep import load_sweep
+
+            sweep = load_sweep(args.scenario)
+            print(f"{args.scenario}: valid sweep {sweep.name!r} ({sweep.spec.design} design, "
+                  f"{sweep.n_points} points x {sweep.spec.replications} replication(s) = "
+                  f"{sweep.n_runs} runs)")
+            return 0
         scenario = load_scenario(args.scenario)
         print(f"{args.scenario}: valid scenario {scenario.name!r} "
               f"({scenario.run.start} to {scenario.run.end}, {len(scenario.timeline)} "
@@ -103,7 +166,58 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "calibrate":
         return _calibrate(args)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "sweep":
+        return _sweep(args)
+    if args.command == "report":
+        from simulator.report import write_report
+
+        print(write_report(args.directory, out=args.out, lang=args.lang))
+        return 0
+    if args.command == "card":
+        from simulator.card import write_card
+
+        print(write_card(args.directory, args.firm, out=args.out,
+                         replication=args.replication, lang=args.lang))
+        return 0
     return _run(args)
+
+
+@contextmanager
+def _run_bar(title: str, quiet: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """Progress of an experiment's runs (done, ETA, failures); None when quiet or not a tty."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(f"[bold]{title}[/bold]"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} runs"),
+                  TextColumn("{task.fields[failed]}"), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("runs", total=None, failed="")
+
+        def update(done: int, total: int, failed: int) -> None:
+            bar.update(task, completed=done, total=total,
+                       failed=f"[red]{failed} failed[/red]" if failed else "")
+
+        yield update
+
+
+def _executor_kwargs(args: argparse.Namespace) -> dict:
+    return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler}
+
+
+def _is_sweep_file(path: Path) -> bool:
+    """Whether ``path`` looks like a sweep file (``base:`` and ``parameters:``), not a scenario."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # load_scenario reports it
+    return isinstance(data, dict) and "base" in data and "parameters" in data
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -113,26 +227,94 @@ def _run(args: argparse.Namespace) -> int:
     path = Path(args.scenario) if args.scenario else default_scenario_path()
     overrides = {"seed": args.seed} if args.seed is not None else None
     scenario = load_scenario(path, overrides=overrides)
+    kwargs = {"out": args.out, "figures": not args.no_figures, "lang": args.lang,
+              "replications": args.replications, **_executor_kwargs(args)}
     interactive = sys.stderr.isatty() and not args.quiet
-    if interactive:
+    if args.replications > 1:
+        with _run_bar(scenario.name, args.quiet) as update:
+            run_dir = run_scenario(scenario, run_progress=update, **kwargs)
+    elif interactive:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         with Progress(TextColumn(f"[bold]{scenario.name}[/bold]"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} months"),
                       TimeRemainingColumn(), transient=True) as bar:
             task = bar.add_task("run", total=scenario.run.n_months)
-            run_dir = run_scenario(scenario, out=args.out, figures=not args.no_figures,
-                                   lang=args.lang,
-                                   progress=lambda k, n: bar.update(task, completed=k))
+            run_dir = run_scenario(scenario,
+                                   progress=lambda k, n: bar.update(task, completed=k), **kwargs)
     else:
-        run_dir = run_scenario(scenario, out=args.out, figures=not args.no_figures,
-                               lang=args.lang)
+        run_dir = run_scenario(scenario, **kwargs)
     if not args.quiet:
         manifest, metrics = read_run(run_dir)
         _print_summary(scenario.name, manifest, summary_table(metrics))
         print(f"results: {run_dir}")
         if not args.no_figures:
             print(f"figures: {run_dir / 'figures'}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from simulator.experiment import compare
+
+    scenarios = [load_scenario(p) for p in args.scenarios]  # every input error before any run
+    title = " vs ".join(s.name for s in scenarios)
+    with _run_bar(title, args.quiet) as update:
+        out = compare(scenarios, replications=args.replications, seed=args.seed, out=args.out,
+                      force=args.force, figures=not args.no_figures, lang=args.lang,
+                      progress=update, **_executor_kwargs(args))
+    if not args.quiet:
+        import pandas as pd
+
+        _print_comparison(pd.read_csv(out / "table.csv"), args.replications)
+        print(f"results: {out}")
+    return 0
+
+
+def _print_comparison(table, replications: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    year = int(table["year"].max()) if len(table) else ""
+    t = Table(title=f"{year}: mean [95% CI] over {replications} replication(s); "
+                    f"difference to {scenarios[0]} paired by seed")
+    t.add_column("indicator")
+    for name in scenarios:
+        t.add_column(name, justify="right")
+    for name in scenarios[1:]:
+        t.add_column(f"{name} − {scenarios[0]}", justify="right")
+
+    def fmt(mean: float, low: float, high: float) -> str:
+        text = f"{mean:,.4g}" if abs(mean) < 1e4 else f"{mean:,.0f}"
+        if low == low:  # not NaN
+            text += f" [{low:,.3g}, {high:,.3g}]"
+        return text
+
+    for label, rows in table.groupby("indicator", sort=False):
+        by = rows.set_index("scenario")
+        cells = [fmt(*by.loc[n, ["mean", "ci_low", "ci_high"]]) if n in by.index else ""
+                 for n in scenarios]
+        cells += [fmt(*by.loc[n, ["diff", "diff_ci_low", "diff_ci_high"]])
+                  if n in by.index else "" for n in scenarios[1:]]
+        t.add_row(label, *cells)
+    Console(width=160).print(t)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from simulator.experiment import sweep
+    from simulator.sweep import load_sweep
+
+    problem = load_sweep(args.sweep)  # input errors before any run; logs its warnings
+    with _run_bar(problem.name, args.quiet) as update:
+        outputs = sweep(problem, out=args.out, force=args.force, figures=not args.no_figures,
+                        lang=args.lang, progress=update, **_executor_kwargs(args))
+    if not args.quiet:
+        out = Path(outputs.attrs["path"])
+        print(f"{len(outputs)} runs ({problem.spec.design} design); outputs: "
+              f"{out / 'outputs.csv'}")
+        if (out / "sobol.csv").exists():
+            print(f"Sobol indices: {out / 'sobol.csv'}")
+        print(f"results: {out}")
     return 0
 
 

@@ -31,7 +31,12 @@ import yaml
 
 from simulator.scenario import Scenario
 
-__all__ = ["RunDirectory", "git_revision", "package_version", "read_run"]
+__all__ = ["ExperimentFailedError", "RunDirectory", "git_revision", "package_version",
+           "read_run"]
+
+
+class ExperimentFailedError(RuntimeError):
+    """Some runs of an experiment raised; the finished ones are kept for a rerun."""
 
 
 def package_version() -> str:

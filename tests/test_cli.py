@@ -75,10 +75,15 @@ def test_error_has_no_traceback_in_a_real_process(tmp_path):
     assert proc.stderr == ("error: bad.yaml:3: seeed: unknown field (did you mean 'seed'?)\n")
 
 
-def test_validate_accepts_the_shipped_scenarios(capsys):
+def test_validate_accepts_the_shipped_scenarios_and_sweeps(capsys):
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         assert main(["validate", str(path)]) == 0
-    assert "valid scenario" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "valid scenario 'no_differentiation'" in out
+    assert "valid sweep 'sweep_sobol_levers' (sobol design, 1024 points x 1 replication(s) = " \
+           "1024 runs)" in out
+    bad = ROOT / "tests" / "scenarios" / "bad_sweep_unknown_key.yaml"
+    assert main(["validate", str(bad)]) == 2
 
 
 def test_run_writes_a_complete_results_directory(tmp_path, capsys):

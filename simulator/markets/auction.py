@@ -378,6 +378,10 @@ class AbatementBook:
         _check("need", ~(np.isfinite(e) & (e >= 0)), e, "finite and >= 0")
         _check("inv_slope", ~(np.isfinite(b) & (b >= 0)), b, "finite and >= 0")
         _check("reach", ~(np.isfinite(r) & (r >= 0)), r, "finite and >= 0")
+        # Subnormal quantities (below 2.2e-308) are zero: their kink prices and sums
+        # would round differently from the same orders cleared by clear_market.
+        tiny = np.finfo(float).tiny
+        e, b, r = (np.where(v < tiny, 0.0, v) for v in (e, b, r))
         r = np.where(b > 0, r, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             kink = np.where(b > 0, r / np.where(b > 0, b, 1.0), 0.0)

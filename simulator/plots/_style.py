@@ -5,6 +5,8 @@ Nothing here reads results; the figure modules pass in what to draw.
 
 from __future__ import annotations
 
+import logging
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,10 +28,15 @@ __all__ = [
     "CJKFontWarning",
     "COLOURS",
     "MARKERS",
+    "SCENARIO_COLOURS",
     "Style",
     "find_cjk_font",
+    "scenario_styles",
     "style_for",
+    "wrap_label",
 ]
+
+logger = logging.getLogger(__name__)
 
 # Okabe-Ito colours (colour-blind safe); A green ... D vermillion, fixed for every figure.
 COLOURS: dict[str, str] = {
@@ -38,6 +45,13 @@ COLOURS: dict[str, str] = {
 }
 # Markers repeat the class in a second channel for greyscale print.
 MARKERS: dict[str, str] = {"A": "o", "B": "s", "C": "^", "D": "v", "all": "none"}
+
+#: Scenario colours in order, the first (the reference) black: Okabe-Ito without its
+#: yellow (too pale for thin lines), then grey. Distinct for up to eight scenarios.
+SCENARIO_COLOURS: tuple[str, ...] = (
+    "#000000", "#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#777777",
+)
+SCENARIO_MARKERS: tuple[str, ...] = ("o", "s", "^", "v", "D", "P", "X", "*")
 
 FIGSIZE = (10.0, 6.0)  # inches, policy-brief page width
 DPI = 150
@@ -131,9 +145,40 @@ def style_for(lang: str) -> Style:
 # ---------------------------------------------------------------- figures and panels
 
 
-def new_figure() -> Figure:
-    """Return an empty policy-brief page, not registered with pyplot."""
-    return Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+def new_figure(*, figsize: tuple[float, float] | None = None) -> Figure:
+    """Return an empty policy-brief page (``figsize`` inches, default 10 x 6), not in pyplot."""
+    return Figure(figsize=figsize or FIGSIZE, dpi=DPI, layout="constrained")
+
+
+def scenario_styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Return line colour, marker and line style per scenario, in the order given.
+
+    The first scenario (the reference of a comparison) is black. Beyond the
+    eight :data:`SCENARIO_COLOURS` the colours repeat with a dashed line.
+    """
+    n = len(SCENARIO_COLOURS)
+    return {name: {"color": SCENARIO_COLOURS[i % n], "marker": SCENARIO_MARKERS[i % n],
+                   "linestyle": "-" if i < n else "--"}
+            for i, name in enumerate(names)}
+
+
+def wrap_label(text: str, width: int = 24) -> str:
+    """Return ``text`` broken into lines of about ``width`` characters.
+
+    Lines break after spaces, underscores, dots and slashes, so that scenario
+    names and dotted parameter paths wrap too; a longer piece stays whole.
+    """
+    pieces = [p for p in re.split(r"(?<=[ _./])", str(text)) if p]
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and len(line) + len(piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    if line or not lines:
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def panel_grid(fig: Figure, n: int) -> tuple[list[tuple[Axes, bool]], GridSpec]:
@@ -158,13 +203,17 @@ def panel_grid(fig: Figure, n: int) -> tuple[list[tuple[Axes, bool]], GridSpec]:
     return panels, grid
 
 
-def legend_row(fig: Figure, grid: GridSpec, handles: dict[str, Any], style: Style) -> None:
-    """Put one legend for all panels in the grid's last (thin) row."""
+def legend_row(fig: Figure, grid: GridSpec, handles: dict[str, Any], style: Style, *,
+               ncols: int | None = None) -> None:
+    """Put one legend for all panels in the grid's last (thin) row.
+
+    The entries sit side by side, or ``ncols`` to a row.
+    """
     legend_ax = fig.add_subplot(grid[-1, :], label="legend")
     legend_ax.axis("off")
     if handles:
-        legend_ax.legend(handles.values(), handles.keys(), ncols=len(handles), loc="center",
-                         prop=style.legend_font(), frameon=False)
+        legend_ax.legend(handles.values(), handles.keys(), ncols=ncols or len(handles),
+                         loc="center", prop=style.legend_font(), frameon=False)
 
 
 def legend_right(ax: Axes, style: Style) -> None:
@@ -240,6 +289,19 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
         raise ValueError(f"The 'formats' parameter must be a non-empty sequence of "
                          f"{sorted(supported)}. Got {list(formats)!r}.")
     return tuple(formats)
+
+
+def save_all(fig: Figure, out_dir: Path, name: str, formats: Sequence[str],
+             source: str) -> list[Path]:
+    """Save ``fig`` as ``out_dir/<name>.<format>`` for each format; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{name}.{fmt}"
+        save(fig, path, fmt, source)
+        logger.info("wrote %s", path)
+        paths.append(path)
+    return paths
 
 
 def save(fig: Figure, path: Path, fmt: str, source: str) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulator.plots._labels import labels_for
+from simulator.stats import mean_ci
 
 __all__ = [
     "CLASSES",
@@ -260,14 +260,7 @@ def is_annual(metrics: pd.DataFrame) -> pd.Series:
 
 def _mean_ci(wide: pd.DataFrame) -> pd.DataFrame:
     """Mean over the columns (replications) and its t-based 95% CI, row by row."""
-    n = wide.notna().sum(axis=1)
-    mean = wide.mean(axis=1)
-    sem = wide.std(axis=1, ddof=1) / np.sqrt(n)
-    with np.errstate(invalid="ignore"):
-        half = stats.t.ppf(0.975, n - 1) * sem  # NaN for n < 2
-    return pd.DataFrame({
-        "mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": n,
-    })
+    return mean_ci(wide)[["mean", "ci_low", "ci_high", "n"]]
 
 
 def _check_one_scenario(metrics: pd.DataFrame) -> None:

@@ -1,0 +1,1054 @@
+"""Firm report card (一企一单): one firm's evaluation, bills and quotas, year by year.
+
+:func:`write_card` reads a run's ``firms.parquet`` (one row per firm and
+year) and ``scenario.yaml`` (the evaluation rules) and writes one
+self-contained HTML page for one firm: each year's indicators, score, rank
+and class; its bills by resource; its quotas and payments per market; how its
+last score is made up; and which changes would lift its class.
+
+What would lift the class
+-------------------------
+For the firm's last year, :func:`class_lift` finds the score ``S*`` that
+the next class needs and, for each scored indicator, how far that indicator
+alone would have to rise to reach it, the other indicators and the other
+firms unchanged. It follows :mod:`simulator.evaluation` exactly:
+
+* ``S = 100 * sum_i s_i / sum_i w_i + bonus`` with
+  ``s_i = w_i * clip(x_i / b_i, 0, cap)``, so closing a gap of ``S* - S``
+  points needs ``s_i`` to rise by ``(S* - S) * sum(w) / 100``; if that takes
+  ``x_i / b_i`` above the cap, the indicator *saturates* and cannot close the
+  gap alone.
+* With ``benchmark: group_mean`` (or ``sector_mean``) the benchmark is the
+  ratio of sums over the firm's group, ``b = scale * N / D``, and the firm is
+  part of it. The rise is taken as a rise of the indicator's numerator ``n``
+  (more tax, value added, R&D or sales on the same land, energy, emissions,
+  staff or electricity), so the benchmark rises with it:
+  ``x/b = D (n + δ) / (d (N + δ))``, which is solved for ``δ``. The ratio can
+  never exceed ``D / d``; a firm that weighs that much in its group cannot
+  close the gap with that indicator. With ``benchmark: fixed``, ``b`` is a
+  constant.
+* Next-class score. By thresholds, ``S*`` is the next class's threshold. By
+  rank shares, ``S*`` is the score of the firm at the last rank of the next
+  class in the same ranking group that year (rank ``floor(n * cumulative
+  share + 0.5)``, as in the evaluation; ties go to the smaller firm id).
+  Holding that score fixed is conservative: the firm's rise lifts the
+  benchmark and so lowers (never raises) the other firms' scores.
+* The one-vote veto (一票否决) keeps a vetoed firm out of A and B whatever its
+  score: the card says so instead of giving numbers. A firm without an
+  indicator gets its group's mean score for it; the card says so too. (That
+  group mean also moves with the firm's own score; this second-order effect
+  on firms without the indicator is left out.)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from simulator.evaluation import INDICATOR_UNITS, INDICATORS, TIER_INDICATORS
+from simulator.report import Markup, fmt, html_page, html_table, run_scenario_text, write_html
+from simulator.scenario import INVESTMENT_OPTIONS, POLLUTANTS, EvaluationSpec, ScenarioError
+
+__all__ = [
+    "ClassLift",
+    "IndicatorTerm",
+    "Lift",
+    "class_lift",
+    "read_firm_years",
+    "required_rise",
+    "score_terms",
+    "uniform_rise",
+    "write_card",
+]
+
+CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
+#: ``scale`` column of firms.parquet -> evaluation tier code.
+_TIERS: dict[str, int] = {"above": 0, "below": 1, "services": 2}
+_EMISSIONS = "emissions"  # weighted sum of the pollutant columns <p>_t
+#: indicator -> (numerator column, denominator column or None, scale): the formulas of
+#: simulator.evaluation on firms.parquet's columns (tests check they give its ind_* values).
+FORMULAS: dict[str, tuple[str, str | None, float]] = {
+    "tax_per_mu": ("tax_wan_yuan", "land_mu", 1.0),
+    "va_per_mu": ("va_wan_yuan", "land_mu", 1.0),
+    "va_per_tce": ("va_wan_yuan", "energy_tce", 1.0),
+    "va_per_emission": ("va_wan_yuan", _EMISSIONS, 1.0),
+    "labour_productivity": ("va_wan_yuan", "employees", 1.0),
+    "rd_share": ("rd_wan_yuan", "revenue_wan_yuan", 1.0),
+    "tax_per_kwh": ("tax_wan_yuan", "electricity_kwh", 1e4),
+    "sales_per_kwh": ("revenue_wan_yuan", "electricity_kwh", 1e4),
+    "tax": ("tax_wan_yuan", None, 1.0),
+    "sales": ("revenue_wan_yuan", None, 1.0),
+}
+#: Slack of floor(n * share + 0.5) for float error, as in the evaluation.
+_ROUNDING_TOLERANCE = 1e-9
+_QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
+_POLLUTANT_NAMES: dict[str, str] = {"cod": "COD", "nh3n": "NH3-N", "so2": "SO2", "nox": "NOx"}
+
+
+# ---------------------------------------------------------------- the lift computation
+
+
+@dataclass(frozen=True)
+class IndicatorTerm:
+    """One scored indicator of one firm: its value and what its score points depend on.
+
+    Parameters
+    ----------
+    name : str
+        Indicator name (``simulator.evaluation.INDICATORS``).
+    value : float
+        The firm's value ``x`` in the indicator's unit (NaN if it lacks it).
+    weight : float
+        The indicator's weight ``w`` in the firm's tier.
+    points : float
+        What the indicator adds to the score now, ``100 * s / sum(w)``.
+    benchmark : float
+        The benchmark ``b`` the firm is measured against.
+    numerator, denominator : float
+        The firm's ``n`` and ``d``, with ``x = scale * n / d`` (``d = 1`` for
+        ``tax`` and ``sales``).
+    scale : float
+        Unit factor of the indicator (1e4 for the per-kWh indicators).
+    group_numerator, group_denominator : float
+        ``N`` and ``D``, the sums over the benchmark group's firms that have
+        the indicator (``b = scale * N / D``); NaN for a fixed benchmark.
+    has : bool
+        Whether the firm has the indicator (else it gets the group mean score).
+    """
+
+    name: str
+    value: float
+    weight: float
+    points: float
+    benchmark: float
+    numerator: float
+    denominator: float
+    scale: float
+    group_numerator: float
+    group_denominator: float
+    has: bool
+
+
+@dataclass(frozen=True)
+class Lift:
+    """How far one indicator alone would have to rise to reach a target score.
+
+    ``status`` is ``"ok"`` (``required``, ``rise`` and ``rise_pct`` hold the
+    answer), ``"reached"`` (no rise needed), ``"saturated"`` (even at the cap
+    it adds only ``max_points``), ``"at_cap"`` (it is at the cap already),
+    ``"no_data"`` (the firm lacks the
+    indicator) or ``"benchmark"`` (the group benchmark rises with the firm's
+    own value too fast for the ratio to get there).
+    """
+
+    indicator: str
+    status: str
+    value: float
+    required: float = math.nan
+    rise: float = math.nan
+    rise_pct: float = math.nan
+    max_points: float = math.nan
+
+
+@dataclass(frozen=True)
+class ClassLift:
+    """What the firm's score lacked for the next class in one year, and the lifts that close it.
+
+    ``status`` is ``"ok"``, ``"top"`` (already A), ``"unrated"`` (not
+    evaluated), ``"veto"`` (vetoed, so A and B are out of reach) or
+    ``"no_place"`` (the group has no place in the next class).
+    ``target_firm_id`` and ``target_rank`` name the last firm of the next
+    class under rank shares.
+    """
+
+    firm_id: int
+    year: int
+    klass: str
+    next_class: str | None
+    status: str
+    method: str
+    score: float
+    rank: int
+    group_size: int
+    tier: int | None = None
+    target_score: float = math.nan
+    target_firm_id: int | None = None
+    target_rank: int | None = None
+    bonus: float = math.nan
+    terms: tuple[IndicatorTerm, ...] = ()
+    lifts: tuple[Lift, ...] = ()
+    uniform_rise_pct: float = math.nan
+
+    @property
+    def gap(self) -> float:
+        """Points the score lacks for the next class."""
+        return self.target_score - self.score
+
+
+def required_rise(term: IndicatorTerm, *, points_needed: float, total_weight: float,
+                  cap: float) -> Lift:
+    """Return how far ``term``'s indicator alone must rise to add ``points_needed`` points.
+
+    Parameters
+    ----------
+    term : IndicatorTerm
+        The indicator, its weight, benchmark and group sums.
+    points_needed : float
+        Score points to gain (the gap to the next class).
+    total_weight : float
+        Sum of the weights of the firm's tier.
+    cap : float
+        ``evaluation.indicator_cap``: the most ``x / b`` can count for.
+
+    Returns
+    -------
+    Lift
+        The required value and rise (absolute, and in % of the current value).
+
+    Examples
+    --------
+    Fixed benchmark 10, weight 50 of 100, value 8 (40 points now), 5 points
+    short: ``s`` must rise by 2.5, so ``x / b`` from 0.8 to 0.9, ``x`` to 9.
+
+    >>> t = IndicatorTerm("tax_per_mu", 8.0, 50.0, 40.0, 10.0, 8.0, 1.0, 1.0,
+    ...                   math.nan, math.nan, True)
+    >>> required_rise(t, points_needed=5.0, total_weight=100.0, cap=2.0).required
+    9.0
+    """
+    name, x = term.name, term.value
+    if not term.has:
+        return Lift(name, "no_data", math.nan)
+    if points_needed <= 0:
+        return Lift(name, "reached", x, required=x, rise=0.0, rise_pct=0.0)
+    s_now = term.points * total_weight / 100.0
+    s_new = s_now + points_needed * total_weight / 100.0
+    ratio = s_new / term.weight
+    if ratio > cap * (1.0 + 1e-12):
+        room = max(cap * term.weight - s_now, 0.0) * 100.0 / total_weight
+        return Lift(name, "saturated" if room > 1e-9 else "at_cap", x, max_points=room)
+    if math.isnan(term.group_numerator):  # fixed benchmark
+        required = ratio * term.benchmark
+    else:
+        n, d = term.numerator, term.denominator
+        big_n, big_d = term.group_numerator, term.group_denominator
+        # x/b = D (n + δ) / (d (N + δ)) rises with δ towards D/d when others hold some N.
+        if big_n - n <= 0 or big_d - ratio * d <= 0:
+            return Lift(name, "benchmark", x)
+        delta = (ratio * d * big_n - big_d * n) / (big_d - ratio * d)
+        required = term.scale * (n + delta) / d
+    rise = max(required - x, 0.0)
+    pct = 100.0 * rise / x if x > 0 else math.nan
+    return Lift(name, "ok", x, required=max(required, x), rise=rise, rise_pct=pct)
+
+
+def _points_at(term: IndicatorTerm, factor: float, *, total_weight: float, cap: float) -> float:
+    """Return the term's points when its numerator is ``factor`` times what it is."""
+    if not term.has:
+        return term.points  # the group's mean score, held fixed
+    n, d = term.numerator, term.denominator
+    if math.isnan(term.group_numerator):
+        ratio = term.scale * n * factor / d / term.benchmark
+    else:
+        big_n = term.group_numerator + n * (factor - 1.0)
+        ratio = term.group_denominator * n * factor / (d * big_n) if big_n > 0 else 0.0
+    return 100.0 * term.weight * min(max(ratio, 0.0), cap) / total_weight
+
+
+def uniform_rise(terms: tuple[IndicatorTerm, ...], *, points_needed: float,
+                 total_weight: float, cap: float) -> float:
+    """Return the % by which all scored indicators together must rise to add ``points_needed``.
+
+    Every indicator's numerator (tax, value added, R&D, sales) rises by the
+    same share, its denominator (land, energy, ...) unchanged; benchmarks
+    that are group averages rise with the firm's own numbers, as in
+    :func:`required_rise`. Found by bisection on the share.
+
+    Returns
+    -------
+    float
+        The rise in %, 0 if no points are needed, NaN if no rise is enough
+        (every indicator at its cap or its limit).
+    """
+    if points_needed <= 0:
+        return 0.0
+    now = sum(_points_at(t, 1.0, total_weight=total_weight, cap=cap) for t in terms)
+
+    def gain(factor: float) -> float:
+        return sum(_points_at(t, factor, total_weight=total_weight, cap=cap)
+                   for t in terms) - now
+
+    high = 2.0
+    while gain(high) < points_needed:
+        if high > 1e6:
+            return math.nan
+        high *= 2.0
+    low = 1.0
+    for _ in range(200):  # to the float resolution of the factor
+        mid = 0.5 * (low + high)
+        if mid in (low, high):
+            break
+        low, high = (mid, high) if gain(mid) < points_needed else (low, mid)
+    return 100.0 * (high - 1.0)
+
+
+def _tier_weights(spec: EvaluationSpec, tier: int) -> dict[str, float]:
+    return dict((spec.weights_above_scale, spec.weights_below_scale,
+                 spec.weights_services)[tier])
+
+
+def _tier(row: pd.Series) -> int | None:
+    """Return the firm's evaluation tier that year, None if it was out of scope."""
+    if int(row["group_size"]) <= 0 or int(row["rank"]) <= 0:
+        return None
+    return _TIERS.get(str(row["scale"]))
+
+
+def _in_scope(year_firms: pd.DataFrame) -> np.ndarray:
+    return (year_firms["group_size"].to_numpy() > 0) & (year_firms["rank"].to_numpy() > 0)
+
+
+def _ranking_group(year_firms: pd.DataFrame, row: pd.Series,
+                   spec: EvaluationSpec) -> np.ndarray:
+    """Mask of the firms ranked with ``row``: same tier and ``group_by`` keys, in scope."""
+    mask = _in_scope(year_firms) & (year_firms["scale"].astype(str) == str(row["scale"])).to_numpy()
+    keys = []
+    if "region" in spec.group_by or "park" in spec.group_by:
+        keys.append("region")  # park numbers are per region
+    if "park" in spec.group_by:
+        keys.append("park")
+    if "sector" in spec.group_by:
+        keys.append("sector")
+    for key in keys:
+        mask &= (year_firms[key].astype(str) == str(row[key])).to_numpy()
+    return mask
+
+
+def _column(frame: pd.DataFrame, name: str | None, spec: EvaluationSpec) -> np.ndarray:
+    if name is None:
+        return np.ones(len(frame))
+    if name == _EMISSIONS:
+        weights = spec.emission_weights.as_tuple()
+        return sum(w * frame[f"{p}_t"].to_numpy(dtype=float)
+                   for p, w in zip(POLLUTANTS, weights, strict=True))
+    return frame[name].to_numpy(dtype=float)
+
+
+def _firm_position(year_firms: pd.DataFrame, firm_id: int) -> int:
+    hits = np.flatnonzero(year_firms["firm_id"].to_numpy() == firm_id)
+    if hits.size != 1:
+        raise ValueError(f"firm {firm_id} appears {hits.size} times in the year's table; "
+                         "expected once")
+    return int(hits[0])
+
+
+def score_terms(year_firms: pd.DataFrame, firm_id: int,
+                spec: EvaluationSpec) -> tuple[IndicatorTerm, ...]:
+    """Return the scored indicators of one firm in one year, as the evaluation scored them.
+
+    Parameters
+    ----------
+    year_firms : pandas.DataFrame
+        firms.parquet rows of one year and replication (every firm).
+    firm_id : int
+        The firm.
+    spec : EvaluationSpec
+        The scenario's evaluation rules.
+
+    Returns
+    -------
+    tuple of IndicatorTerm
+        One per indicator with a positive weight in the firm's tier, in
+        :data:`~simulator.evaluation.TIER_INDICATORS` order; empty if the
+        firm was not evaluated.
+    """
+    pos = _firm_position(year_firms, firm_id)
+    row = year_firms.iloc[pos]
+    tier = _tier(row)
+    if tier is None:
+        return ()
+    in_group = _ranking_group(year_firms, row, spec)
+    members = year_firms[in_group]
+    me = int(np.flatnonzero(members["firm_id"].to_numpy() == firm_id)[0])
+    weights = _tier_weights(spec, tier)
+    total = sum(weights.values())
+    bench_key = (members["sector"].astype(str).to_numpy() if spec.benchmark == "sector_mean"
+                 else np.zeros(len(members), dtype=int))
+    tier_key = ("above_scale", "below_scale", "services")[tier]
+    terms = []
+    for name in TIER_INDICATORS[tier]:
+        w = float(weights.get(name, 0.0))
+        if w <= 0:
+            continue
+        numer_col, denom_col, scale = FORMULAS[name]
+        numer = _column(members, numer_col, spec)
+        denom = _column(members, denom_col, spec)
+        has = np.isfinite(numer) & np.isfinite(denom) & (denom > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(has, scale * numer / denom, np.nan)
+        if spec.benchmark == "fixed":
+            bench = np.full(len(members), float(getattr(spec.fixed_benchmarks, tier_key)[name]))
+            big_n = big_d = math.nan
+        else:
+            sums = (pd.DataFrame({"key": bench_key, "n": np.where(has, numer, 0.0),
+                                  "d": np.where(has, denom, 0.0)})
+                    .groupby("key")[["n", "d"]].transform("sum"))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bench = scale * sums["n"].to_numpy() / sums["d"].to_numpy()
+            big_n, big_d = float(sums["n"].iloc[me]), float(sums["d"].iloc[me])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(has & (bench > 0), value / bench, 0.0)
+        s = w * np.clip(ratio, 0.0, spec.indicator_cap)
+        # Without the data: the group's mean score (Huangyan 2022), or w if nobody has it.
+        s_me = float(s[me]) if has[me] else (float(s[has].mean()) if has.any() else w)
+        terms.append(IndicatorTerm(
+            name=name, value=float(value[me]), weight=w, points=100.0 * s_me / total,
+            benchmark=float(bench[me]), numerator=float(numer[me]),
+            denominator=float(denom[me]), scale=scale, group_numerator=big_n,
+            group_denominator=big_d, has=bool(has[me])))
+    return tuple(terms)
+
+
+def class_lift(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec) -> ClassLift:
+    """Return the score the firm lacked for the next class, and each indicator's lift.
+
+    Parameters
+    ----------
+    year_firms : pandas.DataFrame
+        firms.parquet rows of one year and replication (every firm).
+    firm_id : int
+        The firm.
+    spec : EvaluationSpec
+        The scenario's evaluation rules.
+
+    Returns
+    -------
+    ClassLift
+        Target score, gap, the score's make-up and one :class:`Lift` per
+        scored indicator (see the module docstring for the method).
+    """
+    row = year_firms.iloc[_firm_position(year_firms, firm_id)]
+    klass, year, tier = str(row["class"]), int(row["year"]), _tier(row)
+    base = dict(firm_id=int(firm_id), year=year, klass=klass, method=spec.classification.method,
+                score=float(row["score"]), rank=int(row["rank"]),
+                group_size=int(row["group_size"]), tier=tier)
+    if klass not in CLASSES or tier is None:
+        return ClassLift(next_class=None, status="unrated", **base)
+    terms = score_terms(year_firms, firm_id, spec)
+    bonus = base["score"] - sum(t.points for t in terms)
+    bonus = 0.0 if abs(bonus) < 1e-9 else bonus  # float dust of the sum
+    if klass == "A":
+        return ClassLift(next_class=None, status="top", bonus=bonus, terms=terms, **base)
+    nxt = CLASSES[CLASSES.index(klass) - 1]
+    if bool(row["vetoed"]) and nxt in ("A", "B"):
+        return ClassLift(next_class=nxt, status="veto", bonus=bonus, terms=terms, **base)
+    target_id = target_rank = None
+    if spec.classification.method == "shares":
+        shares = spec.classification.shares.as_tuple()
+        n = base["group_size"]
+        cumulative = sum(shares[:CLASSES.index(nxt) + 1])
+        cut = int(math.floor(n * cumulative + 0.5 + _ROUNDING_TOLERANCE * n))
+        if cut <= 0:
+            return ClassLift(next_class=nxt, status="no_place", bonus=bonus, terms=terms,
+                             **base)
+        group = year_firms[_ranking_group(year_firms, row, spec)]
+        if len(group) != base["group_size"]:
+            raise ValueError(f"rebuilt a ranking group of {len(group)} firms for firm {firm_id} "
+                             f"in {year}; the evaluation ranked {base['group_size']}")
+        last = group[group["rank"].to_numpy() == cut]
+        if last.empty:
+            raise ValueError(f"no firm at rank {cut} in the group of firm {firm_id} in {year}")
+        target = float(last["score"].iloc[0])
+        target_id, target_rank = int(last["firm_id"].iloc[0]), cut
+    else:
+        target = float(getattr(spec.classification.thresholds, nxt))
+    total = sum(_tier_weights(spec, tier).values())
+    needed = target - base["score"]
+    lifts = tuple(required_rise(t, points_needed=needed, total_weight=total,
+                                cap=spec.indicator_cap) for t in terms)
+    together = uniform_rise(terms, points_needed=needed, total_weight=total,
+                            cap=spec.indicator_cap)
+    return ClassLift(next_class=nxt, status="ok", target_score=target, target_firm_id=target_id,
+                     target_rank=target_rank, bonus=bonus, terms=terms, lifts=lifts,
+                     uniform_rise_pct=together, **base)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_firm_years(run_dir: str | Path, *, replication: int = 0) -> pd.DataFrame:
+    """Return firms.parquet rows of one replication, raising ScenarioError if there are none."""
+    path = Path(run_dir) / "firms.parquet"
+    if not path.is_file():
+        raise ScenarioError("no firm snapshots (firms.parquet) in this run: set "
+                            "output.firm_snapshots and run again", file=path)
+    firms = pd.read_parquet(path, filters=[("replication", "=", int(replication))])
+    if firms.empty:
+        held = sorted(pd.read_parquet(path, columns=["replication"])["replication"].unique())
+        raise ScenarioError(f"replication {replication} is not in firms.parquet (it holds "
+                            f"{', '.join(map(str, held)) or 'none'})", file=path)
+    return firms
+
+
+def _read_rules(run_dir: Path, firm_id: int) -> tuple[dict[str, Any], EvaluationSpec]:
+    """Return the run's resolved scenario (as a dict) and its evaluation rules."""
+    manifest_path = run_dir / "manifest.json"
+    manifest = (json.loads(manifest_path.read_text(encoding="utf-8"))
+                if manifest_path.is_file() else {})
+    content = run_scenario_text(run_dir, manifest)
+    if content is None:
+        raise ScenarioError(f"no scenario.yaml, so no evaluation rules for the card of firm "
+                            f"{firm_id}", file=run_dir / "scenario.yaml")
+    data = yaml.safe_load(content) or {}
+    try:
+        spec = EvaluationSpec.model_validate(data.get("evaluation") or {})
+    except ValueError as exc:
+        raise ScenarioError(f"invalid evaluation rules: {exc}", file=run_dir / "scenario.yaml",
+                            field="evaluation") from None
+    return data, spec
+
+
+# ---------------------------------------------------------------- text
+
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "lang": "en",
+        "title": "Firm report card (一企一单): firm {firm}",
+        "meta": "Scenario {scenario} · replication {replication} · generated {today} from {path}",
+        "firm": "The firm",
+        "firm_id": "Firm id", "sector": "Sector", "region": "Region", "park": "Park",
+        "scale": "Scale (last year)", "years": "Years in the run",
+        "present": "{first}–{last}, every year of the run",
+        "entered": "entered the run in {year} (new project)",
+        "exited": "closed at the end of {year}",
+        "not_in": "not in the run in {years}",
+        "scale.above": "above designated size (规上)",
+        "scale.below": "below designated size (规下)",
+        "scale.services": "services",
+        "evaluation": "Evaluation", "production": "Output and resources", "bills": "Bills",
+        "quotas": "Quotas and payments", "no_quotas": "Not covered by any quota market, "
+        "and no rights or payments in any year.",
+        "item": "Item", "unit": "Unit",
+        "class_in_force": "Class in force (charged as)", "class": "Class assigned this year",
+        "score": "Score", "rank": "Rank in its group", "vetoed": "One-vote veto",
+        "consecutive_d": "Consecutive years in D", "status": "Status",
+        "status.entered": "entered", "status.exits": "closes at year end",
+        "points": "points", "points_col": "Points", "yes": "yes", "no": "no",
+        "rank_of": "{rank} of {n}",
+        "not_rated": "not evaluated",
+        "va": "Value added", "revenue": "Revenue", "tax": "Tax paid", "profit": "Profit",
+        "rd": "R&D spend", "cash": "Cash", "land": "Land", "employees": "Employees",
+        "energy": "Energy use", "electricity": "Electricity use", "water": "Water use",
+        "investments": "Investments decided (cumulative)",
+        "inv.retrofit": "energy retrofit", "inv.pollution_control": "pollution control",
+        "inv.automation": "automation", "inv.space_for_land": "space for land",
+        "elec_bill": "Electricity bill (incl. surcharges)",
+        "elec_sur": "  of which class surcharge",
+        "water_bill": "Water bill (incl. surcharges)",
+        "water_sur": "  of which over-quota and class surcharges",
+        "pollution": "Pollution charge (incl. class multiplier)",
+        "pollution_sur": "  of which class multiplier part",
+        "land_tax": "Urban land-use tax, net of relief", "land_relief": "  relief granted",
+        "subsidy": "Subsidies received", "resource_bill": "Resource bill (4 bills above)",
+        "per_va": "Resource bill per 10k yuan VA", "quota_cost": "Quota payments and "
+        "abatement cost",
+        "market.energy": "Energy-use rights (用能权)", "market.cod": "COD emission rights",
+        "market.nh3n": "NH3-N emission rights", "market.so2": "SO2 emission rights",
+        "market.nox": "NOx emission rights",
+        "q.covered": "Covered by the market", "q.allocated": "Rights allocated",
+        "q.use": "Use (after abatement)", "q.shortfall": "Shortfall (not covered by rights)",
+        "q.net_paid": "Net payments (paid use, purchases, surcharges − sales)",
+        "q.abatement_cost": "Abatement cost", "q.abatement_share": "Abatement share",
+        "breakdown": "How the {year} score is made up",
+        "breakdown_note": "Points = 100 × weight × min(value / benchmark, {cap}) / total "
+                          "weight {total}. Benchmark: {benchmark}.",
+        "bench.group_mean": "the ratio of sums over the firm's ranking group",
+        "bench.sector_mean": "the ratio of sums over the firm's sector within its group",
+        "bench.fixed": "fixed values from the scenario",
+        "indicator": "Indicator", "value": "Value", "value_col": "Value",
+        "benchmark": "Benchmark",
+        "ratio": "Value / benchmark", "weight": "Weight", "max_points": "Max points",
+        "no_data_cell": "no data (group mean score)",
+        "bonus": "Bonus points (high-tech, listed, brand)", "total": "Total score",
+        "lift": "What would lift its class ({year})",
+        "lift.unrated": "The firm was not evaluated in {year} (outside the evaluation's scope), "
+                        "so it has no class to lift.",
+        "lift.top": "The firm is in class A in {year}: there is no higher class.",
+        "lift.veto": "The firm was under the one-vote veto (一票否决) in {year}: it could not "
+                     "be put in A or B whatever its score, so no rise of an indicator "
+                     "would have lifted it to {next}.",
+        "lift.no_place": "Its group of {n} firms has no place in class {next} "
+                         "(the class share rounds to zero).",
+        "lift.shares": "In {year} the firm scored {score} points, rank {rank} of {n} in its "
+                       "ranking group: class {klass}. Class {next} went to ranks 1–{cut}; the "
+                       "last of them, firm {target_firm}, scored {target} points, {gap} more "
+                       "than this firm (ties go to the smaller firm id).",
+        "lift.thresholds": "In {year} the firm scored {score} points: class {klass}. Class "
+                           "{next} needs at least {target} points, {gap} more.",
+        "lift.method": "Each row is how far one indicator alone would have to rise to close "
+                       "that gap, the other indicators and the other firms unchanged. A rise "
+                       "is a rise of the indicator's numerator (tax, value added, R&D or "
+                       "sales on the same land, energy, emissions, staff or electricity); "
+                       "where the benchmark is the group's average, the firm's own rise "
+                       "also raises that average, and the figures include it.",
+        "lift.together": "All scored indicators together (every numerator up by the same "
+                         "share, on the same land, energy, emissions, staff and electricity): "
+                         "+{pct}% each.",
+        "lift.together_never": "Even all scored indicators together cannot close the gap: "
+                               "each stops at its cap or where its group benchmark keeps "
+                               "pace with it.",
+        "needed": "Needed", "rise": "Rise", "rise_pct": "Rise (%)", "note": "Note",
+        "st.saturated": "cannot close the gap alone: capped at {cap} × benchmark, it adds at "
+                        "most {points} points",
+        "st.at_cap": "already at its cap ({cap} × benchmark): no more points from it",
+        "st.no_data": "no data: the firm gets its group's mean score for it",
+        "st.benchmark": "cannot close the gap alone: the firm weighs so much in the group "
+                        "benchmark that it rises with the firm's own value",
+        "st.reached": "no rise needed",
+        "rules": "Evaluation rules of the scenario",
+        "r.tier": "Tier", "r.groups": "Ranked within", "r.benchmark": "Benchmark",
+        "r.cap": "Indicator cap (× benchmark)", "r.weights": "Weights",
+        "r.method": "Classes", "r.shares": "by rank shares: {shares}",
+        "r.thresholds": "by score thresholds: {thresholds}", "r.veto": "One-vote veto",
+        "r.veto_text": "vetoed firms cannot be A or B (accident probability {p} a year"
+                       "{extra})",
+        "r.veto_emission": "; emission shortfall", "r.veto_energy": "; energy task missed",
+        "r.bonus": "Bonus points", "r.protect": "Protection",
+        "r.bonus_text": "high-tech {high_tech}, listed {listed}, brand {brand}",
+        "key.region": "region", "key.sector": "sector", "key.park": "park",
+        "r.protect_text": "firms younger than {years} year(s) and firms newly above scale are "
+                          "not put in D",
+        "tier.0": "above-scale industry", "tier.1": "below-scale industry",
+        "tier.2": "services",
+        "r.by": "scale tier × {keys}",
+    },
+    "zh": {
+        "lang": "zh",
+        "title": "企业评价结果告知单（一企一单）：企业 {firm}",
+        "meta": "情景 {scenario} · 第 {replication} 次重复 · {today} 根据 {path} 生成",
+        "firm": "企业概况",
+        "firm_id": "企业编号", "sector": "行业", "region": "区域", "park": "园区",
+        "scale": "规模（末年）", "years": "运行期内年份",
+        "present": "{first}–{last}，运行期内每年均在",
+        "entered": "{year} 年新进入（新项目）",
+        "exited": "{year} 年末退出",
+        "not_in": "{years} 年不在运行中",
+        "scale.above": "规上", "scale.below": "规下", "scale.services": "服务业",
+        "evaluation": "综合评价", "production": "产出与资源消耗", "bills": "资源要素费用",
+        "quotas": "配额与交易支出", "no_quotas": "未纳入任何配额市场，各年均无配额或支出。",
+        "item": "项目", "unit": "单位",
+        "class_in_force": "执行类别（计费类别）", "class": "本年评价类别",
+        "score": "综合得分", "rank": "组内排名", "vetoed": "一票否决",
+        "consecutive_d": "连续 D 类年数", "status": "状态",
+        "status.entered": "新进入", "status.exits": "年末退出",
+        "points": "分", "points_col": "得分", "yes": "是", "no": "否",
+        "rank_of": "{n} 家中第 {rank}",
+        "not_rated": "未参评",
+        "va": "增加值", "revenue": "营业收入", "tax": "实缴税金", "profit": "利润",
+        "rd": "研发经费", "cash": "现金", "land": "用地", "employees": "从业人员",
+        "energy": "能耗", "electricity": "用电量", "water": "用水量",
+        "investments": "已决定的投资（累计）",
+        "inv.retrofit": "节能改造", "inv.pollution_control": "污染治理",
+        "inv.automation": "机器换人", "inv.space_for_land": "空间换地",
+        "elec_bill": "电费（含加价）", "elec_sur": "  其中差别化加价",
+        "water_bill": "水费（含加价）", "water_sur": "  其中超定额及差别化加价",
+        "pollution": "排污费（含类别倍数）", "pollution_sur": "  其中类别加收部分",
+        "land_tax": "城镇土地使用税（减免后）", "land_relief": "  减免额",
+        "subsidy": "补助奖励", "resource_bill": "资源要素费用合计（上述四项）",
+        "per_va": "单位增加值资源要素费用", "quota_cost": "配额支出与减排成本",
+        "market.energy": "用能权", "market.cod": "化学需氧量排污权",
+        "market.nh3n": "氨氮排污权", "market.so2": "二氧化硫排污权",
+        "market.nox": "氮氧化物排污权",
+        "q.covered": "纳入市场", "q.allocated": "分配配额", "q.use": "实际用量（减排后）",
+        "q.shortfall": "配额缺口", "q.net_paid": "净支出（有偿使用、购买、加价 − 出售）",
+        "q.abatement_cost": "减排成本", "q.abatement_share": "减排比例",
+        "breakdown": "{year} 年得分构成",
+        "breakdown_note": "得分 = 100 × 权重 × min(指标值 / 基准值, {cap}) / 总权重 {total}。"
+                          "基准值：{benchmark}。",
+        "bench.group_mean": "所在排名组的合计比值",
+        "bench.sector_mean": "所在排名组内同行业的合计比值",
+        "bench.fixed": "情景设定的固定值",
+        "indicator": "指标", "value": "指标值", "value_col": "内容", "benchmark": "基准值",
+        "ratio": "指标值 / 基准值", "weight": "权重", "max_points": "满分",
+        "no_data_cell": "无数据（取组内平均得分）",
+        "bonus": "加分（高新技术、上市、品牌）", "total": "总分",
+        "lift": "如何提升类别（{year} 年）",
+        "lift.unrated": "企业 {year} 年未参评，无类别可提升。",
+        "lift.top": "企业 {year} 年为 A 类，已是最高类别。",
+        "lift.veto": "企业 {year} 年被一票否决：无论得分多少都不能评为 A 或 B 类，"
+                     "任何指标的提高都不能使其升为 {next} 类。",
+        "lift.no_place": "所在 {n} 家企业的排名组中没有 {next} 类名额（比例取整为零）。",
+        "lift.shares": "{year} 年企业得分 {score}，在排名组 {n} 家中列第 {rank} 位，"
+                       "评为 {klass} 类。{next} 类为第 1–{cut} 名；其中最后一名（企业 "
+                       "{target_firm}）得分 {target}，比本企业高 {gap} 分（同分时编号小者优先）。",
+        "lift.thresholds": "{year} 年企业得分 {score}，评为 {klass} 类。{next} 类至少需要 "
+                           "{target} 分，还差 {gap} 分。",
+        "lift.method": "每行为单独提高该指标、其他指标和其他企业不变时弥补差距所需的增幅。"
+                       "增幅按指标分子计算（同样用地、能耗、排放、人员或用电下的税收、增加值、"
+                       "研发或销售收入）；基准为组内平均时，企业自身的提高也会抬高平均值，"
+                       "表中已计入。",
+        "lift.together": "所有计分指标同时提高（各指标分子同比例增加，用地、能耗、排放、人员和"
+                         "用电不变）：各需提高 {pct}%。",
+        "lift.together_never": "即使所有计分指标同时提高也无法弥补差距：各指标均已封顶或受组内基准"
+                               "同步上升所限。",
+        "needed": "所需值", "rise": "增加", "rise_pct": "增幅（%）", "note": "说明",
+        "st.saturated": "单独无法弥补：封顶 {cap} 倍基准值，最多增加 {points} 分",
+        "st.at_cap": "已达封顶（{cap} 倍基准值），不能再加分",
+        "st.no_data": "无数据：该指标取组内平均得分",
+        "st.benchmark": "单独无法弥补：企业在组内基准中占比过大，基准随自身提高而上升",
+        "st.reached": "无需提高",
+        "rules": "情景评价规则",
+        "r.tier": "评价层级", "r.groups": "排名范围", "r.benchmark": "基准值",
+        "r.cap": "单项封顶（基准值倍数）", "r.weights": "权重",
+        "r.method": "分类方法", "r.shares": "按排名比例：{shares}",
+        "r.thresholds": "按得分线：{thresholds}", "r.veto": "一票否决",
+        "r.veto_text": "被否决企业不得评为 A、B 类（事故年概率 {p}{extra}）",
+        "r.veto_emission": "；排污超配额", "r.veto_energy": "；未完成节能任务",
+        "r.bonus": "加分项", "r.protect": "保护",
+        "r.bonus_text": "高新技术企业 {high_tech}，上市企业 {listed}，品牌 {brand}",
+        "key.region": "区域", "key.sector": "行业", "key.park": "园区",
+        "r.protect_text": "成立不满 {years} 年的企业和新升规企业不评为 D 类",
+        "tier.0": "规上工业", "tier.1": "规下工业", "tier.2": "服务业",
+        "r.by": "规模层级 × {keys}",
+    },
+}
+
+_INDICATOR_NAMES: dict[str, dict[str, str]] = {
+    "en": {"tax_per_mu": "Tax per mu", "va_per_mu": "Value added per mu",
+           "va_per_tce": "Value added per tce", "va_per_emission": "Value added per t emissions",
+           "labour_productivity": "Labour productivity", "rd_share": "R&D / revenue",
+           "tax_per_kwh": "Tax per kWh", "sales_per_kwh": "Taxable sales per kWh",
+           "tax": "Tax", "sales": "Taxable sales"},
+    "zh": {"tax_per_mu": "亩均税收", "va_per_mu": "亩均工业增加值",
+           "va_per_tce": "单位能耗工业增加值", "va_per_emission": "单位排放工业增加值",
+           "labour_productivity": "全员劳动生产率", "rd_share": "研发经费占比",
+           "tax_per_kwh": "单位电耗税收", "sales_per_kwh": "单位电耗应税销售收入",
+           "tax": "税收", "sales": "应税销售收入"},
+}
+
+
+def _text(lang: str) -> dict[str, str]:
+    if lang not in _TEXT:
+        raise ValueError(f"The 'lang' parameter must be one of {sorted(_TEXT)}. Got {lang!r}.")
+    return _TEXT[lang]
+
+
+#: Units in Chinese, whole or as the parts of a ratio ("万元/mu" -> "万元/亩").
+_UNITS_ZH: dict[str, str] = {"mu": "亩", "person": "人", "persons": "人", "yuan": "元",
+                             "tce": "吨标准煤", "kWh": "千瓦时", "t": "吨", "m³": "立方米",
+                             "share": "比例", "share of revenue": "占营业收入比例",
+                             "points": "分"}
+
+
+def _unit(unit: str, lang: str) -> str:
+    """Return ``unit`` in ``lang`` (units are written in English in the code)."""
+    if lang != "zh":
+        return unit
+    return "/".join(_UNITS_ZH.get(part, part) for part in unit.split("/"))
+
+
+# ---------------------------------------------------------------- the card
+
+
+def write_card(run_dir: str | Path, firm_id: int, *, out: str | Path | None = None,
+               replication: int = 0, lang: str = "en") -> Path:
+    """Write one firm's report card (一企一单) as a self-contained HTML file.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run directory with ``firms.parquet`` and ``scenario.yaml``.
+    firm_id : int
+        The firm.
+    out : str or Path, optional
+        The HTML file; default ``<run_dir>/cards/firm_<id>.html``.
+    replication : int
+        Which replication's firms to show.
+    lang : {"en", "zh"}
+        Language of the text.
+
+    Returns
+    -------
+    Path
+        The card, written atomically.
+
+    Raises
+    ------
+    ScenarioError
+        If the run has no firms.parquet or the firm is not in it.
+    """
+    t = _text(lang)
+    run_dir = Path(run_dir)
+    firm_id = int(firm_id)
+    if not run_dir.is_dir():
+        raise ScenarioError(f"not a results directory (no such directory); cannot make the "
+                            f"card of firm {firm_id}", file=run_dir)
+    if not (run_dir / "firms.parquet").is_file():
+        raise ScenarioError(f"no firm snapshots in this run, so no card for firm {firm_id}: "
+                            "run again with output.firm_snapshots: true",
+                            file=run_dir / "firms.parquet")
+    firms = read_firm_years(run_dir, replication=replication)
+    mine = firms[firms["firm_id"].to_numpy() == firm_id].sort_values("year")
+    if mine.empty:
+        raise ScenarioError(f"firm {firm_id} is not in firms.parquet (replication "
+                            f"{replication}; firm ids {int(firms['firm_id'].min())}–"
+                            f"{int(firms['firm_id'].max())})", file=run_dir / "firms.parquet",
+                            field="firm_id")
+    scenario, spec = _read_rules(run_dir, firm_id)
+    run_years = sorted(int(y) for y in firms["year"].unique())
+    last_year = int(mine["year"].iloc[-1])
+    lift = class_lift(firms[firms["year"].to_numpy() == last_year], firm_id, spec)
+
+    name = str(scenario.get("name") or run_dir.name)
+    title = t["title"].format(firm=firm_id)
+    meta = t["meta"].format(scenario=name, replication=replication,
+                            today=date.today().isoformat(), path=run_dir)
+    years = [int(y) for y in mine["year"]]
+    body = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
+            _h2(t["firm"]), _firm_facts(mine, run_years, scenario, t),
+            _h2(t["evaluation"]), _evaluation_table(mine, run_years, t, lang),
+            _h2(t["production"]), _production_table(mine, years, t),
+            _h2(t["bills"]), _bills_table(mine, years, t),
+            _h2(t["quotas"]), _quota_tables(mine, years, t),
+            _h2(t["breakdown"].format(year=last_year)), _breakdown(lift, spec, t, lang),
+            _h2(t["lift"].format(year=last_year)), _lift_section(lift, spec, t, lang),
+            _h2(t["rules"]), _rules(lift, spec, t, lang)]
+    out = Path(out) if out is not None else run_dir / "cards" / f"firm_{firm_id}.html"
+    return write_html(out, html_page(title, "\n".join(body), lang=lang))
+
+
+def _h2(title: str) -> str:
+    return f"<h2>{html.escape(title)}</h2>"
+
+
+def _p(content: str, cls: str | None = None) -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{html.escape(content)}</p>"
+
+
+def _firm_facts(mine: pd.DataFrame, run_years: list[int], scenario: dict[str, Any],
+                t: dict[str, str]) -> str:
+    years = [int(y) for y in mine["year"]]
+    last = mine.iloc[-1]
+    first_year, last_year = years[0], years[-1]
+    if years == run_years:
+        presence = t["present"].format(first=first_year, last=last_year)
+    else:
+        parts = [f"{first_year}–{last_year}"]
+        if first_year > run_years[0]:
+            parts.append(t["entered"].format(year=first_year))
+        if last_year < run_years[-1]:
+            parts.append(t["exited"].format(year=last_year))
+        gaps = [y for y in run_years if first_year < y < last_year and y not in years]
+        if gaps:
+            parts.append(t["not_in"].format(years=", ".join(map(str, gaps))))
+        presence = "; ".join(parts)
+    sector = str(last["sector"])
+    if t["lang"] == "zh":
+        spec = ((scenario.get("population") or {}).get("sectors") or {}).get(sector) or {}
+        sector = spec.get("label_zh") or sector
+    rows = [(t["firm_id"], int(last["firm_id"])), (t["sector"], sector),
+            (t["region"], last["region"]), (t["park"], int(last["park"])),
+            (t["scale"], t.get(f"scale.{last['scale']}", str(last["scale"]))),
+            (t["years"], presence)]
+    return html_table([t["item"], t["value_col"]], rows, numeric_from=99)
+
+
+def _year_table(mine: pd.DataFrame, years: list[int], rows: list[tuple[str, str, list[str]]],
+                t: dict[str, str]) -> str:
+    return html_table([t["item"], t["unit"], *map(str, years)],
+                      [(label, _unit(unit, t["lang"]), *cells) for label, unit, cells in rows],
+                      numeric_from=2)
+
+
+def _values(mine: pd.DataFrame, column: str, *, scale: float = 1.0) -> list[str]:
+    if column not in mine.columns:
+        return ["—"] * len(mine)
+    return [fmt(v * scale) for v in mine[column].to_numpy(dtype=float)]
+
+
+def _evaluation_table(mine: pd.DataFrame, run_years: list[int], t: dict[str, str],
+                      lang: str) -> str:
+    years = [int(y) for y in mine["year"]]
+    status = []
+    for y in years:
+        marks = []
+        if y == years[0] and y > run_years[0]:
+            marks.append(t["status.entered"])
+        if y == years[-1] and y < run_years[-1]:
+            marks.append(t["status.exits"])
+        status.append(", ".join(marks) or "")
+    rated = mine["rank"].to_numpy() > 0
+    rows: list[tuple[str, str, list[str]]] = []
+    if any(status):
+        rows.append((t["status"], "", status))
+    rows += [
+        (t["class_in_force"], "", [str(c) for c in mine["class_in_force"]]),
+        (t["class"], "", [str(c) for c in mine["class"]]),
+        (t["score"], "points", [fmt(s) if r else t["not_rated"]
+                                   for s, r in zip(mine["score"], rated, strict=True)]),
+        (t["rank"], "", [t["rank_of"].format(rank=int(r), n=int(n)) if ok else "—"
+                         for r, n, ok in zip(mine["rank"], mine["group_size"], rated,
+                                             strict=True)]),
+        (t["vetoed"], "", [t["yes"] if v else t["no"] for v in mine["vetoed"]]),
+        (t["consecutive_d"], "", [str(int(v)) for v in mine["consecutive_d_years"]]),
+    ]
+    for name in INDICATORS:
+        column = f"ind_{name}"
+        if column in mine.columns and mine[column].notna().any():
+            rows.append((_INDICATOR_NAMES[lang][name], INDICATOR_UNITS[name],
+                         _values(mine, column)))
+    return _year_table(mine, years, rows, t)
+
+
+def _production_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str:
+    rows = [(t[key], unit, _values(mine, column)) for key, unit, column in (
+        ("va", "万元", "va_wan_yuan"), ("revenue", "万元", "revenue_wan_yuan"),
+        ("tax", "万元", "tax_wan_yuan"), ("profit", "万元", "profit_wan_yuan"),
+        ("rd", "万元", "rd_wan_yuan"), ("cash", "万元", "cash_wan_yuan"),
+        ("land", "mu", "land_mu"), ("employees", "persons", "employees"),
+        ("energy", "tce", "energy_tce"), ("electricity", "kWh", "electricity_kwh"),
+        ("water", "m³", "water_m3"))]
+    for p in POLLUTANTS:
+        rows.append((_POLLUTANT_NAMES[p], "t", _values(mine, f"{p}_t")))
+    if "invested_options" in mine.columns:
+        cells = []
+        for bits in mine["invested_options"].to_numpy(dtype=int):
+            taken = [t[f"inv.{o}"] for k, o in enumerate(INVESTMENT_OPTIONS) if bits >> k & 1]
+            cells.append(", ".join(taken) or "—")
+        rows.append((t["investments"], "", cells))
+    return _year_table(mine, years, rows, t)
+
+
+def _bills_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str:
+    rows = [(t[key], "yuan", _values(mine, column)) for key, column in (
+        ("elec_bill", "electricity_bill_yuan"), ("elec_sur", "electricity_surcharge_yuan"),
+        ("water_bill", "water_bill_yuan"), ("water_sur", "water_surcharge_yuan"),
+        ("pollution", "pollution_charge_yuan"), ("pollution_sur", "pollution_surcharge_yuan"),
+        ("land_tax", "land_tax_yuan"), ("land_relief", "land_tax_relief_yuan"),
+        ("subsidy", "subsidy_yuan"))]
+    total = sum(mine[c].to_numpy(dtype=float) for c in (
+        "electricity_bill_yuan", "water_bill_yuan", "pollution_charge_yuan", "land_tax_yuan"))
+    va = mine["va_wan_yuan"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_va = np.where(va > 0, total / va, np.nan)
+    rows += [(t["resource_bill"], "yuan", [fmt(v) for v in total]),
+             (t["per_va"], "yuan/万元", [fmt(v) for v in per_va])]
+    quota_costs = [c for q in _QUOTAS for c in (f"{q}_net_paid_yuan", f"{q}_abatement_cost_yuan")
+                   if c in mine.columns]
+    if quota_costs:
+        cost = sum(mine[c].to_numpy(dtype=float) for c in quota_costs)
+        rows.append((t["quota_cost"], "yuan", [fmt(v) for v in cost]))
+    return _year_table(mine, years, rows, t)
+
+
+def _quota_tables(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str:
+    parts = []
+    for quota in _QUOTAS:
+        if f"{quota}_allocated" not in mine.columns:
+            continue
+        numbers = [f"{quota}_{k}" for k in ("allocated", "shortfall", "net_paid_yuan",
+                                            "abatement_cost_yuan")]
+        involved = mine[f"{quota}_covered"].any() or any(
+            (mine[c].to_numpy(dtype=float) != 0).any() for c in numbers if c in mine.columns)
+        if not involved:
+            continue
+        unit = "tce" if quota == "energy" else "t"
+        rows = [(t["q.covered"], "", [t["yes"] if v else t["no"]
+                                      for v in mine[f"{quota}_covered"]])]
+        rows += [(t[f"q.{key}"], u, _values(mine, f"{quota}_{column}")) for key, u, column in (
+            ("allocated", unit, "allocated"), ("use", unit, "use"),
+            ("shortfall", unit, "shortfall"), ("net_paid", "yuan", "net_paid_yuan"),
+            ("abatement_cost", "yuan", "abatement_cost_yuan"))]
+        rows.append((t["q.abatement_share"], "share", _values(mine, f"{quota}_abatement_share")))
+        parts.append(f"<h3>{html.escape(t[f'market.{quota}'])}</h3>"
+                     + _year_table(mine, years, rows, t))
+    return "\n".join(parts) if parts else _p(t["no_quotas"], "note")
+
+
+def _breakdown(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str], lang: str) -> str:
+    if not lift.terms:
+        return _p(t["lift.unrated"].format(year=lift.year), "note")
+    total = sum(term.weight for term in lift.terms)
+    rows = []
+    for term in lift.terms:
+        ratio = term.value / term.benchmark if term.has and term.benchmark > 0 else math.nan
+        rows.append((_INDICATOR_NAMES[lang][term.name],
+                     fmt(term.value) if term.has else t["no_data_cell"],
+                     fmt(term.benchmark), fmt(ratio), fmt(term.weight), fmt(term.points),
+                     fmt(100.0 * term.weight * spec.indicator_cap / total)))
+    rows.append((t["bonus"], "", "", "", "", fmt(lift.bonus), ""))
+    rows.append((Markup(f"<b>{html.escape(t['total'])}</b>"), "", "", "", "",
+                 Markup(f"<b>{html.escape(fmt(lift.score))}</b>"), ""))
+    note = t["breakdown_note"].format(cap=fmt(spec.indicator_cap), total=fmt(total),
+                                      benchmark=t[f"bench.{spec.benchmark}"])
+    return (html_table([t["indicator"], t["value"], t["benchmark"], t["ratio"], t["weight"],
+                        t["points_col"], t["max_points"]], rows) + _p(note, "note"))
+
+
+def _lift_section(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str], lang: str) -> str:
+    if lift.status in ("unrated", "top", "veto", "no_place"):
+        return _p(t[f"lift.{lift.status}"].format(year=lift.year, next=lift.next_class,
+                                                  n=lift.group_size))
+    key = "lift.shares" if lift.method == "shares" else "lift.thresholds"
+    intro = t[key].format(year=lift.year, score=fmt(lift.score), rank=lift.rank,
+                          n=lift.group_size, klass=lift.klass, next=lift.next_class,
+                          cut=lift.target_rank, target_firm=lift.target_firm_id,
+                          target=fmt(lift.target_score), gap=fmt(max(lift.gap, 0.0)))
+    rows = []
+    for item in lift.lifts:
+        name = _INDICATOR_NAMES[lang][item.indicator]
+        unit = _unit(INDICATOR_UNITS[item.indicator], lang)
+        if item.status in ("ok", "reached"):
+            rows.append((name, unit, fmt(item.value), fmt(item.required),
+                         fmt(item.rise, signed=True), fmt(item.rise_pct), ""))
+            continue
+        note = t[f"st.{item.status}"].format(cap=fmt(spec.indicator_cap),
+                                             points=fmt(item.max_points))
+        rows.append((name, unit, fmt(item.value), "—", "—", "—", note))
+    table = html_table([t["indicator"], t["unit"], t["value"], t["needed"], t["rise"],
+                        t["rise_pct"], t["note"]], rows, numeric_from=2)
+    if math.isnan(lift.uniform_rise_pct):
+        together = t["lift.together_never"]
+    else:
+        together = t["lift.together"].format(pct=fmt(lift.uniform_rise_pct))
+    return _p(intro) + _p(t["lift.method"], "note") + table + _p(together)
+
+
+def _rules(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str], lang: str) -> str:
+    rows = []
+    if lift.tier is not None:
+        rows.append((t["r.tier"], t[f"tier.{lift.tier}"]))
+        rows.append((t["r.weights"], ", ".join(
+            f"{_INDICATOR_NAMES[lang].get(k, k)} {fmt(v)}"
+            for k, v in _tier_weights(spec, lift.tier).items())))
+    keys = " × ".join(t[f"key.{k}"] for k in spec.group_by) or "—"
+    rows.append((t["r.groups"], t["r.by"].format(keys=keys)))
+    rows.append((t["r.benchmark"], t[f"bench.{spec.benchmark}"]))
+    rows.append((t["r.cap"], fmt(spec.indicator_cap)))
+    c = spec.classification
+    if c.method == "shares":
+        shares = ", ".join(f"{k} {100 * v:g}%" for k, v in zip(CLASSES, c.shares.as_tuple(),
+                                                                strict=True))
+        rows.append((t["r.method"], t["r.shares"].format(shares=shares)))
+    else:
+        th = c.thresholds
+        rows.append((t["r.method"], t["r.thresholds"].format(
+            thresholds=f"A ≥ {fmt(th.A)}, B ≥ {fmt(th.B)}, C ≥ {fmt(th.C)}")))
+    extra = ((t["r.veto_emission"] if spec.veto.emission_violation else "")
+             + (t["r.veto_energy"] if spec.veto.energy_task_missed else ""))
+    rows.append((t["r.veto"], t["r.veto_text"].format(
+        p=fmt(spec.veto.accident_probability_per_year), extra=extra)))
+    b = spec.bonus
+    rows.append((t["r.bonus"], t["r.bonus_text"].format(
+        high_tech=fmt(b.high_tech), listed=fmt(b.listed), brand=fmt(b.brand))))
+    rows.append((t["r.protect"], t["r.protect_text"].format(years=spec.protect_new_firms_years)))
+    return html_table([t["item"], t["value_col"]], rows, numeric_from=99)

@@ -1,0 +1,1000 @@
+"""Policy brief (政策简报): one self-contained HTML file from a results directory.
+
+:func:`write_report` reads what a run, a comparison or a sweep wrote and
+makes a printable brief: what was run (scenarios, seed, replications,
+versions), the key findings as plain tables, the figures with captions, and
+an appendix with the resolved scenarios and the run record. Everything is in
+one file: figures are embedded as base64 PNG, the CSS is inline, and nothing
+is fetched from elsewhere, so the brief can be mailed or archived as is.
+
+Like the figures, the brief is made from the result files only; it never runs
+the model. Three kinds of directory are understood:
+
+* a **run** (``manifest.json``, ``scenario.yaml``, ``metrics.parquet``,
+  ``figures/``): the key indicators in the first and last year, with the
+  t-based 95% CI of the mean when the run has several replications;
+* a **comparison** (``experiment.json`` of kind ``compare``,
+  ``scenarios/<name>.yaml``, ``summary.csv``, ``differences.csv``): each
+  scenario's end-year mean, and its paired difference to the reference
+  (the first scenario) with the interval, marked where it excludes zero;
+* a **sweep** (``experiment.json`` of kind ``sweep``, ``sweep.yaml``,
+  ``outputs.csv``, optional ``sobol.csv``): the range of each output and the
+  parameters it is most sensitive to.
+
+The small HTML helpers (:func:`html_table`, :func:`html_page`,
+:func:`write_html`, ...) are shared with :mod:`simulator.card`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from simulator.scenario import ScenarioError
+
+__all__ = [
+    "Markup",
+    "fmt",
+    "html_page",
+    "html_table",
+    "pre_block",
+    "run_scenario_text",
+    "text",
+    "write_html",
+    "write_report",
+]
+
+#: Figure names in the order the brief shows them (others follow, sorted).
+FIGURE_ORDER: tuple[str, ...] = (
+    "indicators", "class_counts", "resource_bill", "transitions",
+    "market_prices", "market_caps", "quota_burden", "land_use", "investment", "entry_exit",
+    "compare_indicators", "compare_differences", "compare_class_shares", "sweep_scatter",
+)
+_SIGNIFICANT = "*"
+_TEXT_COLUMNS = ("scenario", "reference", "group", "metric", "output", "parameter")
+_MAX_DIFF_ROWS = 60
+
+# ---------------------------------------------------------------- text
+
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title.run": "Policy brief: scenario {name}",
+        "title.compare": "Policy brief: comparison {name}",
+        "title.sweep": "Policy brief: parameter sweep {name}",
+        "generated": "Generated {today} by Mujun {version} from {path}",
+        "what": "What was run",
+        "findings": "Key findings",
+        "figures": "Figures",
+        "appendix": "Appendix",
+        "no_figures": "No figures were found in this directory.",
+        "field": "Item",
+        "value": "Value",
+        "scenario": "Scenario",
+        "scenarios": "Scenarios",
+        "reference": "Reference scenario",
+        "reference_mark": " (reference)",
+        "description": "Description",
+        "period": "Period",
+        "firms": "Firms at the end",
+        "seed": "Seed",
+        "replications": "Replications",
+        "version": "Mujun version",
+        "git": "Git revision",
+        "python": "Python",
+        "started": "Started",
+        "created": "Created",
+        "wall": "Wall time (s)",
+        "design": "Design",
+        "runs": "Runs",
+        "samples": "Design points (samples)",
+        "unfinished": "Warning: this experiment did not finish (failed runs: {failed}); the "
+                      "tables and figures cover only what was written.",
+        "indicator": "Indicator",
+        "change": "Change {first}–{last}",
+        "change_pct": "Change (%)",
+        "timeline": "Policy changes during the run",
+        "no_timeline": "The scenario changes no parameter during the run.",
+        "ci_note": "Means over {n} replications with the t-based 95% confidence interval "
+                   "in brackets.",
+        "single_note": "One replication: values without confidence intervals.",
+        "end_year": "End-year outcomes ({year})",
+        "end_year_note": "Mean over replications in {year}, the last year of the run, "
+                         "with its 95% confidence interval in brackets.",
+        "differences": "Difference to {reference} ({year})",
+        "differences_note": "Paired difference scenario minus {reference}, replication by "
+                            "replication on the same seeds, with its 95% confidence interval. "
+                            "{mark} marks a difference whose interval excludes zero.",
+        "no_ci_note": "With one replication there is no interval and nothing is marked.",
+        "significant": "In {year}, {label} is {direction} in {scenario} than in {reference} "
+                       "by {diff} ({pct}), 95% CI [{low}, {high}].",
+        "higher": "higher",
+        "lower": "lower",
+        "no_significant": "No key indicator differs from the reference in {year} with a "
+                          "95% interval that excludes zero.",
+        "what_differs": "What differs from {reference}",
+        "what_differs_note": "Fields of the resolved scenario that differ from the reference "
+                             "(name and description left out).",
+        "path": "Field",
+        "no_difference": "{scenario} has the same parameters as {reference}.",
+        "more_rows": "… {n} more differences; see the appendix.",
+        "parameters": "Parameters varied",
+        "parameter": "Parameter",
+        "minimum": "Minimum",
+        "maximum": "Maximum",
+        "distinct": "Distinct values",
+        "outputs": "Outputs across the design",
+        "output": "Output",
+        "mean": "Mean",
+        "sd": "SD",
+        "samples_note": "Each sample's output is first averaged over its replications.",
+        "sensitivity": "Sensitivity",
+        "sobol_note": "Sobol indices: S1 is the share of the output's variance due to the "
+                      "parameter alone, ST the share including its interactions; ± the 95% "
+                      "bootstrap half-width.",
+        "spearman_note": "Spearman rank correlation between each parameter and each output, "
+                         "over the samples.",
+        "grid": "Outputs at each design point",
+        "sample": "Sample",
+        "sweep_range": "{output} ranges from {low} to {high} (mean {mean}) across {n} samples",
+        "most_st": "; it is most sensitive to {parameter} (ST {st}).",
+        "most_rho": "; its strongest rank correlation is with {parameter} (ρ = {rho}).",
+        "resolved": "Resolved scenario: {name}",
+        "record": "Run record ({file})",
+        "record_note": "The resolved scenario in the record is shown above.",
+        "sweep_file": "Sweep file (sweep.yaml)",
+        "base": "Base scenario (scenarios/base.yaml)",
+        "fig.indicators": "Yield per unit of land, energy and emissions (tax and value added "
+                          "per mu, per tce and per tonne of emissions), by evaluation class.",
+        "fig.class_counts": "Evaluated firms in each class A–D, by year.",
+        "fig.resource_bill": "Electricity, water, land-use tax and pollution bills per 10k yuan "
+                             "of value added, by the class firms were charged as.",
+        "fig.transitions": "Firms moving between classes from one evaluation to the next.",
+        "fig.market_prices": "Quota auctions: clearing price and traded volume.",
+        "fig.market_caps": "Quota markets: cap, rights allocated and actual use.",
+        "fig.quota_burden": "Quota cost per 10k yuan of value added, by class.",
+        "fig.land_use": "Industrial land: occupied, idle and available, and the year's flows.",
+        "fig.investment": "Firms deciding to invest, by option and class.",
+        "fig.entry_exit": "Entries and exits by reason, and zombie firms.",
+        "fig.compare_indicators": "Key indicators over the years, one line per scenario "
+                                  "(band: 95% CI of the mean).",
+        "fig.compare_differences": "Paired difference to the reference in the end year, in % "
+                                   "of the reference (bars: 95% CI).",
+        "fig.compare_class_shares": "Shares of classes A–D in the end year, by scenario.",
+        "fig.sweep_scatter": "Each output against each parameter, one point per run (line: "
+                             "mean output per parameter value).",
+        "fig.sobol": "Sobol sensitivity indices of {output}: first-order S1 and total ST "
+                     "per parameter (bars: 95% CI).",
+        "figure": "Figure {k}. ",
+    },
+    "zh": {
+        "title.run": "政策简报：情景 {name}",
+        "title.compare": "政策简报：情景比较 {name}",
+        "title.sweep": "政策简报：参数扫描 {name}",
+        "generated": "{today} 由 Mujun {version} 根据 {path} 生成",
+        "what": "运行内容",
+        "findings": "主要结论",
+        "figures": "图表",
+        "appendix": "附录",
+        "no_figures": "该目录中没有图表。",
+        "field": "项目",
+        "value": "取值",
+        "scenario": "情景",
+        "scenarios": "情景",
+        "reference": "参照情景",
+        "reference_mark": "（参照）",
+        "description": "说明",
+        "period": "时段",
+        "firms": "期末企业数",
+        "seed": "随机种子",
+        "replications": "重复次数",
+        "version": "Mujun 版本",
+        "git": "Git 版本",
+        "python": "Python",
+        "started": "开始时间",
+        "created": "创建时间",
+        "wall": "耗时（秒）",
+        "design": "试验设计",
+        "runs": "运行次数",
+        "samples": "设计点（样本）数",
+        "unfinished": "注意：该试验未完成（失败的运行：{failed}），表格和图表仅反映已写出的结果。",
+        "indicator": "指标",
+        "change": "{first}–{last} 变化",
+        "change_pct": "变化（%）",
+        "timeline": "运行期间的政策调整",
+        "no_timeline": "该情景在运行期间未调整任何参数。",
+        "ci_note": "{n} 次重复运行的均值，方括号内为基于 t 分布的 95% 置信区间。",
+        "single_note": "仅一次运行：数值不含置信区间。",
+        "end_year": "期末结果（{year} 年）",
+        "end_year_note": "{year} 年（运行末年）各次重复的均值，方括号内为 95% 置信区间。",
+        "differences": "与 {reference} 的差异（{year} 年）",
+        "differences_note": "情景减去 {reference} 的配对差异（相同随机种子逐次配对），"
+                            "方括号内为 95% 置信区间。{mark} 表示区间不含零。",
+        "no_ci_note": "仅一次运行时没有置信区间，也不作标记。",
+        "significant": "{year} 年，{scenario} 的{label}比 {reference} {direction} {diff}"
+                       "（{pct}），95% 置信区间 [{low}, {high}]。",
+        "higher": "高",
+        "lower": "低",
+        "no_significant": "{year} 年没有关键指标与参照情景的差异在 95% 置信水平上显著。",
+        "what_differs": "与 {reference} 的参数差异",
+        "what_differs_note": "解析后情景中与参照情景不同的字段（不含名称与说明）。",
+        "path": "字段",
+        "no_difference": "{scenario} 与 {reference} 参数相同。",
+        "more_rows": "……另有 {n} 处差异，见附录。",
+        "parameters": "扫描参数",
+        "parameter": "参数",
+        "minimum": "最小值",
+        "maximum": "最大值",
+        "distinct": "取值个数",
+        "outputs": "各输出在试验设计上的分布",
+        "output": "输出",
+        "mean": "均值",
+        "sd": "标准差",
+        "samples_note": "每个样本的输出先对其重复运行取均值。",
+        "sensitivity": "敏感性",
+        "sobol_note": "Sobol 指数：S1 为参数单独解释的输出方差份额，ST 为含交互作用的总份额；"
+                      "± 为 95% 自助法半宽。",
+        "spearman_note": "各参数与各输出在样本间的 Spearman 秩相关系数。",
+        "grid": "各设计点的输出",
+        "sample": "样本",
+        "sweep_range": "{output} 在 {n} 个样本中介于 {low} 与 {high} 之间（均值 {mean}）",
+        "most_st": "；对 {parameter} 最敏感（ST {st}）。",
+        "most_rho": "；与 {parameter} 的秩相关最强（ρ = {rho}）。",
+        "resolved": "解析后的情景：{name}",
+        "record": "运行记录（{file}）",
+        "record_note": "记录中的解析后情景见上文。",
+        "sweep_file": "扫描文件（sweep.yaml）",
+        "base": "基准情景（scenarios/base.yaml）",
+        "fig.indicators": "分类企业的亩均税收、亩均增加值、单位能耗和单位排放增加值。",
+        "fig.class_counts": "各年 A–D 各类参评企业数。",
+        "fig.resource_bill": "按执行类别的单位增加值电费、水费、土地使用税和排污费。",
+        "fig.transitions": "相邻两次评价间企业类别的变动。",
+        "fig.market_prices": "配额竞价的成交价与成交量。",
+        "fig.market_caps": "配额市场的总量上限、已分配配额与实际用量。",
+        "fig.quota_burden": "按类别的单位增加值配额成本。",
+        "fig.land_use": "工业用地：在用、闲置与可供用地及当年流量。",
+        "fig.investment": "按投资类型和类别的投资企业数。",
+        "fig.entry_exit": "企业进入、分原因退出与僵尸企业。",
+        "fig.compare_indicators": "各情景关键指标的逐年均值（阴影为 95% 置信区间）。",
+        "fig.compare_differences": "末年与参照情景的配对差异（占参照值的百分比，误差线为 "
+                                   "95% 置信区间）。",
+        "fig.compare_class_shares": "末年各情景 A–D 类企业占比。",
+        "fig.sweep_scatter": "各输出与各参数的关系，每次运行一个点（折线为各参数取值的输出均值）。",
+        "fig.sobol": "{output} 的 Sobol 敏感性指数：各参数的一阶指数 S1 与总效应指数 ST"
+                     "（误差线为 95% 置信区间）。",
+        "figure": "图 {k}. ",
+    },
+}
+
+#: Chinese labels of the key indicators (simulator.experiment.SUMMARY_ROWS), by (metric, group).
+_ROW_LABELS_ZH: dict[tuple[str, str], str] = {
+    ("tax_per_mu_wan_yuan", "scale=above"): "规上工业亩均税收（万元/亩）",
+    ("va_per_mu_wan_yuan", "scale=above"): "规上工业亩均增加值（万元/亩）",
+    ("labour_productivity_wan_yuan", "scale=above"): "规上工业全员劳动生产率（万元/人）",
+    ("tax_per_mu_wan_yuan", "all"): "全部工业亩均税收（万元/亩）",
+    ("va_per_mu_wan_yuan", "all"): "全部工业亩均增加值（万元/亩）",
+    ("va_per_tce_wan_yuan", "all"): "单位能耗工业增加值（万元/吨标准煤）",
+    ("va_per_t_emission_wan_yuan", "all"): "单位排放工业增加值（万元/吨）",
+    ("energy_tce", "all"): "能源消费量（吨标准煤）",
+    ("resource_bill_yuan_per_wan_yuan_va", "all"): "单位增加值资源要素成本（元/万元）",
+    ("differential_revenue_yuan", "all"): "差别化价格净收入（元）",
+    ("firms", "class=A"): "A 类企业数",
+    ("firms", "class=B"): "B 类企业数",
+    ("firms", "class=C"): "C 类企业数",
+    ("firms", "class=D"): "D 类企业数",
+}
+
+
+def text(lang: str) -> dict[str, str]:
+    """Return the brief's text in ``lang`` ("en" or "zh")."""
+    if lang not in _TEXT:
+        raise ValueError(f"The 'lang' parameter must be one of {sorted(_TEXT)}. Got {lang!r}.")
+    return _TEXT[lang]
+
+
+def _key_rows(lang: str) -> list[tuple[str, str, str]]:
+    """Return the key indicators (metric, group, label) of the brief's tables."""
+    from simulator.experiment import SUMMARY_ROWS
+
+    if lang == "zh":
+        return [(m, g, _ROW_LABELS_ZH.get((m, g), label)) for m, g, label in SUMMARY_ROWS]
+    return list(SUMMARY_ROWS)
+
+
+# ---------------------------------------------------------------- HTML helpers
+
+
+class Markup(str):
+    """A string of HTML that is already safe: :func:`html_table` does not escape it."""
+
+    __slots__ = ()
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, Markup) else html.escape(str(value))
+
+
+def fmt(value: object, *, signed: bool = False) -> str:
+    """Format a number for a table: 4 significant digits, thousands separators, "—" for NaN.
+
+    Examples
+    --------
+    >>> fmt(25.14159), fmt(1234567.8), fmt(float("nan")), fmt(0.5, signed=True)
+    ('25.14', '1,234,568', '—', '+0.5')
+    """
+    if value is None:
+        return "—"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "—" if math.isnan(v) else ("∞" if v > 0 else "−∞")
+    if abs(v) < 1e-6:  # float dust, e.g. 1e-12 of a quantity that is zero
+        v = 0.0
+    sign = "+" if signed and v != 0 else ""
+    if abs(v) >= 999.95:  # whole numbers from here on: never "1e+04"
+        return f"{v:{sign},.0f}"
+    if v == int(v):
+        return f"{int(v):{sign},d}"
+    return f"{v:{sign},.4g}"
+
+
+def fmt_ci(mean: float, low: float, high: float, *, signed: bool = False) -> str:
+    """Format ``mean [low, high]``, or the mean alone when the interval is NaN."""
+    if pd.isna(low) or pd.isna(high):
+        return fmt(mean, signed=signed)
+    return f"{fmt(mean, signed=signed)} [{fmt(low)}, {fmt(high)}]"
+
+
+def html_table(header: Sequence[object], rows: Iterable[Sequence[object]], *,
+               caption: str | None = None, numeric_from: int = 1) -> str:
+    """Return an HTML table; cells are escaped unless they are :class:`Markup`.
+
+    Parameters
+    ----------
+    header : sequence
+        Column headings.
+    rows : iterable of sequences
+        Cells, one sequence per row.
+    caption : str, optional
+        Caption above the table (escaped).
+    numeric_from : int
+        Columns from this index on are right-aligned (numbers).
+    """
+    head = "".join(f'<th{" class=num" if i >= numeric_from else ""}>{_cell(h)}</th>'
+                   for i, h in enumerate(header))
+    body = "\n".join(
+        "<tr>" + "".join(f'<td{" class=num" if i >= numeric_from else ""}>{_cell(c)}</td>'
+                         for i, c in enumerate(row)) + "</tr>"
+        for row in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
+
+
+def pre_block(content: str) -> str:
+    """Return ``content`` escaped in a ``<pre>`` block."""
+    return f"<pre>{html.escape(content)}</pre>"
+
+
+def _para(content: str, cls: str | None = None) -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{html.escape(content)}</p>"
+
+
+def _figure(path: Path, caption: str, k: int, t: dict[str, str]) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    alt = html.escape(caption, quote=True)
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+            f"<figcaption><b>{html.escape(t['figure'].format(k=k))}</b>"
+            f"{html.escape(caption)}</figcaption></figure>")
+
+
+_CSS = """
+body { font-family: "Source Han Sans", "Noto Sans CJK SC", "Microsoft YaHei", "Helvetica Neue",
+       Arial, sans-serif; color: #222; max-width: 62em; margin: 2em auto; padding: 0 1.5em;
+       line-height: 1.45; font-size: 11pt; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; border-bottom: 1px solid #999; padding-bottom: 0.15em; margin-top: 1.8em; }
+h3 { font-size: 1.05em; margin-top: 1.3em; }
+.meta { color: #555; font-size: 0.9em; margin-top: 0; }
+.note { color: #444; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.6em 0 1em; font-size: 0.92em; }
+caption { text-align: left; font-weight: bold; padding-bottom: 0.3em; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.55em; vertical-align: top; }
+th { background: #eee; text-align: left; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.absent td { color: #999; }
+.sig { font-weight: bold; }
+.warn { color: #8a1c1c; font-weight: bold; }
+figure { margin: 1.2em 0; page-break-inside: avoid; break-inside: avoid; }
+figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { font-size: 0.9em; color: #333; margin-top: 0.3em; }
+pre { background: #f6f6f6; border: 1px solid #ddd; padding: 0.6em; font-size: 0.8em;
+      white-space: pre-wrap; word-break: break-all; }
+table, pre { page-break-inside: avoid; break-inside: avoid; }
+@media print { body { max-width: none; margin: 0; font-size: 10pt; }
+               h2 { page-break-after: avoid; break-after: avoid; } }
+@page { margin: 1.6cm; }
+"""
+
+
+def html_page(title: str, body: str, *, lang: str = "en") -> str:
+    """Return a complete HTML document with the inline style sheet."""
+    code = "zh-CN" if lang == "zh" else "en"
+    return (f'<!DOCTYPE html>\n<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def write_html(path: str | Path, document: str) -> Path:
+    """Write ``document`` to ``path`` atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(document, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def write_report(directory: str | Path, *, out: str | Path | None = None,
+                 lang: str = "en") -> Path:
+    """Write the HTML policy brief of a run, comparison or sweep directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A run directory (``manifest.json`` and ``metrics.parquet``) or an
+        experiment directory (``experiment.json`` of kind ``compare`` or
+        ``sweep``).
+    out : str or Path, optional
+        The HTML file to write; default ``<directory>/brief.html``.
+    lang : {"en", "zh"}
+        Language of the text (and of the figures, when a run's figures have
+        to be made first).
+
+    Returns
+    -------
+    Path
+        The brief, written atomically.
+
+    Raises
+    ------
+    ScenarioError
+        If ``directory`` is not a results directory or lacks a file the
+        brief needs.
+
+    Examples
+    --------
+    >>> write_report("results/baseline/20250101T000000Z")  # doctest: +SKIP
+    PosixPath('results/baseline/20250101T000000Z/brief.html')
+    """
+    t = text(lang)
+    directory = Path(directory)
+    kind = _kind(directory)
+    if kind == "run":
+        title, body = _run_brief(directory, t, lang)
+    else:
+        record = _read_json(directory / "experiment.json")
+        build = _compare_brief if kind == "compare" else _sweep_brief
+        title, body = build(directory, record, t, lang)
+    out = Path(out) if out is not None else directory / "brief.html"
+    return write_html(out, html_page(title, body, lang=lang))
+
+
+def _kind(directory: Path) -> str:
+    """Return "run", "compare" or "sweep"; raise ScenarioError for anything else."""
+    if not directory.is_dir():
+        raise ScenarioError("not a results directory (no such directory)", file=directory)
+    record = directory / "experiment.json"
+    if record.is_file():
+        kind = _read_json(record).get("kind")
+        if kind not in ("compare", "sweep"):
+            raise ScenarioError(f"not a results directory: experiment kind {kind!r} is "
+                                "neither 'compare' nor 'sweep'", file=record)
+        return str(kind)
+    if (directory / "manifest.json").is_file() and (directory / "metrics.parquet").is_file():
+        return "run"
+    raise ScenarioError("not a results directory (no manifest.json and metrics.parquet, "
+                        "nor experiment.json)", file=directory)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path.name} does not hold a JSON object", file=path)
+    return data
+
+
+def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
+    # Names stay text even when they look like numbers (a scenario called "2019").
+    table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS})
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ScenarioError(f"{path.name} lacks column(s) {', '.join(missing)}", file=path)
+    return table
+
+
+def _header(title: str, directory: Path, version: str, t: dict[str, str]) -> str:
+    generated = t["generated"].format(today=date.today().isoformat(), version=version,
+                                      path=directory)
+    return f"<h1>{html.escape(title)}</h1>\n{_para(generated, 'meta')}"
+
+
+def _facts(rows: Sequence[tuple[str, object]], t: dict[str, str]) -> str:
+    shown = [(k, "—" if v is None or v == "" else v) for k, v in rows]
+    return html_table([t["field"], t["value"]], shown, numeric_from=99)
+
+
+def _figures(directory: Path, t: dict[str, str], lang: str,
+             outputs: Sequence[str] = ()) -> str:
+    pngs = {p.stem: p for p in sorted((directory / "figures").glob("*.png"))}
+    if not pngs:
+        return _para(t["no_figures"], "note")
+    order = [n for n in FIGURE_ORDER if n in pngs] + sorted(set(pngs) - set(FIGURE_ORDER))
+    sobol = {}
+    if outputs:
+        from simulator.plots.sweep import figure_stems
+
+        sobol = {stem: output for output, stem in figure_stems(list(outputs)).items()}
+    parts = []
+    for k, name in enumerate(order, start=1):
+        caption = (t["fig.sobol"].format(output=sobol[name]) if name in sobol
+                   else _caption(name, t, lang))
+        parts.append(_figure(pngs[name], caption, k, t))
+    return "\n".join(parts)
+
+
+def _caption(name: str, t: dict[str, str], lang: str) -> str:
+    if f"fig.{name}" in t:
+        return t[f"fig.{name}"]
+    from simulator.plots._labels import LABELS
+
+    title = LABELS.get(lang, {}).get(f"{name}.title", "")
+    if title and "{" not in title:
+        return title
+    return name.replace("_", " ").capitalize() + "."
+
+
+def _record_facts(record: dict[str, Any], t: dict[str, str]) -> list[tuple[str, object]]:
+    """Return the seed, runs, versions and times of an experiment record."""
+    return [(t["seed"], record.get("seed")), (t["runs"], record.get("runs")),
+            (t["version"], record.get("version")), (t["git"], record.get("git_revision")),
+            (t["python"], record.get("python")), (t["created"], record.get("created")),
+            (t["wall"], record.get("wall_time_s"))]
+
+
+def _unfinished(record: dict[str, Any], t: dict[str, str]) -> str:
+    """Return a warning when the experiment record says it did not finish."""
+    if record.get("finished", True):
+        return ""
+    failed = record.get("failed") or []
+    return _para(t["unfinished"].format(failed=", ".join(map(str, failed)) or "—"), "warn")
+
+
+def _appendix_yaml(title: str, content: str) -> str:
+    return f"<h3>{html.escape(title)}</h3>\n{pre_block(content)}"
+
+
+# ---------------------------------------------------------------- a run
+
+
+def _run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]:
+    from simulator.plots import make_figures
+    from simulator.plots.data import read_manifest, read_metrics
+
+    manifest, metrics = read_manifest(directory), read_metrics(directory)
+    scenario_text = run_scenario_text(directory, manifest) or ""
+    scenario = yaml.safe_load(scenario_text) or {}
+    name = str(manifest.get("scenario_name") or scenario.get("name", directory.name))
+    figures_dir = directory / "figures"
+    if not figures_dir.is_dir() or not any(figures_dir.glob("*.png")):
+        make_figures(directory, lang=lang)
+
+    annual = metrics[metrics["month"].isna()]
+    years = sorted(int(y) for y in annual["year"].unique())
+    replications = int(annual["replication"].nunique()) if len(annual) else 0
+    run = scenario.get("run", {}) or {}
+    title = t["title.run"].format(name=name)
+    facts = [
+        (t["scenario"], name),
+        (t["description"], scenario.get("description", "")),
+        (t["period"], f"{run.get('start', years[0] if years else '?')} – "
+                      f"{run.get('end', years[-1] if years else '?')}"),
+        (t["firms"], manifest.get("firms")),
+        (t["seed"], manifest.get("seed")),
+        (t["replications"], manifest.get("replications", replications)),
+        (t["version"], manifest.get("version")),
+        (t["git"], manifest.get("git_revision")),
+        (t["python"], manifest.get("python")),
+        (t["started"], manifest.get("started")),
+        (t["wall"], manifest.get("wall_time_s")),
+    ]
+    body = [_header(title, directory, str(manifest.get("version", "?")), t),
+            f"<h2>{html.escape(t['what'])}</h2>", _facts(facts, t),
+            f"<h3>{html.escape(t['timeline'])}</h3>", _timeline(scenario, t),
+            f"<h2>{html.escape(t['findings'])}</h2>"]
+    if years:
+        body.append(_run_findings(annual, years, replications, t, lang))
+    body += [f"<h2>{html.escape(t['figures'])}</h2>", _figures(directory, t, lang),
+             f"<h2>{html.escape(t['appendix'])}</h2>",
+             _appendix_yaml(t["resolved"].format(name=name), scenario_text)]
+    record = {k: v for k, v in manifest.items() if k != "scenario"}
+    body.append(_appendix_yaml(t["record"].format(file="manifest.json"),
+                               json.dumps(record, indent=2, ensure_ascii=False)))
+    body.append(_para(t["record_note"], "note"))
+    return title, "\n".join(body)
+
+
+def run_scenario_text(directory: str | Path, manifest: dict[str, Any]) -> str | None:
+    """Return the resolved scenario of a run directory as YAML text, None if it has none.
+
+    Looks for ``scenario.yaml``, then the manifest's ``scenario_file`` (runs
+    inside an experiment directory point to ``scenarios/<name>.yaml``), then
+    the scenario stored in the manifest.
+    """
+    directory = Path(directory)
+    candidates = [directory / "scenario.yaml"]
+    if manifest.get("scenario_file"):
+        candidates.append(directory / str(manifest["scenario_file"]))
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    if isinstance(manifest.get("scenario"), dict):
+        return yaml.safe_dump(manifest["scenario"], allow_unicode=True, sort_keys=False)
+    return None
+
+
+def _timeline(scenario: dict[str, Any], t: dict[str, str]) -> str:
+    changes = scenario.get("timeline") or []
+    if not changes:
+        return _para(t["no_timeline"], "note")
+    rows = []
+    for change in sorted(changes, key=lambda c: str(c.get("date", ""))):
+        for path, value in (change.get("set") or {}).items():
+            rows.append((change.get("date", ""), path, _show(value)))
+    return html_table(["", t["path"], t["value"]], rows, numeric_from=99)
+
+
+def _run_findings(annual: pd.DataFrame, years: list[int], replications: int,
+                  t: dict[str, str], lang: str) -> str:
+    from simulator.stats import mean_ci
+
+    first, last = years[0], years[-1]
+    rows = []
+    for metric, group, label in _key_rows(lang):
+        sel = annual[(annual["metric"] == metric) & (annual["group"] == group)]
+        if sel.empty:
+            continue
+        wide = sel.pivot_table(index="year", columns="replication", values="value",
+                               aggfunc="first")
+        cells = []
+        for year in (first, last):
+            row = wide.loc[[year]] if year in wide.index else None
+            cells.append("—" if row is None else _ci_cell(mean_ci(row).iloc[0]))
+        if first in wide.index and last in wide.index:
+            change = mean_ci(pd.DataFrame(wide.loc[[last]].to_numpy()
+                                          - wide.loc[[first]].to_numpy())).iloc[0]
+            base = float(wide.loc[first].mean())
+            cells.append(_ci_cell(change, signed=True))
+            cells.append(f"{100 * change['mean'] / abs(base):+.1f}%" if base else "—")
+        else:
+            cells += ["—", "—"]
+        rows.append((label, *cells))
+    note = (t["ci_note"].format(n=replications) if replications > 1 else t["single_note"])
+    table = html_table([t["indicator"], str(first), str(last),
+                        t["change"].format(first=first, last=last), t["change_pct"]], rows)
+    return f"{table}\n{_para(note, 'note')}"
+
+
+def _ci_cell(stats: pd.Series, *, signed: bool = False) -> str:
+    return fmt_ci(stats["mean"], stats["ci_low"], stats["ci_high"], signed=signed)
+
+
+def _show(value: object) -> str:
+    """Return a scenario value as one line of text (JSON for mappings and lists)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+# ---------------------------------------------------------------- a comparison
+
+_SUMMARY_COLUMNS = ("scenario", "group", "metric", "year", "mean", "ci_low", "ci_high")
+_DIFFERENCE_COLUMNS = ("scenario", "reference", "group", "metric", "year", "mean", "ci_low",
+                       "ci_high")
+
+
+def _compare_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
+                   lang: str) -> tuple[str, str]:
+    summary = _read_csv(directory / "summary.csv", _SUMMARY_COLUMNS)
+    differences = _read_csv(directory / "differences.csv", _DIFFERENCE_COLUMNS)
+    scenarios = [str(s) for s in record.get("scenarios") or pd.unique(summary["scenario"])]
+    if not scenarios:
+        raise ScenarioError("experiment.json names no scenarios",
+                            file=directory / "experiment.json")
+    reference = str(record.get("reference") or scenarios[0])
+    if reference in scenarios:  # the reference comes first in every table
+        scenarios = [reference, *(s for s in scenarios if s != reference)]
+    yamls = _scenario_texts(directory, scenarios)
+    parsed = {name: yaml.safe_load(text_) or {} for name, text_ in yamls.items()}
+    name = str(record.get("name", directory.name))
+    title = t["title.compare"].format(name=name)
+    year = int(summary["year"].max()) if len(summary) else None
+    replications = record.get("replications")
+
+    scenario_rows = [(s + (t["reference_mark"] if s == reference else ""),
+                      parsed.get(s, {}).get("description", "")) for s in scenarios]
+    run = parsed.get(reference, {}).get("run") or {}
+    facts = [
+        (t["reference"], reference),
+        (t["period"], f"{run.get('start', '?')} – {run.get('end', '?')}" if run else None),
+        (t["replications"], replications),
+        *_record_facts(record, t),
+    ]
+    body = [_header(title, directory, str(record.get("version", "?")), t),
+            _unfinished(record, t),
+            f"<h2>{html.escape(t['what'])}</h2>",
+            html_table([t["scenario"], t["description"]], scenario_rows, numeric_from=99),
+            _facts(facts, t)]
+    for other in scenarios[1:]:
+        body.append(_what_differs(parsed.get(reference, {}), parsed.get(other, {}),
+                                  other, reference, t))
+    body.append(f"<h2>{html.escape(t['findings'])}</h2>")
+    if year is not None:
+        body.append(_compare_findings(summary, differences, scenarios, year,
+                                      int(replications or 0), t, lang))
+    body += [f"<h2>{html.escape(t['figures'])}</h2>", _figures(directory, t, lang),
+             f"<h2>{html.escape(t['appendix'])}</h2>"]
+    body += [_appendix_yaml(t["resolved"].format(name=s), text_) for s, text_ in yamls.items()]
+    body.append(_appendix_yaml(t["record"].format(file="experiment.json"),
+                               json.dumps(record, indent=2, ensure_ascii=False)))
+    return title, "\n".join(body)
+
+
+def _scenario_texts(directory: Path, names: Sequence[str]) -> dict[str, str]:
+    texts = {}
+    for name in names:
+        path = directory / "scenarios" / f"{name}.yaml"
+        if path.is_file():
+            texts[name] = path.read_text(encoding="utf-8")
+    return texts
+
+
+def _pick(table: pd.DataFrame, **keys: object) -> pd.Series | None:
+    mask = np.ones(len(table), dtype=bool)
+    for column, value in keys.items():
+        mask &= (table[column] == value).to_numpy()
+    rows = table[mask]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _compare_findings(summary: pd.DataFrame, differences: pd.DataFrame, scenarios: list[str],
+                      year: int, replications: int, t: dict[str, str], lang: str) -> str:
+    reference, others = scenarios[0], scenarios[1:]
+    key_rows = [r for r in _key_rows(lang)
+                if ((summary["metric"] == r[0]) & (summary["group"] == r[1])).any()]
+    outcome_rows, difference_rows, sentences = [], [], []
+    for metric, group, label in key_rows:
+        cells = []
+        ref_mean = float("nan")
+        for s in scenarios:
+            row = _pick(summary, scenario=s, metric=metric, group=group, year=year)
+            cells.append("—" if row is None else _ci_cell(row))
+            if s == reference and row is not None:
+                ref_mean = float(row["mean"])
+        outcome_rows.append((label, *cells))
+        diff_cells: list[object] = []
+        for s in others:
+            row = _pick(differences, scenario=s, reference=reference, metric=metric,
+                        group=group, year=year)
+            if row is None:
+                diff_cells.append("—")
+                continue
+            shown = _ci_cell(row, signed=True)
+            excludes_zero = (pd.notna(row["ci_low"]) and pd.notna(row["ci_high"])
+                             and (row["ci_low"] > 0 or row["ci_high"] < 0))
+            if excludes_zero:
+                diff_cells.append(Markup(f'<span class="sig">{html.escape(shown)} '
+                                         f"{_SIGNIFICANT}</span>"))
+                sentences.append(_significant_sentence(label, s, reference, row, ref_mean,
+                                                       year, t))
+            else:
+                diff_cells.append(shown)
+        difference_rows.append((label, *diff_cells))
+
+    parts = [f"<h3>{html.escape(t['end_year'].format(year=year))}</h3>",
+             html_table([t["indicator"], *scenarios], outcome_rows),
+             _para(t["end_year_note"].format(year=year), "note")]
+    if others:
+        parts += [f"<h3>{html.escape(t['differences'].format(reference=reference, year=year))}"
+                  "</h3>",
+                  html_table([t["indicator"], *others], difference_rows),
+                  _para(t["differences_note"].format(reference=reference, mark=_SIGNIFICANT),
+                        "note")]
+        if replications < 2:
+            parts.append(_para(t["no_ci_note"], "note"))
+        if sentences:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+                         + "</ul>")
+        else:
+            parts.append(_para(t["no_significant"].format(year=year)))
+    return "\n".join(parts)
+
+
+def _significant_sentence(label: str, scenario: str, reference: str, row: pd.Series,
+                          ref_mean: float, year: int, t: dict[str, str]) -> str:
+    diff = float(row["mean"])
+    pct = (f"{100 * diff / abs(ref_mean):+.1f}%" if math.isfinite(ref_mean) and ref_mean != 0
+           else "—")
+    return t["significant"].format(
+        year=year, label=label, scenario=scenario, reference=reference,
+        direction=t["higher"] if diff > 0 else t["lower"], diff=fmt(abs(diff)), pct=pct,
+        low=fmt(row["ci_low"]), high=fmt(row["ci_high"]))
+
+
+def _flatten(data: object, prefix: str = "") -> dict[str, object]:
+    """Dotted path -> leaf value (lists are leaves)."""
+    if isinstance(data, dict):
+        out: dict[str, object] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def _what_differs(reference: dict[str, Any], other: dict[str, Any], name: str,
+                  reference_name: str, t: dict[str, str]) -> str:
+    heading = f"<h3>{html.escape(t['what_differs'].format(reference=reference_name))}: " \
+              f"{html.escape(name)}</h3>"
+    if not reference or not other:
+        return ""
+    a, b = _flatten(reference), _flatten(other)
+    skip = {"name", "description"}
+    paths = [p for p in sorted(set(a) | set(b)) if p not in skip and a.get(p) != b.get(p)]
+    if not paths:
+        return heading + _para(t["no_difference"].format(scenario=name, reference=reference_name))
+    rows = [(p, _show(a.get(p, "—")), _show(b.get(p, "—"))) for p in paths[:_MAX_DIFF_ROWS]]
+    parts = [heading, html_table([t["path"], reference_name, name], rows, numeric_from=99),
+             _para(t["what_differs_note"], "note")]
+    if len(paths) > _MAX_DIFF_ROWS:
+        parts.append(_para(t["more_rows"].format(n=len(paths) - _MAX_DIFF_ROWS), "note"))
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- a sweep
+
+
+def _sweep_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
+                 lang: str) -> tuple[str, str]:
+    outputs_table = _read_csv(directory / "outputs.csv", ("sample",))
+    parameters = [p for p in record.get("parameters") or [] if p in outputs_table.columns]
+    outputs = [o for o in record.get("outputs") or [] if o in outputs_table.columns]
+    if not outputs:
+        outputs = [c for c in outputs_table.columns
+                   if c not in ("sample", "replication", *parameters)]
+    name = str(record.get("name", directory.name))
+    title = t["title.sweep"].format(name=name)
+    facts = [
+        (t["design"], record.get("design")),
+        (t["samples"], record.get("samples", outputs_table["sample"].nunique())),
+        (t["replications"], record.get("replications")),
+        *_record_facts(record, t),
+    ]
+    # One row per sample: parameters, and each output's mean over replications.
+    per_sample = outputs_table.groupby("sample", sort=True)
+    means = per_sample[[*parameters, *outputs]].mean()
+    sobol = None
+    if (directory / "sobol.csv").is_file():
+        sobol = _read_csv(directory / "sobol.csv", ("output", "parameter", "S1", "ST"))
+
+    param_rows = [(p, fmt(means[p].min()), fmt(means[p].max()), int(means[p].nunique()))
+                  for p in parameters]
+    output_rows = [(o, fmt(means[o].mean()), fmt(means[o].std(ddof=1)), fmt(means[o].min()),
+                    fmt(means[o].max())) for o in outputs]
+    body = [_header(title, directory, str(record.get("version", "?")), t),
+            _unfinished(record, t),
+            f"<h2>{html.escape(t['what'])}</h2>", _facts(facts, t),
+            f"<h3>{html.escape(t['parameters'])}</h3>",
+            html_table([t["parameter"], t["minimum"], t["maximum"], t["distinct"]], param_rows),
+            f"<h2>{html.escape(t['findings'])}</h2>",
+            _sweep_sentences(means, parameters, outputs, sobol, t),
+            f"<h3>{html.escape(t['outputs'])}</h3>",
+            html_table([t["output"], t["mean"], t["sd"], t["minimum"], t["maximum"]],
+                       output_rows),
+            _para(t["samples_note"], "note"),
+            f"<h3>{html.escape(t['sensitivity'])}</h3>",
+            _sensitivity(means, parameters, outputs, sobol, t)]
+    if record.get("design") == "grid" and len(means) <= 50:
+        body.append(_grid_table(outputs_table, parameters, outputs, t))
+    body += [f"<h2>{html.escape(t['figures'])}</h2>", _figures(directory, t, lang, outputs),
+             f"<h2>{html.escape(t['appendix'])}</h2>"]
+    for file, label in (("sweep.yaml", t["sweep_file"]), ("scenarios/base.yaml", t["base"])):
+        path = directory / file
+        if path.is_file():
+            body.append(_appendix_yaml(label, path.read_text(encoding="utf-8")))
+    body.append(_appendix_yaml(t["record"].format(file="experiment.json"),
+                               json.dumps(record, indent=2, ensure_ascii=False)))
+    return title, "\n".join(body)
+
+
+def _spearman(means: pd.DataFrame, parameters: list[str], outputs: list[str]) -> pd.DataFrame:
+    """Rank correlation, parameters (rows) x outputs (columns); NaN where a column is constant."""
+    ranks = means[[*parameters, *outputs]].rank()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = ranks.corr()
+    return corr.loc[parameters, outputs]
+
+
+def _sweep_sentences(means: pd.DataFrame, parameters: list[str], outputs: list[str],
+                     sobol: pd.DataFrame | None, t: dict[str, str]) -> str:
+    rho = _spearman(means, parameters, outputs) if parameters else None
+    items = []
+    for o in outputs:
+        line = t["sweep_range"].format(output=o, low=fmt(means[o].min()), high=fmt(means[o].max()),
+                                       mean=fmt(means[o].mean()), n=len(means))
+        rows = sobol[sobol["output"] == o] if sobol is not None else None
+        if rows is not None and len(rows) and rows["ST"].notna().any():
+            best = rows.loc[rows["ST"].idxmax()]
+            line += t["most_st"].format(parameter=best["parameter"], st=fmt(best["ST"]))
+        elif rho is not None and rho[o].notna().any():
+            p = rho[o].abs().idxmax()
+            line += t["most_rho"].format(parameter=p, rho=f"{rho.loc[p, o]:+.2f}")
+        else:
+            line += "."
+        items.append(f"<li>{html.escape(line)}</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def _sensitivity(means: pd.DataFrame, parameters: list[str], outputs: list[str],
+                 sobol: pd.DataFrame | None, t: dict[str, str]) -> str:
+    if sobol is not None and len(sobol):
+        def pm(value: object, conf: object) -> str:
+            return fmt(value) if pd.isna(conf) else f"{fmt(value)} ± {fmt(conf)}"
+
+        rows = [(r["output"], r["parameter"], pm(r["S1"], r.get("S1_conf")),
+                 pm(r["ST"], r.get("ST_conf"))) for _, r in sobol.iterrows()]
+        return (html_table([t["output"], t["parameter"], "S1", "ST"], rows, numeric_from=2)
+                + _para(t["sobol_note"], "note"))
+    if not parameters:
+        return ""
+    rho = _spearman(means, parameters, outputs)
+    rows = [(p, *(f"{v:+.2f}" if pd.notna(v) else "—" for v in rho.loc[p])) for p in parameters]
+    return html_table([t["parameter"], *outputs], rows) + _para(t["spearman_note"], "note")
+
+
+def _grid_table(table: pd.DataFrame, parameters: list[str], outputs: list[str],
+                t: dict[str, str]) -> str:
+    from simulator.stats import mean_ci
+
+    rows = []
+    for sample, part in table.groupby("sample", sort=True):
+        cells = [fmt(part[p].iloc[0]) for p in parameters]
+        for o in outputs:
+            stats = mean_ci(part[[o]].T.reset_index(drop=True)).iloc[0]
+            cells.append(_ci_cell(stats))
+        rows.append((sample, *cells))
+    return (f"<h3>{html.escape(t['grid'])}</h3>"
+            + html_table([t["sample"], *parameters, *outputs], rows))
