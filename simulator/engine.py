@@ -734,45 +734,55 @@ class _Simulation:
             "scenario": pa.DictionaryArray.from_arrays(np.zeros(f.n, np.int8),
                                                         pa.array([self.params.name])),
             "replication": pa.array(np.full(f.n, self.replication, dtype=np.int32)),
-            "firm_id": pa.array(f.firm_id),
-            "sector": pa.DictionaryArray.from_arrays(f.sector, sectors),
-            "region": pa.DictionaryArray.from_arrays(f.region, regions),
-            "park": pa.array(f.park),
+            "firm_id": _owned(f.firm_id),
+            "sector": pa.DictionaryArray.from_arrays(np.array(f.sector), sectors),
+            "region": pa.DictionaryArray.from_arrays(np.array(f.region), regions),
+            "park": _owned(f.park),
             "scale": pa.DictionaryArray.from_arrays(
                 scale, pa.array(["above", "below", "services"])),
-            "class_in_force": pa.DictionaryArray.from_arrays(f.klass, labels),
+            "class_in_force": pa.DictionaryArray.from_arrays(np.array(f.klass), labels),
             "class": pa.DictionaryArray.from_arrays(new_class, labels),
-            "score": pa.array(result.score),
-            "rank": pa.array(result.rank),
-            "group_size": pa.array(result.group_size),
-            "vetoed": pa.array(vetoed),
-            "consecutive_d_years": pa.array(f.consecutive_d_years),
-            "land_mu": pa.array(f.land_mu),
-            "employees": pa.array(f.employees),
-            "output_factor_last": pa.array(f.output_factor),
-            "cash_wan_yuan": pa.array(f.cash_wan_yuan),
-            "consecutive_loss_years": pa.array(f.consecutive_loss_years),
-            "invested_options": pa.array(f.invested),
+            "score": _owned(result.score),
+            "rank": _owned(result.rank),
+            "group_size": _owned(result.group_size),
+            "vetoed": _owned(vetoed),
+            "consecutive_d_years": _owned(f.consecutive_d_years),
+            "land_mu": _owned(f.land_mu),
+            "employees": _owned(f.employees),
+            "output_factor_last": _owned(f.output_factor),
+            "cash_wan_yuan": _owned(f.cash_wan_yuan),
+            "consecutive_loss_years": _owned(f.consecutive_loss_years),
+            "invested_options": _owned(f.invested),
         }
         for name in ("va_wan_yuan", "revenue_wan_yuan", "tax_wan_yuan", "rd_wan_yuan",
                      "energy_tce", "electricity_kwh", "water_m3", "electricity_bill_yuan",
                      "electricity_surcharge_yuan", "water_bill_yuan", "water_surcharge_yuan",
                      "pollution_charge_yuan", "pollution_surcharge_yuan", "land_tax_yuan",
                      "land_tax_relief_yuan", "subsidy_yuan", "profit_wan_yuan"):
-            cols[name] = pa.array(y[name])
+            cols[name] = _owned(y[name])
         for i, p in enumerate(POLLUTANTS):
-            cols[f"{p}_t"] = pa.array(y["emissions_t"][:, i])
+            cols[f"{p}_t"] = _owned(y["emissions_t"][:, i])
         for name, values in result.indicators.items():
-            cols[f"ind_{name}"] = pa.array(values)
+            cols[f"ind_{name}"] = _owned(values)
         for quota, market in self.markets.items():
-            cols[f"{quota}_allocated"] = pa.array(market.allocation)
-            cols[f"{quota}_covered"] = pa.array(market.members)
-            cols[f"{quota}_use"] = pa.array(market.use_ytd(f))
-            cols[f"{quota}_shortfall"] = pa.array(market.shortfall)
-            cols[f"{quota}_net_paid_yuan"] = pa.array(market.net_paid_this_year())
-            cols[f"{quota}_abatement_cost_yuan"] = pa.array(market.abatement_cost_ytd)
-            cols[f"{quota}_abatement_share"] = pa.array(market.share)
+            cols[f"{quota}_allocated"] = _owned(market.allocation)
+            cols[f"{quota}_covered"] = _owned(market.members)
+            cols[f"{quota}_use"] = _owned(market.use_ytd(f))
+            cols[f"{quota}_shortfall"] = _owned(market.shortfall)
+            cols[f"{quota}_net_paid_yuan"] = _owned(market.net_paid_this_year())
+            cols[f"{quota}_abatement_cost_yuan"] = _owned(market.abatement_cost_ytd)
+            cols[f"{quota}_abatement_share"] = _owned(market.share)
         return pa.table(cols)
+
+
+def _owned(values: np.ndarray) -> pa.Array:
+    """Return an Arrow array with its own copy of ``values``.
+
+    ``pa.array`` shares a numpy array's memory, and the engine reuses its state arrays
+    (year-to-date sums are zeroed in place): a snapshot kept after its year, e.g. by a
+    worker that returns the whole run, must not change with them.
+    """
+    return pa.array(np.array(values, copy=True))
 
 
 def simulate(scenario: Scenario, *, replication: int = 0,

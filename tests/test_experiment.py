@@ -96,6 +96,13 @@ def test_replications_are_identical_whatever_the_number_of_workers(tmp_path, tin
     single = pd.read_parquet(alone / "metrics.parquet")
     pd.testing.assert_frame_equal(
         metrics[metrics["replication"] == 1].reset_index(drop=True), single)
+    # The per-firm rows too: a run's yearly tables, held until the run ends, must not change
+    # when the simulation moves on (they do not share memory with its state).
+    firms = pd.read_parquet(one / "firms.parquet")
+    firms = firms[firms["replication"] == 1].reset_index(drop=True)
+    alone_firms = pd.read_parquet(alone / "firms.parquet")
+    assert (alone_firms["energy_abatement_cost_yuan"] > 0).any()
+    pd.testing.assert_frame_equal(firms, alone_firms)
     assert json.loads((one / "manifest.json").read_text())["replications"] == 3
 
 
