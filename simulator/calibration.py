@@ -59,6 +59,7 @@ from simulator.scenario import (
     _valid_keys_at,
     apply_changes,
     load_scenario,
+    safe_name,
 )
 
 __all__ = [
@@ -213,8 +214,7 @@ class CalibrationProblem:
     @property
     def name(self) -> str:
         """Name of the calibration: the file stem, usable as a scenario name."""
-        return "".join(c if (c.isascii() and c.isalnum()) or c in "_.-" else "_"
-                       for c in self.file.stem)
+        return safe_name(self.file.stem)
 
     def error(self, message: str, loc: tuple) -> ScenarioError:
         """Return a ScenarioError naming this file, the line of ``loc`` and the field."""

@@ -49,23 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--replications", type=int, default=1, metavar="R",
                      help="replications per scenario (default 1; use 10 or more for CIs)")
     cmp.add_argument("--seed", type=int, help="seed of every scenario (default: the first's)")
-    cmp.add_argument("--out", help="experiment directory (default: results/compare/<a>-vs-<b>); "
-                                   "rerunning the same command resumes it")
-    cmp.add_argument("--force", action="store_true", help="start over, deleting --out first")
-    cmp.add_argument("--no-figures", action="store_true", help="write data only")
-    cmp.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
-    cmp.add_argument("--quiet", action="store_true", help="no progress bar or table")
-    _executor_options(cmp)
+    _experiment_options(cmp, "results/compare/<a>-vs-<b>")
 
     sw = sub.add_parser("sweep", help="run a sweep file (grid, LHS, Sobol); resumable")
     sw.add_argument("sweep", help="sweep YAML (see scenarios/sweep_*.yaml)")
-    sw.add_argument("--out", help="experiment directory (default: results/sweep/<name>); "
-                                  "rerunning the same command resumes it")
-    sw.add_argument("--force", action="store_true", help="start over, deleting --out first")
-    sw.add_argument("--no-figures", action="store_true", help="write data only")
-    sw.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
-    sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
-    _executor_options(sw)
+    _experiment_options(sw, "results/sweep/<name>")
 
     v = sub.add_parser("validate", help="check a scenario or sweep file (exit 2 on error)")
     v.add_argument("scenario")
@@ -100,6 +88,16 @@ def _parser() -> argparse.ArgumentParser:
                                  "results/calibrate/<name>/<UTC timestamp>)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def _experiment_options(p: argparse.ArgumentParser, default_out: str) -> None:
+    p.add_argument("--out", help=f"experiment directory (default: {default_out}); "
+                                 "rerunning the same command resumes it")
+    p.add_argument("--force", action="store_true", help="start over, deleting --out first")
+    p.add_argument("--no-figures", action="store_true", help="write data only")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    _executor_options(p)
 
 
 def _executor_options(p: argparse.ArgumentParser) -> None:

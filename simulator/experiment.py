@@ -47,7 +47,7 @@ from simulator.results import (
     manifest_for,
     package_version,
 )
-from simulator.scenario import Scenario, ScenarioError, apply_changes
+from simulator.scenario import Scenario, ScenarioError, apply_changes, safe_name
 from simulator.stats import paired_differences, summarise
 
 __all__ = ["ExperimentDirectory", "ExperimentFailedError", "compare", "key_outcomes",
@@ -356,8 +356,7 @@ class ExperimentDirectory:
 
 
 def _slug(text: str, limit: int = 80) -> str:
-    clean = "".join(c if (c.isascii() and c.isalnum()) or c in "_.-" else "_" for c in text)
-    return clean[:limit] or "experiment"
+    return safe_name(text)[:limit] or "experiment"
 
 
 # --------------------------------------------------------------------------- compare

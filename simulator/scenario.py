@@ -92,6 +92,11 @@ class ScenarioError(ValueError):
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+def safe_name(text: str) -> str:
+    """Return ``text`` usable as a file or directory name: ASCII letters, digits, ``_.-``."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_.-" else "_" for c in text)
+
+
 def _display_path(file: str) -> str:
     """Show a path relative to the working directory when it lies below it."""
     try:

@@ -79,6 +79,7 @@ from pydantic import (
 from scipy.stats import qmc
 
 from simulator.calibration import _apply, _value_at
+from simulator.calibration import _error as _calibration_error
 from simulator.metrics import METRICS
 from simulator.scenario import (
     CLASSES,
@@ -87,12 +88,12 @@ from simulator.scenario import (
     _check_path,
     _describe,
     _did_you_mean,
-    _locate,
     _LocatedError,
     _read_yaml,
     _valid_keys_at,
     apply_changes,
     load_scenario,
+    safe_name,
 )
 
 __all__ = [
@@ -355,8 +356,7 @@ class SweepProblem:
         """Name of the sweep: ``name`` in the file, else the file stem (made name-safe)."""
         if self.spec.name:
             return self.spec.name
-        return "".join(c if (c.isascii() and c.isalnum()) or c in "_.-" else "_"
-                       for c in self.file.stem)
+        return safe_name(self.file.stem)
 
     @property
     def parameters(self) -> list[str]:
@@ -407,7 +407,7 @@ class SweepProblem:
 def _error(file: Path, lines: Mapping[tuple, int], message: str, loc: tuple) -> ScenarioError:
     # A missing samples: is reported at the design: line that asks for it.
     at = ("design",) if loc == ("samples",) and loc not in lines else loc
-    _, line = _locate(at, {k: (file, v) for k, v in lines.items()}, file)
+    line = _calibration_error(file, lines, message, at).line
     return ScenarioError(message, file=file, line=line, field=".".join(str(p) for p in loc))
 
 
