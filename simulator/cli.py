@@ -320,14 +320,28 @@ def _print_summary(name: str, manifest: dict, table) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    replications = manifest.get("replications", 1)
     t = Table(title=f"{name}: {manifest['firms']} firms, seed {manifest['seed']}, "
-                    f"{manifest['wall_time_s']:.1f} s")
+                    f"{manifest['wall_time_s']:.1f} s"
+                    + (f"; mean [95% CI] over {replications} replications"
+                       if replications > 1 else ""))
+    years = [c for c in table.columns if " " not in c]
     t.add_column("indicator")
-    for col in table.columns:
-        t.add_column(col, justify="right")
+    for year in years:
+        t.add_column(year, justify="right")
     for label, row in table.iterrows():
-        t.add_row(label, *(f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}" for v in row))
-    Console(width=100).print(t)
+        cells = []
+        for year in years:
+            cell = _number(row[year])
+            if f"{year} ci_low" in row.index and row[f"{year} ci_low"] == row[f"{year} ci_low"]:
+                cell += f" [{_number(row[f'{year} ci_low'])}, {_number(row[f'{year} ci_high'])}]"
+            cells.append(cell)
+        t.add_row(label, *cells)
+    Console(width=120).print(t)
+
+
+def _number(v: float) -> str:
+    return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
 def _evaluate(args: argparse.Namespace) -> int:

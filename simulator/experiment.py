@@ -173,22 +173,30 @@ def _replications_into(run: RunDirectory, scenario: Scenario, replications: rang
 
 
 def summary_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Key indicators in the first and last year of a run (mean over replications).
+    """Key indicators in the first and last year of a run, mean over replications.
 
     Returns
     -------
     pandas.DataFrame
-        Index: indicator labels; columns: first year, last year.
+        Index: indicator labels; for the first and the last year a column
+        ``"<year>"`` (the mean) and, with several replications, ``"<year> ci_low"``
+        and ``"<year> ci_high"`` (its t-based 95% interval).
     """
-    annual = metrics[metrics["month"].isna()]
-    years = sorted(annual["year"].unique())
-    first, last = int(years[0]), int(years[-1])
+    summary = summarise(metrics)
+    first, last = int(summary["year"].min()), int(summary["year"].max())
+    several = metrics["replication"].nunique() > 1
+    keyed = summary.set_index(["metric", "group", "year"])
     rows = {}
     for metric, group, label in SUMMARY_ROWS:
-        sel = annual[(annual["metric"] == metric) & (annual["group"] == group)]
-        by_year = sel.groupby("year")["value"].mean()
-        rows[label] = {str(first): by_year.get(first, float("nan")),
-                       str(last): by_year.get(last, float("nan"))}
+        row = {}
+        for year in (first, last):
+            hit = keyed.loc[(metric, group, year)] if (metric, group, year) in keyed.index \
+                else None
+            row[str(year)] = float("nan") if hit is None else hit["mean"]
+            if several:
+                row[f"{year} ci_low"] = float("nan") if hit is None else hit["ci_low"]
+                row[f"{year} ci_high"] = float("nan") if hit is None else hit["ci_high"]
+        rows[label] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -528,13 +536,16 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
 
     tasks, manifests = [], {}
     values = design.set_index("sample")
+    # Per-firm tables of every run only when the sweep file asks for them (a thousand runs
+    # of a county would otherwise write gigabytes the outputs do not need).
+    snapshots = spec_.overrides.get("output.firm_snapshots") is True
     for sample in design["sample"]:
         scenario = problem.scenario_for(int(sample))
         params = {p: _plain(values.at[sample, p]) for p in problem.parameters}
         for k in range(spec_.replications):
             run_id = f"s{int(sample):05d}-r{k:02d}"
             tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
-                                 snapshots=scenario.output.firm_snapshots))
+                                 snapshots=snapshots))
             manifests[run_id] = {"sample": int(sample), "replication": k,
                                  "seed": scenario.seed, "parameters": params}
     exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,

@@ -11,7 +11,7 @@ import pytest
 
 import simulator.executors as executors
 from simulator.cli import main
-from simulator.experiment import compare, run_scenario
+from simulator.experiment import compare, run_scenario, summary_table
 from simulator.results import ExperimentFailedError
 from simulator.scenario import ScenarioError, apply_changes, load_scenario
 from simulator.stats import mean_ci, paired_differences, summarise
@@ -104,6 +104,15 @@ def test_replications_are_identical_whatever_the_number_of_workers(tmp_path, tin
     assert (alone_firms["energy_abatement_cost_yuan"] > 0).any()
     pd.testing.assert_frame_equal(firms, alone_firms)
     assert json.loads((one / "manifest.json").read_text())["replications"] == 3
+    # The run's summary: the mean over replications and its t interval.
+    table = summary_table(metrics)
+    tax = metrics[(metrics["metric"] == "tax_per_mu_wan_yuan") & (metrics["group"] == "scale=above")
+                  & (metrics["year"] == 2018) & metrics["month"].isna()]["value"]
+    label = "Tax per mu, above-scale (万元/mu)"
+    expected = mean_ci(tax.to_frame().T).iloc[0]
+    assert table.loc[label, "2018"] == pytest.approx(tax.mean())
+    assert table.loc[label, "2018 ci_low"] == pytest.approx(expected["ci_low"])
+    assert table.loc[label, "2018 ci_high"] == pytest.approx(expected["ci_high"])
 
 
 # --------------------------------------------------------------------------- compare
@@ -351,3 +360,26 @@ def test_sweep_command_errors_exit_2(tmp_path):
     bad = ROOT / "tests" / "scenarios" / "bad_sweep_unknown_key.yaml"
     assert main(["sweep", str(bad), "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("keep", [None, True])
+def test_sweeps_keep_per_firm_tables_only_when_asked(tmp_path, keep):
+    from simulator.experiment import sweep
+
+    small = (ROOT / "tests" / "scenarios" / "small.yaml").as_posix()
+    extra = "" if keep is None else "  output.firm_snapshots: true\n"
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(f"""base: {small}
+overrides:
+  population.n_industrial: 60
+  population.n_services: 20
+  run.end: 2017-12
+  timeline: []
+{extra}parameters:
+  - {{path: tariffs.electricity.class_surcharge_yuan_per_kwh.D, values: [0.1, 0.5]}}
+outputs:
+  - {{metric: firms}}
+""")
+    sweep(spec, out=tmp_path / "out", workers=1, figures=False)
+    tables = sorted((tmp_path / "out" / "runs").glob("*/firms.parquet"))
+    assert len(tables) == (2 if keep else 0)
