@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        if args.command in ("compare", "sweep"):
+            print("interrupted; the finished runs are kept: run the same command again to "
+                  "carry on", file=sys.stderr)
+        else:
+            print("interrupted; nothing was written", file=sys.stderr)
         return 130
 
 
