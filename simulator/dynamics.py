@@ -106,6 +106,7 @@ class _Projects:
     effect: np.ndarray = field(default_factory=lambda: np.zeros(0))
     margin_gain: np.ndarray = field(default_factory=lambda: np.zeros(0))  # share of revenue
     one_off_wan_yuan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    life_months: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def add(self, **cols: np.ndarray) -> None:
         for name, values in cols.items():
@@ -157,6 +158,8 @@ class Dynamics:
         self.fund_in_yuan = 0.0          # cumulative inflow
         self.fund_out_yuan = 0.0         # cumulative grants and awards
         self.completed = np.zeros(len(INVESTMENT_OPTIONS), dtype=np.int64)  # this year
+        self.in_service = _Projects()  # completed upgrades; due_month: end of their lifetime
+        self.retired = np.zeros(len(INVESTMENT_OPTIONS), dtype=np.int64)  # this year
         self.schedule: Callable[[int], None] | None = None  # set by the engine
 
     @property
@@ -245,6 +248,7 @@ class Dynamics:
         if entrants is None:
             entrants = f.select(np.zeros(f.n, dtype=bool))
         self.completed[:] = 0
+        self.retired[:] = 0
         return YearEnd(keep=~exiting, entrants=entrants)
 
     def _exits(self, score: np.ndarray) -> np.ndarray:
@@ -412,12 +416,15 @@ class Dynamics:
                              else np.zeros(n, np.int64) for k in range(m)], axis=1)[firm, option]
             effect = np.stack([tables[k].effect_share if k in tables else np.zeros(n)
                                for k in range(m)], axis=1)[firm, option]
+            life = np.stack([tables[k].lifetime_years if k in tables
+                             else np.zeros(n, np.int64) for k in range(m)], axis=1)[firm, option]
             revenue = np.maximum(f.revenue_wan_yuan[firm] * 1e4, 1e-9)
             due = months_done + lead.astype(np.int64)
             self.projects.add(firm_id=f.firm_id[firm], option=option.astype(np.int8),
                               due_month=due, effect=effect,
                               margin_gain=margin_gain[firm, option] / revenue,
-                              one_off_wan_yuan=one_off[firm, option] * 1e-4)
+                              one_off_wan_yuan=one_off[firm, option] * 1e-4,
+                              life_months=12 * life.astype(np.int64))
             if self.schedule is not None:
                 for month in np.unique(due):
                     self.schedule(int(month))
@@ -435,6 +442,7 @@ class Dynamics:
         add(year, 0, option_groups, "investment_subsidy_wan_yuan",
             list(subsidy.sum(axis=0) * 1e-4))
         add(year, 0, option_groups, "investments_completed", list(self.completed.astype(float)))
+        add(year, 0, option_groups, "investments_retired", list(self.retired.astype(float)))
 
     def _unit_values(self, year: int, horizon: int) -> _PricePath:
         """Return what a unit of energy, emissions and land costs each firm in years 1..H ahead.
@@ -539,24 +547,58 @@ class Dynamics:
     # -------------------------------------------------------------- completion
 
     def complete(self, month: int) -> bool:
-        """Finish the projects due at run month ``month``; return True if any finished.
+        """Finish the projects due and retire the upgrades worn out at run month ``month``.
 
-        The engine bills the period first and refreshes rates and market
-        books afterwards (intensities, employees and land change).
+        Returns True if anything changed. A finished project cuts the firm's
+        intensity, employees or land by its effect and raises its margin by the
+        base-price saving; after its lifetime the upgrade is retired: the cut
+        and the margin gain are undone and the firm may take the option again
+        (space freed for land stays freed: the land has gone back to the pool).
+        The engine bills the period first and refreshes rates and market books
+        afterwards.
         """
-        due = self.projects.due_month == month
-        if not due.any():
+        done = self._due(self.projects, month)
+        retired = self._due(self.in_service, month)
+        if done is None and retired is None:
             return False
-        done = self.projects.take(due)
         f = self.sim.firms
-        idx = np.searchsorted(f.firm_id, done.firm_id)
-        ok = (idx < f.n) & (f.firm_id[np.minimum(idx, f.n - 1)] == done.firm_id)
-        idx, done = idx[ok], _Projects(**{k: v[ok] for k, v in vars(done).items()})
-        keep = 1.0 - done.effect
+        if done is not None:
+            idx, done = done
+            self._apply(idx, done, sign=1)
+            lasting = done.option != _SPACE
+            ends = _Projects(**{k: v[lasting] for k, v in vars(done).items()})
+            ends.due_month = ends.due_month + ends.life_months
+            self.in_service.add(**vars(ends))
+            if self.schedule is not None:
+                for end in np.unique(ends.due_month):
+                    self.schedule(int(end))
+            np.add.at(f.cash_wan_yuan, idx, done.one_off_wan_yuan)  # a firm may finish two
+            np.add.at(self.completed, done.option, 1)
+        if retired is not None:
+            idx, retired = retired
+            self._apply(idx, retired, sign=-1)
+            np.bitwise_and.at(f.invested, idx, ~(1 << retired.option.astype(np.int8)))
+            np.add.at(self.retired, retired.option, 1)
+        return True
+
+    def _due(self, store: _Projects, month: int) -> tuple[np.ndarray, _Projects] | None:
+        """Take the entries of ``store`` due at ``month`` whose firm is still in the run."""
+        due = store.due_month == month
+        if not due.any():
+            return None
+        taken = store.take(due)
+        f = self.sim.firms
+        idx = np.searchsorted(f.firm_id, taken.firm_id)
+        ok = (idx < f.n) & (f.firm_id[np.minimum(idx, f.n - 1)] == taken.firm_id)
+        return idx[ok], _Projects(**{k: v[ok] for k, v in vars(taken).items()})
+
+    def _apply(self, idx: np.ndarray, projects: _Projects, *, sign: int) -> None:
+        """Put upgrades into effect (``sign=1``) or take them out (``sign=-1``)."""
+        f = self.sim.firms
+        keep = (1.0 - projects.effect) ** sign
         for k in range(len(INVESTMENT_OPTIONS)):
-            sel = done.option == k
+            sel = projects.option == k
             i = idx[sel]
-            self.completed[k] += i.size
             if not i.size:
                 continue
             if k == _RETROFIT:
@@ -565,13 +607,11 @@ class Dynamics:
                 f.emission_t_per_wan_yuan[i] *= keep[sel][:, None]
             elif k == _AUTOMATION:
                 f.employees[i] *= keep[sel]
-            else:
-                freed = f.land_mu[i] * done.effect[sel]
+            else:  # space for land: only ever applied (it does not retire)
+                freed = f.land_mu[i] * projects.effect[sel]
                 self.land.vacate(f.region[i], freed, reason="space_for_land")
                 f.land_mu[i] -= freed
-            f.profit_margin[i] += done.margin_gain[sel]
-            f.cash_wan_yuan[i] += done.one_off_wan_yuan[sel]
-        return True
+            f.profit_margin[i] += sign * projects.margin_gain[sel]
 
 
 def entrant_sectors(p: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:

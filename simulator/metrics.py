@@ -108,6 +108,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "investment_subsidy_wan_yuan": ("万元", "class subsidies and fund grants of those projects "
                                     "(group option=<name>)"),
     "investments_completed": ("projects", "projects completed this year (group option=<name>)"),
+    "investments_retired": ("projects", "upgrades retired at the end of their lifetime this year "
+                                        "(group option=<name>)"),
     "land_occupied_mu": ("mu", "industrial land held by firms at the year end (groups: region)"),
     "land_idle_mu": ("mu", "idle land waiting to be revitalised (groups: region)"),
     "land_available_mu": ("mu", "land available to entrants after this year's allocation"),

@@ -125,6 +125,43 @@ def test_completed_retrofit_cuts_energy_intensity_by_its_effect(small):
     assert not sim.dynamics.complete(12 + lead)  # each project completes once
 
 
+def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
+    s = apply_changes(small, {"dynamics.review_share_per_year": 1.0,
+                              "dynamics.investment.retrofit.capex": 1.0,   # pays for itself
+                              "dynamics.investment.retrofit.cost_sigma": 0.0,
+                              "dynamics.investment.automation.capex": 0.001,
+                              "dynamics.investment.automation.cost_sigma": 0.0,
+                              "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
+    sim = fresh(s)
+    f = sim.firms
+    energy, employees = f.energy_tce_per_wan_yuan.copy(), f.employees.copy()
+    margin = f.profit_margin.copy()
+    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    retro = (f.invested & 1).astype(bool)
+    robots = ((f.invested >> 2) & 1).astype(bool)
+    assert retro.any()
+    assert robots.any()
+    spec = s.dynamics.investment
+    done = {k: 12 + spec[k].lead_time_months for k in ("retrofit", "automation")}
+    for month in sorted(set(done.values())):
+        assert sim.dynamics.complete(month)
+    assert (f.profit_margin[retro | robots] > margin[retro | robots]).all()
+    # Automation ends first (8 years against 10): its employees come back, the retrofit stays.
+    end = {k: done[k] + 12 * spec[k].lifetime_years for k in done}
+    assert sim.dynamics.complete(end["automation"])
+    np.testing.assert_allclose(f.employees, employees, rtol=1e-12)
+    np.testing.assert_allclose(f.energy_tce_per_wan_yuan[retro],
+                               energy[retro] * (1 - spec["retrofit"].effect_share), rtol=1e-12)
+    assert not ((f.invested >> 2) & 1).any()   # automation may be taken again
+    assert (f.invested[retro] & 1).all()
+    assert sim.dynamics.retired[2] == robots.sum()
+    assert sim.dynamics.complete(end["retrofit"])
+    np.testing.assert_allclose(f.energy_tce_per_wan_yuan, energy, rtol=1e-12)
+    np.testing.assert_allclose(f.profit_margin, margin, rtol=1e-9, atol=1e-15)
+    assert not (f.invested & 0b0101).any()
+    assert not sim.dynamics.complete(end["retrofit"])
+
+
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(loss_years=st.integers(1, 4), forced=st.floats(0.0, 0.1), rate=st.floats(0.0, 200.0),
