@@ -253,12 +253,13 @@ class ExperimentDirectory:
         self.runs = self.path / "runs"
         self.info = dict(info)
         manifest = self.path / "experiment.json"
+        if self.path.exists() and any(self.path.iterdir()) and not manifest.exists():
+            # Never delete or fill a directory that is not an experiment's, even with --force.
+            raise ScenarioError("output directory exists and is not an experiment "
+                                "directory; choose another --out", file=self.path)
         if force and self.path.exists():
             shutil.rmtree(self.path)
         if self.path.exists() and any(self.path.iterdir()):
-            if not manifest.exists():
-                raise ScenarioError("output directory exists and is not an experiment "
-                                    "directory; choose another --out", file=self.path)
             old = json.loads(manifest.read_text(encoding="utf-8"))
             if old.get("fingerprint") != info["fingerprint"]:
                 raise ScenarioError(

@@ -212,6 +212,9 @@ def test_a_directory_of_another_experiment_is_refused_unless_forced(tmp_path, ti
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(ScenarioError, match="not an experiment directory"):
         compare([tiny, strict], out=tmp_path / "other", figures=False, workers=1)
+    with pytest.raises(ScenarioError, match="not an experiment directory"):  # not even forced
+        compare([tiny, strict], out=tmp_path / "other", force=True, figures=False, workers=1)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
 def test_compare_needs_distinct_names(tiny):
