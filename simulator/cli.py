@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from simulator.results import ExperimentFailedError
+from simulator.results import ExperimentFailedError, atomic_write
 from simulator.scenario import ScenarioError, default_scenario_path, json_schema, load_scenario
 
 __all__ = ["main"]
@@ -355,10 +355,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario or default_scenario_path())
     table = read_firm_table(args.table)
     scored = evaluate_table(table, scenario)
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    scored.to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(out)
+    out = atomic_write(args.out,
+                       lambda tmp: scored.to_csv(tmp, index=False, encoding="utf-8-sig"))
     counts = scored["class"].value_counts().reindex(["A", "B", "C", "D", "U"], fill_value=0)
     print(f"scored {len(scored)} firms with {scenario.name!r} rules: "
           + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {out}")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
 import shutil
 import time
@@ -43,6 +42,7 @@ from simulator.executors import RunFailure, RunOutput, RunTask, run_tasks
 from simulator.results import (
     ExperimentFailedError,
     RunDirectory,
+    atomic_write,
     git_revision,
     manifest_for,
     package_version,
@@ -203,22 +203,9 @@ def summary_table(metrics: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------- experiment directories
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_json(path: Path, data: dict) -> None:
-    _atomic_write(path, lambda p: p.write_text(
+    atomic_write(path, lambda p: p.write_text(
         json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"))
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    _atomic_write(path, lambda p: frame.to_csv(p, index=False, float_format="%.10g"))
 
 
 def fingerprint(*parts: Any) -> str:
@@ -300,16 +287,12 @@ class ExperimentDirectory:
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> Path:
         """Write ``frame`` as ``name`` in the directory, atomically."""
-        path = self.path / name
-        _write_csv(path, frame)
-        return path
+        return atomic_write(self.path / name,
+                            lambda p: frame.to_csv(p, index=False, float_format="%.10g"))
 
     def write_text(self, name: str, text: str) -> Path:
         """Write ``text`` as ``name`` (under the directory), atomically."""
-        path = self.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
-        return path
+        return atomic_write(self.path / name, lambda p: p.write_text(text, encoding="utf-8"))
 
     def execute(self, tasks: Sequence[RunTask], manifests: dict[str, dict], *,
                 progress: Progress | None, executor: str, workers: int | None,
@@ -468,7 +451,7 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int |
                 scheduler=scheduler)
 
     metrics = exp.read_metrics(t.run_id for t in tasks)
-    _atomic_write(exp.path / "metrics.parquet",
+    atomic_write(exp.path / "metrics.parquet",
                   lambda p: metrics.to_parquet(p, index=False, compression="zstd"))
     summary = summarise(metrics)
     differences = paired_differences(metrics, names[0])

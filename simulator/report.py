@@ -31,7 +31,6 @@ import base64
 import html
 import json
 import math
-import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -41,6 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from simulator.results import atomic_write
 from simulator.scenario import ScenarioError
 
 __all__ = [
@@ -440,15 +440,7 @@ def html_page(title: str, body: str, *, lang: str = "en") -> str:
 
 def write_html(path: str | Path, document: str) -> Path:
     """Write ``document`` to ``path`` atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(document, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text(document, encoding="utf-8"))
 
 
 # ---------------------------------------------------------------- entry point

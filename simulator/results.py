@@ -19,6 +19,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,12 +32,29 @@ import yaml
 
 from simulator.scenario import Scenario
 
-__all__ = ["ExperimentFailedError", "RunDirectory", "git_revision", "package_version",
-           "read_run"]
+__all__ = ["ExperimentFailedError", "RunDirectory", "atomic_write", "git_revision",
+           "package_version", "read_run"]
 
 
 class ExperimentFailedError(RuntimeError):
     """Some runs of an experiment raised; the finished ones are kept for a rerun."""
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Write one file atomically: ``write(tmp)`` to a hidden temporary file, then rename.
+
+    A reader sees the old file or the whole new one, never part of it; if
+    ``write`` raises, nothing is left behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def package_version() -> str:
