@@ -24,7 +24,6 @@ says "single replication".
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,7 +52,7 @@ from simulator.plots._style import (
     style_for,
     wrap_label,
 )
-from simulator.plots.data import CLASSES
+from simulator.plots.data import CLASSES, read_record
 
 __all__ = [
     "COMPARE_FIGURES",
@@ -97,10 +96,7 @@ def read_experiment(exp_dir: str | Path) -> dict[str, Any]:
     FileNotFoundError
         If ``experiment.json`` is missing.
     """
-    path = Path(exp_dir) / "experiment.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"No experiment record: {path} does not exist.")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_record(Path(exp_dir) / "experiment.json", "experiment record")
 
 
 def read_experiment_table(exp_dir: str | Path, name: str,

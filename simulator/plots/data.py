@@ -86,9 +86,19 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     FileNotFoundError
         If ``manifest.json`` is missing.
     """
-    path = Path(run_dir) / "manifest.json"
+    return read_record(Path(run_dir) / "manifest.json", "run manifest")
+
+
+def read_record(path: Path, what: str) -> dict[str, Any]:
+    """Return a JSON record (a run's manifest, an experiment's ``experiment.json``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is missing; the message names ``what`` it should hold.
+    """
     if not path.is_file():
-        raise FileNotFoundError(f"No run manifest: {path} does not exist.")
+        raise FileNotFoundError(f"No {what}: {path} does not exist.")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
