@@ -412,12 +412,17 @@ class Dynamics:
 
         firm, option = np.nonzero(chosen)
         if firm.size:
-            lead = np.stack([tables[k].lead_time_months if k in tables
-                             else np.zeros(n, np.int64) for k in range(m)], axis=1)[firm, option]
-            effect = np.stack([tables[k].effect_share if k in tables else np.zeros(n)
-                               for k in range(m)], axis=1)[firm, option]
-            life = np.stack([tables[k].lifetime_years if k in tables
-                             else np.zeros(n, np.int64) for k in range(m)], axis=1)[firm, option]
+            def chosen_values(attr: str) -> np.ndarray:
+                """Return the option table's ``attr`` of each chosen (firm, option)."""
+                out = np.zeros(firm.size, dtype=getattr(tables[int(option[0])], attr).dtype)
+                for k in np.unique(option):  # a chosen option always has its table
+                    sel = option == k
+                    out[sel] = getattr(tables[int(k)], attr)[firm[sel]]
+                return out
+
+            lead = chosen_values("lead_time_months")
+            effect = chosen_values("effect_share")
+            life = chosen_values("lifetime_years")
             revenue = np.maximum(f.revenue_wan_yuan[firm] * 1e4, 1e-9)
             due = months_done + lead.astype(np.int64)
             self.projects.add(firm_id=f.firm_id[firm], option=option.astype(np.int8),
