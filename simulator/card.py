@@ -54,7 +54,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from simulator.evaluation import INDICATOR_UNITS, INDICATORS, TIER_INDICATORS
+from simulator.evaluation import (
+    INDICATOR_UNITS,
+    INDICATORS,
+    TIER_INDICATORS,
+    _benchmark_sums,
+    _Bins,
+    _indicator_score,
+)
 from simulator.report import Markup, fmt, html_page, html_table, run_scenario_text, write_html
 from simulator.scenario import INVESTMENT_OPTIONS, POLLUTANTS, EvaluationSpec, ScenarioError
 
@@ -380,8 +387,12 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int,
     me = int(np.flatnonzero(members["firm_id"].to_numpy() == firm_id)[0])
     weights = _tier_weights(spec, tier)
     total = sum(weights.values())
-    bench_key = (members["sector"].astype(str).to_numpy() if spec.benchmark == "sector_mean"
-                 else np.zeros(len(members), dtype=int))
+    # The evaluation's own scoring, on the firm's ranking group alone (one group; benchmark
+    # groups by sector or one for all).
+    bench_ids = (np.unique(members["sector"].astype(str).to_numpy(), return_inverse=True)[1]
+                 if spec.benchmark == "sector_mean" else np.zeros(len(members), dtype=np.int64))
+    bins = _Bins(group=np.zeros(len(members), dtype=np.int64), n_group=1,
+                 bench=bench_ids.astype(np.int64), n_bench=int(bench_ids.max(initial=0)) + 1)
     tier_key = ("above_scale", "below_scale", "services")[tier]
     terms = []
     for name in TIER_INDICATORS[tier]:
@@ -395,23 +406,19 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int,
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(has, scale * numer / denom, np.nan)
         if spec.benchmark == "fixed":
-            bench = np.full(len(members), float(getattr(spec.fixed_benchmarks, tier_key)[name]))
-            big_n = big_d = math.nan
+            fixed = float(getattr(spec.fixed_benchmarks, tier_key)[name])
+            bench_me, big_n, big_d = fixed, math.nan, math.nan
         else:
-            sums = (pd.DataFrame({"key": bench_key, "n": np.where(has, numer, 0.0),
-                                  "d": np.where(has, denom, 0.0)})
-                    .groupby("key")[["n", "d"]].transform("sum"))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                bench = scale * sums["n"].to_numpy() / sums["d"].to_numpy()
-            big_n, big_d = float(sums["n"].iloc[me]), float(sums["d"].iloc[me])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(has & (bench > 0), value / bench, 0.0)
-        s = w * np.clip(ratio, 0.0, spec.indicator_cap)
-        # Without the data: the group's mean score (Huangyan 2022), or w if nobody has it.
-        s_me = float(s[me]) if has[me] else (float(s[has].mean()) if has.any() else w)
+            fixed = None
+            sum_n, sum_d = _benchmark_sums(numer, denom, has, bins)
+            big_n, big_d = float(sum_n[bins.bench[me]]), float(sum_d[bins.bench[me]])
+            bench_me = scale * big_n / big_d if big_d > 0 else math.nan  # nobody has it
+        # Without the data a firm gets the group's mean score (Huangyan 2022).
+        s_me = float(_indicator_score(value, numer, denom, has, bins, weight=w, scale=scale,
+                                      fixed=fixed, cap=spec.indicator_cap)[me])
         terms.append(IndicatorTerm(
             name=name, value=float(value[me]), weight=w, points=100.0 * s_me / total,
-            benchmark=float(bench[me]), numerator=float(numer[me]),
+            benchmark=float(bench_me), numerator=float(numer[me]),
             denominator=float(denom[me]), scale=scale, group_numerator=big_n,
             group_denominator=big_d, has=bool(has[me])))
     return tuple(terms)

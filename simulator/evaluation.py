@@ -445,6 +445,17 @@ class _Bins:
     n_bench: int
 
 
+def _benchmark_sums(numer: np.ndarray, denom: np.ndarray, has: np.ndarray,
+                    bins: _Bins) -> tuple[np.ndarray, np.ndarray]:
+    """Return each benchmark group's sums of numerator and denominator.
+
+    Over the firms that have the indicator; the benchmark is their ratio.
+    """
+    sum_n = np.bincount(bins.bench, weights=np.where(has, numer, 0.0), minlength=bins.n_bench)
+    sum_d = np.bincount(bins.bench, weights=np.where(has, denom, 0.0), minlength=bins.n_bench)
+    return sum_n, sum_d
+
+
 def _indicator_score(
     value: np.ndarray,
     numer: np.ndarray,
@@ -459,9 +470,7 @@ def _indicator_score(
 ) -> np.ndarray:
     """Return ``s_i`` per firm of one tier for one indicator of weight ``weight``."""
     if fixed is None:
-        # Ratio of sums over the benchmark group's firms that have the indicator.
-        sum_n = np.bincount(bins.bench, weights=np.where(has, numer, 0.0), minlength=bins.n_bench)
-        sum_d = np.bincount(bins.bench, weights=np.where(has, denom, 0.0), minlength=bins.n_bench)
+        sum_n, sum_d = _benchmark_sums(numer, denom, has, bins)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             bench = (scale * sum_n / sum_d)[bins.bench]
     else:
