@@ -46,6 +46,7 @@ from simulator import tariffs
 from simulator.dynamics import Dynamics
 from simulator.evaluation import EvaluationInput, EvaluationResult, evaluate, transition_counts
 from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms
+from simulator.markets import kernels
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, MetricsRecorder, ratio
@@ -71,6 +72,28 @@ class SimulationResult:
     wall_time_s: float
     ledgers: dict = field(default_factory=dict)  # quota -> QuotaLedger at the end of the run
     land: object = None  # land.LandPools at the end of the run (None without dynamics)
+
+
+@dataclass(eq=False)
+class _Participants:
+    """Per-participant constants of one market's book, for the engine's abatement updates."""
+
+    book: object
+    """The market's book these belong to (they are rebuilt when it changes)."""
+    idx: np.ndarray
+    """Firm indices of the participants."""
+    intensity: np.ndarray
+    """Their current intensity of the market's quantity, units per 万元 VA."""
+    rate: np.ndarray
+    """Linear charges per unit of the quantity (electricity or pollution), yuan."""
+    revenue_share: np.ndarray
+    """万元 VA per yuan of revenue (turns yuan per 万元 VA into a cost share)."""
+    covered: np.ndarray
+    """Within the market's scope (their use needs rights)."""
+    kwh_per_tce: np.ndarray | None
+    """Electricity per tce of energy (energy market only)."""
+    correction: np.ndarray
+    """Quantity used at earlier intensities this period, not yet in the corrections, units."""
 
 
 class _Simulation:
@@ -112,6 +135,7 @@ class _Simulation:
             for q in enabled_markets(scenario)
         }
         self.dynamics = Dynamics(self) if scenario.dynamics.enabled else None
+        self._parts: dict[str, _Participants] = {}
         self._reset_corrections()
         self.refresh_rates()
         full, base = self._cost_shares_at_potential()
@@ -205,42 +229,70 @@ class _Simulation:
         pol = tariffs.pollution_charge(emissions, klass=f.klass, params=t.pollution)
         return kwh, emissions, elec, pol
 
-    def abate(self, market: QuotaMarket, idx: np.ndarray, factor: np.ndarray | None,
-              old_price: float) -> None:
-        """Firms ``idx`` scale ``market``'s intensity by ``factor`` after its price moved.
+    def _participants(self, market: QuotaMarket) -> _Participants:
+        """Return the engine's per-participant constants of ``market``'s current book."""
+        entry = self._parts.get(market.quota)
+        if entry is None or entry.book is not market.current_book:
+            if entry is not None:
+                self._fold(market, entry)
+            f = self.firms
+            idx = market.participants
+            if market.is_energy:
+                kwh_per_tce = f.electricity_share[idx] / TCE_PER_KWH
+                rate = self._yuan_per_kwh[idx] * kwh_per_tce
+            else:
+                kwh_per_tce = None
+                rate = self._yuan_per_t[:, market._col].take(idx)
+            entry = _Participants(
+                book=market.current_book, idx=idx, intensity=market.intensity(f).take(idx),
+                rate=rate, revenue_share=self._wan_yuan_va_per_yuan_revenue[idx],
+                covered=market.members[idx], kwh_per_tce=kwh_per_tce,
+                correction=np.zeros(idx.size))
+            self._parts[market.quota] = entry
+        return entry
+
+    def _fold(self, market: QuotaMarket, entry: _Participants) -> None:
+        """Move a market's participant corrections into the per-firm corrections."""
+        if not entry.correction.any():
+            return
+        c, idx, cut = self._correction, entry.idx, entry.correction
+        if market.is_energy:
+            c["energy_tce"][idx] += cut
+            c["electricity_kwh"][idx] += cut * entry.kwh_per_tce
+        else:
+            c["emissions_t"][idx, market._col] += cut
+        entry.correction = np.zeros(idx.size)
+
+    def _fold_all(self, *, drop: bool) -> None:
+        """Fold every market's participant corrections; with ``drop``, forget the constants."""
+        for quota, entry in self._parts.items():
+            self._fold(self.markets[quota], entry)
+        if drop:
+            self._parts = {}
+
+    def abate(self, market: QuotaMarket, factor: np.ndarray | None, old_price: float) -> None:
+        """Scale the market's intensity of its participants by ``factor`` after its price moved.
 
         The period's VA so far was produced at the old intensity; booking
         ``period VA x (old - new intensity)`` as a correction keeps the
         period's quantities, and hence its linear bills, exact when the
         period is billed at the next flush. The unit cost changes by the
         market's tariff and rights price times the change of intensity, and
-        by the change of price times the new intensity.
+        by the change of price times the new intensity. Everything is done on
+        the participants' contiguous constants (:meth:`_participants`); only
+        the unit cost, the period's VA and the intensity itself are indexed by
+        firm.
         """
-        f = self.firms
-        view = market.intensity(f)  # energy, or a column of the emission intensities
-        old = view[idx]
+        p = self._participants(market)
+        if factor is None:  # the price moved, the intensities did not
+            factor = np.ones(p.idx.size)
         if market.is_energy:
-            rate = self._yuan_per_kwh[idx] * (f.electricity_share[idx] / TCE_PER_KWH)
+            firm_intensity = self.firms.energy_tce_per_wan_yuan
         else:
-            rate = self._yuan_per_t[:, market._col][idx]
-        new = old if factor is None else old * factor
-        cost = self._yuan_per_wan_yuan_va[idx]
-        cost += rate * (new - old)
-        # Rights' opportunity cost, for the covered firms (the others need none).
-        cost += np.where(market.members[idx], market.last_price * new - old_price * old, 0.0)
-        self._yuan_per_wan_yuan_va[idx] = cost
-        self.linear_cost_share[idx] = cost * self._wan_yuan_va_per_yuan_revenue[idx]
-        if factor is None:
-            return
-        cut = self.period_va[idx]
-        cut *= old - new
-        c = self._correction
-        if market.is_energy:
-            c["energy_tce"][idx] += cut
-            c["electricity_kwh"][idx] += cut * (f.electricity_share[idx] / TCE_PER_KWH)
-        else:
-            c["emissions_t"][:, market._col][idx] += cut
-        view[idx] = new
+            firm_intensity = self.firms.emission_t_per_wan_yuan[:, market._col]
+        kernels.abate(p.idx, factor, p.intensity, p.rate, p.revenue_share, p.covered,
+                      market.last_price, old_price, self.linear_cost_share, self.period_va,
+                      p.correction, firm_intensity)
 
     def refresh_rates(self) -> None:
         """Per-firm rates that change only with prices, classes and potentials.
@@ -284,14 +336,15 @@ class _Simulation:
         part (:meth:`abate`).
         """
         f = self.firms
-        self._yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
-                                      + np.einsum("ij,ij->i", self._yuan_per_t,
-                                                  f.emission_t_per_wan_yuan))
+        self._fold_all(drop=True)  # the participants' rates and revenue shares change
+        yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
+                                + np.einsum("ij,ij->i", self._yuan_per_t,
+                                            f.emission_t_per_wan_yuan))
         # Rights used have an opportunity cost at the market price, free allocation or not.
         for market in self.markets.values():
-            self._yuan_per_wan_yuan_va += market.unit_cost_yuan_per_wan_yuan_va(f)
+            market.add_unit_cost(yuan_per_wan_yuan_va, f)
         self._wan_yuan_va_per_yuan_revenue = ratio(f.va_wan_yuan * 1e-4, f.revenue_wan_yuan)
-        self.linear_cost_share = self._yuan_per_wan_yuan_va * self._wan_yuan_va_per_yuan_revenue
+        self.linear_cost_share = yuan_per_wan_yuan_va * self._wan_yuan_va_per_yuan_revenue
 
     def _cost_shares_at_potential(self) -> tuple[np.ndarray, np.ndarray]:
         """(full, base-price) variable resource cost per 万元 revenue at potential output.
@@ -319,6 +372,7 @@ class _Simulation:
         """
         if self.period_months == 0:
             return
+        self._fold_all(drop=False)
         f = self.firms
         y = f.ytd
         va = self.period_va
@@ -424,10 +478,8 @@ class _Simulation:
         price = market.scheduled_auction(month, self.firms, self.params)
         if price is None:
             return
-        share = market.planned_abatement(price, self.firms, self.params)
-        factor = market.change_abatement(share, firms=self.firms, month=self.months_done)
-        _, idx = market.book(self.firms, self.params)
-        self.abate(market, idx, factor, old_price)
+        factor = market.adopt_price(price, month=self.months_done)
+        self.abate(market, factor, old_price)
 
     def close_year(self, year: int) -> None:
         """Compliance, land tax, subsidies, evaluation, metrics and snapshot; next year's state."""
@@ -436,15 +488,16 @@ class _Simulation:
         f = self.firms
         y = f.ytd
         violation = np.zeros(f.n, dtype=bool)
+        cost = y["quota_cost_yuan"]
         for market in self.markets.values():
             market.accrue_abatement_cost(self.months_done, f)
             market.comply(12, f, p)
-            cost = market.net_paid_this_year() + market.abatement_cost_ytd
-            y["quota_cost_yuan"] += cost
-            y["profit_wan_yuan"] -= cost * 1e-4
+            market.add_cost_this_year(cost)
             if (p.evaluation.veto.emission_violation and not market.is_energy) or (
                     p.evaluation.veto.energy_task_missed and market.is_energy):
                 violation |= market.violation
+        if self.markets:
+            y["profit_wan_yuan"] -= cost * 1e-4
         land = tariffs.land_use_tax(f.land_mu, land_grade=f.land_grade, klass=f.klass,
                                     params=p.tariffs.land_tax, years=1.0)
         y["land_tax_yuan"] += land.net_yuan
@@ -516,6 +569,7 @@ class _Simulation:
         entrants.log_shock = self._stationary_sd * mechanism_rng(
             seed, rep, f"entry-shock/{year}").standard_normal(entrants.n)
         self.firms = self.firms.select(keep).append(entrants)
+        self._parts = {}  # participant indices refer to the old rows (folded at the flush)
         for quota, market in self.markets.items():
             market.resize(keep, entrants, self.params,
                           mechanism_rng(seed, rep, f"mac_{quota}/{year}"))
@@ -692,7 +746,6 @@ class _Simulation:
     def _market_metrics(self, year: int) -> None:
         """Per-auction and annual outcomes of each quota market."""
         add = self.recorder.add
-        f = self.firms
         for quota, market in self.markets.items():
             group = [f"market={quota}"]
             for a in market.auctions:
@@ -702,16 +755,19 @@ class _Simulation:
                                       ("reserve_sold", a.reserve_sold),
                                       ("reserve_bought", a.reserve_bought)):
                     add(year, a.month, group, metric, [value])
-            use = market.covered_use(f)
-            covered = market.members
+            # Covered firms are among the compliance's participants; the others use nothing.
+            done = market.compliance
+            covered = market.members[done.index]
+            n_covered = int(np.count_nonzero(covered))
+            use = float(done.use.sum())
             add(year, 0, group, "quota_cap", [market.cap])
-            add(year, 0, group, "quota_use", [use.sum()])
+            add(year, 0, group, "quota_use", [use])
             add(year, 0, group, "quota_allocated", [market.allocation.sum()])
             add(year, 0, group, "quota_compliance_rate",
-                [1.0 - market.violation[covered].mean() if covered.any() else 1.0])
+                [1.0 - np.count_nonzero(done.violation) / n_covered if n_covered else 1.0])
             add(year, 0, group, "quota_shortfall", [market.shortfall.sum()])
-            abated = market.unabated_ytd - market.use_ytd(f)
-            add(year, 0, group, "quota_abatement", [abated[covered].sum()])
+            unabated = market.unabated_ytd[done.index]
+            add(year, 0, group, "quota_abatement", [unabated[covered].sum() - use])
             gov = market.ledger.government_yuan
             previous = self._gov_seen.setdefault(quota, {})
             this_year = self.government_this_year.setdefault(quota, {})

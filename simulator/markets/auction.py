@@ -67,6 +67,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from simulator.markets import kernels
+
 __all__ = ["AbatementBook", "Clearing", "LinearOrders", "StepOrders", "clear_book",
            "clear_market"]
 
@@ -214,13 +216,8 @@ class _StepCurve:
     """Net demand of the step orders at a price, by prefix sums over their sorted prices."""
 
     def __init__(self, steps: StepOrders) -> None:
-        live = steps.quantity > 0
-        buy, sell = live & steps.is_buy & (steps.price >= 0), live & ~steps.is_buy
-        order = np.argsort(steps.price[buy])
-        self.buy_p, self.buy_q = steps.price[buy][order], _suffix(steps.quantity[buy][order])
-        sell_p = np.maximum(steps.price[sell], 0.0)  # a sale below 0 is a sale at 0 on p >= 0
-        order = np.argsort(sell_p)
-        self.sell_p, self.sell_q = sell_p[order], _prefix(steps.quantity[sell][order])
+        self.buy_p, self.buy_q, self.sell_p, self.sell_q = kernels.step_curve(
+            steps.price, steps.quantity, steps.is_buy)
         self.prices = np.concatenate([self.buy_p, self.sell_p])
 
     def __call__(self, x: np.ndarray, *, right: bool) -> np.ndarray:
@@ -375,16 +372,14 @@ class AbatementBook:
             if arr.shape != e.shape:
                 raise ValueError(f"The '{name}' parameter must have the shape of 'need', "
                                  f"{e.shape}. Got {arr.shape} instead.")
-        _check("need", ~(np.isfinite(e) & (e >= 0)), e, "finite and >= 0")
-        _check("inv_slope", ~(np.isfinite(b) & (b >= 0)), b, "finite and >= 0")
-        _check("reach", ~(np.isfinite(r) & (r >= 0)), r, "finite and >= 0")
         # Subnormal quantities (below 2.2e-308) are zero: their kink prices and sums
         # would round differently from the same orders cleared by clear_market.
-        tiny = np.finfo(float).tiny
-        e, b, r = (np.where(v < tiny, 0.0, v) for v in (e, b, r))
-        r = np.where(b > 0, r, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kink = np.where(b > 0, r / np.where(b > 0, b, 1.0), 0.0)
+        clean_e, clean_b, clean_r, kink, bad = kernels.book_inputs(
+            *(np.ascontiguousarray(v) for v in (e, b, r)))
+        if bad >= 0:
+            for name, arr in (("need", e), ("inv_slope", b), ("reach", r)):
+                _check(name, ~(np.isfinite(arr) & (arr >= 0)), arr, "finite and >= 0")
+        e, b, r = clean_e, clean_b, clean_r
         if order is None or order.shape != e.shape:
             order = np.argsort(kink, kind="stable")
         else:
@@ -392,19 +387,23 @@ class AbatementBook:
             if not np.all(nearly[1:] >= nearly[:-1]):
                 order = order[np.argsort(nearly, kind="stable")]  # runs: close to linear
         self.need, self.inv_slope, self.reach, self.order = e, b, r, order
-        self.kink = kink[order]
-        self.reach_below = _prefix(r[order])     # [k]: sum of r over the first k kinks
-        self.slope_above = _suffix(b[order])     # [k]: sum of 1/c from kink k on
+        # kink[k] sorted; [k]: sum of r over the first k kinks; sum of 1/c from kink k on
+        self.kink, self.reach_below, self.slope_above = kernels.book_sums(order, kink, r, b)
         self.need_total = float(e.sum())
         self.size = float(e.sum() + r.sum())
+        self._points: dict[bytes, np.ndarray] = {}
 
-    def demand(self, price: float, holdings: np.ndarray) -> np.ndarray:
-        """Each firm's net demand ``d_i(price)`` at its ``holdings``, units."""
-        d = np.multiply(self.inv_slope, price)
-        np.minimum(d, self.reach, out=d)
-        d += holdings
-        np.subtract(self.need, d, out=d)
-        return d
+    def points(self, prices: np.ndarray) -> np.ndarray:
+        """Return the sorted kinks merged with 0 and ``prices`` (cached: auctions repeat them)."""
+        extra = np.sort(np.concatenate([[0.0], prices]))
+        key = extra.tobytes()
+        merged = self._points.get(key)
+        if merged is None:
+            if len(self._points) > 8:
+                self._points.clear()
+            merged = np.insert(self.kink, np.searchsorted(self.kink, extra), extra)
+            self._points[key] = merged
+        return merged
 
     def abated(self, price: float) -> float:
         """Total abatement ``sum_i min(price / c_i, r_i)`` at ``price >= 0``, units."""
@@ -421,8 +420,7 @@ class _BookCurve(_CurveBase):
         self.book, self.const = book, book.need_total - held
         self.step = _StepCurve(steps)
         self.tol = _RTOL * (book.size + abs(held) + float(steps.quantity.sum()))
-        extra = np.sort(np.concatenate([[0.0], self.step.prices]))
-        self.points = np.insert(book.kink, np.searchsorted(book.kink, extra), extra)
+        self.points = book.points(self.step.prices)
 
     def linear(self, x: np.ndarray) -> np.ndarray:
         k = np.searchsorted(self.book.kink, x, side="left")  # kinks < x: fully abated
@@ -464,12 +462,19 @@ def clear_book(book: AbatementBook, holdings: ArrayLike,
     if steps is None:
         steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
     curve = _BookCurve(book, float(h.sum()), steps)
-    price, whole = _clearing_price(curve)
-    d = book.demand(price, h)
-    scale = np.abs(book.need - h)
-    np.maximum(scale, book.inv_slope * price, out=scale)
-    d[np.abs(d) <= _RTOL * scale] = 0.0
-    return _fill(price, whole, d, steps, curve.tol)
+    step = curve.step
+    price, code = kernels.book_price(curve.points, book.kink, book.reach_below,
+                                     book.slope_above, curve.const, step.buy_p, step.buy_q,
+                                     step.sell_p, step.sell_q, curve.tol)
+    whole = _WHOLE[code]
+    # Net demands within rounding of zero (of the firm's own sums) are zero.
+    d, *totals = kernels.book_demand(book.need, book.inv_slope, book.reach,
+                                     np.ascontiguousarray(h), float(price), _RTOL)
+    return _fill(price, whole, d, steps, curve.tol, totals)
+
+
+_WHOLE = ("", "buyers", "sellers")  # kernels.book_price's codes
+_EMPTY_BOOK = AbatementBook(np.zeros(0), np.zeros(0), np.zeros(0))
 
 
 def _first(points: np.ndarray, holds: Callable[[np.ndarray], np.ndarray],
@@ -534,16 +539,6 @@ def _clearing_price(curve: _CurveBase) -> tuple[float, str]:
     return 0.5 * (p_lo + p_hi), ""
 
 
-def _ration(first: float, second: float, volume: float, *, whole: bool) -> tuple[float, float]:
-    """Return the filled shares of a side's inframarginal (``first``) and marginal quantity."""
-    if whole:
-        share = volume / (first + second)
-        return share, share
-    if volume < first:  # only by rounding: the margin was already reached
-        return volume / first, 0.0
-    return 1.0, (min((volume - first) / second, 1.0) if second > 0 else 0.0)
-
-
 def _no_trade(n: int, m: int) -> Clearing:
     return Clearing(price=float("nan"), volume=0.0, linear_fill=np.zeros(n),
                     step_fill=np.zeros(m), buyers=0, sellers=0)
@@ -575,8 +570,8 @@ def clear_market(linear: LinearOrders | None = None,
     orders at ``p*`` on the long side share what is left pro rata to their
     quantities. Cost ``O((n + m) log(n + m))``.
     """
-    if linear is None:
-        linear = LinearOrders(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+    if linear is None or linear.intercept.size == 0:  # limit orders alone: an empty book
+        return clear_book(_EMPTY_BOOK, np.zeros(0), steps)
     if steps is None:
         steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
     curve = _Curve(linear, steps)
@@ -588,38 +583,26 @@ def clear_market(linear: LinearOrders | None = None,
     return _fill(price, whole, d, steps, curve.tol)
 
 
-def _fill(price: float, whole: str, d: np.ndarray, steps: StepOrders, tol: float) -> Clearing:
-    """Return the clearing at ``price``: linear net demands ``d`` and rationed step orders."""
-    n, m = d.size, steps.price.size
-    q = steps.quantity
-    eff = np.where(steps.is_buy, steps.price, np.maximum(steps.price, 0.0))
-    buy_in = steps.is_buy & (eff > price)
-    buy_at = steps.is_buy & (eff == price)
-    sell_in = ~steps.is_buy & (eff < price)
-    sell_at = ~steps.is_buy & (eff == price)
-    bought = np.maximum(d, 0.0)
-    d_buy = float(bought.sum())
-    d_sell = d_buy - float(d.sum())  # sum of -d over the sellers
-    demand_in = d_buy + float(q[buy_in].sum())
-    demand_at = float(q[buy_at].sum())
-    supply_in = d_sell + float(q[sell_in].sum())
-    supply_at = float(q[sell_at].sum())
-    volume = min(demand_in + demand_at, supply_in + supply_at)
-    if not volume > tol:
-        return _no_trade(n, m)
+def _fill(price: float, whole: str, d: np.ndarray, steps: StepOrders, tol: float,
+          totals: tuple | None = None) -> Clearing:
+    """Return the clearing at ``price``: linear net demands ``d`` and rationed step orders.
 
-    b_in, b_at = _ration(demand_in, demand_at, volume, whole=whole == "buyers")
-    s_in, s_at = _ration(supply_in, supply_at, volume, whole=whole == "sellers")
+    ``totals`` is ``kernels.net_totals(d)`` if the caller has it; the rules
+    are those of ``kernels.fill``.
+    """
+    d_buy, d_sell, n_buy, n_sell = kernels.net_totals(d) if totals is None else totals
+    volume, b_in, s_in, step_fill, step_buyers, step_sellers = kernels.fill(
+        float(price), _WHOLE.index(whole), d_buy, d_sell, steps.price, steps.quantity,
+        steps.is_buy, tol)
+    if volume == 0.0:
+        return _no_trade(d.size, steps.price.size)
     if b_in == s_in:  # no linear participant is rationed (the usual case)
         linear_fill = d * b_in if b_in != 1.0 else d
+        if b_in <= 0.0:
+            n_buy = n_sell = 0
     else:
         linear_fill = np.where(d > 0, d * b_in, d * s_in)
-    step_fill = q * (b_in * buy_in + b_at * buy_at + s_in * sell_in + s_at * sell_at)
-    return Clearing(
-        price=float(price),
-        volume=volume,
-        linear_fill=linear_fill,
-        step_fill=step_fill,
-        buyers=int(np.count_nonzero(linear_fill > 0) + (step_fill[steps.is_buy] > 0).sum()),
-        sellers=int(np.count_nonzero(linear_fill < 0) + (step_fill[~steps.is_buy] > 0).sum()),
-    )
+        n_buy, n_sell = np.count_nonzero(linear_fill > 0), np.count_nonzero(linear_fill < 0)
+    return Clearing(price=float(price), volume=volume, linear_fill=linear_fill,
+                    step_fill=step_fill, buyers=int(n_buy + step_buyers),
+                    sellers=int(n_sell + step_sellers))

@@ -30,11 +30,13 @@ The year of a market:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from simulator.firms import Firms
+from simulator.markets import kernels
 from simulator.markets.allocation import (
     abatement_cost,
     baseline_allocation,
@@ -49,7 +51,7 @@ from simulator.markets.auction import AbatementBook, StepOrders, clear_book, cle
 from simulator.markets.ledger import QuotaLedger
 from simulator.scenario import POLLUTANTS, EmissionMarketSpec, EnergyMarketSpec, Scenario
 
-__all__ = ["AuctionRecord", "QuotaMarket", "enabled_markets"]
+__all__ = ["AuctionRecord", "Compliance", "QuotaMarket", "enabled_markets"]
 
 _MAX_SHARE = 0.999  # abatement share below 1 keeps intensities invertible
 
@@ -60,6 +62,18 @@ def enabled_markets(scenario: Scenario) -> list[str]:
     names += [p for p in POLLUTANTS
               if p in scenario.markets.emissions and scenario.markets.emissions[p].enabled]
     return names
+
+
+@dataclass(frozen=True, eq=False)
+class Compliance:
+    """The year-end compliance of one market's participants (covered firms and holders)."""
+
+    index: np.ndarray
+    """Firm indices of the participants."""
+    use: np.ndarray
+    """Their use to cover (0 outside the scope), units."""
+    violation: np.ndarray
+    """Their use not covered by rights (beyond rounding)."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +127,12 @@ class QuotaMarket:
         self.allocation = np.zeros(n)
         self.entitlement = np.zeros(n)      # emission rights per year for the current term
         self.unabated_ytd = np.zeros(n)
-        self.abatement_cost_ytd = np.zeros(n)
+        self._abatement_cost_ytd = np.zeros(n)
         self.violation = np.zeros(n, dtype=bool)
         self.shortfall = np.zeros(n)
+        self.compliance: Compliance | None = None  # the last year end's
+        self._covered: np.ndarray | None = None  # flatnonzero(members), for the array below
+        self._covered_of: np.ndarray | None = None
         self.last_price = 0.0
         self.auctions: list[AuctionRecord] = []
         self.cap = 0.0
@@ -125,7 +142,13 @@ class QuotaMarket:
         self._paid_at_year_start = np.zeros(n)
         self._book: AbatementBook | None = None  # the year's bids, sorted once
         self._idx: np.ndarray | None = None      # the book's participants (firm indices)
+        self._same_idx = False                   # participants unchanged since the last book
+        self._ranked: np.ndarray | None = None   # last book's firms in kink order, after a resize
         self._order: np.ndarray | None = None    # last book's kink order (a re-sort hint)
+        # The participants' abatement, kept contiguous while the book stands: share in
+        # force, most they abate, MAC slopes, cost per year at that share, and cost
+        # accrued but not yet booked into abatement_cost_ytd.
+        self._p_share = self._p_most = self._p_slope = self._p_rate = self._p_cost = None
 
     # ------------------------------------------------------------------ access
 
@@ -158,7 +181,30 @@ class QuotaMarket:
         plans or unabated intensities change (not for abatement, which keeps
         unabated needs as they are).
         """
+        self._fold_cost()
         self._book = None
+
+    @property
+    def current_book(self) -> AbatementBook | None:
+        """The book in force (None until the next auction rebuilds it)."""
+        return self._book
+
+    @property
+    def participants(self) -> np.ndarray | None:
+        """Firm indices of the book's participants (None without a book)."""
+        return self._idx if self._book is not None else None
+
+    @property
+    def abatement_cost_ytd(self) -> np.ndarray:
+        """Abatement cost accrued this year per firm, yuan."""
+        self._fold_cost()
+        return self._abatement_cost_ytd
+
+    def _fold_cost(self) -> None:
+        """Book the participants' accrued abatement cost into the per-firm array."""
+        if self._book is not None and self._p_cost is not None and self._p_cost.any():
+            self._abatement_cost_ytd[self._idx] += self._p_cost
+            self._p_cost[:] = 0.0
 
     def book(self, firms: Firms, scenario: Scenario) -> tuple[AbatementBook, np.ndarray]:
         """Return the year's bids and the participants they belong to.
@@ -174,24 +220,69 @@ class QuotaMarket:
         """
         if self._book is None:
             spec = self.spec(scenario)
-            idx = np.flatnonzero(self.members | (self.ledger.holdings > 0) | (self.share > 0))
-            e = np.where(self.members[idx], self.potential_unabated(firms)[idx], 0.0)
+            if self._same_idx:  # within a year only participants trade and abate
+                idx = self._idx
+            else:
+                idx = np.flatnonzero(self.members | (self.ledger.holdings > 0)
+                                     | (self.share > 0))
+            e = self.intensity(firms).take(idx)
+            e *= firms.va_wan_yuan[idx]
+            e /= 1.0 - self.share[idx]
+            e *= self.members[idx]  # no need outside the scope
             c = self.slope[idx]
             inv_slope = np.divide(1.0, c, out=np.zeros_like(c), where=np.isfinite(c))
             # No firm pays more for a right than the penalty (or surcharge) it avoids
             # without one: it abates at most to where its MAC reaches that price.
             reach = np.minimum(spec.mac.max_abatement_share * e, self._bid_cap(spec) * inv_slope)
-            same = self._idx is not None and np.array_equal(idx, self._idx)
-            self._book = AbatementBook(e, inv_slope, reach, order=self._order if same else None)
-            self._idx, self._order = idx, self._book.order
+            self._book = AbatementBook(e, inv_slope, reach, order=self._sort_hint(idx))
+            self._idx, self._order, self._same_idx = idx, self._book.order, True
             self._keep = np.maximum(e - reach, 0.0)  # sold at the bid cap, not used
             self._keep_total = float(self._keep.sum())
+            self._p_share = self.share[idx]
+            self._p_most = spec.mac.max_abatement_share * self._book.need
+            self._p_slope = c
+            self._p_rate = abatement_cost(self._p_share * self._book.need, slope=c)
+            self._p_cost = np.zeros(idx.size)
         return self._book, self._idx
+
+    def _sort_hint(self, idx: np.ndarray) -> np.ndarray | None:
+        """Last book's kink order carried over to the participants ``idx`` (None at first).
+
+        Kinks change little from one book to the next, so last order, with
+        the firms that left dropped and the new ones appended, is nearly
+        sorted and re-sorts in close to linear time.
+        """
+        if self._idx is not None and self._order is not None:
+            if np.array_equal(idx, self._idx):
+                return self._order
+            ranked = self._idx[self._order]  # last book's firms in kink order
+        elif self._ranked is not None:  # the same, carried over a resize
+            ranked = self._ranked
+        else:
+            return None
+        where = np.full(self.members.size, -1, dtype=np.intp)  # firm -> position in idx
+        where[idx] = np.arange(idx.size)
+        kept = where[ranked]
+        kept = kept[kept >= 0]
+        new = np.ones(idx.size, dtype=bool)
+        new[kept] = False
+        return np.concatenate([kept, np.flatnonzero(new)])
 
     def net_paid_this_year(self) -> np.ndarray:
         """Each firm's net payments to the quota system since the year began, yuan."""
         led = self.ledger
         return led.firm_paid_yuan - led.firm_received_yuan - self._paid_at_year_start
+
+    def add_cost_this_year(self, out: np.ndarray) -> None:
+        """Add each firm's cost of this market this year to ``out``, yuan.
+
+        Net payments (:meth:`net_paid_this_year`) plus abatement cost, in place.
+        """
+        led = self.ledger
+        out += led.firm_paid_yuan
+        out -= led.firm_received_yuan
+        out -= self._paid_at_year_start
+        out += self.abatement_cost_ytd
 
     # ----------------------------------------------------------- during the year
 
@@ -208,46 +299,32 @@ class QuotaMarket:
         elapsed = month - self._accrued_to
         if elapsed > 0:
             if self._book is not None:  # every firm that abates is a participant
-                idx = self._idx
-                q = self.share[idx] * self._book.need
-                self.abatement_cost_ytd[idx] += abatement_cost(
-                    q, slope=self.slope[idx]) * (elapsed / 12.0)
+                self._p_cost += self._p_rate * (elapsed / 12.0)
             elif self.share.any():
                 q = self.share * self.potential_unabated(firms)
-                self.abatement_cost_ytd += abatement_cost(q, slope=self.slope) * (elapsed / 12.0)
+                self._abatement_cost_ytd += abatement_cost(
+                    q, slope=self.slope) * (elapsed / 12.0)
         self._accrued_to = month
 
-    def change_abatement(self, share: np.ndarray, *, firms: Firms,
-                         month: int) -> np.ndarray | None:
-        """Adopt new abatement shares of the participants; return their intensity factor.
+    def adopt_price(self, price: float, *, month: int) -> np.ndarray | None:
+        """Participants abate to where their MAC equals ``price``; return their intensity factor.
 
-        ``share`` is one value per participant (:meth:`book`). Returns None if
-        nothing changes. The caller scales the participants' intensities by
-        the factor (see ``engine._Simulation.abate``), keeping the
-        period's billing exact.
+        Each participant (:meth:`book`) abates ``min(price / c_i, s e_i)``
+        (``s``: the most it may abate; nothing outside the scope). Returns
+        ``(1 - new share) / (1 - old share)`` per participant, or None if no
+        share changes. The caller scales the participants' intensities by the
+        factor (see ``engine._Simulation.abate``), keeping the period's
+        billing exact. Abatement cost is accrued up to ``month`` (run month)
+        at the old shares.
         """
-        idx = self._idx
-        share = np.clip(share, 0.0, _MAX_SHARE)
-        old = self.share[idx]
-        if np.array_equal(share, old):
-            return None
-        self.accrue_abatement_cost(month, firms)
-        factor = np.subtract(1.0, share)
-        factor /= np.subtract(1.0, old, out=old)
-        self.share[idx] = share
-        return factor
-
-    def planned_abatement(self, price: float, firms: Firms, scenario: Scenario) -> np.ndarray:
-        """Abatement share each participant chooses at ``price`` (MAC = price; 0 outside scope)."""
-        book, _ = self.book(firms, scenario)
-        e = book.need  # 0 outside the scope
-        q = np.multiply(book.inv_slope, max(price, 0.0))
-        np.minimum(q, self.spec(scenario).mac.max_abatement_share * e, out=q)
-        return np.divide(q, e, out=np.zeros_like(q), where=e > 0)
-
-    def covered_use(self, firms: Firms) -> np.ndarray:
-        """Use this year of covered firms (0 for firms outside the scope)."""
-        return np.where(self.members, self.use_ytd(firms), 0.0)
+        factor = np.empty(self._idx.size)
+        years = max(month - self._accrued_to, 0) / 12.0
+        changed = kernels.adopt_price(
+            float(price), self._book.need, self._book.inv_slope, self._p_most, _MAX_SHARE,
+            self._p_slope,
+            self._p_share, self._p_rate, self._p_cost, years, self._idx, self.share, factor)
+        self._accrued_to = max(month, self._accrued_to)
+        return factor if changed else None
 
     # ----------------------------------------------------------------- the year
 
@@ -256,7 +333,8 @@ class QuotaMarket:
         spec = self.spec(scenario)
         led = self.ledger
         self.year = year
-        self._book = None
+        self.invalidate()
+        self._same_idx = False  # coverage and holdings change with the allocation
         self._paid_at_year_start = led.firm_paid_yuan - led.firm_received_yuan
         if year == self.first_year or year in spec.cap.yearly:
             self.cap = cap_for_year(spec.cap, year=year, first_year=self.first_year,
@@ -267,54 +345,60 @@ class QuotaMarket:
             self.cap *= 1.0 - spec.cap.annual_decline
         reserve = self.cap * spec.reserve.share_of_cap
         to_firms = self.cap - reserve
-        unabated_intensity = self.intensity(firms) / (1.0 - self.share)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(self.benchmark > 0, unabated_intensity / self.benchmark, 1.0)
         if self.is_energy or (year - self.first_year) % spec.term_years == 0:
             # Coverage is fixed with the entitlements: yearly for energy, per term for emissions.
             self.members = self.history >= spec.scope_min_use_per_year
-            history = np.where(self.members, self.history, 0.0)
-            entitlement = baseline_allocation(history, klass=firms.klass,
-                                              intensity_ratio=ratio, spec=spec.allocation,
-                                              total=to_firms)
-            self.entitlement = entitlement
+            idx = np.flatnonzero(self.members)
+            intensity = self.intensity(firms)[idx] / (1.0 - self.share[idx])  # unabated
+            bench = self.benchmark[idx]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(bench > 0, intensity / bench, 1.0)
+            entitled = baseline_allocation(self.history[idx], klass=firms.klass[idx],
+                                           intensity_ratio=ratio, spec=spec.allocation,
+                                           total=to_firms)
+            self.entitlement = np.zeros(self.members.size)
+            self.entitlement[idx] = entitled
             self._term_total = to_firms
         else:
             # Within an emission-rights term entitlements are fixed; the cap path scales them.
+            idx = np.flatnonzero(self.members)
             scale = to_firms / self._term_total if self._term_total > 0 else 0.0
-            entitlement = self.entitlement * min(1.0, scale)
-        self.allocation = entitlement
-        led.issue_to_firms(entitlement)
-        led.issue_to_reserve(self.cap - float(entitlement.sum()))
+            entitled = self.entitlement[idx] * min(1.0, scale)
+        self.allocation = np.zeros(self.members.size)
+        self.allocation[idx] = entitled
+        led.issue_to_firms(entitled, index=idx)
+        led.issue_to_reserve(self.cap - float(entitled.sum()))
         if self.is_energy:
             target = spec.intensity_target_tce_per_wan_yuan * (
                 1.0 - spec.intensity_target_annual_decline) ** (year - self.first_year)
             led.charge(energy_paid_use_fee(
-                entitlement, intensity=unabated_intensity * (1.0 - self.share), target=target,
+                entitled, intensity=self.intensity(firms)[idx], target=target,
                 below_fee=spec.paid_use_fee_below_target_yuan_per_tce,
-                above_fee=spec.paid_use_fee_above_target_yuan_per_tce), source="paid_use")
+                above_fee=spec.paid_use_fee_above_target_yuan_per_tce),
+                source="paid_use", index=idx)
             self._subscribe(firms, spec)
         else:
             led.charge(emission_paid_use_fee(
-                entitlement, klass=firms.klass, price=spec.paid_use_price_yuan_per_t_year,
-                class_multiplier=spec.paid_use_class_multiplier), source="paid_use")
-        led.check()
+                entitled, klass=firms.klass[idx], price=spec.paid_use_price_yuan_per_t_year,
+                class_multiplier=spec.paid_use_class_multiplier), source="paid_use", index=idx)
 
     def _subscribe(self, firms: Firms, spec: EnergyMarketSpec) -> None:
         """Paid subscription of new energy use by expanding firms, from the reserve."""
-        demand = self.potential_unabated(firms)
-        new_use = np.maximum(demand - self.registered, 0.0)
+        new_use = self.potential_unabated(firms)
+        new_use -= self.registered
+        idx = np.flatnonzero(new_use > 0)
+        new_use = new_use[idx]
         charge = subscription_charge(new_use, unit_consumption_tce_per_wan_yuan=(
-            self.intensity(firms) / (1.0 - self.share)), spec=spec.subscription)
+            self.intensity(firms)[idx] / (1.0 - self.share[idx])), spec=spec.subscription)
         wanted = np.where(charge > 0, new_use, 0.0)
         total = float(wanted.sum())
         if total <= 0 or self.ledger.reserve <= 0:
             return
         fill = min(1.0, self.ledger.reserve / total)
         granted = wanted * fill
-        self.ledger.trade(granted, -float(granted.sum()), 0.0, fee_share=0.0)
-        self.ledger.charge(charge * fill, source="subscription")
-        self.registered += granted
+        self.ledger.trade(granted, -float(granted.sum()), 0.0, fee_share=0.0, index=idx)
+        self.ledger.charge(charge * fill, source="subscription", index=idx)
+        self.registered[idx] += granted
 
     def _reserve_steps(self, spec, *, auction_lot: bool, firm_total: float):
         """Return the reserve's limit orders: auction lot, ceiling sale, floor purchase."""
@@ -353,7 +437,6 @@ class QuotaMarket:
         ))
         if np.isfinite(clearing.price):
             self.last_price = float(clearing.price)
-        self.ledger.check()
 
     def scheduled_auction(self, month: int, firms: Firms, scenario: Scenario) -> float | None:
         """Clear one scheduled auction; return the new price, or None if nothing traded.
@@ -368,7 +451,7 @@ class QuotaMarket:
         """
         spec = self.spec(scenario)
         book, idx = self.book(firms, scenario)
-        h = self.ledger.holdings[idx]
+        h = self.ledger.holdings_at(idx)
         r_prices, r_qty, r_buy = self._reserve_steps(
             spec, auction_lot=True, firm_total=float(h.sum()) + book.need_total)
         k = 1 if self._keep_total > 0 else 0
@@ -383,50 +466,71 @@ class QuotaMarket:
         return float(clearing.price) if clearing.volume > 0 else None
 
     def comply(self, month: int, firms: Firms, scenario: Scenario) -> None:
-        """Year end: leases, the final auction, surrender, penalties, compensation, expiry."""
+        """Year end: leases, the final auction, surrender, penalties, compensation, expiry.
+
+        Only covered firms and holders of rights take part (the others have
+        nothing to cover or sell), so everything but the expiry works on them:
+        the book's participants, if the book stands (only they have traded
+        since it was built), else the covered firms and holders now.
+        """
         spec = self.spec(scenario)
         led = self.ledger
-        use = self.covered_use(firms)
-        need = use - led.holdings
+        idx = self.participants
+        if idx is None:
+            idx = np.flatnonzero(self.members | (led.holdings > 0))
+        use = np.where(self.members[idx], self.use_ytd(firms)[idx], 0.0)
+        need = use - led.holdings_at(idx)
         short = np.maximum(need, 0.0)
         # Leases from the reserve, pro rata to shortfalls, where cheaper than the penalty.
         lease_supply = led.reserve * spec.reserve.lease_share
-        if lease_supply > 0 and short.sum() > 0:
-            lease = short * min(1.0, lease_supply / short.sum())
-            led.lease(lease, spec.reserve.lease_price_yuan_per_unit)
+        total_short = float(short.sum())
+        if lease_supply > 0 and total_short > 0:
+            lease = short * min(1.0, lease_supply / total_short)
+            led.lease(lease, spec.reserve.lease_price_yuan_per_unit, index=idx)
             short -= lease
         surplus = np.maximum(-need, 0.0)
-        # Final auction of limit orders (aggregated by limit price; fills pro rata).
-        buyers, sellers = np.flatnonzero(short > 0), np.flatnonzero(surplus > 0)
-        traders = np.concatenate([buyers, sellers])
-        firm_prices = np.concatenate([
-            self._shortfall_price(spec, short[buyers], self.allocation[buyers]),
-            np.full(sellers.size, self._surplus_value(spec))])
-        firm_qty = np.concatenate([short[buyers], surplus[sellers]])
-        firm_buy = np.arange(traders.size) < buyers.size
+        # Final auction of limit orders. Orders at one limit price are filled pro rata,
+        # so each price level is one order: the shortfall blocks and the surplus.
+        level_price, level = self._shortfall_levels(spec, short, self.allocation[idx])
+        bids = np.bincount(level, weights=short, minlength=level_price.size)
         r_prices, r_qty, r_buy = self._reserve_steps(spec, auction_lot=False,
                                                      firm_total=float(surplus.sum()))
-        clearing = clear_market(None, StepOrders(np.concatenate([firm_prices, r_prices]),
-                                                 np.concatenate([firm_qty, r_qty]),
-                                                 np.concatenate([firm_buy, r_buy])))
-        k = firm_qty.size
-        delta = clearing.step_fill[:k].copy()
-        delta[buyers.size:] *= -1.0  # sellers' fills leave their holdings
-        self._settle(clearing, delta, r_buy, clearing.step_fill[k:], spec, month, index=traders)
+        m = level_price.size
+        clearing = clear_market(None, StepOrders(
+            np.concatenate([level_price, [self._surplus_value(spec)], r_prices]),
+            np.concatenate([bids, [surplus.sum()], r_qty]),
+            np.concatenate([np.ones(m, bool), [False], r_buy])))
+        fill = clearing.step_fill
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bought = np.where(bids > 0, fill[:m] / bids, 0.0)
+            sold = fill[m] / surplus.sum() if fill[m] > 0 else 0.0
+        delta = short * bought[level]
+        delta -= surplus * sold
+        reserve_fill = fill[m + 1:]
+        clearing = dataclasses.replace(
+            clearing, buyers=int(np.count_nonzero(delta > 0) + (reserve_fill[r_buy] > 0).sum()),
+            sellers=int(np.count_nonzero(delta < 0) + (reserve_fill[~r_buy] > 0).sum()))
+        self._settle(clearing, delta, r_buy, reserve_fill, spec, month, index=idx)
         # Surrender and pay for what is still missing.
-        quota = self.allocation
-        self.shortfall = led.surrender(use)
+        quota = self.allocation[idx]
+        short = led.surrender(use, index=idx)
+        self.shortfall = np.zeros(self.members.size)
+        self.shortfall[idx] = short
         if self.is_energy:
-            led.charge(overquota_surcharge(quota + self.shortfall, quota=quota,
-                                           blocks=spec.overquota_surcharge), source="surcharge")
-            left = led.holdings - led.leased
+            led.charge(overquota_surcharge(quota + short, quota=quota,
+                                           blocks=spec.overquota_surcharge),
+                       source="surcharge", index=idx)
+            left = led.holdings_at(idx) - led.leased_at(idx)
             comp = spec.compensation_yuan_per_tce
             if comp > 0 and not spec.banking and left.sum() > 0:
-                led.trade(-left, float(left.sum()), 0.0, fee_share=0.0)
-                led.pay(left * comp, source="compensation")
+                led.trade(-left, float(left.sum()), 0.0, fee_share=0.0, index=idx)
+                led.pay(left * comp, source="compensation", index=idx)
         else:
-            led.charge(self.shortfall * spec.penalty_yuan_per_t, source="penalty")
-        self.violation = self.shortfall > 1e-9 * np.maximum(use, 1.0)
+            led.charge(short * spec.penalty_yuan_per_t, source="penalty", index=idx)
+        violation = short > 1e-9 * np.maximum(use, 1.0)
+        self.violation = np.zeros(self.members.size, dtype=bool)
+        self.violation[idx] = violation
+        self.compliance = Compliance(index=idx, use=use, violation=violation)
         led.end_leases()
         term_end = (not self.is_energy
                     and (self.year - self.first_year + 1) % spec.term_years == 0)
@@ -437,17 +541,22 @@ class QuotaMarket:
             led.expire_reserve()
         led.check()
 
-    def _shortfall_price(self, spec, short: np.ndarray, allocation: np.ndarray) -> np.ndarray:
-        """Return what a short firm avoids per unit by buying: penalty or marginal surcharge."""
+    def _shortfall_levels(self, spec, short: np.ndarray,
+                          allocation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return what a short firm avoids per unit by buying: the price levels, and each firm's.
+
+        Emissions: the penalty. Energy: the marginal over-quota surcharge, by
+        the block its overrun (as a share of its allocation) falls in.
+        """
         if not self.is_energy:
-            return np.full(short.shape, spec.penalty_yuan_per_t)
+            return np.array([float(spec.penalty_yuan_per_t)]), np.zeros(short.size, np.intp)
         blocks = spec.overquota_surcharge
         above = np.array([b.above for b in blocks])
-        price = np.array([b.price_yuan_per_unit for b in blocks])
+        price = np.array([b.price_yuan_per_unit for b in blocks], dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             overrun_share = np.where(allocation > 0, short / allocation, np.inf)
-        idx = np.clip(np.searchsorted(above, overrun_share, side="left") - 1, 0, len(blocks) - 1)
-        return price[idx]
+        level = np.clip(np.searchsorted(above, overrun_share, side="left") - 1, 0, len(blocks) - 1)
+        return price, level
 
     def _bid_cap(self, spec) -> float:
         """Return the most a firm pays for a right: the penalty, or the lowest surcharge."""
@@ -473,6 +582,11 @@ class QuotaMarket:
         rights on the market (entitlements are fixed for the term).
         """
         spec = self.spec(scenario)
+        self.invalidate()
+        if self._idx is not None and self._order is not None:  # keep the sort hint
+            new_row = np.where(keep, np.cumsum(keep) - 1, -1)
+            ranked = new_row[self._idx[self._order]]
+            self._ranked = ranked[ranked >= 0]
         self.ledger.remove_firms(~keep)
         self.ledger.add_firms(entrants.n)
         potential = self.intensity(entrants) * entrants.va_wan_yuan
@@ -484,22 +598,29 @@ class QuotaMarket:
             self._benchmark_by_sector = table
         new_bench = table[entrants.sector]
         new_bench = np.where(new_bench > 0, new_bench, self.intensity(entrants))
-        zeros, no = np.zeros(entrants.n), np.zeros(entrants.n, dtype=bool)
+        zeros = np.zeros(entrants.n)
         for name, new in (("slope", slope), ("benchmark", new_bench), ("share", zeros),
                           ("history", potential), ("registered", zeros),
-                          ("allocation", zeros), ("entitlement", zeros),
-                          ("unabated_ytd", zeros), ("abatement_cost_ytd", zeros),
-                          ("violation", no), ("shortfall", zeros),
-                          ("members", potential >= spec.scope_min_use_per_year),
-                          ("_paid_at_year_start", zeros)):
+                          ("entitlement", zeros),
+                          ("members", potential >= spec.scope_min_use_per_year)):
             setattr(self, name, np.concatenate([getattr(self, name)[keep], new]))
+        # The year's arrays start afresh: resize follows close_year (which zeroed the
+        # year-to-date ones), and the next allocation and compliance set the others.
+        n = self.members.size
+        for name in ("allocation", "unabated_ytd", "_abatement_cost_ytd", "shortfall",
+                     "_paid_at_year_start"):
+            setattr(self, name, np.zeros(n))
+        self.violation = np.zeros(n, dtype=bool)
         self._book = self._idx = self._order = None
+        self._same_idx = False
+        self.compliance = None
 
     def close_year(self) -> None:
         """Roll the year: unabated use becomes next year's history."""
-        self.history = self.unabated_ytd.copy()
-        self.unabated_ytd[:] = 0.0
-        self.abatement_cost_ytd[:] = 0.0
+        self.history = self.unabated_ytd
+        self.unabated_ytd = np.zeros(self.history.size)
+        self._fold_cost()
+        self._abatement_cost_ytd = np.zeros(self.history.size)
         self.auctions = []
 
     def unit_cost_yuan_per_wan_yuan_va(self, firms: Firms) -> np.ndarray:
@@ -507,13 +628,28 @@ class QuotaMarket:
 
         Only covered firms need rights for their use; for the others it is 0.
         """
-        return np.where(self.members, self.last_price * self.intensity(firms), 0.0)
+        out = np.zeros(firms.n)
+        self.add_unit_cost(out, firms)
+        return out
+
+    def add_unit_cost(self, out: np.ndarray, firms: Firms) -> None:
+        """Add :meth:`unit_cost_yuan_per_wan_yuan_va` to ``out``, on the covered firms alone."""
+        if self.last_price == 0.0:
+            return
+        if self._covered_of is not self.members:  # members are replaced, never changed
+            self._covered, self._covered_of = np.flatnonzero(self.members), self.members
+        idx = self._covered
+        out[idx] += self.last_price * self.intensity(firms)[idx]
 
 
 def _sector_medians(intensity: np.ndarray, sector: np.ndarray) -> np.ndarray:
-    """Median intensity of each sector code (a loop over the few sectors, not firms)."""
+    """Median intensity of each sector code (one sort by sector, then a slice per sector)."""
     n_sectors = int(sector.max()) + 1 if sector.size else 0
     out = np.zeros(n_sectors)
-    for s in np.unique(sector):
-        out[s] = np.median(intensity[sector == s])
+    by_sector = intensity[np.argsort(sector, kind="stable")]
+    ends = np.cumsum(np.bincount(sector, minlength=n_sectors))
+    for s in range(n_sectors):
+        start = ends[s - 1] if s else 0
+        if ends[s] > start:
+            out[s] = np.median(by_sector[start:ends[s]])
     return out

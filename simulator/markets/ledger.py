@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from simulator.markets import kernels
+
 __all__ = ["GOVERNMENT_SOURCES", "QuotaLedger"]
 
 #: Sources of the government's net receipts, in reporting order.
@@ -85,18 +87,25 @@ class QuotaLedger:
         if n_firms < 0:
             raise ValueError(f"The 'n_firms' parameter must be >= 0. Got {n_firms!r} instead.")
         self.quota = quota
-        self.holdings = np.zeros(n_firms)
-        self.leased = np.zeros(n_firms)
+        self._holdings = np.zeros(n_firms)
+        self._leased = np.zeros(n_firms)
+        self._paid = np.zeros(n_firms)
+        self._received = np.zeros(n_firms)
+        # A market's auctions and compliance work on the same participants all year: an
+        # operation on firms ``index`` keeps their rows in contiguous working copies (the
+        # focus) for the next operation on the same ``index`` array, and writes them back
+        # before any operation on other firms or any read of the per-firm arrays.
+        self._focus: np.ndarray | None = None
+        self._local: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.reserve = 0.0
         self.issued = 0.0
         self.surrendered = 0.0
         self.expired = 0.0
-        self.firm_paid_yuan = np.zeros(n_firms)
-        self.firm_received_yuan = np.zeros(n_firms)
         self.departed_paid_yuan = 0.0
         self.departed_received_yuan = 0.0
         self.government_yuan: dict[str, float] = dict.fromkeys(GOVERNMENT_SOURCES, 0.0)
         self._leasing = False  # any leased rights outstanding (saves passes when not)
+        self._lease_rows: np.ndarray | None = None  # the index of the only leases, if one
 
     def __repr__(self) -> str:
         return (f"QuotaLedger(quota={self.quota!r}, n_firms={self.n_firms}, "
@@ -106,52 +115,132 @@ class QuotaLedger:
     @property
     def n_firms(self) -> int:
         """Number of firms in the ledger."""
-        return self.holdings.size
+        return self._holdings.size
+
+    @property
+    def holdings(self) -> np.ndarray:
+        """Rights held per firm, own plus leased, units (shape (n_firms,))."""
+        self._unfocus()
+        return self._holdings
+
+    @property
+    def leased(self) -> np.ndarray:
+        """Of :attr:`holdings`, rights leased from the reserve this year, units."""
+        self._unfocus()
+        return self._leased
+
+    @property
+    def firm_paid_yuan(self) -> np.ndarray:
+        """Cumulative money each firm has paid into the quota system, yuan."""
+        self._unfocus()
+        return self._paid
+
+    @property
+    def firm_received_yuan(self) -> np.ndarray:
+        """Cumulative money each firm has received from the quota system, yuan."""
+        self._unfocus()
+        return self._received
+
+    def holdings_at(self, index: np.ndarray) -> np.ndarray:
+        """Rights held by the firms ``index`` (distinct), units; read-only, focuses on them."""
+        view = self._rows(index)[0].view()
+        view.flags.writeable = False
+        return view
+
+    def leased_at(self, index: np.ndarray) -> np.ndarray:
+        """Rights leased by the firms ``index`` (distinct), units; read-only, focuses on them."""
+        view = self._rows(index)[1].view()
+        view.flags.writeable = False
+        return view
+
+    # ------------------------------------------------------------------ focus
+
+    def _unfocus(self) -> None:
+        """Write the focused firms' working copies back into the per-firm arrays."""
+        if self._focus is not None:
+            idx, local = self._focus, self._local
+            self._focus = self._local = None
+            for full, rows in zip((self._holdings, self._leased, self._paid, self._received),
+                                  local, strict=True):
+                full[idx] = rows
+
+    def _add(self, which: int, index: np.ndarray | None, amounts: np.ndarray) -> None:
+        """Add ``amounts`` to one per-firm array (0 holdings, 2 paid, 3 received) of ``index``.
+
+        In the focus if ``index`` is the focused array; otherwise directly into
+        the per-firm array (a one-off change of other firms needs no focus).
+        """
+        if index is not None and index is self._focus:
+            self._local[which][...] += amounts
+            return
+        self._unfocus()
+        full = (self._holdings, self._leased, self._paid, self._received)[which]
+        full[slice(None) if index is None else index] += amounts
+
+    def _rows(self, index: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        """Return holdings, leased, paid and received of firms ``index``, to change in place.
+
+        ``None``: the whole per-firm arrays. An index array (distinct firms):
+        their working copies, focusing on them.
+        """
+        if index is None:
+            self._unfocus()
+            return self._holdings, self._leased, self._paid, self._received
+        if self._focus is not index:
+            self._unfocus()
+            self._local = tuple(full[index] for full in (self._holdings, self._leased,
+                                                         self._paid, self._received))
+            self._focus = index
+        return self._local
 
     # ------------------------------------------------------------------ helpers
 
-    def _per_firm(self, name: str, values: ArrayLike, *, nonneg: bool = True) -> np.ndarray:
-        """Return ``values`` as a float array of one value per firm, checked."""
+    def _per_firm(self, name: str, values: ArrayLike, *, nonneg: bool = True,
+                  index: np.ndarray | None = None) -> np.ndarray:
+        """Return ``values`` as a float array of one value per firm (of ``index``), checked."""
+        shape = self._holdings.shape if index is None else np.shape(index)
         arr = np.asarray(values, dtype=float)
-        if arr.shape not in ((), self.holdings.shape):
-            raise ValueError(f"{self.quota}: '{name}' must have shape {self.holdings.shape}; "
-                             f"got {arr.shape}")
-        arr = np.broadcast_to(arr, self.holdings.shape)
+        if arr.shape not in ((), shape):
+            raise ValueError(f"{self.quota}: '{name}' must have shape {shape}; got {arr.shape}")
+        arr = np.broadcast_to(arr, shape)
         if not np.isfinite(arr).all():
             raise ValueError(f"{self.quota}: '{name}' must be finite")
         if nonneg and (arr < 0).any():
             i = int(np.argmin(arr))
-            raise ValueError(f"{self.quota}: '{name}' must be >= 0; firm {i} has {arr[i]:g}")
+            firm = i if index is None else int(index[i])
+            raise ValueError(f"{self.quota}: '{name}' must be >= 0; firm {firm} has {arr[i]:g}")
         return arr
 
-    def _money(self, amounts_yuan: ArrayLike, source: str) -> np.ndarray:
+    def _money(self, amounts_yuan: ArrayLike, source: str,
+               index: np.ndarray | None) -> np.ndarray:
         if source not in self.government_yuan:
             raise ValueError(f"{self.quota}: unknown money source {source!r}; "
                              f"expected one of {', '.join(GOVERNMENT_SOURCES)}")
-        return self._per_firm("amounts_yuan", amounts_yuan)
+        return self._per_firm("amounts_yuan", amounts_yuan, index=index)
 
     def _slack(self, *scales: float) -> float:
         """Return the rounding slack for comparing rights of the given sizes, units."""
-        return _RTOL * max(1.0, abs(self.issued), *(float(np.max(np.abs(x), initial=0.0))
-                                                    for x in scales))
+        return _RTOL * max(1.0, abs(self.issued), *(abs(float(x)) for x in scales))
 
-    def _cap_leased(self) -> None:
+    def _cap_leased(self, held: np.ndarray, leased: np.ndarray) -> None:
         """Rights leave a firm's own holding first, so leased never exceeds holdings."""
         if self._leasing:
-            np.minimum(self.leased, np.maximum(self.holdings, 0.0), out=self.leased)
+            np.minimum(leased, np.maximum(held, 0.0), out=leased)
 
     # ------------------------------------------------------------------- rights
 
-    def issue_to_firms(self, amounts: ArrayLike) -> None:
+    def issue_to_firms(self, amounts: ArrayLike, *, index: np.ndarray | None = None) -> None:
         """Issue new rights to firms (their free or paid allocation).
 
         Parameters
         ----------
-        amounts : array_like of float, shape (n_firms,)
+        amounts : array_like of float, shape (n_firms,) or (len(index),)
             Rights issued to each firm, units (>= 0).
+        index : ndarray of int, optional
+            The firms ``amounts`` refers to (distinct); all firms if omitted.
         """
-        amounts = self._per_firm("amounts", amounts)
-        self.holdings += amounts
+        amounts = self._per_firm("amounts", amounts, index=index)
+        self._add(0, index, amounts)
         self.issued += float(amounts.sum())
 
     def issue_to_reserve(self, amount: float) -> None:
@@ -179,6 +268,11 @@ class QuotaLedger:
         booked as ``+price * qty`` under ``"auction"``, what it buys as
         ``-price * qty``. A seller's own rights go before its leased ones.
 
+        Consecutive trades with the same ``index`` array (a market's
+        participants, auction after auction) work on contiguous copies of
+        those firms' holdings and payments, written back before any other
+        use of the ledger.
+
         Parameters
         ----------
         firm_delta : array_like of float, shape (n_firms,) or (len(index),)
@@ -201,25 +295,25 @@ class QuotaLedger:
             the reserve sells more than it has.
         """
         if index is None:
+            self._unfocus()
             delta = self._per_firm("firm_delta", firm_delta, nonneg=False)
-            index = slice(None)
         else:
             delta = np.asarray(firm_delta, dtype=float)
             if delta.shape != np.shape(index):
                 raise ValueError(f"{self.quota}: 'firm_delta' must have the shape of 'index' "
                                  f"{np.shape(index)}; got {delta.shape}")
-            if not np.isfinite(delta).all():
-                raise ValueError(f"{self.quota}: 'firm_delta' must be finite")
         reserve_delta = float(reserve_delta)
         price = float(price)
         if not (np.isfinite(price) and price >= 0):
             raise ValueError(f"{self.quota}: trade price must be finite and >= 0; got {price!r}")
         if not 0 <= fee_share < 1:
             raise ValueError(f"{self.quota}: fee_share must be in [0, 1); got {fee_share!r}")
-        bought = np.maximum(delta, 0.0)
-        total_bought = float(bought.sum())
-        net = float(delta.sum())
-        total_sold = total_bought - net
+        held, leased, paid, received = self._rows(index)
+        delta = np.ascontiguousarray(delta)
+        total_bought, total_sold, low, at, biggest = kernels.trade_scan(held, delta)
+        if not (np.isfinite(total_bought) and np.isfinite(total_sold)):
+            raise ValueError(f"{self.quota}: 'firm_delta' must be finite")
+        net = total_bought - total_sold
         imbalance = net + reserve_delta
         # Rights must not be created or lost: the slack is the trade's own, not the ledger's.
         if abs(imbalance) > _RTOL * max(1.0, total_bought, total_sold, abs(reserve_delta)):
@@ -229,35 +323,31 @@ class QuotaLedger:
         if -reserve_delta > self.reserve + self._slack(reserve_delta, self.reserve):
             raise ValueError(f"{self.quota}: the reserve sells {-reserve_delta:g} but has "
                              f"{self.reserve:g} units")
-        held = self.holdings[index]
-        after = held + delta  # a firm may sell what it holds, not more
-        if after.min(initial=0.0) < -self._slack(held):
-            i = int(np.argmin(after))
-            firm = int(np.arange(self.n_firms)[index][i])
-            raise ValueError(f"{self.quota}: firm {firm} sells {-delta[i]:g} but holds "
-                             f"{held[i]:g} units")
-        self.holdings[index] = after
-        self._cap_leased()
+        if low < -self._slack(biggest):  # a firm may sell what it holds, not more
+            firm = at if index is None else int(index[at])
+            raise ValueError(f"{self.quota}: firm {firm} sells {-delta[at]:g} but holds "
+                             f"{held[at]:g} units")
+        kernels.trade_apply(held, paid, received, delta, price * (1.0 + fee_share),
+                            price * (1.0 - fee_share))
+        self._cap_leased(held, leased)
         self.reserve += reserve_delta
-        if price > 0:
-            self.firm_paid_yuan[index] += bought * (price * (1.0 + fee_share))
-            sold = bought  # reuse the buffer: sold = bought - delta
-            sold -= delta
-            self.firm_received_yuan[index] += sold * (price * (1.0 - fee_share))
         self.government_yuan["auction"] -= price * reserve_delta
         self.government_yuan["fee"] += price * fee_share * (total_bought + total_sold)
 
-    def lease(self, amounts: ArrayLike, price: float) -> None:
+    def lease(self, amounts: ArrayLike, price: float, *,
+              index: np.ndarray | None = None) -> None:
         """Lease rights from the reserve to firms for this year (租赁).
 
         Parameters
         ----------
-        amounts : array_like of float, shape (n_firms,)
+        amounts : array_like of float, shape (n_firms,) or (len(index),)
             Rights leased to each firm, units (>= 0).
         price : float
             Lease price, yuan per unit; paid to the government (``"lease"``).
+        index : ndarray of int, optional
+            The firms ``amounts`` refers to (distinct); all firms if omitted.
         """
-        amounts = self._per_firm("amounts", amounts)
+        amounts = self._per_firm("amounts", amounts, index=index)
         price = float(price)
         if not (np.isfinite(price) and price >= 0):
             raise ValueError(f"{self.quota}: lease price must be finite and >= 0; got {price!r}")
@@ -265,42 +355,53 @@ class QuotaLedger:
         if total > self.reserve + self._slack(total, self.reserve):
             raise ValueError(f"{self.quota}: the reserve leases {total:g} but has "
                              f"{self.reserve:g} units")
+        held, leased, paid, _ = self._rows(index)
+        # Which rows hold leases: these firms, if no other lease runs (else all).
+        self._lease_rows = index if not self._leasing or self._lease_rows is index else None
         self.reserve -= total
-        self.holdings += amounts
-        self.leased += amounts
+        held += amounts
+        leased += amounts
         self._leasing = True
-        self.firm_paid_yuan += price * amounts
+        paid += price * amounts
         self.government_yuan["lease"] += price * total
 
-    def surrender(self, use: ArrayLike) -> np.ndarray:
+    def surrender(self, use: ArrayLike, *, index: np.ndarray | None = None) -> np.ndarray:
         """Surrender rights to cover use; return what is not covered.
 
         Each firm surrenders ``min(use, holdings)``, leased rights first.
 
         Parameters
         ----------
-        use : array_like of float, shape (n_firms,)
+        use : array_like of float, shape (n_firms,) or (len(index),)
             Energy use (tce) or emissions (t) to cover, >= 0.
+        index : ndarray of int, optional
+            The firms ``use`` refers to (distinct); all firms if omitted.
 
         Returns
         -------
-        ndarray of float, shape (n_firms,)
+        ndarray of float, shape of ``use``
             Shortfall ``use - surrendered`` per firm, units (>= 0).
         """
-        use = self._per_firm("use", use)
-        given = np.minimum(use, np.maximum(self.holdings, 0.0))
-        self.leased -= np.minimum(self.leased, given)
-        self.holdings -= given
+        use = self._per_firm("use", use, index=index)
+        held, leased, _, _ = self._rows(index)
+        given = np.minimum(use, np.maximum(held, 0.0))
+        if self._leasing:
+            leased -= np.minimum(leased, given)
+        held -= given
         self.surrendered += float(given.sum())
         return use - given
 
     def end_leases(self) -> None:
         """Return the leased rights that were not surrendered to the reserve."""
-        back = self.leased
-        self.holdings -= back
-        self.reserve += float(back.sum())
-        self.leased = np.zeros_like(back)
+        if self._leasing:
+            # Leases made on the focused firms alone end there, without writing back.
+            held, back, _, _ = (self._local if self._lease_rows is not None
+                                and self._lease_rows is self._focus else self._rows(None))
+            held -= back
+            self.reserve += float(back.sum())
+            back[:] = 0.0
         self._leasing = False
+        self._lease_rows = None
 
     def expire_holdings(self, mask_or_amounts: ArrayLike | None = None) -> None:
         """Expire firms' rights (no banking, or the end of a term).
@@ -312,22 +413,26 @@ class QuotaLedger:
             the whole holdings of the firms marked ``True``. A float array:
             these amounts, units (own rights before leased ones).
         """
+        self._unfocus()
+        held = self._holdings
         if mask_or_amounts is None:
-            amounts = self.holdings.copy()
+            amounts = held.copy()
         else:
             given = np.asarray(mask_or_amounts)
             if given.dtype == bool:
                 mask = self._per_firm("mask", given, nonneg=False) > 0
-                amounts = np.where(mask, self.holdings, 0.0)
+                amounts = np.where(mask, held, 0.0)
             else:
                 amounts = self._per_firm("amounts", given)
-                over = amounts - self.holdings
-                if (over > self._slack(amounts, self.holdings)).any():
+                over = amounts - held
+                biggest = max(float(np.abs(amounts).max(initial=0.0)),
+                              float(np.abs(held).max(initial=0.0)))
+                if (over > self._slack(biggest)).any():
                     i = int(np.argmax(over))
                     raise ValueError(f"{self.quota}: cannot expire {amounts[i]:g} of firm {i}, "
-                                     f"which holds {self.holdings[i]:g} units")
-        self.holdings -= amounts
-        self._cap_leased()
+                                     f"which holds {held[i]:g} units")
+        held -= amounts
+        self._cap_leased(held, self._leased)
         self.expired += float(amounts.sum())
 
     def expire_reserve(self) -> None:
@@ -337,33 +442,39 @@ class QuotaLedger:
 
     # -------------------------------------------------------------------- money
 
-    def charge(self, amounts_yuan: ArrayLike, *, source: str) -> None:
+    def charge(self, amounts_yuan: ArrayLike, *, source: str,
+               index: np.ndarray | None = None) -> None:
         """Charge firms, paid to the government (paid use, subscription, surcharge, penalty).
 
         Parameters
         ----------
-        amounts_yuan : array_like of float, shape (n_firms,)
+        amounts_yuan : array_like of float, shape (n_firms,) or (len(index),)
             Payment of each firm, yuan (>= 0).
         source : str
             What the payment is for, one of :data:`GOVERNMENT_SOURCES`.
+        index : ndarray of int, optional
+            The firms ``amounts_yuan`` refers to (distinct); all firms if omitted.
         """
-        amounts = self._money(amounts_yuan, source)
-        self.firm_paid_yuan += amounts
+        amounts = self._money(amounts_yuan, source, index)
+        self._add(2, index, amounts)
         self.government_yuan[source] += float(amounts.sum())
 
-    def pay(self, amounts_yuan: ArrayLike, *, source: str) -> None:
+    def pay(self, amounts_yuan: ArrayLike, *, source: str,
+            index: np.ndarray | None = None) -> None:
         """Pay firms from the government (compensation for reduced use, buy-back, ...).
 
         Parameters
         ----------
-        amounts_yuan : array_like of float, shape (n_firms,)
+        amounts_yuan : array_like of float, shape (n_firms,) or (len(index),)
             Payment to each firm, yuan (>= 0).
         source : str
             What the payment is for, one of :data:`GOVERNMENT_SOURCES`; its
             net receipts fall by the total.
+        index : ndarray of int, optional
+            The firms ``amounts_yuan`` refers to (distinct); all firms if omitted.
         """
-        amounts = self._money(amounts_yuan, source)
-        self.firm_received_yuan += amounts
+        amounts = self._money(amounts_yuan, source, index)
+        self._add(3, index, amounts)
         self.government_yuan[source] -= float(amounts.sum())
 
     # ----------------------------------------------------------------- the firms
@@ -376,23 +487,25 @@ class QuotaLedger:
         exiting : array_like of bool, shape (n_firms,)
             ``True`` for each firm that leaves. The others keep their order.
         """
+        self._unfocus()
         exiting = np.asarray(exiting)
-        if exiting.dtype != bool or exiting.shape != self.holdings.shape:
+        if exiting.dtype != bool or exiting.shape != self._holdings.shape:
             raise ValueError(f"{self.quota}: 'exiting' must be a boolean array of shape "
-                             f"{self.holdings.shape}; got {exiting.dtype} {exiting.shape}")
+                             f"{self._holdings.shape}; got {exiting.dtype} {exiting.shape}")
         keep = ~exiting
-        self.reserve += float(self.holdings[exiting].sum())
-        self.departed_paid_yuan += float(self.firm_paid_yuan[exiting].sum())
-        self.departed_received_yuan += float(self.firm_received_yuan[exiting].sum())
-        for name in ("holdings", "leased", "firm_paid_yuan", "firm_received_yuan"):
-            setattr(self, name, getattr(self, name)[keep].copy())
+        self.reserve += float(self._holdings[exiting].sum())
+        self.departed_paid_yuan += float(self._paid[exiting].sum())
+        self.departed_received_yuan += float(self._received[exiting].sum())
+        for name in _FIRM_ARRAYS:
+            setattr(self, name, getattr(self, name)[keep])
 
     def add_firms(self, n_new: int) -> None:
         """Append ``n_new`` entrants with no rights and no payments."""
         if n_new < 0:
             raise ValueError(f"The 'n_new' parameter must be >= 0. Got {n_new!r} instead.")
+        self._unfocus()
         pad = np.zeros(n_new)
-        for name in ("holdings", "leased", "firm_paid_yuan", "firm_received_yuan"):
+        for name in _FIRM_ARRAYS:
             setattr(self, name, np.concatenate([getattr(self, name), pad]))
 
     # -------------------------------------------------------------- invariants
@@ -411,26 +524,28 @@ class QuotaLedger:
         ValueError
             Naming the first invariant that fails.
         """
+        self._unfocus()
+        held, leased = self._holdings, self._leased
         tiny = rtol * max(1.0, abs(self.issued))
-        accounted = float(self.holdings.sum()) + self.reserve + self.surrendered + self.expired
+        accounted = float(held.sum()) + self.reserve + self.surrendered + self.expired
         if abs(accounted - self.issued) > tiny:
             raise ValueError(
-                f"{self.quota}: rights not conserved: held {self.holdings.sum():g} + reserve "
+                f"{self.quota}: rights not conserved: held {held.sum():g} + reserve "
                 f"{self.reserve:g} + surrendered {self.surrendered:g} + expired "
                 f"{self.expired:g} = {accounted:g}, but {self.issued:g} were issued")
-        if self.holdings.size and self.holdings.min() < -tiny:
-            i = int(np.argmin(self.holdings))
-            raise ValueError(f"{self.quota}: firm {i} holds {self.holdings[i]:g} units")
+        if held.size and held.min() < -tiny:
+            i = int(np.argmin(held))
+            raise ValueError(f"{self.quota}: firm {i} holds {held[i]:g} units")
         # With no lease outstanding (all zero) this reduces to the holdings check above.
-        if self.leased.any() and (
-                self.leased.min() < -tiny or (self.leased - self.holdings).max() > tiny):
-            i = int(np.argmax(np.maximum(self.leased - self.holdings, -self.leased)))
-            raise ValueError(f"{self.quota}: firm {i} has leased {self.leased[i]:g} of "
-                             f"{self.holdings[i]:g} units held")
+        if leased.any() and (
+                leased.min() < -tiny or (leased - held).max() > tiny):
+            i = int(np.argmax(np.maximum(leased - held, -leased)))
+            raise ValueError(f"{self.quota}: firm {i} has leased {leased[i]:g} of "
+                             f"{held[i]:g} units held")
         if self.reserve < -tiny:
             raise ValueError(f"{self.quota}: the reserve holds {self.reserve:g} units")
-        paid = float(self.firm_paid_yuan.sum()) + self.departed_paid_yuan
-        received = float(self.firm_received_yuan.sum()) + self.departed_received_yuan
+        paid = float(self._paid.sum()) + self.departed_paid_yuan
+        received = float(self._received.sum()) + self.departed_received_yuan
         government = sum(self.government_yuan.values())
         gross = paid + received + sum(abs(v) for v in self.government_yuan.values())
         if abs(paid - received - government) > rtol * max(1.0, gross):
@@ -438,3 +553,6 @@ class QuotaLedger:
                 f"{self.quota}: money not conserved: firms paid {paid:g} and received "
                 f"{received:g} yuan (net {paid - received:g}), but the government's net "
                 f"receipts are {government:g} yuan")
+
+
+_FIRM_ARRAYS = ("_holdings", "_leased", "_paid", "_received")
