@@ -321,8 +321,8 @@ class QuotaMarket:
         years = max(month - self._accrued_to, 0) / 12.0
         changed = kernels.adopt_price(
             float(price), self._book.need, self._book.inv_slope, self._p_most, _MAX_SHARE,
-            self._p_slope,
-            self._p_share, self._p_rate, self._p_cost, years, self._idx, self.share, factor)
+            self._p_slope, self._p_share, self._p_rate, self._p_cost, years, self._idx,
+            self.share, factor)
         self._accrued_to = max(month, self._accrued_to)
         return factor if changed else None
 

@@ -68,11 +68,12 @@ def book_demand(need: np.ndarray, inv_slope: np.ndarray, reach: np.ndarray,
 
 @_jit
 def trade_scan(held: np.ndarray, delta: np.ndarray) -> tuple[float, float, float, int, float]:
-    """Scan a trade: ``(bought, sold, min(held + delta), argmin, max |held|)``.
+    """Scan a trade: ``(bought, sold, low, at, max |held|)``.
 
-    ``bought = sum(max(delta, 0))`` and ``sold = sum(max(-delta, 0))``; the
-    minimum is 0 for an empty trade (``argmin`` -1). NaN or inf in ``delta``
-    make ``bought`` NaN.
+    ``bought = sum(max(delta, 0))`` and ``sold = sum(max(-delta, 0))``;
+    ``low = min(0, min(held + delta))``, the most negative holding the trade
+    would leave, and ``at`` the first firm with it (-1 if no firm ends below
+    0). NaN or inf in ``delta`` make ``bought`` NaN.
     """
     bought = sold = 0.0
     finite = 0.0  # stays 0 unless some delta is NaN or infinite
@@ -118,9 +119,10 @@ def adopt_price(price: float, need: np.ndarray, inv_slope: np.ndarray, most: np.
     last change at the old share, ``cost += rate * years``; then
     ``q = min(inv_slope * max(price, 0), most)``; new share
     ``s = clip(q / need, 0, max_share)`` (0 where ``need <= 0``);
-    ``factor = (1 - s) / (1 - share)``; ``share = firm_share[idx] = s``;
-    abatement cost per year ``rate = slope * (s need)^2 / 2`` (0 where
-    ``s need == 0``).
+    ``factor = (1 - s) / (1 - share)``. Where the share changes,
+    ``share = firm_share[idx] = s`` and the abatement cost per year becomes
+    ``rate = slope * (s need)^2 / 2`` (0 where ``s need == 0``); elsewhere
+    they are left as they are (the caller keeps them consistent).
     """
     p = max(price, 0.0)
     changed = False

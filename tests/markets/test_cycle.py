@@ -321,3 +321,37 @@ def test_unit_cost_updated_in_place_equals_a_full_recomputation(small):
     inside = energy.members
     np.testing.assert_allclose(energy.unit_cost_yuan_per_wan_yuan_va(sim.firms)[inside],
                                energy.last_price * sim.firms.energy_tce_per_wan_yuan[inside])
+
+
+def test_quantities_billed_across_abatement_changes_are_those_used_month_by_month(small):
+    # Auctions change intensities in the middle of a billing period; the period is billed
+    # at its end with the intensities then in force plus corrections. The booked energy,
+    # electricity and emissions must equal the month-by-month sum of VA x intensity.
+    from simulator.engine import _Simulation
+
+    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    year = small.run.first_year
+    sim.allocate(year)
+    f = sim.firms
+    start = (f.energy_tce_per_wan_yuan.copy(), f.emission_t_per_wan_yuan.copy())
+    energy, kwh, emissions = np.zeros(f.n), np.zeros(f.n), np.zeros((f.n, len(POLLUTANTS)))
+    for month in range(12):
+        if month in (3, 6, 9):  # auctions after the period began, before the month's output
+            for quota in sim.markets:
+                sim.auction(quota, month + 1)
+        intensity = (f.energy_tce_per_wan_yuan.copy(), f.electricity_kwh_per_wan_yuan.copy(),
+                     f.emission_t_per_wan_yuan.copy())
+        before = sim.period_va.copy()
+        sim.produce_month(year, month)
+        va = sim.period_va - before
+        energy += va * intensity[0]
+        kwh += va * intensity[1]
+        emissions += va[:, None] * intensity[2]
+    # Abatement did change intensities after the period began.
+    assert not np.allclose(f.energy_tce_per_wan_yuan, start[0], rtol=1e-6, atol=0)
+    assert not np.allclose(f.emission_t_per_wan_yuan, start[1], rtol=1e-6, atol=0)
+    sim.flush()
+    y = f.ytd
+    np.testing.assert_allclose(y["energy_tce"], energy, rtol=1e-11, atol=1e-9)
+    np.testing.assert_allclose(y["electricity_kwh"], kwh, rtol=1e-11, atol=1e-6)
+    np.testing.assert_allclose(y["emissions_t"], emissions, rtol=1e-11, atol=1e-12)

@@ -429,3 +429,96 @@ def test_expire_reserve_moves_the_reserve_to_expired():
     led.expire_reserve()
     assert (led.reserve, led.expired) == (0.0, 40.0)
     led.check()
+
+
+class FocusMachine(RuleBasedStateMachine):
+    """Operations on firm subsets equal the same operations on whole arrays.
+
+    A market works on its participants through one ``index`` array, and the
+    ledger keeps those firms' rows in contiguous working copies (its focus)
+    from one operation to the next. This machine runs random bursts of
+    operations through a few index arrays (the same objects again and again,
+    switching between them), and the same operations as whole-array calls on
+    a second ledger; after every burst the two must agree exactly.
+    """
+
+    @initialize(n=st.integers(1, 6), data=st.data())
+    def start(self, n, data):
+        self.n = n
+        self.focused, self.plain = QuotaLedger(n, quota="so2"), QuotaLedger(n, quota="so2")
+        start = np.array(data.draw(st.lists(st.floats(0.0, 100.0), min_size=n, max_size=n)))
+        for led in (self.focused, self.plain):
+            led.issue_to_firms(start)
+            led.issue_to_reserve(50.0)
+        self.indices = [np.array(sorted(data.draw(st.lists(
+            st.integers(0, n - 1), unique=True, min_size=1, max_size=n)))) for _ in range(2)]
+
+    def whole(self, idx, values):
+        out = np.zeros(self.n)
+        out[idx] = values
+        return out
+
+    def fractions(self, data, k):
+        return np.array(data.draw(st.lists(fraction, min_size=k, max_size=k)))
+
+    @rule(data=st.data())
+    def burst(self, data):
+        ops = data.draw(st.lists(st.sampled_from(
+            ["trade", "lease", "surrender", "charge", "pay", "issue", "end_leases"]),
+            min_size=1, max_size=6))
+        for op in ops:
+            idx = self.indices[data.draw(st.integers(0, len(self.indices) - 1))]
+            held = self.focused.holdings_at(idx)  # read as a market does, through the focus
+            np.testing.assert_array_equal(held, self.plain.holdings[idx])
+            f, p = self.focused, self.plain
+            if op == "trade":
+                sold = self.fractions(data, idx.size) * np.maximum(held, 0.0)
+                weights = self.fractions(data, idx.size)
+                total = sold.sum() + data.draw(fraction) * max(f.reserve, 0.0)
+                bought = (weights / weights.sum() * total if weights.sum() > 0
+                          else np.zeros(idx.size))
+                delta = bought - sold
+                reserve_delta = -float(delta.sum())
+                price, fee = data.draw(price_st), data.draw(st.floats(0.0, 0.2))
+                f.trade(delta, reserve_delta, price, fee_share=fee, index=idx)
+                p.trade(self.whole(idx, delta), reserve_delta, price, fee_share=fee)
+            elif op == "lease":
+                w = self.fractions(data, idx.size)
+                if w.sum() == 0:
+                    continue
+                a = w / w.sum() * max(f.reserve, 0.0) * data.draw(fraction)
+                f.lease(a, 2.0, index=idx)
+                p.lease(self.whole(idx, a), 2.0)
+            elif op == "surrender":
+                use = self.fractions(data, idx.size) * 2.0 * np.maximum(held, 0.0)
+                short = f.surrender(use, index=idx)
+                np.testing.assert_array_equal(short, p.surrender(self.whole(idx, use))[idx])
+            elif op in ("charge", "pay", "issue"):
+                a = self.fractions(data, idx.size) * 1e3
+                if op == "issue":
+                    f.issue_to_firms(a, index=idx)
+                    p.issue_to_firms(self.whole(idx, a))
+                else:
+                    getattr(f, op)(a, source="penalty", index=idx)
+                    getattr(p, op)(self.whole(idx, a), source="penalty")
+            else:
+                f.end_leases()
+                p.end_leases()
+
+    @invariant()
+    def agree(self):
+        f, p = self.focused, self.plain
+        for name in ("holdings", "leased", "firm_paid_yuan", "firm_received_yuan"):
+            np.testing.assert_array_equal(getattr(f, name), getattr(p, name), err_msg=name)
+        for name in ("reserve", "issued", "surrendered", "expired"):
+            assert getattr(f, name) == getattr(p, name), name
+        assert f.government_yuan == p.government_yuan
+        f.check()
+
+
+price_st = st.floats(0.0, 1e4)
+FocusMachine.TestCase.settings = settings(
+    max_examples=150, stateful_step_count=10, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_operations_on_focused_firms_equal_whole_array_operations = FocusMachine.TestCase
