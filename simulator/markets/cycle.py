@@ -48,7 +48,7 @@ from simulator.markets.allocation import (
     subscription_charge,
 )
 from simulator.markets.auction import AbatementBook, StepOrders, clear_book, clear_market
-from simulator.markets.ledger import QuotaLedger
+from simulator.markets.ledger import QuotaLedger, select_append
 from simulator.scenario import POLLUTANTS, EmissionMarketSpec, EnergyMarketSpec, Scenario
 
 __all__ = ["AuctionRecord", "Compliance", "QuotaMarket", "enabled_markets"]
@@ -587,8 +587,7 @@ class QuotaMarket:
             new_row = np.where(keep, np.cumsum(keep) - 1, -1)
             ranked = new_row[self._idx[self._order]]
             self._ranked = ranked[ranked >= 0]
-        self.ledger.remove_firms(~keep)
-        self.ledger.add_firms(entrants.n)
+        self.ledger.remove_firms(~keep, n_new=entrants.n)
         potential = self.intensity(entrants) * entrants.va_wan_yuan
         slope = mac_slopes(potential, sector=entrants.sector,
                            sector_names=scenario.sector_names(), spec=spec.mac, rng=rng)
@@ -603,7 +602,7 @@ class QuotaMarket:
                           ("history", potential), ("registered", zeros),
                           ("entitlement", zeros),
                           ("members", potential >= spec.scope_min_use_per_year)):
-            setattr(self, name, np.concatenate([getattr(self, name)[keep], new]))
+            setattr(self, name, select_append(getattr(self, name), keep, new))
         # The year's arrays start afresh: resize follows close_year (which zeroed the
         # year-to-date ones), and the next allocation and compliance set the others.
         n = self.members.size

@@ -479,34 +479,34 @@ class QuotaLedger:
 
     # ----------------------------------------------------------------- the firms
 
-    def remove_firms(self, exiting: ArrayLike) -> None:
+    def remove_firms(self, exiting: ArrayLike, *, n_new: int = 0) -> None:
         """Drop exiting firms; their rights (own and leased) go to the reserve.
 
         Parameters
         ----------
         exiting : array_like of bool, shape (n_firms,)
             ``True`` for each firm that leaves. The others keep their order.
+        n_new : int
+            Entrants appended after the firms kept (as :meth:`add_firms`), in
+            the same pass over the arrays.
         """
         self._unfocus()
         exiting = np.asarray(exiting)
         if exiting.dtype != bool or exiting.shape != self._holdings.shape:
             raise ValueError(f"{self.quota}: 'exiting' must be a boolean array of shape "
                              f"{self._holdings.shape}; got {exiting.dtype} {exiting.shape}")
+        if n_new < 0:
+            raise ValueError(f"The 'n_new' parameter must be >= 0. Got {n_new!r} instead.")
         keep = ~exiting
         self.reserve += float(self._holdings[exiting].sum())
         self.departed_paid_yuan += float(self._paid[exiting].sum())
         self.departed_received_yuan += float(self._received[exiting].sum())
         for name in _FIRM_ARRAYS:
-            setattr(self, name, getattr(self, name)[keep])
+            setattr(self, name, select_append(getattr(self, name), keep, n_new))
 
     def add_firms(self, n_new: int) -> None:
         """Append ``n_new`` entrants with no rights and no payments."""
-        if n_new < 0:
-            raise ValueError(f"The 'n_new' parameter must be >= 0. Got {n_new!r} instead.")
-        self._unfocus()
-        pad = np.zeros(n_new)
-        for name in _FIRM_ARRAYS:
-            setattr(self, name, np.concatenate([getattr(self, name), pad]))
+        self.remove_firms(np.zeros(self.n_firms, dtype=bool), n_new=n_new)
 
     # -------------------------------------------------------------- invariants
 
@@ -556,3 +556,17 @@ class QuotaLedger:
 
 
 _FIRM_ARRAYS = ("_holdings", "_leased", "_paid", "_received")
+
+
+def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray | int) -> np.ndarray:
+    """Return ``concatenate([values[keep], new])`` in one pass (``new``: values, or a count of 0s).
+
+    Replacing firms (exits, entry) copies every per-firm array once instead
+    of twice.
+    """
+    n_new = new if isinstance(new, int) else len(new)
+    out = np.empty(int(np.count_nonzero(keep)) + n_new, dtype=values.dtype)
+    k = out.size - n_new
+    np.compress(keep, values, out=out[:k])
+    out[k:] = 0 if isinstance(new, int) else new
+    return out
