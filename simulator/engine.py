@@ -495,7 +495,8 @@ class _Simulation:
             market.add_cost_this_year(cost)
             if (p.evaluation.veto.emission_violation and not market.is_energy) or (
                     p.evaluation.veto.energy_task_missed and market.is_energy):
-                violation |= market.violation
+                done = market.compliance
+                violation[done.index] |= done.violation
         if self.markets:
             y["profit_wan_yuan"] -= cost * 1e-4
         land = tariffs.land_use_tax(f.land_mu, land_grade=f.land_grade, klass=f.klass,
@@ -765,7 +766,7 @@ class _Simulation:
             add(year, 0, group, "quota_allocated", [market.allocation.sum()])
             add(year, 0, group, "quota_compliance_rate",
                 [1.0 - np.count_nonzero(done.violation) / n_covered if n_covered else 1.0])
-            add(year, 0, group, "quota_shortfall", [market.shortfall.sum()])
+            add(year, 0, group, "quota_shortfall", [done.shortfall.sum()])
             unabated = market.unabated_ytd[done.index]
             add(year, 0, group, "quota_abatement", [unabated[covered].sum() - use])
             gov = market.ledger.government_yuan
@@ -824,7 +825,8 @@ class _Simulation:
             cols[f"{quota}_allocated"] = _owned(market.allocation)
             cols[f"{quota}_covered"] = _owned(market.members)
             cols[f"{quota}_use"] = _owned(market.use_ytd(f))
-            cols[f"{quota}_shortfall"] = _owned(market.shortfall)
+            cols[f"{quota}_shortfall"] = _owned(market.compliance.per_firm(
+                market.compliance.shortfall))
             cols[f"{quota}_net_paid_yuan"] = _owned(market.net_paid_this_year())
             cols[f"{quota}_abatement_cost_yuan"] = _owned(market.abatement_cost_ytd)
             cols[f"{quota}_abatement_share"] = _owned(market.share)

@@ -68,12 +68,22 @@ def enabled_markets(scenario: Scenario) -> list[str]:
 class Compliance:
     """The year-end compliance of one market's participants (covered firms and holders)."""
 
+    n_firms: int
+    """Number of firms (the others use nothing and are short of nothing)."""
     index: np.ndarray
     """Firm indices of the participants."""
     use: np.ndarray
     """Their use to cover (0 outside the scope), units."""
+    shortfall: np.ndarray
+    """Their use not covered by rights after the final auction, units."""
     violation: np.ndarray
-    """Their use not covered by rights (beyond rounding)."""
+    """Their shortfall beyond rounding (a violation)."""
+
+    def per_firm(self, values: np.ndarray) -> np.ndarray:
+        """Return participant ``values`` as one value per firm (0 or False for the others)."""
+        out = np.zeros(self.n_firms, dtype=values.dtype)
+        out[self.index] = values
+        return out
 
 
 @dataclass(frozen=True)
@@ -128,8 +138,6 @@ class QuotaMarket:
         self.entitlement = np.zeros(n)      # emission rights per year for the current term
         self.unabated_ytd = np.zeros(n)
         self._abatement_cost_ytd = np.zeros(n)
-        self.violation = np.zeros(n, dtype=bool)
-        self.shortfall = np.zeros(n)
         self.compliance: Compliance | None = None  # the last year end's
         self._covered: np.ndarray | None = None  # flatnonzero(members), for the array below
         self._covered_of: np.ndarray | None = None
@@ -492,7 +500,8 @@ class QuotaMarket:
         # Final auction of limit orders. Orders at one limit price are filled pro rata,
         # so each price level is one order: the shortfall blocks and the surplus.
         level_price, level = self._shortfall_levels(spec, short, self.allocation[idx])
-        bids = np.bincount(level, weights=short, minlength=level_price.size)
+        bids = (np.array([short.sum()]) if level is None
+                else np.bincount(level, weights=short, minlength=level_price.size))
         r_prices, r_qty, r_buy = self._reserve_steps(spec, auction_lot=False,
                                                      firm_total=float(surplus.sum()))
         m = level_price.size
@@ -504,7 +513,7 @@ class QuotaMarket:
         with np.errstate(invalid="ignore", divide="ignore"):
             bought = np.where(bids > 0, fill[:m] / bids, 0.0)
             sold = fill[m] / surplus.sum() if fill[m] > 0 else 0.0
-        delta = short * bought[level]
+        delta = short * (bought[0] if level is None else bought[level])
         delta -= surplus * sold
         reserve_fill = fill[m + 1:]
         clearing = dataclasses.replace(
@@ -514,8 +523,6 @@ class QuotaMarket:
         # Surrender and pay for what is still missing.
         quota = self.allocation[idx]
         short = led.surrender(use, index=idx)
-        self.shortfall = np.zeros(self.members.size)
-        self.shortfall[idx] = short
         if self.is_energy:
             led.charge(overquota_surcharge(quota + short, quota=quota,
                                            blocks=spec.overquota_surcharge),
@@ -527,10 +534,9 @@ class QuotaMarket:
                 led.pay(left * comp, source="compensation", index=idx)
         else:
             led.charge(short * spec.penalty_yuan_per_t, source="penalty", index=idx)
-        violation = short > 1e-9 * np.maximum(use, 1.0)
-        self.violation = np.zeros(self.members.size, dtype=bool)
-        self.violation[idx] = violation
-        self.compliance = Compliance(index=idx, use=use, violation=violation)
+        self.compliance = Compliance(n_firms=self.members.size, index=idx, use=use,
+                                     shortfall=short,
+                                     violation=short > 1e-9 * np.maximum(use, 1.0))
         led.end_leases()
         term_end = (not self.is_energy
                     and (self.year - self.first_year + 1) % spec.term_years == 0)
@@ -542,14 +548,15 @@ class QuotaMarket:
         led.check()
 
     def _shortfall_levels(self, spec, short: np.ndarray,
-                          allocation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                          allocation: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Return what a short firm avoids per unit by buying: the price levels, and each firm's.
 
-        Emissions: the penalty. Energy: the marginal over-quota surcharge, by
-        the block its overrun (as a share of its allocation) falls in.
+        Emissions: the penalty, one level for all (None for the firms' levels).
+        Energy: the marginal over-quota surcharge, by the block its overrun (as
+        a share of its allocation) falls in.
         """
         if not self.is_energy:
-            return np.array([float(spec.penalty_yuan_per_t)]), np.zeros(short.size, np.intp)
+            return np.array([float(spec.penalty_yuan_per_t)]), None
         blocks = spec.overquota_surcharge
         above = np.array([b.above for b in blocks])
         price = np.array([b.price_yuan_per_unit for b in blocks], dtype=float)
@@ -606,10 +613,8 @@ class QuotaMarket:
         # The year's arrays start afresh: resize follows close_year (which zeroed the
         # year-to-date ones), and the next allocation and compliance set the others.
         n = self.members.size
-        for name in ("allocation", "unabated_ytd", "_abatement_cost_ytd", "shortfall",
-                     "_paid_at_year_start"):
+        for name in ("allocation", "unabated_ytd", "_abatement_cost_ytd", "_paid_at_year_start"):
             setattr(self, name, np.zeros(n))
-        self.violation = np.zeros(n, dtype=bool)
         self._book = self._idx = self._order = None
         self._same_idx = False
         self.compliance = None
