@@ -61,6 +61,7 @@ Two firms (MAC slopes ``c = 10`` and ``20`` yuan per unit^2, needs ``e``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -412,7 +413,12 @@ class AbatementBook:
 
 
 class _BookCurve(_CurveBase):
-    """``Z`` of an :class:`AbatementBook` with total holdings ``held`` and step orders."""
+    """``Z`` of an :class:`AbatementBook` with total holdings ``held`` and step orders.
+
+    :func:`clear_book` finds its clearing price with the compiled
+    ``kernels.book_price``; ``_clearing_price`` on this curve is the readable
+    form of the same search, which the tests hold the kernel to.
+    """
 
     tail_slope = 0.0  # every firm's abatement is bounded
 
@@ -474,7 +480,12 @@ def clear_book(book: AbatementBook, holdings: ArrayLike,
 
 
 _WHOLE = ("", "buyers", "sellers")  # kernels.book_price's codes
-_EMPTY_BOOK = AbatementBook(np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+@functools.cache
+def _empty_book() -> AbatementBook:
+    """Return a book of no firms: limit orders alone clear against it."""
+    return AbatementBook(np.zeros(0), np.zeros(0), np.zeros(0))
 
 
 def _first(points: np.ndarray, holds: Callable[[np.ndarray], np.ndarray],
@@ -571,7 +582,7 @@ def clear_market(linear: LinearOrders | None = None,
     quantities. Cost ``O((n + m) log(n + m))``.
     """
     if linear is None or linear.intercept.size == 0:  # limit orders alone: an empty book
-        return clear_book(_EMPTY_BOOK, np.zeros(0), steps)
+        return clear_book(_empty_book(), np.zeros(0), steps)
     if steps is None:
         steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
     curve = _Curve(linear, steps)
