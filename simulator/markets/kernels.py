@@ -3,11 +3,13 @@
 A scheduled auction touches every participant of a market (up to a third of
 all firms) five or six times: its net demand at the clearing price, the trade
 in the ledger, its new abatement share and cost, and the engine's unit cost,
-intensity and billing correction. In numpy each of these is a dozen passes
-over the participants with a temporary array each; here each is one pass,
-compiled by numba (``cache=True``: compiled once per machine, then loaded from
-``__pycache__``). Every kernel states the numpy expression it computes, and
-``tests/markets/test_kernels.py`` checks each against that expression.
+intensity and billing correction; building a book, finding its clearing
+price and replacing firms at a year end loop over them too. In numpy each of
+these is a dozen passes over the participants with a temporary array each;
+here each is one pass, compiled by numba (``cache=True``: compiled once per
+machine, then loaded from ``__pycache__``). Every kernel states the numpy
+expression it computes, and ``tests/markets/test_kernels.py`` checks each
+against that expression.
 
 Arrays are float64 unless said otherwise; ``idx`` arrays are firm indices
 (distinct). Sums are taken in index order.
@@ -18,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["abate", "adopt_price", "book_demand", "net_totals", "trade_apply", "trade_scan"]
+__all__ = ["abate", "adopt_price", "book_demand", "book_inputs", "book_price", "book_sums", "fill",
+           "net_totals", "select_append", "step_curve", "trade_apply", "trade_scan"]
 
 
 def _jit(function):
@@ -417,3 +420,21 @@ def fill(price: float, whole: int, d_buy: float, d_sell: float, step_price: np.n
             step_fill[j] = quantity[j] * share
             n_sell += step_fill[j] > 0.0
     return volume, b_in, s_in, step_fill, n_buy, n_sell
+
+
+# ------------------------------------------------------------- firm replacement
+
+@_jit
+def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Return ``concatenate([values[keep], new])`` in one pass over ``values``."""
+    k = 0
+    for i in range(keep.size):
+        k += keep[i]
+    out = np.empty(k + new.size, dtype=values.dtype)
+    j = 0
+    for i in range(keep.size):
+        if keep[i]:
+            out[j] = values[i]
+            j += 1
+    out[k:] = new
+    return out

@@ -564,9 +564,6 @@ def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray | int) -
     Replacing firms (exits, entry) copies every per-firm array once instead
     of twice.
     """
-    n_new = new if isinstance(new, int) else len(new)
-    out = np.empty(int(np.count_nonzero(keep)) + n_new, dtype=values.dtype)
-    k = out.size - n_new
-    np.compress(keep, values, out=out[:k])
-    out[k:] = 0 if isinstance(new, int) else new
-    return out
+    if isinstance(new, int):
+        new = np.zeros(new, dtype=values.dtype)
+    return kernels.select_append(values, keep, np.asarray(new, dtype=values.dtype))

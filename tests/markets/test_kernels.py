@@ -675,3 +675,19 @@ def test_book_price_matches_auction_clearing_price(book_and_held, stp):
     assert isinstance(price, float)
     assert whole == want_whole
     assert price == want_price or (math.isnan(price) and math.isnan(want_price))
+
+
+# ---------------------------------------------------------- firm replacement
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 30).flatmap(lambda n: st.tuples(
+    arrays(n, _value), st.lists(st.booleans(), min_size=n, max_size=n).map(np.array),
+    sized(_value, 5))))
+def test_select_append_matches_concatenate(case):
+    values, keep, new = case
+    keep = keep.astype(bool)
+    got = kernels.select_append(values, keep, new)
+    np.testing.assert_array_equal(got, np.concatenate([values[keep], new]))
+    flags = kernels.select_append(keep, keep, np.array([True, False]))
+    np.testing.assert_array_equal(flags, np.concatenate([keep[keep], [True, False]]))
