@@ -178,9 +178,14 @@ class QuotaMarket:
             return firms.ytd["energy_tce"]
         return firms.ytd["emissions_t"][:, self._col]
 
-    def potential_unabated(self, firms: Firms) -> np.ndarray:
-        """Return the expected unabated annual use at potential output."""
-        return self.intensity(firms) * firms.va_wan_yuan / (1.0 - self.share)
+    def potential_unabated(self, firms: Firms, index: np.ndarray | None = None) -> np.ndarray:
+        """Return the expected unabated annual use at potential output (of firms ``index``)."""
+        if index is None:
+            return self.intensity(firms) * firms.va_wan_yuan / (1.0 - self.share)
+        use = self.intensity(firms).take(index)
+        use *= firms.va_wan_yuan[index]
+        use /= 1.0 - self.share[index]
+        return use
 
     def invalidate(self) -> None:
         """Forget the year's sorted bids: firms' needs, the bid cap or the MAC bounds changed.
@@ -233,9 +238,7 @@ class QuotaMarket:
             else:
                 idx = np.flatnonzero(self.members | (self.ledger.holdings > 0)
                                      | (self.share > 0))
-            e = self.intensity(firms).take(idx)
-            e *= firms.va_wan_yuan[idx]
-            e /= 1.0 - self.share[idx]
+            e = self.potential_unabated(firms, idx)
             e *= self.members[idx]  # no need outside the scope
             c = self.slope[idx]
             inv_slope = np.divide(1.0, c, out=np.zeros_like(c), where=np.isfinite(c))
@@ -627,17 +630,12 @@ class QuotaMarket:
         self._abatement_cost_ytd = np.zeros(self.history.size)
         self.auctions = []
 
-    def unit_cost_yuan_per_wan_yuan_va(self, firms: Firms) -> np.ndarray:
-        """Opportunity cost of rights per 万元 VA at the last price (enters unit cost).
-
-        Only covered firms need rights for their use; for the others it is 0.
-        """
-        out = np.zeros(firms.n)
-        self.add_unit_cost(out, firms)
-        return out
-
     def add_unit_cost(self, out: np.ndarray, firms: Firms) -> None:
-        """Add :meth:`unit_cost_yuan_per_wan_yuan_va` to ``out``, on the covered firms alone."""
+        """Add the opportunity cost of rights per 万元 VA at the last price to ``out``.
+
+        It enters the unit cost. Only covered firms need rights for their use;
+        for the others it is 0 (they are not touched).
+        """
         if self.last_price == 0.0:
             return
         if self._covered_of is not self.members:  # members are replaced, never changed

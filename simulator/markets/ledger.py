@@ -295,7 +295,6 @@ class QuotaLedger:
             the reserve sells more than it has.
         """
         if index is None:
-            self._unfocus()
             delta = self._per_firm("firm_delta", firm_delta, nonneg=False)
         else:
             delta = np.asarray(firm_delta, dtype=float)

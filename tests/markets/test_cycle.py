@@ -317,9 +317,11 @@ def test_unit_cost_updated_in_place_equals_a_full_recomputation(small):
     energy = sim.markets["energy"]
     outside = ~energy.members
     assert outside.any()
-    assert (energy.unit_cost_yuan_per_wan_yuan_va(sim.firms)[outside] == 0).all()
+    unit_cost = np.zeros(sim.firms.n)
+    energy.add_unit_cost(unit_cost, sim.firms)
+    assert (unit_cost[outside] == 0).all()
     inside = energy.members
-    np.testing.assert_allclose(energy.unit_cost_yuan_per_wan_yuan_va(sim.firms)[inside],
+    np.testing.assert_allclose(unit_cost[inside],
                                energy.last_price * sim.firms.energy_tce_per_wan_yuan[inside])
 
 
