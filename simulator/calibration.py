@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -87,6 +87,9 @@ NAN_RESIDUAL = 10.0
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_Spec = TypeVar("_Spec", bound=_Model)
 
 
 class ParameterSpec(_Model):
@@ -176,11 +179,6 @@ class CalibrationSpec(_Model):
         return self
 
 
-def _valid_keys(loc: tuple) -> list[str]:
-    """Return the valid keys at ``loc`` inside a calibration file."""
-    return _valid_keys_at(loc, CalibrationSpec)
-
-
 # ------------------------------------------------------------------ the problem
 
 
@@ -224,6 +222,29 @@ class CalibrationProblem:
 def _error(file: Path, lines: Mapping[tuple, int], message: str, loc: tuple) -> ScenarioError:
     _, line = _locate(loc, {k: (file, v) for k, v in lines.items()}, file)
     return ScenarioError(message, file=file, line=line, field=".".join(str(p) for p in loc))
+
+
+_ErrorAt = Callable[[Path, Mapping[tuple, int], str, tuple], ScenarioError]
+
+
+def _load_spec(path: Path, model: type[_Spec], base_field: str,
+               error: _ErrorAt = _error) -> tuple[_Spec, Mapping[tuple, int], Path]:
+    """Read and validate a YAML file of ``model``; resolve its base scenario file.
+
+    Shared by calibration and sweep files. Returns the spec, the line of
+    every field path and the base file (``base_field``, relative to the
+    file). Errors come from ``error``, naming the file, line and field.
+    """
+    data, lines = _read_yaml(path)
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = _describe(exc, lambda loc: _valid_keys_at(loc, model))
+        raise error(path, lines, msg, loc) from None
+    base_path = (path.parent / getattr(spec, base_field)).resolve()
+    if not base_path.is_file():
+        raise error(path, lines, f"file not found: {base_path}", (base_field,))
+    return spec, lines, base_path
 
 
 def _value_at(data: Any, path: str) -> Any:
@@ -274,15 +295,7 @@ def load_calibration(path: str | Path) -> CalibrationProblem:
         Naming the file, line and field of the first problem found.
     """
     path = Path(path)
-    data, lines = _read_yaml(path)
-    try:
-        spec = CalibrationSpec.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _describe(exc, _valid_keys)
-        raise _error(path, lines, msg, loc) from None
-    base_path = (path.parent / spec.scenario).resolve()
-    if not base_path.is_file():
-        raise _error(path, lines, f"file not found: {base_path}", ("scenario",))
+    spec, lines, base_path = _load_spec(path, CalibrationSpec, "scenario")
     scenario = load_scenario(base_path)
     scenario = _apply(path, lines, scenario, "fixed", spec.fixed)
     scenario = _apply(path, lines, scenario, "overrides", spec.overrides)

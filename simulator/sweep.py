@@ -67,18 +67,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     FiniteFloat,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from scipy.stats import qmc
 
-from simulator.calibration import _apply, _value_at
+from simulator.calibration import _apply, _load_spec, _Model, _value_at
 from simulator.calibration import _error as _calibration_error
 from simulator.metrics import METRICS
 from simulator.scenario import (
@@ -86,11 +83,8 @@ from simulator.scenario import (
     Scenario,
     ScenarioError,
     _check_path,
-    _describe,
     _did_you_mean,
     _LocatedError,
-    _read_yaml,
-    _valid_keys_at,
     apply_changes,
     load_scenario,
     safe_name,
@@ -124,10 +118,6 @@ _GROUP_FORM = re.compile(r"^(all|[a-z_]+=\S+|\w+->\w+)$")
 
 
 # ------------------------------------------------------------------ file schema
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _is_number(value: Any) -> bool:
@@ -312,11 +302,6 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def _valid_keys(loc: tuple) -> list[str]:
-    """Return the valid keys at ``loc`` inside a sweep file."""
-    return _valid_keys_at(loc, SweepSpec)
-
-
 # ------------------------------------------------------------------ the problem
 
 
@@ -430,15 +415,7 @@ def load_sweep(path: str | Path) -> SweepProblem:
         Naming the file, line and field of the first problem found.
     """
     path = Path(path)
-    data, lines = _read_yaml(path)
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _describe(exc, _valid_keys)
-        raise _error(path, lines, msg, loc) from None
-    base_path = (path.parent / spec.base).resolve()
-    if not base_path.is_file():
-        raise _error(path, lines, f"file not found: {base_path}", ("base",))
+    spec, lines, base_path = _load_spec(path, SweepSpec, "base", _error)
     scenario = _apply(path, lines, load_scenario(base_path), "overrides", spec.overrides)
     if spec.seed is not None:
         scenario = apply_changes(scenario, {"seed": spec.seed})
