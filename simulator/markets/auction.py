@@ -380,7 +380,22 @@ class AbatementBook:
         if bad >= 0:
             for name, arr in (("need", e), ("inv_slope", b), ("reach", r)):
                 _check(name, ~(np.isfinite(arr) & (arr >= 0)), arr, "finite and >= 0")
-        e, b, r = clean_e, clean_b, clean_r
+        self._sort_and_sum(clean_e, clean_b, clean_r, kink, order)
+
+    @classmethod
+    def from_clean(cls, need: np.ndarray, inv_slope: np.ndarray, reach: np.ndarray,
+                   kink: np.ndarray, *, order: np.ndarray | None = None) -> AbatementBook:
+        """Return the book of inputs already cleaned, with their kinks (``kernels.book_inputs``).
+
+        For callers that compute the inputs in a compiled pass of their own
+        (``kernels.market_book``); the arrays are kept, not copied.
+        """
+        book = cls.__new__(cls)
+        book._sort_and_sum(need, inv_slope, reach, kink, order)
+        return book
+
+    def _sort_and_sum(self, e: np.ndarray, b: np.ndarray, r: np.ndarray, kink: np.ndarray,
+                      order: np.ndarray | None) -> None:
         if order is None or order.shape != e.shape:
             order = np.argsort(kink, kind="stable")
         else:

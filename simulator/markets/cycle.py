@@ -232,27 +232,26 @@ class QuotaMarket:
         participants alone.
         """
         if self._book is None:
-            spec = self.spec(scenario)
             if self._same_idx:  # within a year only participants trade and abate
                 idx = self._idx
             else:
                 idx = np.flatnonzero(self.members | (self.ledger.holdings > 0)
                                      | (self.share > 0))
-            e = self.potential_unabated(firms, idx)
-            e *= self.members[idx]  # no need outside the scope
-            c = self.slope[idx]
-            inv_slope = np.divide(1.0, c, out=np.zeros_like(c), where=np.isfinite(c))
-            # No firm pays more for a right than the penalty (or surcharge) it avoids
-            # without one: it abates at most to where its MAC reaches that price.
-            reach = np.minimum(spec.mac.max_abatement_share * e, self._bid_cap(spec) * inv_slope)
-            self._book = AbatementBook(e, inv_slope, reach, order=self._sort_hint(idx))
+            spec = self.spec(scenario)
+            # Needs are 0 outside the scope. No firm pays more for a right than the penalty
+            # (or surcharge) it avoids without one: it abates at most to where its MAC
+            # reaches that price; the rest of its need it sells at that price, not uses.
+            need, inv_slope, reach, kink, self._keep, self._p_share, self._p_most, \
+                self._p_slope, self._p_rate, bad = kernels.market_book(
+                    idx, self.intensity(firms), firms.va_wan_yuan, self.share, self.members,
+                    self.slope, spec.mac.max_abatement_share, self._bid_cap(spec))
+            if bad >= 0:
+                raise ValueError(f"{self.quota}: firm {int(idx[bad])}'s bid is not finite and "
+                                 "non-negative (need, 1 / MAC slope or most it abates)")
+            self._book = AbatementBook.from_clean(need, inv_slope, reach, kink,
+                                                  order=self._sort_hint(idx))
             self._idx, self._order, self._same_idx = idx, self._book.order, True
-            self._keep = np.maximum(e - reach, 0.0)  # sold at the bid cap, not used
             self._keep_total = float(self._keep.sum())
-            self._p_share = self.share[idx]
-            self._p_most = spec.mac.max_abatement_share * self._book.need
-            self._p_slope = c
-            self._p_rate = abatement_cost(self._p_share * self._book.need, slope=c)
             self._p_cost = np.zeros(idx.size)
         return self._book, self._idx
 
@@ -303,7 +302,7 @@ class QuotaMarket:
         The unabated intensity does not change within a year (abatement only
         changes the effective one), so ``va`` x unabated intensity is exact.
         """
-        self.unabated_ytd += va * self.intensity(firms) / (1.0 - self.share)
+        kernels.add_unabated(self.unabated_ytd, va, self.intensity(firms), self.share)
 
     def accrue_abatement_cost(self, month: int, firms: Firms) -> None:
         """Book the abatement cost of the months since the last accrual (``month``: run month)."""
@@ -640,8 +639,7 @@ class QuotaMarket:
             return
         if self._covered_of is not self.members:  # members are replaced, never changed
             self._covered, self._covered_of = np.flatnonzero(self.members), self.members
-        idx = self._covered
-        out[idx] += self.last_price * self.intensity(firms)[idx]
+        kernels.add_scaled_at(out, self._covered, self.last_price, self.intensity(firms))
 
 
 def _sector_medians(intensity: np.ndarray, sector: np.ndarray) -> np.ndarray:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["abate", "adopt_price", "book_demand", "book_inputs", "book_price", "book_sums", "fill",
-           "net_totals", "select_append", "step_curve", "trade_apply", "trade_scan"]
+__all__ = ["abate", "add_scaled_at", "add_unabated", "adopt_price", "book_demand", "book_inputs",
+           "book_price", "book_sums", "fill", "market_book", "net_totals", "select_append",
+           "step_curve", "trade_apply", "trade_scan"]
 
 
 def _jit(function):
@@ -268,6 +269,21 @@ def book_price(points, kink, reach_below, slope_above, const, buy_p, buy_q, sell
 # ------------------------------------------------------------ abatement book
 
 @_jit
+def _clean(x: float, y: float, z: float, tiny: float) -> tuple[float, float, float, float]:
+    """One order of a book cleaned (see :func:`book_inputs`): need, 1/c, reach and kink."""
+    x = x if x >= tiny else 0.0
+    y = y if y >= tiny else 0.0
+    z = z if (z >= tiny and y > 0.0) else 0.0
+    return x, y, z, (z / y if y > 0.0 else 0.0)
+
+
+@_jit
+def _valid(x: float, y: float, z: float) -> bool:
+    return (np.isfinite(x) and x >= 0.0 and np.isfinite(y) and y >= 0.0
+            and np.isfinite(z) and z >= 0.0)
+
+
+@_jit
 def book_inputs(need: np.ndarray, inv_slope: np.ndarray,
                 reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Clean an abatement book's inputs and compute its kink prices.
@@ -284,15 +300,54 @@ def book_inputs(need: np.ndarray, inv_slope: np.ndarray,
     bad = -1
     for i in range(n):
         x, y, z = need[i], inv_slope[i], reach[i]
-        if bad < 0 and not (np.isfinite(x) and x >= 0.0 and np.isfinite(y) and y >= 0.0
-                            and np.isfinite(z) and z >= 0.0):
+        if bad < 0 and not _valid(x, y, z):
             bad = i
-        x = x if x >= tiny else 0.0
-        y = y if y >= tiny else 0.0
-        z = z if (z >= tiny and y > 0.0) else 0.0
-        e[i], b[i], r[i] = x, y, z
-        kink[i] = z / y if y > 0.0 else 0.0
+        e[i], b[i], r[i], kink[i] = _clean(x, y, z, tiny)
     return e, b, r, kink, bad
+
+
+@_jit
+def market_book(idx: np.ndarray, intensity: np.ndarray, va: np.ndarray, share: np.ndarray,
+                members: np.ndarray, slope: np.ndarray, max_share: float, bid_cap: float):
+    """Compute a market's book inputs and its participants' abatement state in one pass.
+
+    Per participant ``i`` (firm ``f = idx[i]``), with the unabated need
+    ``e = intensity[f] * va[f] / (1 - share[f])``, times 0 outside the scope
+    (``members[f]`` False), ``c = slope[f]``, ``b = 1 / c`` (0 where ``c`` is
+    not finite) and ``r = min(max_share * e, bid_cap * b)``: returns the
+    book's inputs cleaned as :func:`book_inputs` does (``need``,
+    ``inv_slope``, ``reach``, ``kink``); ``keep = max(e - r, 0)`` from the
+    raw values; ``share[f]``; ``most = max_share * need``; ``c``; the
+    abatement cost per year ``rate = c (share need)^2 / 2`` (0 where that
+    quantity is 0); and the first participant whose raw ``e``, ``b`` or ``r`` is
+    negative or not finite (-1 if none).
+    """
+    n = idx.size
+    tiny = np.finfo(np.float64).tiny
+    need, inv_slope, reach, kink = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    keep, p_share, most, rate = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    p_slope = np.empty(n)
+    bad = -1
+    for i in range(n):
+        f = idx[i]
+        s = share[f]
+        e = intensity[f] * va[f] / (1.0 - s)
+        if not members[f]:
+            e = e * 0.0
+        c = slope[f]
+        p_slope[i] = c
+        b = 1.0 / c if np.isfinite(c) else 0.0
+        r = min(max_share * e, bid_cap * b)
+        if bad < 0 and not _valid(e, b, r):
+            bad = i
+        keep[i] = max(e - r, 0.0)
+        x, b, r, k = _clean(e, b, r, tiny)
+        need[i], inv_slope[i], reach[i], kink[i] = x, b, r, k
+        p_share[i] = s
+        most[i] = max_share * x
+        q = s * x
+        rate[i] = 0.5 * c * q * q if q != 0.0 else 0.0
+    return need, inv_slope, reach, kink, keep, p_share, most, p_slope, rate, bad
 
 
 @_jit
@@ -420,6 +475,24 @@ def fill(price: float, whole: int, d_buy: float, d_sell: float, step_price: np.n
             step_fill[j] = quantity[j] * share
             n_sell += step_fill[j] > 0.0
     return volume, b_in, s_in, step_fill, n_buy, n_sell
+
+
+# ------------------------------------------------------------ per-firm sums
+
+@_jit
+def add_scaled_at(out: np.ndarray, idx: np.ndarray, scale: float, values: np.ndarray) -> None:
+    """``out[idx] += scale * values[idx]`` in place (``idx`` distinct)."""
+    for i in range(idx.size):
+        f = idx[i]
+        out[f] += scale * values[f]
+
+
+@_jit
+def add_unabated(out: np.ndarray, va: np.ndarray, intensity: np.ndarray,
+                 share: np.ndarray) -> None:
+    """``out += va * intensity / (1 - share)`` in place: use before abatement."""
+    for i in range(out.size):
+        out[i] += va[i] * intensity[i] / (1.0 - share[i])
 
 
 # ------------------------------------------------------------- firm replacement

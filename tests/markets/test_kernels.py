@@ -677,6 +677,96 @@ def test_book_price_matches_auction_clearing_price(book_and_held, stp):
     assert price == want_price or (math.isnan(price) and math.isnan(want_price))
 
 
+# ----------------------------------------------------------------- market_book
+
+
+def ref_market_book(idx, intensity, va, share, members, slope, max_share, bid_cap):
+    """The book a market builds for participants ``idx``, in numpy (the kernel's contract)."""
+    e = intensity[idx] * va[idx] / (1.0 - share[idx]) * members[idx]
+    c = slope[idx]
+    b = np.divide(1.0, c, out=np.zeros_like(c), where=np.isfinite(c))
+    r = np.minimum(max_share * e, bid_cap * b)
+    need, inv_slope, reach, kink, bad = ref_book_inputs(e, b, r)
+    q = share[idx] * need
+    with np.errstate(invalid="ignore"):
+        rate = np.where(q != 0, 0.5 * c * q * q, 0.0)
+    return (need, inv_slope, reach, kink, np.maximum(e - r, 0.0), share[idx], max_share * need,
+            c, rate, bad)
+
+
+def test_market_book_hand_case():
+    # Firm 0: need 2 x 10 / (1 - 0.5) = 40, c = 4, reach min(0.6 x 40, 100 / 4) = 24,
+    # kink 24 x 4 = 96, keeps 40 - 24 = 16, abates 0.5 x 40 = 20 at 4 x 20^2 / 2 = 800 a year.
+    # Firm 2: outside the scope (need 0). Firm 3: never abates (c = inf): reach 0, keeps 5.
+    intensity, va = vec([2.0, 9.0, 1.0, 0.5]), vec([10.0, 9.0, 3.0, 10.0])
+    share, slope = vec([0.5, 0.0, 0.25, 0.0]), vec([4.0, 1.0, 1.0, math.inf])
+    members = np.array([True, True, False, True])
+    got = kernels.market_book(np.array([0, 2, 3], dtype=np.intp), intensity, va, share,
+                              members, slope, 0.6, 100.0)
+    need, inv_slope, reach, kink, keep, p_share, most, p_slope, rate, bad = got
+    assert need.tolist() == [40.0, 0.0, 5.0]
+    assert inv_slope.tolist() == [0.25, 1.0, 0.0]
+    assert reach.tolist() == [24.0, 0.0, 0.0]
+    assert kink.tolist() == [96.0, 0.0, 0.0]
+    assert keep.tolist() == [16.0, 0.0, 5.0]
+    assert p_share.tolist() == [0.5, 0.25, 0.0]
+    assert most.tolist() == [24.0, 0.0, 3.0]
+    assert p_slope.tolist() == [4.0, 1.0, math.inf]
+    assert rate.tolist() == [800.0, 0.0, 0.0]
+    assert bad == -1
+    assert kernels.market_book(np.array([1], dtype=np.intp), intensity, va, share, members,
+                               vec([-1.0, -1.0, 1.0, 1.0]), 0.6, 100.0)[-1] == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda n: st.tuples(
+    arrays(n, _nonneg), arrays(n, _nonneg), arrays(n, st.sampled_from([0.0, 0.1, 0.5, 0.9])),
+    st.lists(st.booleans(), min_size=n, max_size=n).map(np.array),
+    arrays(n, st.one_of(_nonneg.map(lambda c: c + 0.5), st.just(math.inf))),  # MAC slopes > 0
+    st.lists(st.booleans(), min_size=n, max_size=n).map(np.array))))
+def test_market_book_matches_reference_and_builds_the_same_book(case):
+    intensity, va, share, members, slope, chosen = case
+    idx = np.flatnonzero(chosen)
+    got = kernels.market_book(idx, intensity, va, share, members.astype(bool), slope, 0.6, 50.0)
+    want = ref_market_book(idx, intensity, va, share, members.astype(bool), slope, 0.6, 50.0)
+    for g, w in zip(got[:-1], want[:-1], strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert got[-1] == want[-1]
+    # A book from the cleaned inputs is the book from the raw ones.
+    e = intensity[idx] * va[idx] / (1.0 - share[idx]) * members[idx]
+    b = np.divide(1.0, slope[idx], out=np.zeros(idx.size), where=np.isfinite(slope[idx]))
+    raw = AbatementBook(e, b, np.minimum(0.6 * e, 50.0 * b))
+    clean = AbatementBook.from_clean(*got[:4])
+    for name in ("need", "inv_slope", "reach", "order", "kink", "reach_below", "slope_above"):
+        np.testing.assert_array_equal(getattr(clean, name), getattr(raw, name))
+    assert (clean.need_total, clean.size) == (raw.need_total, raw.size)
+
+
+# --------------------------------------------------------------- per-firm sums
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 20).flatmap(lambda n: st.tuples(
+    arrays(n, _value), arrays(n, _value), arrays(n, _value),
+    arrays(n, st.sampled_from([0.0, 0.25, 0.5, 0.999])),
+    st.lists(st.booleans(), min_size=n, max_size=n).map(np.array))), _value)
+def test_add_scaled_at_and_add_unabated_match_numpy(case, scale):
+    out, values, va, share, chosen = case
+    idx = np.flatnonzero(chosen)
+    got, want = out.copy(), out.copy()
+    kernels.add_scaled_at(got, idx, scale, values)
+    want[idx] += scale * values[idx]
+    np.testing.assert_array_equal(got, want)
+    got, want = out.copy(), out.copy()
+    kernels.add_unabated(got, va, values, share)
+    want += va * values / (1.0 - share)
+    np.testing.assert_array_equal(got, want)
+    column = np.column_stack([values, va])[:, 0]  # a strided view, as the emission columns
+    got = out.copy()
+    kernels.add_scaled_at(got, idx, scale, column)
+    np.testing.assert_array_equal(got[idx], out[idx] + scale * values[idx])
+
+
 # ---------------------------------------------------------- firm replacement
 
 
