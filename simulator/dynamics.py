@@ -551,22 +551,24 @@ class Dynamics:
 
     # -------------------------------------------------------------- completion
 
-    def complete(self, month: int) -> bool:
+    def complete(self, month: int) -> frozenset[str]:
         """Finish the projects due and retire the upgrades worn out at run month ``month``.
 
-        Returns True if anything changed. A finished project cuts the firm's
+        Returns the options (``INVESTMENT_OPTIONS``) of the upgrades that took
+        or left effect (empty if nothing changed). A finished project cuts the firm's
         intensity, employees or land by its effect and raises its margin by the
         base-price saving; after its lifetime the upgrade is retired: the cut
         and the margin gain are undone and the firm may take the option again
         (space freed for land stays freed: the land has gone back to the pool).
-        The engine bills the period first and refreshes rates and market books
-        afterwards.
+        The engine bills the period first and refreshes rates afterwards, and
+        the books of the markets whose quantity an option changed.
         """
         done = self._due(self.projects, month)
         retired = self._due(self.in_service, month)
         if done is None and retired is None:
-            return False
+            return frozenset()
         f = self.sim.firms
+        changed = set()
         if done is not None:
             idx, done = done
             self._apply(idx, done, sign=1)
@@ -579,12 +581,14 @@ class Dynamics:
                     self.schedule(int(end))
             np.add.at(f.cash_wan_yuan, idx, done.one_off_wan_yuan)  # a firm may finish two
             np.add.at(self.completed, done.option, 1)
+            changed.update(np.unique(done.option).tolist())
         if retired is not None:
             idx, retired = retired
             self._apply(idx, retired, sign=-1)
             np.bitwise_and.at(f.invested, idx, ~(1 << retired.option.astype(np.int8)))
             np.add.at(self.retired, retired.option, 1)
-        return True
+            changed.update(np.unique(retired.option).tolist())
+        return frozenset(INVESTMENT_OPTIONS[k] for k in changed)
 
     def _due(self, store: _Projects, month: int) -> tuple[np.ndarray, _Projects] | None:
         """Take the entries of ``store`` due at ``month`` whose firm is still in the run."""

@@ -59,6 +59,8 @@ __all__ = ["SimulationResult", "simulate"]
 
 
 _D = CLASS_CODES["D"]
+# The upgrade that changes a market's unabated intensity, by ``market.is_energy``.
+_UPGRADE_OF = {True: "retrofit", False: "pollution_control"}
 
 
 @dataclass
@@ -294,14 +296,16 @@ class _Simulation:
                       market.last_price, old_price, self.linear_cost_share, self.period_va,
                       p.correction, firm_intensity)
 
-    def refresh_rates(self) -> None:
+    def refresh_rates(self, *, prices_changed: bool = True) -> None:
         """Per-firm rates that change only with prices, classes and potentials.
 
         The per-unit prices of the linear charges (yuan per kWh, excluding the
         fixed capacity charge; yuan per tonne of each pollutant) at the prices
         and class now in force, the monthly constants, and the class groups
         of the monthly metrics. Called at the start, on timeline changes and
-        after each annual close.
+        after each annual close, and after upgrades take or leave effect
+        (``prices_changed=False``: intensities and margins changed, but no
+        price, class or potential, so the markets' participant constants stand).
         """
         f = self.firms
         self.monthly_groups = self._monthly_groups()
@@ -326,17 +330,19 @@ class _Simulation:
         codes = np.repeat(np.arange(k), m)
         per_class = tariffs.pollution_charge(one_tonne, klass=codes, params=t.pollution)
         self._yuan_per_t = per_class.total_yuan.reshape(k, m)[f.klass]
-        self.refresh_unit_cost()
+        self.refresh_unit_cost(prices_changed=prices_changed)
 
-    def refresh_unit_cost(self) -> None:
+    def refresh_unit_cost(self, *, prices_changed: bool = True) -> None:
         """Variable cost of the linear charges and of rights per 万元 revenue.
 
         Cheap: per-unit prices times intensities. Called whenever prices,
-        classes or potentials change; an auction updates only its market's
-        part (:meth:`abate`).
+        classes, potentials or unabated intensities change (see
+        :meth:`refresh_rates` for ``prices_changed``); an auction updates only
+        its market's part (:meth:`abate`).
         """
         f = self.firms
-        self._fold_all(drop=True)  # the participants' rates and revenue shares change
+        # The participants' rates and revenue shares change with prices, classes and potentials.
+        self._fold_all(drop=prices_changed)
         yuan_per_wan_yuan_va = (self._yuan_per_kwh * f.electricity_kwh_per_wan_yuan
                                 + np.einsum("ij,ij->i", self._yuan_per_t,
                                             f.emission_t_per_wan_yuan))
@@ -585,10 +591,13 @@ class _Simulation:
     def complete_projects(self, month: int) -> None:
         """Investment projects due this month take effect, after billing the period so far."""
         self.flush()
-        if self.dynamics.complete(month):
+        changed = self.dynamics.complete(month)
+        if changed:
             for market in self.markets.values():
-                market.invalidate()  # unabated intensities changed
-            self.refresh_rates()
+                if _UPGRADE_OF[market.is_energy] in changed:
+                    market.invalidate()  # its unabated intensities changed
+            # Upgrades change no price or class: the markets' participant rates stand.
+            self.refresh_rates(prices_changed=False)
 
     def allocate(self, year: int) -> None:
         """Start of a year: every market issues the year's cap (after the month's changes)."""

@@ -117,7 +117,7 @@ def test_completed_retrofit_cuts_energy_intensity_by_its_effect(small):
     took = (sim.firms.invested & 1).astype(bool)
     assert took[~sim.firms.is_services].all()
     lead = s.dynamics.investment["retrofit"].lead_time_months
-    assert sim.dynamics.complete(12 + lead)
+    assert "retrofit" in sim.dynamics.complete(12 + lead)
     effect = s.dynamics.investment["retrofit"].effect_share
     np.testing.assert_allclose(sim.firms.energy_tce_per_wan_yuan[took],
                                before[took] * (1 - effect), rtol=1e-12)
@@ -148,18 +148,55 @@ def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
     assert (f.profit_margin[retro | robots] > margin[retro | robots]).all()
     # Automation ends first (8 years against 10): its employees come back, the retrofit stays.
     end = {k: done[k] + 12 * spec[k].lifetime_years for k in done}
-    assert sim.dynamics.complete(end["automation"])
+    assert sim.dynamics.complete(end["automation"]) == {"automation"}
     np.testing.assert_allclose(f.employees, employees, rtol=1e-12)
     np.testing.assert_allclose(f.energy_tce_per_wan_yuan[retro],
                                energy[retro] * (1 - spec["retrofit"].effect_share), rtol=1e-12)
     assert not ((f.invested >> 2) & 1).any()   # automation may be taken again
     assert (f.invested[retro] & 1).all()
     assert sim.dynamics.retired[2] == robots.sum()
-    assert sim.dynamics.complete(end["retrofit"])
+    assert "retrofit" in sim.dynamics.complete(end["retrofit"])
     np.testing.assert_allclose(f.energy_tce_per_wan_yuan, energy, rtol=1e-12)
     np.testing.assert_allclose(f.profit_margin, margin, rtol=1e-9, atol=1e-15)
     assert not (f.invested & 0b0101).any()
     assert not sim.dynamics.complete(end["retrofit"])
+
+
+def test_upgrades_rebuild_only_the_books_of_the_quantities_they_change(small):
+    s = apply_changes(small, {"dynamics.review_share_per_year": 1.0,
+                              "dynamics.investment.retrofit.capex": 1.0,   # pays for itself
+                              "dynamics.investment.retrofit.cost_sigma": 0.0,
+                              "dynamics.investment.automation.capex": 0.001,
+                              "dynamics.investment.automation.cost_sigma": 0.0,
+                              "dynamics.investment.pollution_control.capex": 1e6,  # never pays
+                              "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
+    sim = fresh(s)
+    assert set(sim.markets) == {"energy", "cod", "nh3n", "so2", "nox"}
+    sim.dynamics.year_end(2017, np.full(sim.firms.n, np.nan), 12)
+    spec = s.dynamics.investment
+    done = {k: 12 + spec[k].lead_time_months for k in ("retrofit", "automation")}
+    assert done["automation"] < done["retrofit"]
+    for m in sim.markets.values():
+        m.allocate(2018, sim.firms, sim.params)
+    books = {q: m.book(sim.firms, sim.params)[0] for q, m in sim.markets.items()}
+
+    def needs_now(m):  # what a book built now would hold
+        idx = m.participants
+        return m.potential_unabated(sim.firms, idx) * m.members[idx]
+
+    assert not ((sim.firms.invested >> 1) & 1).any()   # no pollution control
+    sim.complete_projects(done["automation"])   # employees and margins only
+    for q, m in sim.markets.items():
+        assert m.current_book is books[q]
+        np.testing.assert_array_equal(m.current_book.need, needs_now(m))
+    sim.complete_projects(done["retrofit"])     # energy intensities
+    assert sim.markets["energy"].current_book is None
+    book = sim.markets["energy"].book(sim.firms, sim.params)[0]
+    assert book.need.sum() < books["energy"].need.sum()
+    np.testing.assert_array_equal(book.need, needs_now(sim.markets["energy"]))
+    for q in ("cod", "nh3n", "so2", "nox"):
+        assert sim.markets[q].current_book is books[q]
+        np.testing.assert_array_equal(books[q].need, needs_now(sim.markets[q]))
 
 
 @settings(max_examples=6, deadline=None,
