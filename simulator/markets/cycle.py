@@ -593,8 +593,7 @@ class QuotaMarket:
         spec = self.spec(scenario)
         self.invalidate()
         if self._idx is not None and self._order is not None:  # keep the sort hint
-            new_row = np.where(keep, np.cumsum(keep) - 1, -1)
-            ranked = new_row[self._idx[self._order]]
+            ranked = kernels.rows_after(keep, self._idx)[self._order]
             self._ranked = ranked[ranked >= 0]
         self.ledger.remove_firms(~keep, n_new=entrants.n)
         potential = self.intensity(entrants) * entrants.va_wan_yuan

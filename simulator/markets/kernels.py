@@ -21,8 +21,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["abate", "add_scaled_at", "add_unabated", "adopt_price", "book_demand", "book_inputs",
-           "book_price", "book_sums", "fill", "market_book", "net_totals", "select_append",
-           "step_curve", "trade_apply", "trade_scan"]
+           "book_price", "book_sums", "fill", "market_book", "net_totals", "rows_after",
+           "select_append", "select_append_dropped", "step_curve", "trade_apply", "trade_scan"]
 
 
 def _jit(function):
@@ -510,4 +510,42 @@ def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray) -> np.n
             out[j] = values[i]
             j += 1
     out[k:] = new
+    return out
+
+
+@_jit
+def select_append_dropped(values: np.ndarray, keep: np.ndarray,
+                          new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(concatenate([values[keep], new]), values[~keep])`` in one pass over ``values``."""
+    k = 0
+    for i in range(keep.size):
+        k += keep[i]
+    out = np.empty(k + new.size, dtype=values.dtype)
+    dropped = np.empty(keep.size - k, dtype=values.dtype)
+    j = m = 0
+    for i in range(keep.size):
+        if keep[i]:
+            out[j] = values[i]
+            j += 1
+        else:
+            dropped[m] = values[i]
+            m += 1
+    out[k:] = new
+    return out, dropped
+
+
+@_jit
+def rows_after(keep: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Rows of firms ``idx`` (ascending) once the firms not kept are dropped (-1: dropped).
+
+    ``where(keep, cumsum(keep) - 1, -1)[idx]``, in one pass over ``keep``.
+    """
+    out = np.empty(idx.size, dtype=np.intp)
+    row = 0
+    j = 0
+    for i in range(keep.size):
+        while j < idx.size and idx[j] == i:
+            out[j] = row if keep[i] else -1
+            j += 1
+        row += keep[i]
     return out

@@ -497,11 +497,14 @@ class QuotaLedger:
         if n_new < 0:
             raise ValueError(f"The 'n_new' parameter must be >= 0. Got {n_new!r} instead.")
         keep = ~exiting
-        self.reserve += float(self._holdings[exiting].sum())
-        self.departed_paid_yuan += float(self._paid[exiting].sum())
-        self.departed_received_yuan += float(self._received[exiting].sum())
-        for name in _FIRM_ARRAYS:
-            setattr(self, name, select_append(getattr(self, name), keep, n_new))
+        zeros = np.zeros(n_new)
+        self._holdings, gone = kernels.select_append_dropped(self._holdings, keep, zeros)
+        self.reserve += float(gone.sum())
+        self._leased = kernels.select_append(self._leased, keep, zeros)
+        self._paid, gone = kernels.select_append_dropped(self._paid, keep, zeros)
+        self.departed_paid_yuan += float(gone.sum())
+        self._received, gone = kernels.select_append_dropped(self._received, keep, zeros)
+        self.departed_received_yuan += float(gone.sum())
 
     def add_firms(self, n_new: int) -> None:
         """Append ``n_new`` entrants with no rights and no payments."""
@@ -552,9 +555,6 @@ class QuotaLedger:
                 f"{self.quota}: money not conserved: firms paid {paid:g} and received "
                 f"{received:g} yuan (net {paid - received:g}), but the government's net "
                 f"receipts are {government:g} yuan")
-
-
-_FIRM_ARRAYS = ("_holdings", "_leased", "_paid", "_received")
 
 
 def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray | int) -> np.ndarray:
