@@ -239,16 +239,17 @@ class _Simulation:
                 self._fold(market, entry)
             f = self.firms
             idx = market.participants
-            if market.is_energy:
+            per_unit = self._yuan_per_kwh if market.is_energy else self._yuan_per_t[:, market._col]
+            intensity, revenue_share, covered, rate = kernels.gather4(
+                idx, market.intensity(f), self._wan_yuan_va_per_yuan_revenue, market.members,
+                per_unit)
+            kwh_per_tce = None
+            if market.is_energy:  # yuan per kWh x kWh per tce
                 kwh_per_tce = f.electricity_share[idx] / TCE_PER_KWH
-                rate = self._yuan_per_kwh[idx] * kwh_per_tce
-            else:
-                kwh_per_tce = None
-                rate = self._yuan_per_t[:, market._col].take(idx)
+                rate *= kwh_per_tce
             entry = _Participants(
-                book=market.current_book, idx=idx, intensity=market.intensity(f).take(idx),
-                rate=rate, revenue_share=self._wan_yuan_va_per_yuan_revenue[idx],
-                covered=market.members[idx], kwh_per_tce=kwh_per_tce,
+                book=market.current_book, idx=idx, intensity=intensity, rate=rate,
+                revenue_share=revenue_share, covered=covered, kwh_per_tce=kwh_per_tce,
                 correction=np.zeros(idx.size))
             self._parts[market.quota] = entry
         return entry

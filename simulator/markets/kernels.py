@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["abate", "add_scaled_at", "add_unabated", "adopt_price", "book_demand", "book_inputs",
-           "book_price", "book_sums", "fill", "market_book", "net_totals", "rows_after",
+           "book_price", "book_sums", "fill", "gather4", "market_book", "net_totals", "rows_after",
            "select_append", "select_append_dropped", "step_curve", "trade_apply", "trade_scan"]
 
 
@@ -485,6 +485,18 @@ def add_scaled_at(out: np.ndarray, idx: np.ndarray, scale: float, values: np.nda
     for i in range(idx.size):
         f = idx[i]
         out[f] += scale * values[f]
+
+
+@_jit
+def gather4(idx: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray):
+    """``(a[idx], b[idx], c[idx], d[idx])`` in one pass (any dtypes; strided inputs allowed)."""
+    n = idx.size
+    out_a, out_b = np.empty(n, a.dtype), np.empty(n, b.dtype)
+    out_c, out_d = np.empty(n, c.dtype), np.empty(n, d.dtype)
+    for i in range(n):
+        f = idx[i]
+        out_a[i], out_b[i], out_c[i], out_d[i] = a[f], b[f], c[f], d[f]
+    return out_a, out_b, out_c, out_d
 
 
 @_jit

@@ -767,6 +767,20 @@ def test_add_scaled_at_and_add_unabated_match_numpy(case, scale):
     np.testing.assert_array_equal(got[idx], out[idx] + scale * values[idx])
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 20).flatmap(lambda n: st.tuples(
+    arrays(n, _value), st.lists(st.booleans(), min_size=n, max_size=n).map(np.array))))
+def test_gather4_matches_fancy_indexing(case):
+    values, flags = case
+    flags = flags.astype(bool)
+    idx = np.flatnonzero(flags)[::-1]  # any order
+    table = np.column_stack([values, -values])  # its columns are strided views
+    got = kernels.gather4(idx, values, table[:, 1], flags, np.arange(values.size))
+    for g, w in zip(got, (values[idx], -values[idx], flags[idx], idx), strict=True):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
 # ---------------------------------------------------------- firm replacement
 
 
