@@ -13,6 +13,12 @@ Usage::
     python benchmarks/throughput.py --years 15 --sizes 100000   # issue 5's target run
     python benchmarks/throughput.py --snapshots     # also stream firms.parquet to disk
     python benchmarks/throughput.py --sizes 10000 100000
+    python benchmarks/throughput.py --sizes 100000 --overhead 7   # what the markets add
+
+``--overhead R`` runs R pairs of subprocesses, with and without the five
+quota markets, alternating so that the machine's drift hits both alike, and
+prints what the markets add: from the best run of each, and the median and
+range of the R paired ratios.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,29 +102,55 @@ def main() -> None:
     parser.add_argument("--no-dynamics", action="store_true",
                         help="switch investment, exit, entry and land off (issues 3 and 4)")
     parser.add_argument("--years", type=int, default=YEARS, help="years simulated (default 10)")
+    parser.add_argument("--overhead", type=int, metavar="R",
+                        help="R alternating pairs of runs with and without markets; "
+                             "print what the markets add")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.snapshots, not args.no_markets, args.years,
                              not args.no_dynamics)))
         return
+    if args.overhead:
+        for n in args.sizes:
+            _overhead(n, args)
+        return
     print(f"{'firms':>9} {'years':>5} {'wall s':>8} {'firm-months/s':>14} "
           f"{'peak RSS MB':>11} {'bytes/firm':>10} {'state B/firm':>12} {'warm-up s':>9}")
     for n in args.sizes:
-        cmd = [sys.executable, __file__, "--one", str(n)]
-        if args.snapshots:
-            cmd.append("--snapshots")
-        if args.no_markets:
-            cmd.append("--no-markets")
-        if args.no_dynamics:
-            cmd.append("--no-dynamics")
-        cmd += ["--years", str(args.years)]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = _run(n, args, markets=not args.no_markets)
         print(f"{r['firms']:>9,} {r['years']:>5} {r['wall_s']:>8.2f} "
               f"{r['firm_months_per_s']:>14,} {r['peak_rss_mb']:>11.0f} "
               f"{r['bytes_per_firm']:>10,} {r['state_bytes_per_firm']:>12,} "
               f"{r['warm_up_s']:>9.2f}")
+
+
+def _run(n: int, args: argparse.Namespace, *, markets: bool) -> dict:
+    """Run one size in a fresh subprocess; return its figures."""
+    cmd = [sys.executable, __file__, "--one", str(n), "--years", str(args.years)]
+    if args.snapshots:
+        cmd.append("--snapshots")
+    if not markets:
+        cmd.append("--no-markets")
+    if args.no_dynamics:
+        cmd.append("--no-dynamics")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _overhead(n: int, args: argparse.Namespace) -> None:
+    """What the markets add at ``n`` firms, from ``args.overhead`` alternating pairs of runs."""
+    print(f"{'firms':>9} {'years':>5} {'pair':>4} {'markets s':>9} {'none s':>8} {'added':>7}")
+    on, off = [], []
+    for k in range(args.overhead):
+        on.append(_run(n, args, markets=True)["wall_s"])
+        off.append(_run(n, args, markets=False)["wall_s"])
+        print(f"{n:>9,} {args.years:>5} {k + 1:>4} {on[-1]:>9.2f} {off[-1]:>8.2f} "
+              f"{on[-1] / off[-1] - 1:>7.1%}")
+    ratios = [a / b - 1 for a, b in zip(on, off, strict=True)]
+    print(f"markets add {min(on) / min(off) - 1:.1%} (best {min(on):.2f} s against "
+          f"{min(off):.2f} s); paired median {statistics.median(ratios):.1%}, "
+          f"range {min(ratios):.1%} to {max(ratios):.1%} ({len(ratios)} pairs)")
 
 
 if __name__ == "__main__":
