@@ -407,19 +407,16 @@ class AbatementBook:
         self.kink, self.reach_below, self.slope_above = kernels.book_sums(order, kink, r, b)
         self.need_total = float(e.sum())
         self.size = float(e.sum() + r.sum())
-        self._points: dict[bytes, np.ndarray] = {}
+
+    def extra_points(self, prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return 0 and ``prices`` sorted, and where they go among the sorted kinks."""
+        extra = np.sort(np.concatenate([[0.0], prices]))
+        return extra, np.searchsorted(self.kink, extra)
 
     def points(self, prices: np.ndarray) -> np.ndarray:
-        """Return the sorted kinks merged with 0 and ``prices`` (cached: auctions repeat them)."""
-        extra = np.sort(np.concatenate([[0.0], prices]))
-        key = extra.tobytes()
-        merged = self._points.get(key)
-        if merged is None:
-            if len(self._points) > 8:
-                self._points.clear()
-            merged = np.insert(self.kink, np.searchsorted(self.kink, extra), extra)
-            self._points[key] = merged
-        return merged
+        """Return the sorted kinks merged with 0 and ``prices``: the breakpoints of ``Z``."""
+        extra, at = self.extra_points(prices)
+        return np.insert(self.kink, at, extra)
 
     def abated(self, price: float) -> float:
         """Total abatement ``sum_i min(price / c_i, r_i)`` at ``price >= 0``, units."""
@@ -441,7 +438,10 @@ class _BookCurve(_CurveBase):
         self.book, self.const = book, book.need_total - held
         self.step = _StepCurve(steps)
         self.tol = _RTOL * (book.size + abs(held) + float(steps.quantity.sum()))
-        self.points = book.points(self.step.prices)
+
+    @functools.cached_property
+    def points(self) -> np.ndarray:
+        return self.book.points(self.step.prices)
 
     def linear(self, x: np.ndarray) -> np.ndarray:
         k = np.searchsorted(self.book.kink, x, side="left")  # kinks < x: fully abated
@@ -484,9 +484,9 @@ def clear_book(book: AbatementBook, holdings: ArrayLike,
         steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
     curve = _BookCurve(book, float(h.sum()), steps)
     step = curve.step
-    price, code = kernels.book_price(curve.points, book.kink, book.reach_below,
-                                     book.slope_above, curve.const, step.buy_p, step.buy_q,
-                                     step.sell_p, step.sell_q, curve.tol)
+    price, code = kernels.book_price(book.kink, *book.extra_points(step.prices),
+                                     book.reach_below, book.slope_above, curve.const,
+                                     step.buy_p, step.buy_q, step.sell_p, step.sell_q, curve.tol)
     whole = _WHOLE[code]
     # Net demands within rounding of zero (of the firm's own sums) are zero.
     d, *totals = kernels.book_demand(book.need, book.inv_slope, book.reach,

@@ -217,50 +217,68 @@ def _book_root(x0: float, x1: float, kink, reach_below, slope_above, const,
 
 
 @_jit
-def book_price(points, kink, reach_below, slope_above, const, buy_p, buy_q, sell_p, sell_q,
-               tol) -> tuple[float, int]:
+def _point(m: int, kink: np.ndarray, extra: np.ndarray, extra_at: np.ndarray) -> float:
+    """``np.insert(kink, extra_at, extra)[m]``, without building it (``extra`` is short)."""
+    before = 0  # extra prices placed before position m
+    for j in range(extra.size):
+        at = extra_at[j] + j
+        if at == m:
+            return extra[j]
+        if at < m:
+            before += 1
+    return kink[m - before]
+
+
+@_jit
+def book_price(kink, extra, extra_at, reach_below, slope_above, const, buy_p, buy_q, sell_p,
+               sell_q, tol) -> tuple[float, int]:
     """Return the clearing price of an abatement book and step orders, and who is rationed.
 
     The compiled form of ``auction._clearing_price`` on an ``auction._BookCurve``
-    (same breakpoints ``points``, same ``Z`` and roots; binary searches where
-    that uses a many-way search). The second value is 0 (nobody), 1 (buyers,
-    excess demand at every price) or 2 (sellers, excess supply at 0).
+    (same breakpoints, same ``Z`` and roots; binary searches where that uses
+    a many-way search). The breakpoints are the sorted ``kink`` merged with
+    the sorted ``extra`` prices (0 and the step orders' prices), which go in
+    before ``kink[extra_at]`` (``extra_at = searchsorted(kink, extra)``): the
+    book's ``points``. The second value is 0 (nobody), 1 (buyers, excess
+    demand at every price) or 2 (sellers, excess supply at 0).
     """
     args = (kink, reach_below, slope_above, const, buy_p, buy_q, sell_p, sell_q)
-    n = points.size
+    n = kink.size + extra.size
     lo, hi = 0, n  # first point with Z(p+) <= 0
     while lo < hi:
         mid = (lo + hi) // 2
-        if _book_z(points[mid], True, *args, tol) <= 0.0:
+        if _book_z(_point(mid, kink, extra, extra_at), True, *args, tol) <= 0.0:
             hi = mid
         else:
             lo = mid + 1
     k = lo
     if k == n:
-        return points[n - 1], 1  # a book's tail slope is 0
+        return _point(n - 1, kink, extra, extra_at), 1  # a book's tail slope is 0
+    x_k = _point(k, kink, extra, extra_at)
     if k == 0:
         p_lo = 0.0
-    elif _book_z(points[k], False, *args, tol) < 0.0:
-        p_lo = _book_root(points[k - 1], points[k], *args)
+    elif _book_z(x_k, False, *args, tol) < 0.0:
+        p_lo = _book_root(_point(k - 1, kink, extra, extra_at), x_k, *args)
     else:
-        p_lo = points[k]
+        p_lo = x_k
     lo, hi = 0, n  # first point with Z(p-) < 0
     while lo < hi:
         mid = (lo + hi) // 2
-        if _book_z(points[mid], False, *args, tol) < 0.0:
+        if _book_z(_point(mid, kink, extra, extra_at), False, *args, tol) < 0.0:
             hi = mid
         else:
             lo = mid + 1
     j = lo - 1  # last point with Z(p-) >= 0
     if j < 0:
         return 0.0, 2
+    x_j = _point(j, kink, extra, extra_at)
     if j == n - 1:
-        z = _book_z(points[j], True, *args, tol)
-        p_hi = np.inf if z >= 0.0 else points[j]
-    elif _book_z(points[j], True, *args, tol) > 0.0:
-        p_hi = _book_root(points[j], points[j + 1], *args)
+        z = _book_z(x_j, True, *args, tol)
+        p_hi = np.inf if z >= 0.0 else x_j
+    elif _book_z(x_j, True, *args, tol) > 0.0:
+        p_hi = _book_root(x_j, _point(j + 1, kink, extra, extra_at), *args)
     else:
-        p_hi = points[j]
+        p_hi = x_j
     if not np.isfinite(p_hi) or p_hi <= p_lo:
         return p_lo, 0
     return 0.5 * (p_lo + p_hi), 0

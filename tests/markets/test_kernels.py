@@ -615,7 +615,11 @@ def kernel_and_reference_price(book: AbatementBook, held: float, stp: StepOrders
     curve = auction._BookCurve(book, held, stp)
     want = auction._clearing_price(curve)
     step = curve.step
-    price, code = kernels.book_price(curve.points, book.kink, book.reach_below, book.slope_above,
+    extra, at = book.extra_points(step.prices)
+    # The kernel's breakpoints, never built, are the readable search's.
+    merged = [kernels._point(m, book.kink, extra, at) for m in range(book.kink.size + extra.size)]
+    np.testing.assert_array_equal(merged, curve.points)
+    price, code = kernels.book_price(book.kink, extra, at, book.reach_below, book.slope_above,
                                      curve.const, step.buy_p, step.buy_q, step.sell_p,
                                      step.sell_q, curve.tol)
     return (price, auction._WHOLE[code]), want
