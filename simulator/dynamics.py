@@ -551,24 +551,25 @@ class Dynamics:
 
     # -------------------------------------------------------------- completion
 
-    def complete(self, month: int) -> frozenset[str]:
+    def complete(self, month: int) -> dict[str, np.ndarray]:
         """Finish the projects due and retire the upgrades worn out at run month ``month``.
 
-        Returns the options (``INVESTMENT_OPTIONS``) of the upgrades that took
-        or left effect (empty if nothing changed). A finished project cuts the firm's
-        intensity, employees or land by its effect and raises its margin by the
-        base-price saving; after its lifetime the upgrade is retired: the cut
-        and the margin gain are undone and the firm may take the option again
-        (space freed for land stays freed: the land has gone back to the pool).
-        The engine bills the period first and refreshes rates afterwards, and
-        the books of the markets whose quantity an option changed.
+        Returns the firms (rows, ascending) whose upgrades took or left
+        effect, by option (``INVESTMENT_OPTIONS``; empty if nothing changed).
+        A finished project cuts the firm's intensity, employees or land by its
+        effect and raises its margin by the base-price saving; after its
+        lifetime the upgrade is retired: the cut and the margin gain are undone
+        and the firm may take the option again (space freed for land stays
+        freed: the land has gone back to the pool).
+        The engine bills the period first and then renews the market bids of
+        the firms whose intensities changed, and its rates.
         """
         done = self._due(self.projects, month)
         retired = self._due(self.in_service, month)
         if done is None and retired is None:
-            return frozenset()
+            return {}
         f = self.sim.firms
-        changed = set()
+        changed: dict[int, list[np.ndarray]] = {}
         if done is not None:
             idx, done = done
             self._apply(idx, done, sign=1)
@@ -581,14 +582,15 @@ class Dynamics:
                     self.schedule(int(end))
             np.add.at(f.cash_wan_yuan, idx, done.one_off_wan_yuan)  # a firm may finish two
             np.add.at(self.completed, done.option, 1)
-            changed.update(np.unique(done.option).tolist())
+            _by_option(changed, idx, done.option)
         if retired is not None:
             idx, retired = retired
             self._apply(idx, retired, sign=-1)
             np.bitwise_and.at(f.invested, idx, ~(1 << retired.option.astype(np.int8)))
             np.add.at(self.retired, retired.option, 1)
-            changed.update(np.unique(retired.option).tolist())
-        return frozenset(INVESTMENT_OPTIONS[k] for k in changed)
+            _by_option(changed, idx, retired.option)
+        return {INVESTMENT_OPTIONS[k]: np.unique(np.concatenate(rows))
+                for k, rows in sorted(changed.items())}
 
     def _due(self, store: _Projects, month: int) -> tuple[np.ndarray, _Projects] | None:
         """Take the entries of ``store`` due at ``month`` whose firm is still in the run."""
@@ -621,6 +623,12 @@ class Dynamics:
                 self.land.vacate(f.region[i], freed, reason="space_for_land")
                 f.land_mu[i] -= freed
             f.profit_margin[i] += sign * projects.margin_gain[sel]
+
+
+def _by_option(out: dict[int, list[np.ndarray]], idx: np.ndarray, option: np.ndarray) -> None:
+    """Add the firms ``idx`` to ``out`` under their projects' ``option`` codes."""
+    for k in np.unique(option).tolist():
+        out.setdefault(k, []).append(idx[option == k])
 
 
 def entrant_sectors(p: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -595,8 +595,12 @@ class _Simulation:
         changed = self.dynamics.complete(month)
         if changed:
             for market in self.markets.values():
-                if _UPGRADE_OF[market.is_energy] in changed:
-                    market.invalidate()  # its unabated intensities changed
+                firms = changed.get(_UPGRADE_OF[market.is_energy])
+                if firms is not None:  # their unabated intensities changed
+                    at = market.renew_bids(firms, self.firms, self.params)
+                    entry = self._parts.get(market.quota)
+                    if at.size and entry is not None and entry.book is market.current_book:
+                        entry.intensity[at] = market.intensity(self.firms)[entry.idx[at]]
             # Upgrades change no price or class: the markets' participant rates stand.
             self.refresh_rates(prices_changed=False)
 

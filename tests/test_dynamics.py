@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +149,7 @@ def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
     assert (f.profit_margin[retro | robots] > margin[retro | robots]).all()
     # Automation ends first (8 years against 10): its employees come back, the retrofit stays.
     end = {k: done[k] + 12 * spec[k].lifetime_years for k in done}
-    assert sim.dynamics.complete(end["automation"]) == {"automation"}
+    assert set(sim.dynamics.complete(end["automation"])) == {"automation"}
     np.testing.assert_allclose(f.employees, employees, rtol=1e-12)
     np.testing.assert_allclose(f.energy_tce_per_wan_yuan[retro],
                                energy[retro] * (1 - spec["retrofit"].effect_share), rtol=1e-12)
@@ -162,7 +163,7 @@ def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
     assert not sim.dynamics.complete(end["retrofit"])
 
 
-def test_upgrades_rebuild_only_the_books_of_the_quantities_they_change(small):
+def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(small):
     s = apply_changes(small, {"dynamics.review_share_per_year": 1.0,
                               "dynamics.investment.retrofit.capex": 1.0,   # pays for itself
                               "dynamics.investment.retrofit.cost_sigma": 0.0,
@@ -171,32 +172,48 @@ def test_upgrades_rebuild_only_the_books_of_the_quantities_they_change(small):
                               "dynamics.investment.pollution_control.capex": 1e6,  # never pays
                               "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
     sim = fresh(s)
+    f = sim.firms
     assert set(sim.markets) == {"energy", "cod", "nh3n", "so2", "nox"}
-    sim.dynamics.year_end(2017, np.full(sim.firms.n, np.nan), 12)
+    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    retro = np.flatnonzero(f.invested & 1)
+    assert not ((f.invested >> 1) & 1).any()   # no pollution control
     spec = s.dynamics.investment
     done = {k: 12 + spec[k].lead_time_months for k in ("retrofit", "automation")}
     assert done["automation"] < done["retrofit"]
     for m in sim.markets.values():
-        m.allocate(2018, sim.firms, sim.params)
-    books = {q: m.book(sim.firms, sim.params)[0] for q, m in sim.markets.items()}
+        m.allocate(2018, f, sim.params)
+    energy = sim.markets["energy"]
+    books = {q: m.book(f, sim.params)[0] for q, m in sim.markets.items()}
+    sim.auction("energy", 13)  # the engine's participant constants exist
+    before = {q: (b.need.copy(), b.kink.copy()) for q, b in books.items()}
 
-    def needs_now(m):  # what a book built now would hold
-        idx = m.participants
-        return m.potential_unabated(sim.firms, idx) * m.members[idx]
+    def rebuilt(m):  # the same market's book built afresh now
+        fresh_m = copy.deepcopy(m)
+        fresh_m.invalidate()
+        return fresh_m.book(f, sim.params)[0], fresh_m
 
-    assert not ((sim.firms.invested >> 1) & 1).any()   # no pollution control
     sim.complete_projects(done["automation"])   # employees and margins only
     for q, m in sim.markets.items():
         assert m.current_book is books[q]
-        np.testing.assert_array_equal(m.current_book.need, needs_now(m))
-    sim.complete_projects(done["retrofit"])     # energy intensities
-    assert sim.markets["energy"].current_book is None
-    book = sim.markets["energy"].book(sim.firms, sim.params)[0]
-    assert book.need.sum() < books["energy"].need.sum()
-    np.testing.assert_array_equal(book.need, needs_now(sim.markets["energy"]))
+        np.testing.assert_array_equal(m.current_book.need, before[q][0])
+    sim.complete_projects(done["retrofit"])     # energy intensities of the retrofitted
+    book = energy.current_book
+    assert book is books["energy"]              # renewed in place
+    at = np.flatnonzero(book.need != before["energy"][0])
+    assert at.size
+    assert set(energy.participants[at]) <= set(retro)
+    np.testing.assert_allclose(book.need[at], before["energy"][0][at]
+                               * (1 - spec["retrofit"].effect_share), rtol=1e-12)
+    fresh_book, fresh_m = rebuilt(energy)
+    for name in ("need", "inv_slope", "reach", "order", "kink", "reach_below", "slope_above"):
+        np.testing.assert_allclose(getattr(book, name), getattr(fresh_book, name), rtol=1e-12)
+    for name in ("_keep", "_p_share", "_p_most", "_p_slope", "_p_rate"):
+        np.testing.assert_allclose(getattr(energy, name), getattr(fresh_m, name), rtol=1e-12)
+    entry = sim._parts["energy"]
+    np.testing.assert_array_equal(entry.intensity, f.energy_tce_per_wan_yuan[entry.idx])
     for q in ("cod", "nh3n", "so2", "nox"):
         assert sim.markets[q].current_book is books[q]
-        np.testing.assert_array_equal(books[q].need, needs_now(sim.markets[q]))
+        np.testing.assert_array_equal(books[q].need, before[q][0])
 
 
 @settings(max_examples=6, deadline=None,

@@ -394,6 +394,18 @@ class AbatementBook:
         book._sort_and_sum(need, inv_slope, reach, kink, order)
         return book
 
+    def renew(self, at: np.ndarray, need: np.ndarray, inv_slope: np.ndarray, reach: np.ndarray,
+              kink: np.ndarray) -> None:
+        """Replace the orders at positions ``at`` (cleaned inputs and kinks) and re-sort, in place.
+
+        The book then equals one built afresh from the new inputs with its
+        old order as the hint (``O(n)`` plus the re-sort of a nearly sorted
+        order), e.g. when a few firms' needs change.
+        """
+        self.need[at], self.inv_slope[at], self.reach[at] = need, inv_slope, reach
+        self._kink[at] = kink
+        self._sort_and_sum(self.need, self.inv_slope, self.reach, self._kink, self.order)
+
     def _sort_and_sum(self, e: np.ndarray, b: np.ndarray, r: np.ndarray, kink: np.ndarray,
                       order: np.ndarray | None) -> None:
         if order is None or order.shape != e.shape:
@@ -402,7 +414,7 @@ class AbatementBook:
             nearly = kink[order]
             if not np.all(nearly[1:] >= nearly[:-1]):
                 order = order[np.argsort(nearly, kind="stable")]  # runs: close to linear
-        self.need, self.inv_slope, self.reach, self.order = e, b, r, order
+        self.need, self.inv_slope, self.reach, self.order, self._kink = e, b, r, order, kink
         # kink[k] sorted; [k]: sum of r over the first k kinks; sum of 1/c from kink k on
         self.kink, self.reach_below, self.slope_above = kernels.book_sums(order, kink, r, b)
         self.need_total = float(e.sum())

@@ -237,23 +237,53 @@ class QuotaMarket:
             else:
                 idx = np.flatnonzero(self.members | (self.ledger.holdings > 0)
                                      | (self.share > 0))
-            spec = self.spec(scenario)
-            # Needs are 0 outside the scope. No firm pays more for a right than the penalty
-            # (or surcharge) it avoids without one: it abates at most to where its MAC
-            # reaches that price; the rest of its need it sells at that price, not uses.
             need, inv_slope, reach, kink, self._keep, self._p_share, self._p_most, \
-                self._p_slope, self._p_rate, bad = kernels.market_book(
-                    idx, self.intensity(firms), firms.va_wan_yuan, self.share, self.members,
-                    self.slope, spec.mac.max_abatement_share, self._bid_cap(spec))
-            if bad >= 0:
-                raise ValueError(f"{self.quota}: firm {int(idx[bad])}'s bid is not finite and "
-                                 "non-negative (need, 1 / MAC slope or most it abates)")
+                self._p_slope, self._p_rate = self._bids(idx, firms, scenario)
             self._book = AbatementBook.from_clean(need, inv_slope, reach, kink,
                                                   order=self._sort_hint(idx))
             self._idx, self._order, self._same_idx = idx, self._book.order, True
             self._keep_total = float(self._keep.sum())
             self._p_cost = np.zeros(idx.size)
         return self._book, self._idx
+
+    def _bids(self, idx: np.ndarray, firms: Firms, scenario: Scenario) -> tuple[np.ndarray, ...]:
+        """Book inputs and abatement state of firms ``idx`` (``kernels.market_book``)."""
+        spec = self.spec(scenario)
+        # Needs are 0 outside the scope. No firm pays more for a right than the penalty
+        # (or surcharge) it avoids without one: it abates at most to where its MAC
+        # reaches that price; the rest of its need it sells at that price, not uses.
+        *bids, bad = kernels.market_book(
+            idx, self.intensity(firms), firms.va_wan_yuan, self.share, self.members,
+            self.slope, spec.mac.max_abatement_share, self._bid_cap(spec))
+        if bad >= 0:
+            raise ValueError(f"{self.quota}: firm {int(idx[bad])}'s bid is not finite and "
+                             "non-negative (need, 1 / MAC slope or most it abates)")
+        return tuple(bids)
+
+    def renew_bids(self, changed: np.ndarray, firms: Firms, scenario: Scenario) -> np.ndarray:
+        """Firms ``changed`` (ascending) have new unabated intensities: renew their bids.
+
+        An upgrade taking or leaving effect changes a firm's need, not its
+        holdings, share or MAC: the book stands with those participants' orders
+        replaced and re-sorted (as :meth:`book` would build it afresh). Returns
+        their positions among the participants (none without a book: the next
+        auction builds one).
+        """
+        if self._book is None:
+            return np.zeros(0, dtype=np.intp)
+        at = np.searchsorted(self._idx, changed)
+        at = at[at < self._idx.size]
+        at = at[np.isin(self._idx[at], changed, assume_unique=True)]
+        if at.size:
+            self._fold_cost()  # the cost so far at the old needs
+            need, inv_slope, reach, kink, keep, _, most, _, rate = self._bids(
+                self._idx[at], firms, scenario)
+            self._book.renew(at, need, inv_slope, reach, kink)
+            self._order = self._book.order
+            self._keep[at] = keep
+            self._keep_total = float(self._keep.sum())
+            self._p_most[at], self._p_rate[at] = most, rate
+        return at
 
     def _sort_hint(self, idx: np.ndarray) -> np.ndarray | None:
         """Last book's kink order carried over to the participants ``idx`` (None at first).

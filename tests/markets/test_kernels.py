@@ -746,6 +746,25 @@ def test_market_book_matches_reference_and_builds_the_same_book(case):
     assert (clean.need_total, clean.size) == (raw.need_total, raw.size)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda n: st.tuples(
+    *(arrays(n, _nonneg) for _ in range(3)), *(arrays(n, _nonneg) for _ in range(3)),
+    st.lists(st.booleans(), min_size=n, max_size=n).map(np.flatnonzero))))
+def test_renewed_book_equals_a_book_built_afresh(case):
+    *old, e2, b2, r2, at = case
+    book = AbatementBook(*old)
+    order = book.order.copy()
+    new = [x.copy() for x in old]
+    for x, y in zip(new, (e2, b2, r2), strict=True):
+        x[at] = y[at]
+    e, b, r, kink, _ = kernels.book_inputs(*new)
+    book.renew(at, e[at], b[at], r[at], kink[at])
+    want = AbatementBook(*new, order=order)
+    for name in ("need", "inv_slope", "reach", "order", "kink", "reach_below", "slope_above"):
+        np.testing.assert_array_equal(getattr(book, name), getattr(want, name))
+    assert (book.need_total, book.size) == (want.need_total, want.size)
+
+
 # --------------------------------------------------------------- per-firm sums
 
 
