@@ -404,13 +404,16 @@ class AbatementBook:
         """
         self.need[at], self.inv_slope[at], self.reach[at] = need, inv_slope, reach
         self._kink[at] = kink
-        self._sort_and_sum(self.need, self.inv_slope, self.reach, self._kink, self.order)
+        changed = np.zeros(self.need.size, dtype=bool)
+        changed[at] = True
+        self._sort_and_sum(self.need, self.inv_slope, self.reach, self._kink,
+                           kernels.resort(self.order, self._kink, changed), resorted=True)
 
     def _sort_and_sum(self, e: np.ndarray, b: np.ndarray, r: np.ndarray, kink: np.ndarray,
-                      order: np.ndarray | None) -> None:
+                      order: np.ndarray | None, *, resorted: bool = False) -> None:
         if order is None or order.shape != e.shape:
             order = np.argsort(kink, kind="stable")
-        else:
+        elif not resorted:
             nearly = kink[order]
             if not np.all(nearly[1:] >= nearly[:-1]):
                 order = order[np.argsort(nearly, kind="stable")]  # runs: close to linear

@@ -269,13 +269,11 @@ class QuotaMarket:
         their positions among the participants (none without a book: the next
         auction builds one).
         """
-        if self._book is None:
+        if self._book is None or not self._idx.size:
             return np.zeros(0, dtype=np.intp)
-        at = np.searchsorted(self._idx, changed)
-        at = at[at < self._idx.size]
-        at = at[np.isin(self._idx[at], changed, assume_unique=True)]
+        at = np.minimum(np.searchsorted(self._idx, changed), self._idx.size - 1)
+        at = at[self._idx[at] == changed]  # the participants among them
         if at.size:
-            self._fold_cost()  # the cost so far at the old needs
             need, inv_slope, reach, kink, keep, _, most, _, rate = self._bids(
                 self._idx[at], firms, scenario)
             self._book.renew(at, need, inv_slope, reach, kink)

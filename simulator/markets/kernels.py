@@ -21,8 +21,9 @@ import numpy as np
 from numba import njit
 
 __all__ = ["abate", "add_scaled_at", "add_unabated", "adopt_price", "book_demand", "book_inputs",
-           "book_price", "book_sums", "fill", "gather4", "market_book", "net_totals", "rows_after",
-           "select_append", "select_append_dropped", "step_curve", "trade_apply", "trade_scan"]
+           "book_price", "book_sums", "fill", "gather4", "market_book", "net_totals", "resort",
+           "rows_after", "select_append", "select_append_dropped", "step_curve", "trade_apply",
+           "trade_scan"]
 
 
 def _jit(function):
@@ -366,6 +367,52 @@ def market_book(idx: np.ndarray, intensity: np.ndarray, va: np.ndarray, share: n
         q = s * x
         rate[i] = 0.5 * c * q * q if q != 0.0 else 0.0
     return need, inv_slope, reach, kink, keep, p_share, most, p_slope, rate, bad
+
+
+@_jit
+def resort(order: np.ndarray, kink: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """Re-sort ``order`` after the kinks of the ``changed`` orders moved.
+
+    ``order`` sorted the old kinks; ``kink`` holds the new ones (changed only
+    where ``changed``). Returns ``order[argsort(kink[order], kind="stable")]``:
+    the unchanged orders keep their sequence, the changed ones are sorted
+    (``O(k log k)``) and merged in, ties going by position in ``order``.
+    """
+    n = order.size
+    k = 0
+    for i in range(n):
+        k += changed[order[i]]
+    kept_pos = np.empty(n - k, dtype=np.intp)
+    moved_pos = np.empty(k, dtype=np.intp)
+    a = b = 0
+    for i in range(n):
+        if changed[order[i]]:
+            moved_pos[b] = i
+            b += 1
+        else:
+            kept_pos[a] = i
+            a += 1
+    moved_kink = np.empty(k)
+    for j in range(k):
+        moved_kink[j] = kink[order[moved_pos[j]]]
+    moved_pos = moved_pos[np.argsort(moved_kink, kind="mergesort")]
+    out = np.empty(n, dtype=order.dtype)
+    a = b = 0
+    for i in range(n):
+        if b >= k:
+            take_kept = True
+        elif a >= n - k:
+            take_kept = False
+        else:
+            x, y = kink[order[kept_pos[a]]], kink[order[moved_pos[b]]]
+            take_kept = x < y or (x == y and kept_pos[a] < moved_pos[b])
+        if take_kept:
+            out[i] = order[kept_pos[a]]
+            a += 1
+        else:
+            out[i] = order[moved_pos[b]]
+            b += 1
+    return out
 
 
 @_jit

@@ -746,6 +746,21 @@ def test_market_book_matches_reference_and_builds_the_same_book(case):
     assert (clean.need_total, clean.size) == (raw.need_total, raw.size)
 
 
+_tie = st.integers(0, 4).map(float)  # few values: many ties
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 16).flatmap(lambda n: st.tuples(
+    arrays(n, _tie), arrays(n, _tie), st.lists(st.booleans(), min_size=n, max_size=n))))
+def test_resort_matches_a_stable_sort_of_the_old_order(case):
+    old, new, changed = case
+    changed = np.array(changed, dtype=bool)
+    order = np.argsort(old, kind="stable")
+    kink = np.where(changed, new, old)
+    want = order[np.argsort(kink[order], kind="stable")]
+    np.testing.assert_array_equal(kernels.resort(order, kink, changed), want)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.integers(1, 12).flatmap(lambda n: st.tuples(
     *(arrays(n, _nonneg) for _ in range(3)), *(arrays(n, _nonneg) for _ in range(3)),
