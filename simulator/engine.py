@@ -131,13 +131,16 @@ class _Simulation:
         self.months_done = 0
         self._buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
         self._initial_evaluation()
+        quotas = enabled_markets(scenario)
+        by_sector = np.argsort(self.firms.sector, kind="stable") if quotas else None
         self.markets = {
             q: QuotaMarket(q, firms=self.firms, scenario=scenario,
-                           rng=mechanism_rng(seed, replication, f"mac_{q}"))
-            for q in enabled_markets(scenario)
+                           rng=mechanism_rng(seed, replication, f"mac_{q}"), by_sector=by_sector)
+            for q in quotas
         }
         self.dynamics = Dynamics(self) if scenario.dynamics.enabled else None
         self._parts: dict[str, _Participants] = {}
+        self._correction: dict[str, np.ndarray] = {}  # per-firm quantity corrections
         self._reset_corrections()
         self.refresh_rates()
         full, base = self._cost_shares_at_potential()
@@ -219,9 +222,11 @@ class _Simulation:
         t = self.params.tariffs
         kwh = va * f.electricity_kwh_per_wan_yuan
         emissions = va[:, None] * f.emission_t_per_wan_yuan
-        if corrected and self._correction:
-            kwh += self._correction["electricity_kwh"]
-            emissions += self._correction["emissions_t"]
+        if corrected:
+            if "electricity_kwh" in self._corrected:
+                kwh += self._correction["electricity_kwh"]
+            if "emissions_t" in self._corrected:
+                emissions += self._correction["emissions_t"]
         elec = tariffs.electricity_bill(
             kwh, klass=f.klass, consecutive_d_years=f.consecutive_d_years,
             capacity_kva=f.capacity_kva, process_status=f.process_status,
@@ -262,8 +267,10 @@ class _Simulation:
         if market.is_energy:
             c["energy_tce"][idx] += cut
             c["electricity_kwh"][idx] += cut * entry.kwh_per_tce
+            self._corrected |= {"energy_tce", "electricity_kwh"}
         else:
             c["emissions_t"][idx, market._col] += cut
+            self._corrected.add("emissions_t")
         entry.correction = np.zeros(idx.size)
 
     def _fold_all(self, *, drop: bool) -> None:
@@ -391,7 +398,7 @@ class _Simulation:
         y["tax_wan_yuan"] += va * f.tax_share_of_va
         y["rd_wan_yuan"] += revenue * f.rd_share_of_revenue
         y["energy_tce"] += va * f.energy_tce_per_wan_yuan
-        if self._correction:
+        if "energy_tce" in self._corrected:
             y["energy_tce"] += self._correction["energy_tce"]
         y["electricity_kwh"] += kwh
         y["water_m3"] += va * f.water_m3_per_wan_yuan
@@ -411,12 +418,22 @@ class _Simulation:
         self._reset_corrections()
 
     def _reset_corrections(self) -> None:
-        """Zero the intensity corrections (kept only when markets can change intensities)."""
-        self._correction = {}
-        if self.markets:
-            n = self.firms.n
+        """Zero the intensity corrections (kept only when markets can change intensities).
+
+        The arrays are kept from one period to the next; only those written
+        since the last reset (``_corrected``) are zeroed, and only those are
+        added to the period's quantities.
+        """
+        n = self.firms.n
+        if not self.markets:
+            self._correction = {}
+        elif not self._correction or self._correction["energy_tce"].size != n:
             self._correction = {"energy_tce": np.zeros(n), "electricity_kwh": np.zeros(n),
                                 "emissions_t": np.zeros((n, len(POLLUTANTS)))}
+        else:
+            for key in self._corrected:
+                self._correction[key].fill(0.0)
+        self._corrected: set[str] = set()
 
     def apply_timeline(self, changes: dict) -> None:
         """Bill the period so far at the old prices, then apply dated changes."""
@@ -578,9 +595,10 @@ class _Simulation:
             seed, rep, f"entry-shock/{year}").standard_normal(entrants.n)
         self.firms = self.firms.select(keep).append(entrants)
         self._parts = {}  # participant indices refer to the old rows (folded at the flush)
+        rows = np.cumsum(keep) - 1  # each kept firm's new row
         for quota, market in self.markets.items():
             market.resize(keep, entrants, self.params,
-                          mechanism_rng(seed, rep, f"mac_{quota}/{year}"))
+                          mechanism_rng(seed, rep, f"mac_{quota}/{year}"), rows)
         n, new = self.firms.n, entrants.n
         self.newly_above_scale = np.concatenate([self.newly_above_scale[keep],
                                                  np.zeros(new, dtype=bool)])

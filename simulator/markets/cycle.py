@@ -112,10 +112,13 @@ class QuotaMarket:
         The scenario at the start of the run.
     rng : numpy.random.Generator
         Draws the firms' MAC slopes.
+    by_sector : ndarray of int, optional
+        ``argsort(firms.sector, kind="stable")``, if the caller sorted it once
+        for several markets.
     """
 
     def __init__(self, quota: str, *, firms: Firms, scenario: Scenario,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, by_sector: np.ndarray | None = None):
         self.quota = quota
         self.is_energy = quota == "energy"
         self._col = None if self.is_energy else POLLUTANTS.index(quota)
@@ -124,7 +127,8 @@ class QuotaMarket:
         spec = self.spec(scenario)
         potential = self.intensity(firms) * firms.va_wan_yuan
         # Sector benchmark intensity: the sector's median at the start (base-year norm).
-        self._benchmark_by_sector = _sector_medians(self.intensity(firms), firms.sector)
+        self._benchmark_by_sector = _sector_medians(self.intensity(firms), firms.sector,
+                                                    by_sector)
         self.benchmark = self._benchmark_by_sector[firms.sector]
         self.members = potential >= spec.scope_min_use_per_year  # covered firms
         self.baseline_total = float(potential[self.members].sum())
@@ -133,9 +137,11 @@ class QuotaMarket:
                                 sector_names=scenario.sector_names(), spec=spec.mac, rng=rng)
         self.share = np.zeros(n)            # abatement share in force
         self.history = potential.copy()     # unabated use last year (first year: potential)
-        self.registered = potential.copy()  # energy use covered by baseline or subscription
+        # Energy use covered by baseline or subscription (energy), emission rights per year for
+        # the current term (emissions; energy entitlements are fixed each year).
+        self.registered = potential.copy() if self.is_energy else None
+        self.entitlement = None if self.is_energy else np.zeros(n)
         self.allocation = np.zeros(n)
-        self.entitlement = np.zeros(n)      # emission rights per year for the current term
         self.unabated_ytd = np.zeros(n)
         self._abatement_cost_ytd = np.zeros(n)
         self.compliance: Compliance | None = None  # the last year end's
@@ -394,8 +400,9 @@ class QuotaMarket:
             entitled = baseline_allocation(self.history[idx], klass=firms.klass[idx],
                                            intensity_ratio=ratio, spec=spec.allocation,
                                            total=to_firms)
-            self.entitlement = np.zeros(self.members.size)
-            self.entitlement[idx] = entitled
+            if not self.is_energy:
+                self.entitlement = np.zeros(self.members.size)
+                self.entitlement[idx] = entitled
             self._term_total = to_firms
         else:
             # Within an emission-rights term entitlements are fixed; the cap path scales them.
@@ -610,19 +617,22 @@ class QuotaMarket:
         return 0.0
 
     def resize(self, keep: np.ndarray, entrants: Firms, scenario: Scenario,
-               rng: np.random.Generator) -> None:
+               rng: np.random.Generator, rows: np.ndarray | None = None) -> None:
         """Drop the firms not kept (their rights go to the reserve) and append ``entrants``.
 
         Entrants hold no rights and have no registered energy use, so their
         energy is bought by paid subscription at the next allocation; they are
         covered from now on if their use reaches the scope and buy emission
-        rights on the market (entitlements are fixed for the term).
+        rights on the market (entitlements are fixed for the term). ``rows`` is
+        ``cumsum(keep) - 1`` (each kept firm's new row), if the caller has it.
         """
         spec = self.spec(scenario)
         self.invalidate()
         if self._idx is not None and self._order is not None:  # keep the sort hint
-            ranked = kernels.rows_after(keep, self._idx)[self._order]
-            self._ranked = ranked[ranked >= 0]
+            if rows is None:
+                rows = np.cumsum(keep) - 1
+            ranked = self._idx[self._order]  # last book's firms in kink order
+            self._ranked = rows[ranked[keep[ranked]]]
         self.ledger.remove_firms(~keep, n_new=entrants.n)
         potential = self.intensity(entrants) * entrants.va_wan_yuan
         slope = mac_slopes(potential, sector=entrants.sector,
@@ -638,7 +648,8 @@ class QuotaMarket:
                           ("history", potential), ("registered", zeros),
                           ("entitlement", zeros),
                           ("members", potential >= spec.scope_min_use_per_year)):
-            setattr(self, name, select_append(getattr(self, name), keep, new))
+            if getattr(self, name) is not None:
+                setattr(self, name, select_append(getattr(self, name), keep, new))
         # The year's arrays start afresh: resize follows close_year (which zeroed the
         # year-to-date ones), and the next allocation and compliance set the others.
         n = self.members.size
@@ -669,14 +680,21 @@ class QuotaMarket:
         kernels.add_scaled_at(out, self._covered, self.last_price, self.intensity(firms))
 
 
-def _sector_medians(intensity: np.ndarray, sector: np.ndarray) -> np.ndarray:
-    """Median intensity of each sector code (one sort by sector, then a slice per sector)."""
+def _sector_medians(intensity: np.ndarray, sector: np.ndarray,
+                    order: np.ndarray | None = None) -> np.ndarray:
+    """Median intensity of each sector code (one sort by sector, then a slice per sector).
+
+    ``order`` is ``argsort(sector, kind="stable")`` if the caller has it.
+    """
     n_sectors = int(sector.max()) + 1 if sector.size else 0
     out = np.zeros(n_sectors)
-    by_sector = intensity[np.argsort(sector, kind="stable")]
+    if order is None:
+        order = np.argsort(sector, kind="stable")
+    by_sector = intensity[order]
     ends = np.cumsum(np.bincount(sector, minlength=n_sectors))
     for s in range(n_sectors):
         start = ends[s - 1] if s else 0
         if ends[s] > start:
             out[s] = np.median(by_sector[start:ends[s]])
     return out
+

@@ -22,7 +22,7 @@ from numba import njit
 
 __all__ = ["abate", "add_scaled_at", "add_unabated", "adopt_price", "book_demand", "book_inputs",
            "book_price", "book_sums", "fill", "gather4", "market_book", "net_totals", "resort",
-           "rows_after", "select_append", "select_append_dropped", "step_curve", "trade_apply",
+           "select_append", "select_append_dropped", "step_curve", "trade_apply",
            "trade_scan"]
 
 
@@ -609,20 +609,3 @@ def select_append_dropped(values: np.ndarray, keep: np.ndarray,
             m += 1
     out[k:] = new
     return out, dropped
-
-
-@_jit
-def rows_after(keep: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Rows of firms ``idx`` (ascending) once the firms not kept are dropped (-1: dropped).
-
-    ``where(keep, cumsum(keep) - 1, -1)[idx]``, in one pass over ``keep``.
-    """
-    out = np.empty(idx.size, dtype=np.intp)
-    row = 0
-    j = 0
-    for i in range(keep.size):
-        while j < idx.size and idx[j] == i:
-            out[j] = row if keep[i] else -1
-            j += 1
-        row += keep[i]
-    return out

@@ -836,18 +836,3 @@ def test_select_append_matches_concatenate(case):
     got, dropped = kernels.select_append_dropped(values, keep, new)
     np.testing.assert_array_equal(got, np.concatenate([values[keep], new]))
     np.testing.assert_array_equal(dropped, values[~keep])
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.booleans(), max_size=30).flatmap(lambda keep: st.tuples(
-    st.just(np.array(keep, dtype=bool)),
-    st.lists(st.booleans(), min_size=len(keep), max_size=len(keep)).map(np.flatnonzero))))
-def test_rows_after_matches_cumsum(case):
-    keep, idx = case
-    want = np.where(keep, np.cumsum(keep) - 1, -1)[idx]
-    np.testing.assert_array_equal(kernels.rows_after(keep, idx), want)
-
-
-def test_rows_after_hand_case():
-    keep = np.array([True, False, True, True, False])
-    assert kernels.rows_after(keep, np.array([0, 1, 3, 4])).tolist() == [0, -1, 2, -1]
