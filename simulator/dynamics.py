@@ -348,12 +348,14 @@ class Dynamics:
                 emissions = f.emission_t_per_wan_yuan * f.va_wan_yuan[:, None]
                 removed, capex[:, k] = inv.pollution_quantities(emissions, t.effect_share,
                                                                 unit_capex)
-                rights = np.zeros((n, len(POLLUTANTS)))
+                # The rights the tonnes removed no longer need, at each market's last price
+                # (covered firms only): the same in every year ahead.
+                rights = np.zeros(n)
                 for j, q in enumerate(POLLUTANTS):
                     if q in sim.markets:
-                        rights[:, j] = sim.markets[q].last_price * covered[q]
+                        rights += removed[:, j] * (sim.markets[q].last_price * covered[q])
                 saving = values.path(
-                    lambda r, q=removed, v=rights: np.einsum("ij,ij->i", q, r.per_t + v))
+                    lambda r, q=removed, v=rights: np.einsum("ij,ij->i", q, r.per_t) + v)
                 margin_gain[:, k] = np.einsum("ij,ij->i", removed, values.now.base_per_t)
                 quantities[k] = removed.sum(axis=1)
                 eligible[:, k] = ~f.is_services & (quantities[k] > 0)
