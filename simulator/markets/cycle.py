@@ -163,6 +163,8 @@ class QuotaMarket:
         # force, most they abate, MAC slopes, cost per year at that share, and cost
         # accrued but not yet booked into abatement_cost_ytd.
         self._p_share = self._p_most = self._p_slope = self._p_rate = self._p_cost = None
+        # (book, ledger moves) after an auction of that book found no trade.
+        self._quiet: tuple[AbatementBook, int] | None = None
 
     # ------------------------------------------------------------------ access
 
@@ -201,7 +203,7 @@ class QuotaMarket:
         unabated needs as they are).
         """
         self._fold_cost()
-        self._book = None
+        self._book = self._quiet = None
 
     @property
     def current_book(self) -> AbatementBook | None:
@@ -283,6 +285,7 @@ class QuotaMarket:
             need, inv_slope, reach, kink, keep, _, most, _, rate = self._bids(
                 self._idx[at], firms, scenario)
             self._book.renew(at, need, inv_slope, reach, kink)
+            self._quiet = None
             self._order = self._book.order
             self._keep[at] = keep
             self._keep_total = float(self._keep.sum())
@@ -496,6 +499,13 @@ class QuotaMarket:
         """
         spec = self.spec(scenario)
         book, idx = self.book(firms, scenario)
+        if self._quiet is not None and self._quiet[0] is book \
+                and self._quiet[1] == self.ledger.moves:
+            # Nothing has moved since an auction of this book found no trade: the same
+            # bids, holdings and reserve clear the same way again.
+            self.auctions.append(AuctionRecord(month=month, price=np.nan, volume=0.0, buyers=0,
+                                               sellers=0, reserve_sold=0.0, reserve_bought=0.0))
+            return None
         h = self.ledger.holdings_at(idx)
         r_prices, r_qty, r_buy = self._reserve_steps(
             spec, auction_lot=True, firm_total=float(h.sum()) + book.need_total)
@@ -508,6 +518,7 @@ class QuotaMarket:
         if k and clearing.step_fill[0] > 0:
             delta = delta - self._keep * (clearing.step_fill[0] / self._keep_total)
         self._settle(clearing, delta, r_buy, clearing.step_fill[k:], spec, month, index=idx)
+        self._quiet = (book, self.ledger.moves) if clearing.volume == 0 else None
         return float(clearing.price) if clearing.volume > 0 else None
 
     def comply(self, month: int, firms: Firms, scenario: Scenario) -> None:

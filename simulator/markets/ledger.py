@@ -104,6 +104,7 @@ class QuotaLedger:
         self.departed_paid_yuan = 0.0
         self.departed_received_yuan = 0.0
         self.government_yuan: dict[str, float] = dict.fromkeys(GOVERNMENT_SOURCES, 0.0)
+        self.moves = 0  # operations that moved rights so far: unchanged means same holdings
         self._leasing = False  # any leased rights outstanding (saves passes when not)
         self._lease_rows: np.ndarray | None = None  # the index of the only leases, if one
 
@@ -239,6 +240,7 @@ class QuotaLedger:
         index : ndarray of int, optional
             The firms ``amounts`` refers to (distinct); all firms if omitted.
         """
+        self.moves += 1
         amounts = self._per_firm("amounts", amounts, index=index)
         self._add(0, index, amounts)
         self.issued += float(amounts.sum())
@@ -252,6 +254,7 @@ class QuotaLedger:
             Rights issued, units. A negative rounding residue (a cap minus a
             firm allocation that sums to it) is accepted and booked as is.
         """
+        self.moves += 1
         amount = float(amount)
         if not np.isfinite(amount) or amount < -self._slack(amount, self.reserve):
             raise ValueError(f"{self.quota}: cannot issue {amount:g} to the reserve")
@@ -294,6 +297,7 @@ class QuotaLedger:
             If the deltas do not balance, a firm sells more than it holds, or
             the reserve sells more than it has.
         """
+        self.moves += 1
         if index is None:
             delta = self._per_firm("firm_delta", firm_delta, nonneg=False)
         else:
@@ -346,6 +350,7 @@ class QuotaLedger:
         index : ndarray of int, optional
             The firms ``amounts`` refers to (distinct); all firms if omitted.
         """
+        self.moves += 1
         amounts = self._per_firm("amounts", amounts, index=index)
         price = float(price)
         if not (np.isfinite(price) and price >= 0):
@@ -381,6 +386,7 @@ class QuotaLedger:
         ndarray of float, shape of ``use``
             Shortfall ``use - surrendered`` per firm, units (>= 0).
         """
+        self.moves += 1
         use = self._per_firm("use", use, index=index)
         held, leased, _, _ = self._rows(index)
         given = np.minimum(use, np.maximum(held, 0.0))
@@ -392,6 +398,7 @@ class QuotaLedger:
 
     def end_leases(self) -> None:
         """Return the leased rights that were not surrendered to the reserve."""
+        self.moves += 1
         if self._leasing:
             # Leases made on the focused firms alone end there, without writing back.
             held, back, _, _ = (self._local if self._lease_rows is not None
@@ -412,6 +419,7 @@ class QuotaLedger:
             the whole holdings of the firms marked ``True``. A float array:
             these amounts, units (own rights before leased ones).
         """
+        self.moves += 1
         self._unfocus()
         held = self._holdings
         if mask_or_amounts is None:
@@ -436,6 +444,7 @@ class QuotaLedger:
 
     def expire_reserve(self) -> None:
         """Expire the reserve's rights (their year or term is over; the next cap is new)."""
+        self.moves += 1
         self.expired += self.reserve
         self.reserve = 0.0
 
@@ -489,6 +498,7 @@ class QuotaLedger:
             Entrants appended after the firms kept (as :meth:`add_firms`), in
             the same pass over the arrays.
         """
+        self.moves += 1
         self._unfocus()
         exiting = np.asarray(exiting)
         if exiting.dtype != bool or exiting.shape != self._holdings.shape:

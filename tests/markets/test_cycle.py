@@ -302,6 +302,36 @@ def test_a_firm_leaving_the_scope_sells_its_rights_and_stops_abating(small):
     market.ledger.check()
 
 
+def test_an_auction_after_a_no_trade_with_nothing_moved_repeats_it_without_clearing(
+        small, monkeypatch):
+    import dataclasses
+
+    from simulator.engine import _Simulation
+    from simulator.markets import cycle
+
+    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    sim.allocate(small.run.first_year)
+    market = sim.markets["cod"]
+    month = 2
+    while market.scheduled_auction(month, sim.firms, sim.params) is not None:
+        month += 1
+        assert month < 12, "no auction without trade"
+    cleared = market.auctions[-1]
+    assert cleared.volume == 0.0
+    calls = []
+    real = cycle.clear_book
+    monkeypatch.setattr(cycle, "clear_book", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert market.scheduled_auction(month + 1, sim.firms, sim.params) is None
+    assert not calls  # nothing moved: the same outcome, not cleared again
+    repeated = market.auctions[-1]
+    assert dataclasses.replace(repeated, month=cleared.month) == dataclasses.replace(
+        cleared, price=repeated.price)
+    assert np.isnan(repeated.price)
+    market.ledger.issue_to_reserve(1.0)  # rights moved: the next auction clears
+    market.scheduled_auction(month + 2, sim.firms, sim.params)
+    assert calls == [1]
+
+
 def test_unit_cost_updated_in_place_equals_a_full_recomputation(small):
     from simulator.engine import _Simulation
 
