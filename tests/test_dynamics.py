@@ -126,13 +126,18 @@ def test_completed_retrofit_cuts_energy_intensity_by_its_effect(small):
     assert not sim.dynamics.complete(12 + lead)  # each project completes once
 
 
+# Every firm reviews its options; retrofits and automation pay for themselves; no exit, entry.
+_RETROFIT_AND_AUTOMATION = {
+    "dynamics.review_share_per_year": 1.0,
+    "dynamics.investment.retrofit.capex": 1.0, "dynamics.investment.retrofit.cost_sigma": 0.0,
+    "dynamics.investment.automation.capex": 0.001,
+    "dynamics.investment.automation.cost_sigma": 0.0,
+    "dynamics.exit.enabled": False, "dynamics.entry.enabled": False,
+}
+
+
 def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
-    s = apply_changes(small, {"dynamics.review_share_per_year": 1.0,
-                              "dynamics.investment.retrofit.capex": 1.0,   # pays for itself
-                              "dynamics.investment.retrofit.cost_sigma": 0.0,
-                              "dynamics.investment.automation.capex": 0.001,
-                              "dynamics.investment.automation.cost_sigma": 0.0,
-                              "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
+    s = apply_changes(small, _RETROFIT_AND_AUTOMATION)
     sim = fresh(s)
     f = sim.firms
     energy, employees = f.energy_tce_per_wan_yuan.copy(), f.employees.copy()
@@ -164,13 +169,8 @@ def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
 
 
 def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(small):
-    s = apply_changes(small, {"dynamics.review_share_per_year": 1.0,
-                              "dynamics.investment.retrofit.capex": 1.0,   # pays for itself
-                              "dynamics.investment.retrofit.cost_sigma": 0.0,
-                              "dynamics.investment.automation.capex": 0.001,
-                              "dynamics.investment.automation.cost_sigma": 0.0,
-                              "dynamics.investment.pollution_control.capex": 1e6,  # never pays
-                              "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
+    s = apply_changes(small, {**_RETROFIT_AND_AUTOMATION,
+                              "dynamics.investment.pollution_control.capex": 1e6})  # never pays
     sim = fresh(s)
     f = sim.firms
     assert set(sim.markets) == {"energy", "cod", "nh3n", "so2", "nox"}

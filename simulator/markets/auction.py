@@ -399,8 +399,9 @@ class AbatementBook:
         """Replace the orders at positions ``at`` (cleaned inputs and kinks) and re-sort, in place.
 
         The book then equals one built afresh from the new inputs with its
-        old order as the hint (``O(n)`` plus the re-sort of a nearly sorted
-        order), e.g. when a few firms' needs change.
+        old order as the hint: the ``k`` changed orders are sorted and merged
+        into the others' order (``kernels.resort``), ``O(n + k log k)``, e.g.
+        when a few firms' needs change.
         """
         self.need[at], self.inv_slope[at], self.reach[at] = need, inv_slope, reach
         self._kink[at] = kink

@@ -198,9 +198,10 @@ class QuotaMarket:
     def invalidate(self) -> None:
         """Forget the year's sorted bids: firms' needs, the bid cap or the MAC bounds changed.
 
-        The engine calls this on timeline changes and whenever firms' output
-        plans or unabated intensities change (not for abatement, which keeps
-        unabated needs as they are).
+        The engine calls this on timeline changes; allocation and firm
+        replacement call it too. (Upgrades that change some firms' unabated
+        intensities renew their bids instead, :meth:`renew_bids`; abatement
+        keeps unabated needs as they are.)
         """
         self._fold_cost()
         self._book = self._quiet = None
@@ -236,7 +237,8 @@ class QuotaMarket:
         (0 outside the scope), MAC slopes and abatement bounds, sorted by kink
         price; it is built at the first auction after an allocation or
         :meth:`invalidate`, re-using last year's order when the participants
-        are the same. Every auction of the year then works on the
+        are the same, and upgrades renew single firms' orders in it
+        (:meth:`renew_bids`). Every auction of the year then works on the
         participants alone.
         """
         if self._book is None:
