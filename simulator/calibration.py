@@ -29,12 +29,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -92,6 +93,17 @@ class _Model(BaseModel):
 _Spec = TypeVar("_Spec", bound=_Model)
 
 
+def _known_metric(name: str) -> str:
+    """Return ``name`` if it is in the metric catalogue (simulator.metrics.METRICS)."""
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}{_did_you_mean(name, sorted(METRICS))}")
+    return name
+
+
+#: A metric name, checked against the catalogue (calibration targets, sweep outputs).
+MetricName = Annotated[str, AfterValidator(_known_metric)]
+
+
 class ParameterSpec(_Model):
     """A free parameter: a real-valued scenario field, its bounds and start."""
 
@@ -120,18 +132,11 @@ class ParameterSpec(_Model):
 class TargetSpec(_Model):
     """An observed aggregate: a metric of one group in one year."""
 
-    metric: str = Field(description="a name from simulator.metrics.METRICS")
+    metric: MetricName = Field(description="a name from simulator.metrics.METRICS")
     group: str = Field("all", description='"all" or "<dimension>=<value>", e.g. scale=above')
     year: int = Field(ge=1900, le=2200)
     value: FiniteFloat = Field(description="observed value, in the metric's unit (non-zero)")
     weight: FiniteFloat = Field(1.0, gt=0, description="weight of the relative error")
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, v: str) -> str:
-        if v not in METRICS:
-            raise ValueError(f"unknown metric {v!r}{_did_you_mean(v, sorted(METRICS))}")
-        return v
 
     @field_validator("value")
     @classmethod

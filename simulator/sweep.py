@@ -75,9 +75,8 @@ from pydantic import (
 )
 from scipy.stats import qmc
 
-from simulator.calibration import _apply, _load_spec, _Model, _value_at
+from simulator.calibration import MetricName, _apply, _load_spec, _Model, _value_at
 from simulator.calibration import _error as _calibration_error
-from simulator.metrics import METRICS
 from simulator.scenario import (
     CLASSES,
     Scenario,
@@ -212,17 +211,10 @@ class SweepOutput(_Model):
 
     name: str | None = Field(None, min_length=1,
                              description='default: "<metric>[<group>]@<year>"')
-    metric: str = Field(description="a name from simulator.metrics.METRICS")
+    metric: MetricName = Field(description="a name from simulator.metrics.METRICS")
     group: str = Field("all", description='"all", "<dimension>=<value>" or "<from>-><to>"')
     year: Annotated[int | str, BeforeValidator(_parse_year)] = Field(
         "last", description='a calendar year of the run, or "last"')
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, v: str) -> str:
-        if v not in METRICS:
-            raise ValueError(f"unknown metric {v!r}{_did_you_mean(v, sorted(METRICS))}")
-        return v
 
     @field_validator("group")
     @classmethod
