@@ -81,7 +81,8 @@ class _Participants:
     """Per-participant constants of one market's book, for the engine's abatement updates."""
 
     book: object
-    """The market's book these belong to (they are rebuilt when it changes)."""
+    """The market's book these belong to (rebuilt with a new book; when an upgrade renews
+    some bids in the book, the engine updates those participants' intensities)."""
     idx: np.ndarray
     """Firm indices of the participants."""
     intensity: np.ndarray

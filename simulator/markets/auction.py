@@ -380,7 +380,7 @@ class AbatementBook:
         if bad >= 0:
             for name, arr in (("need", e), ("inv_slope", b), ("reach", r)):
                 _check(name, ~(np.isfinite(arr) & (arr >= 0)), arr, "finite and >= 0")
-        self._sort_and_sum(clean_e, clean_b, clean_r, kink, order)
+        self._sum(clean_e, clean_b, clean_r, kink, _sorted_order(kink, order))
 
     @classmethod
     def from_clean(cls, need: np.ndarray, inv_slope: np.ndarray, reach: np.ndarray,
@@ -391,7 +391,7 @@ class AbatementBook:
         (``kernels.market_book``); the arrays are kept, not copied.
         """
         book = cls.__new__(cls)
-        book._sort_and_sum(need, inv_slope, reach, kink, order)
+        book._sum(need, inv_slope, reach, kink, _sorted_order(kink, order))
         return book
 
     def renew(self, at: np.ndarray, need: np.ndarray, inv_slope: np.ndarray, reach: np.ndarray,
@@ -407,17 +407,12 @@ class AbatementBook:
         self._kink[at] = kink
         changed = np.zeros(self.need.size, dtype=bool)
         changed[at] = True
-        self._sort_and_sum(self.need, self.inv_slope, self.reach, self._kink,
-                           kernels.resort(self.order, self._kink, changed), resorted=True)
+        self._sum(self.need, self.inv_slope, self.reach, self._kink,
+                  kernels.resort(self.order, self._kink, changed))
 
-    def _sort_and_sum(self, e: np.ndarray, b: np.ndarray, r: np.ndarray, kink: np.ndarray,
-                      order: np.ndarray | None, *, resorted: bool = False) -> None:
-        if order is None or order.shape != e.shape:
-            order = np.argsort(kink, kind="stable")
-        elif not resorted:
-            nearly = kink[order]
-            if not np.all(nearly[1:] >= nearly[:-1]):
-                order = order[np.argsort(nearly, kind="stable")]  # runs: close to linear
+    def _sum(self, e: np.ndarray, b: np.ndarray, r: np.ndarray, kink: np.ndarray,
+             order: np.ndarray) -> None:
+        """Keep the cleaned inputs and ``order`` (which sorts ``kink``); build the prefix sums."""
         self.need, self.inv_slope, self.reach, self.order, self._kink = e, b, r, order, kink
         # kink[k] sorted; [k]: sum of r over the first k kinks; sum of 1/c from kink k on
         self.kink, self.reach_below, self.slope_above = kernels.book_sums(order, kink, r, b)
@@ -438,6 +433,16 @@ class AbatementBook:
         """Total abatement ``sum_i min(price / c_i, r_i)`` at ``price >= 0``, units."""
         k = int(np.searchsorted(self.kink, price, side="left"))
         return float(self.reach_below[k] + price * self.slope_above[k])
+
+
+def _sorted_order(kink: np.ndarray, hint: np.ndarray | None) -> np.ndarray:
+    """Return the stable order of ``kink``, re-sorting ``hint`` (nearly sorted) if given."""
+    if hint is None or hint.shape != kink.shape:
+        return np.argsort(kink, kind="stable")
+    nearly = kink[hint]
+    if np.all(nearly[1:] >= nearly[:-1]):
+        return hint
+    return hint[np.argsort(nearly, kind="stable")]  # runs: close to linear
 
 
 class _BookCurve(_CurveBase):

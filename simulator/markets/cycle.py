@@ -186,14 +186,9 @@ class QuotaMarket:
             return firms.ytd["energy_tce"]
         return firms.ytd["emissions_t"][:, self._col]
 
-    def potential_unabated(self, firms: Firms, index: np.ndarray | None = None) -> np.ndarray:
-        """Return the expected unabated annual use at potential output (of firms ``index``)."""
-        if index is None:
-            return self.intensity(firms) * firms.va_wan_yuan / (1.0 - self.share)
-        use = self.intensity(firms).take(index)
-        use *= firms.va_wan_yuan[index]
-        use /= 1.0 - self.share[index]
-        return use
+    def potential_unabated(self, firms: Firms) -> np.ndarray:
+        """Return each firm's expected unabated annual use at potential output."""
+        return self.intensity(firms) * firms.va_wan_yuan / (1.0 - self.share)
 
     def invalidate(self) -> None:
         """Forget the year's sorted bids: firms' needs, the bid cap or the MAC bounds changed.

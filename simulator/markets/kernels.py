@@ -575,22 +575,6 @@ def add_unabated(out: np.ndarray, va: np.ndarray, intensity: np.ndarray,
 # ------------------------------------------------------------- firm replacement
 
 @_jit
-def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Return ``concatenate([values[keep], new])`` in one pass over ``values``."""
-    k = 0
-    for i in range(keep.size):
-        k += keep[i]
-    out = np.empty(k + new.size, dtype=values.dtype)
-    j = 0
-    for i in range(keep.size):
-        if keep[i]:
-            out[j] = values[i]
-            j += 1
-    out[k:] = new
-    return out
-
-
-@_jit
 def select_append_dropped(values: np.ndarray, keep: np.ndarray,
                           new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(concatenate([values[keep], new]), values[~keep])`` in one pass over ``values``."""
@@ -609,3 +593,9 @@ def select_append_dropped(values: np.ndarray, keep: np.ndarray,
             m += 1
     out[k:] = new
     return out, dropped
+
+
+@_jit
+def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Return ``concatenate([values[keep], new])`` in one pass over ``values``."""
+    return select_append_dropped(values, keep, new)[0]

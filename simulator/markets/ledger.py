@@ -144,15 +144,11 @@ class QuotaLedger:
 
     def holdings_at(self, index: np.ndarray) -> np.ndarray:
         """Rights held by the firms ``index`` (distinct), units; read-only, focuses on them."""
-        view = self._rows(index)[0].view()
-        view.flags.writeable = False
-        return view
+        return _read_only(self._rows(index)[0])
 
     def leased_at(self, index: np.ndarray) -> np.ndarray:
         """Rights leased by the firms ``index`` (distinct), units; read-only, focuses on them."""
-        view = self._rows(index)[1].view()
-        view.flags.writeable = False
-        return view
+        return _read_only(self._rows(index)[1])
 
     # ------------------------------------------------------------------ focus
 
@@ -565,6 +561,13 @@ class QuotaLedger:
                 f"{self.quota}: money not conserved: firms paid {paid:g} and received "
                 f"{received:g} yuan (net {paid - received:g}), but the government's net "
                 f"receipts are {government:g} yuan")
+
+
+def _read_only(rows: np.ndarray) -> np.ndarray:
+    """Return a view of ``rows`` that cannot be written through."""
+    view = rows.view()
+    view.flags.writeable = False
+    return view
 
 
 def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray | int) -> np.ndarray:
