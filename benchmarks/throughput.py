@@ -14,11 +14,15 @@ Usage::
     python benchmarks/throughput.py --snapshots     # also stream firms.parquet to disk
     python benchmarks/throughput.py --sizes 10000 100000
     python benchmarks/throughput.py --sizes 100000 --overhead 7   # what the markets add
+    python benchmarks/throughput.py --sizes 100000 --overhead 7 --few-traders
 
 ``--overhead R`` runs R pairs of subprocesses, with and without the five
 quota markets, alternating so that the machine's drift hits both alike, and
 prints what the markets add: from the best run of each, and the median and
-range of the R paired ratios.
+range of the R paired ratios. ``--few-traders`` raises every market's scope
+(energy 20,000 tce a year, 20 t a year of each pollutant) so that only a few
+hundred of 10^5 firms take part: what the markets cost whatever the number
+of traders (their fixed costs and their per-firm arrays).
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = 10
+# --few-traders: scopes that leave a few hundred of 10^5 firms in each market (none in NH3-N).
+FEW_TRADERS = {"markets.energy.scope_min_use_per_year": 20_000.0,
+               **{f"markets.emissions.{p}.scope_min_use_per_year": 20.0
+                  for p in ("cod", "nh3n", "so2", "nox")}}
 
 
 def _rss_mb() -> float:
@@ -42,7 +50,7 @@ def _rss_mb() -> float:
 
 
 def one(n: int, snapshots: bool, markets: bool = True, years: int = YEARS,
-        dynamics: bool = True) -> dict:
+        dynamics: bool = True, few_traders: bool = False) -> dict:
     import numpy as np  # noqa: F401  (imports count in the baseline RSS)
 
     from simulator.engine import simulate
@@ -69,6 +77,8 @@ def one(n: int, snapshots: bool, markets: bool = True, years: int = YEARS,
                                       "population.n_services": 20, "run.end": "2019-12",
                                       "timeline": []}))
     warm_up = time.perf_counter() - started
+    if few_traders and markets:  # after the warm-up: with them, few kernels would run in it
+        scenario = apply_changes(scenario, FEW_TRADERS)
     base_rss = _rss_mb()
     started = time.perf_counter()
     if snapshots:
@@ -84,6 +94,7 @@ def one(n: int, snapshots: bool, markets: bool = True, years: int = YEARS,
         "firms": n,
         "years": years,
         "dynamics": dynamics,
+        "few_traders": few_traders,
         "snapshots": snapshots,
         "markets": markets,
         "wall_s": round(wall, 3),
@@ -103,6 +114,8 @@ def main() -> None:
                         help="switch the quota markets off (to measure what they cost)")
     parser.add_argument("--no-dynamics", action="store_true",
                         help="switch investment, exit, entry and land off (issues 3 and 4)")
+    parser.add_argument("--few-traders", action="store_true",
+                        help="raise the markets' scopes so that only a few hundred firms trade")
     parser.add_argument("--years", type=int, default=YEARS, help="years simulated (default 10)")
     parser.add_argument("--overhead", type=int, metavar="R",
                         help="R alternating pairs of runs with and without markets; "
@@ -111,7 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.snapshots, not args.no_markets, args.years,
-                             not args.no_dynamics)))
+                             not args.no_dynamics, args.few_traders)))
         return
     if args.overhead:
         for n in args.sizes:
@@ -136,6 +149,8 @@ def _run(n: int, args: argparse.Namespace, *, markets: bool) -> dict:
         cmd.append("--no-markets")
     if args.no_dynamics:
         cmd.append("--no-dynamics")
+    if args.few_traders:
+        cmd.append("--few-traders")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
