@@ -452,7 +452,7 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int |
 
     metrics = exp.read_metrics(t.run_id for t in tasks)
     atomic_write(exp.path / "metrics.parquet",
-                  lambda p: metrics.to_parquet(p, index=False, compression="zstd"))
+                 lambda p: metrics.to_parquet(p, index=False, compression="zstd"))
     summary = summarise(metrics)
     differences = paired_differences(metrics, names[0])
     exp.write_csv("summary.csv", summary)

@@ -48,7 +48,7 @@ from simulator.markets.allocation import (
     subscription_charge,
 )
 from simulator.markets.auction import AbatementBook, StepOrders, clear_book, clear_market
-from simulator.markets.ledger import QuotaLedger, select_append
+from simulator.markets.ledger import QuotaLedger
 from simulator.scenario import POLLUTANTS, EmissionMarketSpec, EnergyMarketSpec, Scenario
 
 __all__ = ["AuctionRecord", "Compliance", "QuotaMarket", "enabled_markets"]
@@ -657,7 +657,7 @@ class QuotaMarket:
                           ("entitlement", zeros),
                           ("members", potential >= spec.scope_min_use_per_year)):
             if getattr(self, name) is not None:
-                setattr(self, name, select_append(getattr(self, name), keep, new))
+                setattr(self, name, kernels.select_append(getattr(self, name), keep, new))
         # The year's arrays start afresh: resize follows close_year (which zeroed the
         # year-to-date ones), and the next allocation and compliance set the others.
         n = self.members.size

@@ -569,13 +569,3 @@ def _read_only(rows: np.ndarray) -> np.ndarray:
     view.flags.writeable = False
     return view
 
-
-def select_append(values: np.ndarray, keep: np.ndarray, new: np.ndarray | int) -> np.ndarray:
-    """Return ``concatenate([values[keep], new])`` in one pass (``new``: values, or a count of 0s).
-
-    Replacing firms (exits, entry) copies every per-firm array once instead
-    of twice.
-    """
-    if isinstance(new, int):
-        new = np.zeros(new, dtype=values.dtype)
-    return kernels.select_append(values, keep, np.asarray(new, dtype=values.dtype))
