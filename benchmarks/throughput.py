@@ -17,12 +17,15 @@ Usage::
     python benchmarks/throughput.py --sizes 100000 --overhead 7 --few-traders
 
 ``--overhead R`` runs R pairs of subprocesses, with and without the five
-quota markets, alternating so that the machine's drift hits both alike, and
-prints what the markets add: from the best run of each, and the median and
-range of the R paired ratios. ``--few-traders`` raises every market's scope
-(energy 20,000 tce a year, 20 t a year of each pollutant) so that only a few
-hundred of 10^5 firms take part: what the markets cost whatever the number
-of traders (their fixed costs and their per-firm arrays).
+quota markets, so that the machine's drift hits both alike: one pair after
+another, the markets' run first in every other pair (ABBA), so that neither
+side always runs second. It prints what the markets add: from the best run of
+each, and the median of the R paired ratios with its 95% bootstrap interval
+(pairs resampled, scipy.stats.bootstrap, fixed seed) and their range.
+``--few-traders`` raises every market's scope (energy 20,000 tce a year,
+20 t a year of each pollutant) so that only a few hundred of 10^5 firms take
+part: what the markets cost whatever the number of traders (their fixed
+costs and their per-firm arrays).
 """
 
 from __future__ import annotations
@@ -160,14 +163,35 @@ def _overhead(n: int, args: argparse.Namespace) -> None:
     print(f"{'firms':>9} {'years':>5} {'pair':>4} {'markets s':>9} {'none s':>8} {'added':>7}")
     on, off = [], []
     for k in range(args.overhead):
-        on.append(_run(n, args, markets=True)["wall_s"])
-        off.append(_run(n, args, markets=False)["wall_s"])
+        first = k % 2 == 0  # ABBA: the markets' run goes first in every other pair
+        wall = {markets: _run(n, args, markets=markets)["wall_s"]
+                for markets in (first, not first)}
+        on.append(wall[True])
+        off.append(wall[False])
         print(f"{n:>9,} {args.years:>5} {k + 1:>4} {on[-1]:>9.2f} {off[-1]:>8.2f} "
               f"{on[-1] / off[-1] - 1:>7.1%}")
     ratios = [a / b - 1 for a, b in zip(on, off, strict=True)]
+    low, high = median_interval(ratios)
     print(f"markets add {min(on) / min(off) - 1:.1%} (best {min(on):.2f} s against "
-          f"{min(off):.2f} s); paired median {statistics.median(ratios):.1%}, "
-          f"range {min(ratios):.1%} to {max(ratios):.1%} ({len(ratios)} pairs)")
+          f"{min(off):.2f} s); paired median {statistics.median(ratios):.1%} "
+          f"(95% interval {low:.1%} to {high:.1%}), range {min(ratios):.1%} to "
+          f"{max(ratios):.1%} ({len(ratios)} pairs)")
+
+
+def median_interval(values: list[float], *, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the median of ``values`` (fixed seed: reproducible).
+
+    NaN bounds for fewer than two values, where no interval can be drawn.
+    """
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    import numpy as np
+    from scipy import stats
+
+    result = stats.bootstrap((np.asarray(values, dtype=float),), np.median,
+                             confidence_level=level, n_resamples=10_000,
+                             method="percentile", random_state=0)
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 if __name__ == "__main__":
