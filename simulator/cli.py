@@ -276,6 +276,8 @@ def _print_comparison(table, replications: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from simulator.report import fmt_ci
+
     scenarios = list(dict.fromkeys(table["scenario"]))
     year = int(table["year"].max()) if len(table) else ""
     t = Table(title=f"{year}: mean [95% CI] over {replications} replication(s); "
@@ -285,18 +287,11 @@ def _print_comparison(table, replications: int) -> None:
         t.add_column(name, justify="right")
     for name in scenarios[1:]:
         t.add_column(f"{name} − {scenarios[0]}", justify="right")
-
-    def fmt(mean: float, low: float, high: float) -> str:
-        text = f"{mean:,.4g}" if abs(mean) < 1e4 else f"{mean:,.0f}"
-        if low == low:  # not NaN
-            text += f" [{low:,.3g}, {high:,.3g}]"
-        return text
-
     for label, rows in table.groupby("indicator", sort=False):
         by = rows.set_index("scenario")
-        cells = [fmt(*by.loc[n, ["mean", "ci_low", "ci_high"]]) if n in by.index else ""
+        cells = [fmt_ci(*by.loc[n, ["mean", "ci_low", "ci_high"]]) if n in by.index else ""
                  for n in scenarios]
-        cells += [fmt(*by.loc[n, ["diff", "diff_ci_low", "diff_ci_high"]])
+        cells += [fmt_ci(*by.loc[n, ["diff", "diff_ci_low", "diff_ci_high"]], signed=True)
                   if n in by.index else "" for n in scenarios[1:]]
         t.add_row(label, *cells)
     Console(width=160).print(t)
@@ -324,6 +319,8 @@ def _print_summary(name: str, manifest: dict, table) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from simulator.report import fmt_ci
+
     replications = manifest.get("replications", 1)
     t = Table(title=f"{name}: {manifest['firms']} firms, seed {manifest['seed']}, "
                     f"{manifest['wall_time_s']:.1f} s"
@@ -334,18 +331,10 @@ def _print_summary(name: str, manifest: dict, table) -> None:
     for year in years:
         t.add_column(year, justify="right")
     for label, row in table.iterrows():
-        cells = []
-        for year in years:
-            cell = _number(row[year])
-            if f"{year} ci_low" in row.index and row[f"{year} ci_low"] == row[f"{year} ci_low"]:
-                cell += f" [{_number(row[f'{year} ci_low'])}, {_number(row[f'{year} ci_high'])}]"
-            cells.append(cell)
-        t.add_row(label, *cells)
+        nan = float("nan")
+        t.add_row(label, *(fmt_ci(row[year], row.get(f"{year} ci_low", nan),
+                                  row.get(f"{year} ci_high", nan)) for year in years))
     Console(width=120).print(t)
-
-
-def _number(v: float) -> str:
-    return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
 def _evaluate(args: argparse.Namespace) -> int:
