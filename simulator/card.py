@@ -43,7 +43,6 @@ firms unchanged. It follows :mod:`simulator.evaluation` exactly:
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -52,7 +51,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from simulator.evaluation import (
     INDICATOR_UNITS,
@@ -62,7 +60,8 @@ from simulator.evaluation import (
     _Bins,
     _indicator_score,
 )
-from simulator.report import Markup, fmt, html_page, html_table, run_scenario_text, write_html
+from simulator.report import Markup, fmt, html_page, html_table, read_run_scenario, write_html
+from simulator.results import parquet_columns, read_json_record
 from simulator.scenario import INVESTMENT_OPTIONS, POLLUTANTS, EvaluationSpec, ScenarioError
 
 __all__ = [
@@ -95,6 +94,8 @@ FORMULAS: dict[str, tuple[str, str | None, float]] = {
     "tax": ("tax_wan_yuan", None, 1.0),
     "sales": ("revenue_wan_yuan", None, 1.0),
 }
+#: firms.parquet columns a card picks its rows by.
+_KEY_COLUMNS: tuple[str, ...] = ("replication", "year", "firm_id")
 #: Slack of floor(n * share + 0.5) for float error, as in the evaluation.
 _ROUNDING_TOLERANCE = 1e-9
 _QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
@@ -497,6 +498,7 @@ def read_firm_years(run_dir: str | Path, *, replication: int = 0) -> pd.DataFram
     if not path.is_file():
         raise ScenarioError("no firm snapshots (firms.parquet) in this run: set "
                             "output.firm_snapshots and run again", file=path)
+    parquet_columns(path, _KEY_COLUMNS)  # readable, with the columns rows are picked by
     firms = pd.read_parquet(path, filters=[("replication", "=", int(replication))])
     if firms.empty:
         held = sorted(pd.read_parquet(path, columns=["replication"])["replication"].unique())
@@ -508,13 +510,12 @@ def read_firm_years(run_dir: str | Path, *, replication: int = 0) -> pd.DataFram
 def _read_rules(run_dir: Path, firm_id: int) -> tuple[dict[str, Any], EvaluationSpec]:
     """Return the run's resolved scenario (as a dict) and its evaluation rules."""
     manifest_path = run_dir / "manifest.json"
-    manifest = (json.loads(manifest_path.read_text(encoding="utf-8"))
-                if manifest_path.is_file() else {})
-    content = run_scenario_text(run_dir, manifest)
-    if content is None:
+    manifest = read_json_record(manifest_path) if manifest_path.is_file() else {}
+    found = read_run_scenario(run_dir, manifest)
+    if found is None:
         raise ScenarioError(f"no scenario.yaml, so no evaluation rules for the card of firm "
                             f"{firm_id}", file=run_dir / "scenario.yaml")
-    data = yaml.safe_load(content) or {}
+    data = found[0]
     try:
         spec = EvaluationSpec.model_validate(data.get("evaluation") or {})
     except ValueError as exc:

@@ -159,10 +159,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _evaluate(args)
     if args.command == "plot":
         from simulator.plots import make_figures
+        from simulator.results import check_run_directory
 
         run_dir = Path(args.run_dir)
-        if not (run_dir / "metrics.parquet").exists():
-            raise ScenarioError("not a results directory (no metrics.parquet)", file=run_dir)
+        check_run_directory(run_dir)
         for path in make_figures(run_dir, lang=args.lang):
             print(path)
         return 0

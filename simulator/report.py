@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from simulator.results import atomic_write
+from simulator.results import atomic_write, read_json_record, read_run
 from simulator.scenario import ScenarioError
 
 __all__ = [
@@ -49,7 +49,8 @@ __all__ = [
     "html_page",
     "html_table",
     "pre_block",
-    "run_scenario_text",
+    "parse_stored_scenario",
+    "read_run_scenario",
     "text",
     "write_html",
     "write_report",
@@ -484,7 +485,7 @@ def write_report(directory: str | Path, *, out: str | Path | None = None,
     if kind == "run":
         title, body = _run_brief(directory, t, lang)
     else:
-        record = _read_json(directory / "experiment.json")
+        record = read_json_record(directory / "experiment.json")
         build = _compare_brief if kind == "compare" else _sweep_brief
         title, body = build(directory, record, t, lang)
     out = Path(out) if out is not None else directory / "brief.html"
@@ -497,7 +498,7 @@ def _kind(directory: Path) -> str:
         raise ScenarioError("not a results directory (no such directory)", file=directory)
     record = directory / "experiment.json"
     if record.is_file():
-        kind = _read_json(record).get("kind")
+        kind = read_json_record(record).get("kind")
         if kind not in ("compare", "sweep"):
             raise ScenarioError(f"not a results directory: experiment kind {kind!r} is "
                                 "neither 'compare' nor 'sweep'", file=record)
@@ -508,21 +509,15 @@ def _kind(directory: Path) -> str:
                         "nor experiment.json)", file=directory)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path.name} does not hold a JSON object", file=path)
-    return data
-
-
 def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     if not path.is_file():
         raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
-    # Names stay text even when they look like numbers (a scenario called "2019").
-    table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS})
+    try:
+        # Names stay text even when they look like numbers (a scenario called "2019").
+        table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS})
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ScenarioError(f"{path.name} lacks column(s) {', '.join(missing)}", file=path)
@@ -595,11 +590,9 @@ def _appendix_yaml(title: str, content: str) -> str:
 
 def _run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]:
     from simulator.plots import make_figures
-    from simulator.plots.data import read_manifest, read_metrics
 
-    manifest, metrics = read_manifest(directory), read_metrics(directory)
-    scenario_text = run_scenario_text(directory, manifest) or ""
-    scenario = yaml.safe_load(scenario_text) or {}
+    manifest, metrics = read_run(directory)
+    scenario, scenario_text = read_run_scenario(directory, manifest) or ({}, "")
     name = str(manifest.get("scenario_name") or scenario.get("name", directory.name))
     figures_dir = directory / "figures"
     if not figures_dir.is_dir() or not any(figures_dir.glob("*.png")):
@@ -640,12 +633,14 @@ def _run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]
     return title, "\n".join(body)
 
 
-def run_scenario_text(directory: str | Path, manifest: dict[str, Any]) -> str | None:
-    """Return the resolved scenario of a run directory as YAML text, None if it has none.
+def read_run_scenario(directory: str | Path,
+                      manifest: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """Return a run's resolved scenario, parsed and as YAML text; None if it has none.
 
     Looks for ``scenario.yaml``, then the manifest's ``scenario_file`` (runs
     inside an experiment directory point to ``scenarios/<name>.yaml``), then
-    the scenario stored in the manifest.
+    the scenario stored in the manifest. Raises ScenarioError, naming the
+    file and line, if the file found is not a YAML mapping.
     """
     directory = Path(directory)
     candidates = [directory / "scenario.yaml"]
@@ -653,10 +648,38 @@ def run_scenario_text(directory: str | Path, manifest: dict[str, Any]) -> str | 
         candidates.append(directory / str(manifest["scenario_file"]))
     for path in candidates:
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            text = _read_text(path)
+            return parse_stored_scenario(text, path), text
     if isinstance(manifest.get("scenario"), dict):
-        return yaml.safe_dump(manifest["scenario"], allow_unicode=True, sort_keys=False)
+        return manifest["scenario"], yaml.safe_dump(manifest["scenario"], allow_unicode=True,
+                                                    sort_keys=False)
     return None
+
+
+def _read_text(path: Path) -> str:
+    """Return a stored text file of a results directory; ScenarioError if unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
+
+
+def parse_stored_scenario(text: str, path: Path) -> dict[str, Any]:
+    """Return a stored resolved scenario (YAML ``text`` of ``path``) as a mapping.
+
+    Raises ScenarioError naming ``path`` (and the line) if it is not one.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ScenarioError(f"cannot read {path.name}: not valid YAML", file=path,
+                            line=None if mark is None else mark.line + 1) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path.name} does not hold a scenario (a YAML mapping)", file=path)
+    return data
 
 
 def _timeline(scenario: dict[str, Any], t: dict[str, str]) -> str:
@@ -731,7 +754,8 @@ def _compare_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
     if reference in scenarios:  # the reference comes first in every table
         scenarios = [reference, *(s for s in scenarios if s != reference)]
     yamls = _scenario_texts(directory, scenarios)
-    parsed = {name: yaml.safe_load(text_) or {} for name, text_ in yamls.items()}
+    parsed = {name: parse_stored_scenario(text_, directory / "scenarios" / f"{name}.yaml")
+              for name, text_ in yamls.items()}
     name = str(record.get("name", directory.name))
     title = t["title.compare"].format(name=name)
     year = int(summary["year"].max()) if len(summary) else None
@@ -771,7 +795,7 @@ def _scenario_texts(directory: Path, names: Sequence[str]) -> dict[str, str]:
     for name in names:
         path = directory / "scenarios" / f"{name}.yaml"
         if path.is_file():
-            texts[name] = path.read_text(encoding="utf-8")
+            texts[name] = _read_text(path)
     return texts
 
 
@@ -926,7 +950,7 @@ def _sweep_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
     for file, label in (("sweep.yaml", t["sweep_file"]), ("scenarios/base.yaml", t["base"])):
         path = directory / file
         if path.is_file():
-            body.append(_appendix_yaml(label, path.read_text(encoding="utf-8")))
+            body.append(_appendix_yaml(label, _read_text(path)))
     body.append(_appendix_yaml(t["record"].format(file="experiment.json"),
                                json.dumps(record, indent=2, ensure_ascii=False)))
     return title, "\n".join(body)

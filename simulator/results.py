@@ -30,10 +30,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from simulator.scenario import Scenario
+from simulator.scenario import Scenario, ScenarioError
 
-__all__ = ["ExperimentFailedError", "RunDirectory", "atomic_write", "git_revision",
-           "package_version", "read_run"]
+__all__ = ["METRICS_COLUMNS", "ExperimentFailedError", "RunDirectory", "atomic_write",
+           "check_run_directory", "git_revision", "package_version", "parquet_columns",
+           "read_json_record", "read_run"]
+
+#: Columns of every run's tidy metrics table (``metrics.parquet``).
+METRICS_COLUMNS: tuple[str, ...] = (
+    "year", "month", "scenario", "replication", "group", "metric", "value",
+)
 
 
 class ExperimentFailedError(RuntimeError):
@@ -184,8 +190,71 @@ def manifest_for(scenario: Scenario, *, replications: int, wall_time_s: float,
     }
 
 
-def read_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame]:
-    """Read a run's manifest and metrics table."""
+def read_json_record(path: str | Path) -> dict:
+    """Return the JSON object in ``path`` (a manifest, an experiment record).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, if it is missing or unreadable or holds no JSON object.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path.name} does not hold a JSON object", file=path)
+    return data
+
+
+def parquet_columns(path: str | Path, required: tuple[str, ...] = ()) -> list[str]:
+    """Return the column names of the Parquet file ``path``, from its schema alone.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, if it is missing, is not a readable Parquet file or
+        lacks a column of ``required``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
+    try:
+        columns = pq.read_schema(path).names
+    except (OSError, pa.ArrowException) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise ScenarioError(f"{path.name} lacks column(s) {', '.join(missing)}", file=path)
+    return columns
+
+
+def check_run_directory(run_dir: str | Path) -> dict:
+    """Check that ``run_dir`` holds a readable run; return its manifest.
+
+    Reads ``manifest.json`` and the schema (not the rows) of
+    ``metrics.parquet``, so the check is cheap whatever the run's size.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file: no such directory, a file missing or unreadable, a
+        manifest that is not a JSON object, or metrics lacking a column of
+        :data:`METRICS_COLUMNS`. The command line reports it in one line and
+        exits with status 2.
+    """
     run_dir = Path(run_dir)
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    return manifest, pd.read_parquet(run_dir / "metrics.parquet")
+    if not run_dir.is_dir():
+        raise ScenarioError("not a results directory (no such directory)", file=run_dir)
+    manifest = read_json_record(run_dir / "manifest.json")
+    parquet_columns(run_dir / "metrics.parquet", METRICS_COLUMNS)
+    return manifest
+
+
+def read_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame]:
+    """Read a run's manifest and metrics table, checked (:func:`check_run_directory`)."""
+    manifest = check_run_directory(run_dir)
+    return manifest, pd.read_parquet(Path(run_dir) / "metrics.parquet")

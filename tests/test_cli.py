@@ -185,3 +185,67 @@ def test_terminal_tables_print_large_values_and_intervals_in_full(capsys):
     assert "—" in out
     assert "e+" not in out
 
+
+def _write_results(directory: Path, files: dict[str, object]) -> None:
+    """Write a results directory: ``"metrics"`` / ``"firms"`` make tables with those columns."""
+    from simulator.results import METRICS_COLUMNS
+
+    tables = {"metrics": METRICS_COLUMNS, "metrics lacking month": ("year", "metric"),
+              "firms": ("replication", "year", "firm_id"), "firms lacking ids": ("year",)}
+    directory.mkdir()
+    for name, content in files.items():
+        if content in tables:
+            pd.DataFrame({c: [0] for c in tables[content]}).to_parquet(directory / name)
+        elif isinstance(content, bytes):
+            (directory / name).write_bytes(content)
+        else:
+            (directory / name).write_text(str(content), encoding="utf-8")
+
+
+BAD_RESULTS = {
+    "plot: no manifest": ("plot", {"metrics.parquet": "metrics"}, "manifest.json: incomplete"),
+    "plot: manifest not an object": ("plot", {"metrics.parquet": "metrics",
+                                              "manifest.json": "[1]"},
+                                     "manifest.json: manifest.json does not hold a JSON object"),
+    "plot: metrics lack columns": ("plot", {"metrics.parquet": "metrics lacking month",
+                                            "manifest.json": "{}"},
+                                   "metrics.parquet: metrics.parquet lacks column(s) month"),
+    "plot: metrics not Parquet": ("plot", {"metrics.parquet": "garbage", "manifest.json": "{}"},
+                                  "metrics.parquet: cannot read metrics.parquet"),
+    "report: metrics not Parquet": ("report", {"metrics.parquet": "garbage",
+                                               "manifest.json": "{}"},
+                                    "metrics.parquet: cannot read metrics.parquet"),
+    "report: stored scenario not YAML": ("report", {"metrics.parquet": "metrics",
+                                                    "manifest.json": "{}",
+                                                    "scenario.yaml": "name: x\nrun: [2017\n"},
+                                         "scenario.yaml:3: cannot read scenario.yaml"),
+    "report: stored scenario not UTF-8": ("report", {"metrics.parquet": "metrics",
+                                                      "manifest.json": "{}",
+                                                      "scenario.yaml": b"name: \xff\n"},
+                                          "scenario.yaml: cannot read scenario.yaml"),
+    "report: summary not text": ("report", {
+        "experiment.json": '{"kind": "compare", "scenarios": ["a", "b"]}',
+        "summary.csv": b"\xff\xfe\x00,\n", "differences.csv": b"\xff\n"},
+        "summary.csv: cannot read summary.csv"),
+    "card: snapshots not Parquet": ("card", {"firms.parquet": "garbage", "manifest.json": "{}"},
+                                    "firms.parquet: cannot read firms.parquet"),
+    "card: snapshots lack firm ids": ("card", {"firms.parquet": "firms lacking ids"},
+                                      "firms.parquet: firms.parquet lacks column(s) "
+                                      "replication, firm_id"),
+    "card: manifest not JSON": ("card", {"firms.parquet": "firms", "manifest.json": "{"},
+                                "manifest.json: cannot read manifest.json"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_RESULTS))
+def test_bad_results_directory_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, case):
+    command, files, expected = BAD_RESULTS[case]
+    run_dir = tmp_path / "run"
+    _write_results(run_dir, files)
+    args = [command, str(run_dir)] + (["--firm", "0"] if command == "card" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ")
+    assert expected in err
+    assert "\n" not in err
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted(files)  # nothing written

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.plots._labels import labels_for
+from simulator.results import METRICS_COLUMNS
 from simulator.stats import mean_ci
 
 __all__ = [
@@ -39,9 +40,7 @@ TRANSITION_METRIC = "class_transition_firms"
 #: rights (排污权, t) by pollutant. Their metric rows have group "market=<name>".
 MARKETS: tuple[str, ...] = ("energy", "cod", "nh3n", "so2", "nox")
 MARKET_GROUP_PREFIX = "market="
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "year", "month", "scenario", "replication", "group", "metric", "value",
-)
+REQUIRED_COLUMNS: tuple[str, ...] = METRICS_COLUMNS
 
 
 # ---------------------------------------------------------------- reading results
