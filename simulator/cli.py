@@ -330,8 +330,8 @@ def _print_summary(name: str, manifest: dict, table) -> None:
     t.add_column("indicator")
     for year in years:
         t.add_column(year, justify="right")
+    nan = float("nan")
     for label, row in table.iterrows():
-        nan = float("nan")
         t.add_row(label, *(fmt_ci(row[year], row.get(f"{year} ci_low", nan),
                                   row.get(f"{year} ci_high", nan)) for year in years))
     Console(width=120).print(t)
