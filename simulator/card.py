@@ -572,6 +572,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "market.nh3n": "NH3-N emission rights", "market.so2": "SO2 emission rights",
         "market.nox": "NOx emission rights",
         "q.covered": "Covered by the market", "q.allocated": "Rights allocated",
+        "q.held": "Rights held at compliance (allocated, bought, leased, banked)",
         "q.use": "Use (after abatement)", "q.shortfall": "Shortfall (not covered by rights)",
         "q.net_paid": "Net payments (paid use, purchases, surcharges − sales)",
         "q.abatement_cost": "Abatement cost", "q.abatement_share": "Abatement share",
@@ -675,7 +676,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "market.energy": "用能权", "market.cod": "化学需氧量排污权",
         "market.nh3n": "氨氮排污权", "market.so2": "二氧化硫排污权",
         "market.nox": "氮氧化物排污权",
-        "q.covered": "纳入市场", "q.allocated": "分配配额", "q.use": "实际用量（减排后）",
+        "q.covered": "纳入市场", "q.allocated": "分配配额",
+        "q.held": "清缴时持有配额（分配、购入、租赁、结转）", "q.use": "实际用量（减排后）",
         "q.shortfall": "配额缺口", "q.net_paid": "净支出（有偿使用、购买、加价 − 出售）",
         "q.abatement_cost": "减排成本", "q.abatement_share": "减排比例",
         "breakdown": "{year} 年得分构成",
@@ -963,7 +965,7 @@ def _quota_tables(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> st
     for quota in _QUOTAS:
         if f"{quota}_allocated" not in mine.columns:
             continue
-        numbers = [f"{quota}_{k}" for k in ("allocated", "shortfall", "net_paid_yuan",
+        numbers = [f"{quota}_{k}" for k in ("allocated", "held", "shortfall", "net_paid_yuan",
                                             "abatement_cost_yuan")]
         involved = mine[f"{quota}_covered"].any() or any(
             (mine[c].to_numpy(dtype=float) != 0).any() for c in numbers if c in mine.columns)
@@ -973,7 +975,7 @@ def _quota_tables(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> st
         rows = [(t["q.covered"], "", [t["yes"] if v else t["no"]
                                       for v in mine[f"{quota}_covered"]])]
         rows += [(t[f"q.{key}"], u, _values(mine, f"{quota}_{column}")) for key, u, column in (
-            ("allocated", unit, "allocated"), ("use", unit, "use"),
+            ("allocated", unit, "allocated"), ("held", unit, "held"), ("use", unit, "use"),
             ("shortfall", unit, "shortfall"), ("net_paid", "yuan", "net_paid_yuan"),
             ("abatement_cost", "yuan", "abatement_cost_yuan"))]
         rows.append((t["q.abatement_share"], "share", _values(mine, f"{quota}_abatement_share")))

@@ -858,8 +858,9 @@ class _Simulation:
             cols[f"{quota}_allocated"] = _owned(market.allocation)
             cols[f"{quota}_covered"] = _owned(market.members)
             cols[f"{quota}_use"] = _owned(market.use_ytd(f))
-            cols[f"{quota}_shortfall"] = _owned(market.compliance.per_firm(
-                market.compliance.shortfall))
+            done = market.compliance
+            cols[f"{quota}_held"] = _owned(done.per_firm(done.held))
+            cols[f"{quota}_shortfall"] = _owned(done.per_firm(done.shortfall))
             cols[f"{quota}_net_paid_yuan"] = _owned(market.net_paid_this_year())
             cols[f"{quota}_abatement_cost_yuan"] = _owned(market.abatement_cost_ytd)
             cols[f"{quota}_abatement_share"] = _owned(market.share)

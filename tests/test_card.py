@@ -438,6 +438,12 @@ def test_card_tables_hold_the_firms_values(run_dir: Path, firms: pd.DataFrame):
         f"{r} of {n}" for r, n in zip(mine["rank"], mine["group_size"], strict=True)]
     assert _row(tables, "Net payments (paid use, purchases, surcharges − sales)",
                 after="Rights allocated")[2:]
+    # The first market table's holdings at compliance, from its <quota>_held column.
+    held = _row(tables, "Rights held at compliance (allocated, bought, leased, banked)",
+                after="Rights allocated")[2:]
+    assert held in [[fmt(v) for v in mine[f"{q}_held"]]
+                    for q in ("energy", "cod", "nh3n", "so2", "nox")]
+    assert any(v != "0" for v in held)
     text = path.read_text(encoding="utf-8")
     assert "every year of the run" in text
     assert "What would lift its class" in text

@@ -74,6 +74,9 @@ class Compliance:
     """Firm indices of the participants."""
     use: np.ndarray
     """Their use to cover (0 outside the scope), units."""
+    held: np.ndarray
+    """Rights they held at compliance, after the final auction and before surrender
+    (own, bought, leased and banked), units."""
     shortfall: np.ndarray
     """Their use not covered by rights after the final auction, units."""
     violation: np.ndarray
@@ -567,6 +570,7 @@ class QuotaMarket:
         self._settle(clearing, delta, r_buy, reserve_fill, spec, month, index=idx)
         # Surrender and pay for what is still missing.
         quota = self.allocation[idx]
+        held = led.holdings_at(idx).copy()
         short = led.surrender(use, index=idx)
         if self.is_energy:
             led.charge(overquota_surcharge(quota + short, quota=quota,
@@ -580,7 +584,7 @@ class QuotaMarket:
         else:
             led.charge(short * spec.penalty_yuan_per_t, source="penalty", index=idx)
         self.compliance = Compliance(n_firms=self.members.size, index=idx, use=use,
-                                     shortfall=short,
+                                     held=held, shortfall=short,
                                      violation=short > 1e-9 * np.maximum(use, 1.0))
         led.end_leases()
         term_end = (not self.is_energy

@@ -387,3 +387,17 @@ def test_quantities_billed_across_abatement_changes_are_those_used_month_by_mont
     np.testing.assert_allclose(y["energy_tce"], energy, rtol=1e-11, atol=1e-9)
     np.testing.assert_allclose(y["electricity_kwh"], kwh, rtol=1e-11, atol=1e-6)
     np.testing.assert_allclose(y["emissions_t"], emissions, rtol=1e-11, atol=1e-12)
+
+
+def test_holdings_at_compliance_cover_use_up_to_the_shortfall(small_run):
+    # Each covered firm surrenders min(use, held): its shortfall is what its holdings at
+    # compliance leave uncovered. Outside the scope nothing needs rights, so nothing is short.
+    _, firms = small_run
+    for quota in ("energy", *POLLUTANTS):
+        held, short = firms[f"{quota}_held"], firms[f"{quota}_shortfall"]
+        covered = firms[f"{quota}_covered"].to_numpy()
+        use = firms[f"{quota}_use"].where(covered, 0.0)
+        assert (held >= -1e-9).all(), quota
+        assert held[covered].sum() > 0, quota
+        np.testing.assert_allclose(short, np.maximum(use - held, 0.0), rtol=1e-9, atol=1e-9,
+                                   err_msg=quota)
