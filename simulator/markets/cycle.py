@@ -143,6 +143,8 @@ class QuotaMarket:
         # Energy use covered by baseline or subscription (energy), emission rights per year for
         # the current term (emissions; energy entitlements are fixed each year).
         self.registered = potential.copy() if self.is_energy else None
+        # Energy: firms that entered since the last allocation (their use is all new use).
+        self.entered = np.zeros(n, dtype=bool) if self.is_energy else None
         self.entitlement = None if self.is_energy else np.zeros(n)
         self.allocation = np.zeros(n)
         self.unabated_ytd = np.zeros(n)
@@ -392,6 +394,8 @@ class QuotaMarket:
             self.cap *= 1.0 - spec.cap.annual_decline
         reserve = self.cap * spec.reserve.share_of_cap
         to_firms = self.cap - reserve
+        # Energy: new use (expansion, entrants) and the subscription due for it.
+        plan = self._subscription_plan(firms, spec) if self.is_energy else None
         if self.is_energy or (year - self.first_year) % spec.term_years == 0:
             # Coverage is fixed with the entitlements: yearly for energy, per term for emissions.
             self.members = self.history >= spec.scope_min_use_per_year
@@ -400,7 +404,14 @@ class QuotaMarket:
             bench = self.benchmark[idx]
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(bench > 0, intensity / bench, 1.0)
-            entitled = baseline_allocation(self.history[idx], klass=firms.klass[idx],
+            history = self.history[idx]
+            if plan is not None:
+                # An entrant has no history: its use is new use, bought by subscription
+                # where a subscription is due, not allocated on top of it.
+                buys = np.zeros(self.members.size, dtype=bool)
+                buys[plan[0]] = plan[2] > 0
+                history = np.where(self.entered[idx] & buys[idx], 0.0, history)
+            entitled = baseline_allocation(history, klass=firms.klass[idx],
                                            intensity_ratio=ratio, spec=spec.allocation,
                                            total=to_firms)
             if not self.is_energy:
@@ -424,21 +435,39 @@ class QuotaMarket:
                 below_fee=spec.paid_use_fee_below_target_yuan_per_tce,
                 above_fee=spec.paid_use_fee_above_target_yuan_per_tce),
                 source="paid_use", index=idx)
-            self._subscribe(firms, spec)
+            self._subscribe(*plan)
+            self.entered[:] = False
         else:
             led.charge(emission_paid_use_fee(
                 entitled, klass=firms.klass[idx], price=spec.paid_use_price_yuan_per_t_year,
                 class_multiplier=spec.paid_use_class_multiplier), source="paid_use", index=idx)
 
-    def _subscribe(self, firms: Firms, spec: EnergyMarketSpec) -> None:
-        """Paid subscription of new energy use by expanding firms, from the reserve."""
+    def _subscription_plan(self, firms: Firms, spec: EnergyMarketSpec
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the firms with new energy use, that use, and the subscription due for it.
+
+        New use is expected unabated use beyond the registered use (expansion,
+        or all of an entrant's use); the charge is 0 where no subscription is
+        due (below the project size or unit consumption thresholds).
+        """
         new_use = self.potential_unabated(firms)
         new_use -= self.registered
         idx = np.flatnonzero(new_use > 0)
         new_use = new_use[idx]
         charge = subscription_charge(new_use, unit_consumption_tce_per_wan_yuan=(
             self.intensity(firms)[idx] / (1.0 - self.share[idx])), spec=spec.subscription)
-        wanted = np.where(charge > 0, new_use, 0.0)
+        return idx, new_use, charge
+
+    def _subscribe(self, idx: np.ndarray, new_use: np.ndarray, charge: np.ndarray) -> None:
+        """Paid subscription of new energy use (:meth:`_subscription_plan`), from the reserve.
+
+        New use for which no subscription is due is registered as it is (the
+        project needs no purchase); the rest is bought from the reserve, pro
+        rata if the reserve is short, and what is bought is registered.
+        """
+        due = charge > 0
+        self.registered[idx[~due]] += new_use[~due]
+        wanted = np.where(due, new_use, 0.0)
         total = float(wanted.sum())
         if total <= 0 or self.ledger.reserve <= 0:
             return
@@ -633,9 +662,10 @@ class QuotaMarket:
         """Drop the firms not kept (their rights go to the reserve) and append ``entrants``.
 
         Entrants hold no rights and have no registered energy use, so their
-        energy is bought by paid subscription at the next allocation; they are
-        covered from now on if their use reaches the scope and buy emission
-        rights on the market (entitlements are fixed for the term). ``rows`` is
+        energy is bought by paid subscription at the next allocation, with no
+        baseline allocation on top of it (:attr:`entered`); they are covered
+        from now on if their use reaches the scope and buy emission rights on
+        the market (entitlements are fixed for the term). ``rows`` is
         ``cumsum(keep) - 1`` (each kept firm's new row), if the caller has it.
         """
         spec = self.spec(scenario)
@@ -658,7 +688,7 @@ class QuotaMarket:
         zeros = np.zeros(entrants.n)
         for name, new in (("slope", slope), ("benchmark", new_bench), ("share", zeros),
                           ("history", potential), ("registered", zeros),
-                          ("entitlement", zeros),
+                          ("entitlement", zeros), ("entered", np.ones(entrants.n, dtype=bool)),
                           ("members", potential >= spec.scope_min_use_per_year)):
             if getattr(self, name) is not None:
                 setattr(self, name, kernels.select_append(getattr(self, name), keep, new))

@@ -401,3 +401,57 @@ def test_holdings_at_compliance_cover_use_up_to_the_shortfall(small_run):
         assert held[covered].sum() > 0, quota
         np.testing.assert_allclose(short, np.maximum(use - held, 0.0), rtol=1e-9, atol=1e-9,
                                    err_msg=quota)
+
+
+def test_entrants_buy_their_energy_by_subscription_not_on_top_of_a_free_allocation(small):
+    # An entrant's energy use is all new use: where a subscription is due (at least
+    # min_new_use_tce, at or above the first block's unit consumption) it buys it from the
+    # reserve and gets no baseline allocation; below the thresholds its use is registered
+    # without purchase and allocated like an existing firm's.
+    from simulator.engine import _Simulation
+
+    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    year = small.run.first_year
+    sim.allocate(year)
+    energy = sim.markets["energy"]
+    spec = small.markets.energy.subscription
+    f = sim.firms
+    use = f.energy_tce_per_wan_yuan * f.va_wan_yuan
+    big = np.flatnonzero(use >= 2 * spec.min_new_use_tce)[:4]
+    assert big.size == 4
+    copies = np.zeros(f.n, dtype=bool)
+    copies[big] = True
+    entrants = f.select(copies)
+    entrants.firm_id = f.firm_id[-1] + 1 + np.arange(entrants.n)
+    # Two energy-hungry projects (a subscription is due), two efficient ones (none is due).
+    threshold = spec.blocks[0].above
+    entrants.energy_tce_per_wan_yuan = np.array([2.0, 1.5, 0.5, 0.2]) * threshold
+    entrants.va_wan_yuan = 3 * spec.min_new_use_tce / entrants.energy_tce_per_wan_yuan
+    potential = entrants.energy_tce_per_wan_yuan * entrants.va_wan_yuan
+    n_old = f.n
+    sim._replace_firms(np.ones(n_old, dtype=bool), entrants, year)  # as at a year end
+    sim.firms.reset_ytd()
+    sim.refresh_rates()
+    assert energy.entered[n_old:].all()
+    paid = energy.ledger.government_yuan["subscription"]
+    sim.allocate(year + 1)
+    new = np.arange(n_old, n_old + entrants.n)
+    assert energy.members[new].all()
+    assert not energy.entered.any()
+    due, exempt = new[:2], new[2:]
+    # Due: nothing free, the whole use bought (the reserve holds far more than it).
+    assert (energy.allocation[due] == 0).all()
+    np.testing.assert_allclose(energy.ledger.holdings[due], potential[:2], rtol=1e-12)
+    np.testing.assert_allclose(energy.registered[due], potential[:2], rtol=1e-12)
+    prices = np.array([b.price_yuan_per_unit for b in spec.blocks])
+    per_tce = prices[np.searchsorted([b.above for b in spec.blocks], [2.0 * threshold,
+                                                                      1.5 * threshold],
+                                     side="right") - 1]
+    assert energy.ledger.government_yuan["subscription"] - paid == pytest.approx(
+        float((per_tce * potential[:2]).sum()), rel=1e-12)
+    # Exempt: a baseline allocation, its use registered, nothing bought.
+    assert (energy.allocation[exempt] > 0).all()
+    np.testing.assert_allclose(energy.ledger.holdings[exempt], energy.allocation[exempt],
+                               rtol=1e-12)
+    np.testing.assert_allclose(energy.registered[exempt], potential[2:], rtol=1e-12)
+    energy.ledger.check()
