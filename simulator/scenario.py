@@ -129,7 +129,8 @@ def month_index(start: str, when: str) -> int:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              allow_inf_nan=False)  # a finite number wherever one is asked
 
 
 NonNeg = Annotated[float, Field(ge=0)]

@@ -41,6 +41,12 @@ BAD_SCENARIOS = {
     "missing extends": ("extends: nowhere.yaml\nname: x\n", "file not found"),
     "date outside run": ("extends: baseline.yaml\nname: x\ntimeline:\n"
                          "  - {date: 2040-01, set: {seed: 2}}\n", "outside the run"),
+    "infinite price": ("extends: baseline.yaml\nname: x\nmarkets:\n  energy:\n"
+                       "    price: {ceiling_yuan_per_unit: .inf}\n",
+                       "ceiling_yuan_per_unit: Input should be a finite number"),
+    "not a number": ("extends: baseline.yaml\nname: x\nmarkets:\n  emissions:\n    cod:\n"
+                     "      cap: {yearly: {2020: .nan}}\n",
+                     "markets.emissions.cod.cap.yearly.2020: Input should be a finite number"),
     "empty file": ("", "empty"),
     "not YAML at all": ("name: [x\n", "not valid YAML"),
 }
