@@ -778,6 +778,9 @@ def _rising_blocks(v: list[PriceBlock]) -> list[PriceBlock]:
         raise ValueError("at least one block is needed")
     if any(not b.above > a.above for a, b in zip(v, v[1:], strict=False)):
         raise ValueError("tier thresholds must increase")
+    # Surcharges rise with the overrun, subscription prices with unit consumption.
+    if any(b.price_yuan_per_unit < a.price_yuan_per_unit for a, b in zip(v, v[1:], strict=False)):
+        raise ValueError("tier prices must not fall as the thresholds rise")
     return v
 
 

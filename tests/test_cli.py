@@ -47,6 +47,11 @@ BAD_SCENARIOS = {
     "not a number": ("extends: baseline.yaml\nname: x\nmarkets:\n  emissions:\n    cod:\n"
                      "      cap: {yearly: {2020: .nan}}\n",
                      "markets.emissions.cod.cap.yearly.2020: Input should be a finite number"),
+    "falling surcharge": ("extends: baseline.yaml\nname: x\nmarkets:\n  energy:\n"
+                          "    overquota_surcharge:\n"
+                          "      - {above: 0.0, price_yuan_per_unit: 3000}\n"
+                          "      - {above: 0.1, price_yuan_per_unit: 2000}\n",
+                          "overquota_surcharge: tier prices must not fall"),
     "empty file": ("", "empty"),
     "not YAML at all": ("name: [x\n", "not valid YAML"),
 }
