@@ -1060,6 +1060,27 @@ class DynamicsSpec(_Model):
 # ------------------------------------------------------------------------ timeline
 
 
+def _fixed_during_run(path: str) -> bool:
+    """Whether the field at ``path`` is fixed at the start of a run (not on the timeline).
+
+    The run, the population, the name and seed, which markets and mechanisms
+    run, a market's auction schedule (its calendar is laid out at the start)
+    and its MAC slope parameters (each firm's slope is drawn once); a
+    market's ``mac.max_abatement_share`` may change.
+    """
+    parts = path.split(".")
+    if parts[0] in ("timeline", "run", "population", "name", "seed") or path == "dynamics.enabled":
+        return True
+    if parts[0] != "markets":
+        return False
+    tail = parts[2:] if parts[1:2] == ["energy"] else parts[3:]
+    if not tail:  # a whole market, or all of them: switches markets on or off
+        return True
+    if tail[0] in ("enabled", "auctions_per_year"):
+        return True
+    return tail[0] == "mac" and tail[1:] != ["max_abatement_share"]
+
+
 class TimelineChange(_Model):
     """From ``date`` on, set fields by dotted path."""
 
@@ -1094,15 +1115,43 @@ class Scenario(_Model):
                 )
             for path in change.set:
                 _check_path(Scenario, path, ("timeline", i, "set", path))
-            fixed = [p for p in change.set if p.split(".")[0] in
-                     ("timeline", "run", "population", "name", "seed")
-                     or (p.startswith("markets.") and p.endswith(".enabled"))
-                     or p == "dynamics.enabled"]
+            fixed = [p for p in change.set if _fixed_during_run(p)]
             if fixed:
                 raise _LocatedError(
                     ("timeline", i, "set", fixed[0]), "this field cannot change during a run"
                 )
+        self._check_timeline_values()
         return self
+
+    def _check_timeline_values(self) -> None:
+        """Each state the timeline leads to, in date order, must be a valid scenario.
+
+        A value that is wrong alone (a term of 0 years) or only with the
+        others in force then (a floor above the ceiling) is reported at the
+        change that sets it, before any run, as the run would meet it.
+        """
+        if not self.timeline:
+            return
+        data = self.model_dump(mode="python", exclude={"timeline"})
+        try:
+            Scenario.model_validate(data)
+        except ValidationError:
+            return  # the scenario's own error: its other validators report it
+        order = sorted(range(len(self.timeline)), key=lambda i: self.timeline[i].date)
+        for i in order:
+            change = self.timeline[i]
+            for path, value in change.set.items():
+                _set_path(data, path, copy.deepcopy(value))
+            try:
+                Scenario.model_validate(data)
+            except ValidationError as exc:
+                loc, msg = _describe(exc)
+                field = ".".join(str(x) for x in loc)
+                # The change's path that the error is in (or that contains it), else its first.
+                path = next((p for p in change.set if field == p or field.startswith(p + ".")
+                             or p.startswith(field + ".")), next(iter(change.set)))
+                raise _LocatedError(("timeline", i, "set", path),
+                                    f"from {change.date}, {field}: {msg}") from None
 
     @model_validator(mode="after")
     def _market_keys(self) -> Scenario:

@@ -52,6 +52,19 @@ BAD_SCENARIOS = {
                           "      - {above: 0.0, price_yuan_per_unit: 3000}\n"
                           "      - {above: 0.1, price_yuan_per_unit: 2000}\n",
                           "overquota_surcharge: tier prices must not fall"),
+    "timeline floor above ceiling": (
+        "extends: baseline.yaml\nname: x\ntimeline:\n"
+        "  - {date: 2020-01, set: {markets.energy.price.floor_yuan_per_unit: 5000}}\n",
+        "timeline.0.set.markets.energy.price.floor_yuan_per_unit: from 2020-01, "
+        "markets.energy.price: price floor 5000 is above the ceiling"),
+    "timeline term of zero years": (
+        "extends: baseline.yaml\nname: x\ntimeline:\n"
+        "  - {date: 2020-01, set: {markets.emissions.cod.term_years: 0}}\n",
+        "from 2020-01, markets.emissions.cod.term_years: Input should be greater than or equal"),
+    "timeline auction schedule": (
+        "extends: baseline.yaml\nname: x\ntimeline:\n"
+        "  - {date: 2020-01, set: {markets.energy.auctions_per_year: 2}}\n",
+        "markets.energy.auctions_per_year: this field cannot change during a run"),
     "empty file": ("", "empty"),
     "not YAML at all": ("name: [x\n", "not valid YAML"),
 }

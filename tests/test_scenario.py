@@ -225,6 +225,49 @@ def test_timeline_value_is_validated_when_applied(tmp_path):
         apply_changes(s, {"tariffs.electricity.class_surcharge_yuan_per_kwh.D": -0.1})
 
 
+def test_timeline_values_are_checked_in_date_order_at_the_change_that_breaks_them(tmp_path):
+    # Listed first but dated later: a ceiling lowered in 2022 under the floor raised in 2020
+    # is an error of the 2022 change (the states the run goes through, in date order).
+    path = variant(tmp_path, """
+        timeline:
+          - {date: 2022-01, set: {markets.energy.price.ceiling_yuan_per_unit: 800}}
+          - {date: 2020-01, set: {markets.energy.price.floor_yuan_per_unit: 900}}
+    """)
+    err = error_of(path)
+    assert err.field == "timeline.0.set.markets.energy.price.ceiling_yuan_per_unit"
+    assert err.line == 5
+    assert "from 2022-01, markets.energy.price: price floor 900 is above the ceiling 800" \
+        in str(err)
+    # Each change alone, or both in the other order of dates, is fine.
+    ok = variant(tmp_path, """
+        timeline:
+          - {date: 2020-01, set: {markets.energy.price.ceiling_yuan_per_unit: 800}}
+          - {date: 2022-01, set: {markets.energy.price.floor_yuan_per_unit: 900,
+                                  markets.energy.price.ceiling_yuan_per_unit: 2000}}
+    """, name="ok.yaml")
+    assert len(load_scenario(ok).timeline) == 2
+
+
+def test_fields_fixed_at_the_start_of_a_run_cannot_change_on_the_timeline(tmp_path):
+    for path, value in (("markets.energy.auctions_per_year", 2),
+                        ("markets.emissions.cod.mac.firm_sigma", 0.1),
+                        ("markets.energy.mac", {"firm_sigma": 0.1}),
+                        ("markets.emissions", {}), ("markets.energy.enabled", False)):
+        file = variant(tmp_path, f"""
+            timeline:
+              - {{date: 2020-01, set: {{{path}: {value!r}}}}}
+        """)
+        err = error_of(file)
+        assert err.field == f"timeline.0.set.{path}", path
+        assert "cannot change during a run" in str(err), path
+    # The share a firm may abate can change (bids are rebuilt at every allocation).
+    file = variant(tmp_path, """
+        timeline:
+          - {date: 2020-01, set: {markets.energy.mac.max_abatement_share: 0.2}}
+    """)
+    assert load_scenario(file).timeline[0].set == {"markets.energy.mac.max_abatement_share": 0.2}
+
+
 def test_empty_file_is_an_error(tmp_path):
     path = write(tmp_path, "empty.yaml", "\n")
     assert "empty" in str(error_of(path))
