@@ -566,7 +566,8 @@ class QuotaMarket:
         use = np.where(self.members[idx], self.use_ytd(firms)[idx], 0.0)
         need = use - led.holdings_at(idx)
         short = np.maximum(need, 0.0)
-        # Leases from the reserve, pro rata to shortfalls, where cheaper than the penalty.
+        # Leases from the reserve (reserve x lease_share at most), pro rata to shortfalls,
+        # at the lease price whatever the penalty: a lease also spares the violation.
         lease_supply = led.reserve * spec.reserve.lease_share
         total_short = float(short.sum())
         if lease_supply > 0 and total_short > 0:
