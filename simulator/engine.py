@@ -802,6 +802,15 @@ class _Simulation:
             add(year, 0, group, "quota_shortfall", [done.shortfall.sum()])
             unabated = market.unabated_ytd[done.index]
             add(year, 0, group, "quota_abatement", [unabated[covered].sum() - use])
+            # The reserve besides auctions: leases, subscription sales and compensation
+            # buy-backs (energy), and what it holds after compliance.
+            for flow, volume in market.reserve_flows.items():
+                if flow == "leased" or market.is_energy:
+                    add(year, 0, group, f"reserve_{flow}", [volume])
+            add(year, 0, group, "reserve_held", [market.reserve_at_year_end])
+            if market.intensity_target is not None:  # dual control (the paid-use fee's)
+                add(year, 0, group, "energy_intensity_target_tce_per_wan_yuan",
+                    [market.intensity_target])
             gov = market.ledger.government_yuan
             previous = self._gov_seen.setdefault(quota, {})
             this_year = self.government_this_year.setdefault(quota, {})

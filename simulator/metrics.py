@@ -69,6 +69,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "quota_sellers": ("participants", "sellers filled in the auction"),
     "reserve_sold": ("tce or t", "rights sold by the government reserve"),
     "reserve_bought": ("tce or t", "rights bought by the government reserve"),
+    "reserve_leased": ("tce or t", "rights leased from the reserve at compliance (租赁)"),
+    "reserve_subscribed": ("tce", "new energy use sold by paid subscription from the reserve"),
+    "reserve_compensated": ("tce", "unsold energy surplus bought back as compensation"),
+    "reserve_held": ("tce or t", "rights the reserve holds after compliance (before expiry)"),
+    "energy_intensity_target_tce_per_wan_yuan": (
+        "tce/万元", "the year's intensity target (dual control; group market=energy), to set "
+        "against energy_intensity_tce_per_wan_yuan"),
     "quota_cap": ("tce or t", "regional cap of the year"),
     "quota_use": ("tce or t", "energy use or emissions after abatement"),
     "quota_allocated": ("tce or t", "rights allocated free or by paid use to firms"),

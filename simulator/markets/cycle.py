@@ -64,6 +64,10 @@ def enabled_markets(scenario: Scenario) -> list[str]:
     return names
 
 
+#: The reserve's yearly operations other than auctions (QuotaMarket.reserve_flows).
+RESERVE_FLOWS: tuple[str, ...] = ("leased", "subscribed", "compensated")
+
+
 @dataclass(frozen=True, eq=False)
 class Compliance:
     """The year-end compliance of one market's participants (covered firms and holders)."""
@@ -154,6 +158,11 @@ class QuotaMarket:
         self._covered_of: np.ndarray | None = None
         self.last_price = 0.0
         self.auctions: list[AuctionRecord] = []
+        # The reserve's operations of the year besides auctions, units: leased at
+        # compliance, sold by subscription and bought back as compensation (energy).
+        self.reserve_flows: dict[str, float] = dict.fromkeys(RESERVE_FLOWS, 0.0)
+        self.reserve_at_year_end = 0.0  # after compliance, before any expiry
+        self.intensity_target: float | None = None  # energy: the year's target, tce/万元
         self.cap = 0.0
         self.year = self.first_year
         self._term_total = 0.0
@@ -382,6 +391,7 @@ class QuotaMarket:
         spec = self.spec(scenario)
         led = self.ledger
         self.year = year
+        self.reserve_flows = dict.fromkeys(RESERVE_FLOWS, 0.0)
         self.invalidate()
         self._same_idx = False  # coverage and holdings change with the allocation
         self._paid_at_year_start = led.firm_paid_yuan - led.firm_received_yuan
@@ -430,6 +440,7 @@ class QuotaMarket:
         if self.is_energy:
             target = spec.intensity_target_tce_per_wan_yuan * (
                 1.0 - spec.intensity_target_annual_decline) ** (year - self.first_year)
+            self.intensity_target = target
             led.charge(energy_paid_use_fee(
                 entitled, intensity=self.intensity(firms)[idx], target=target,
                 below_fee=spec.paid_use_fee_below_target_yuan_per_tce,
@@ -473,6 +484,7 @@ class QuotaMarket:
             return
         fill = min(1.0, self.ledger.reserve / total)
         granted = wanted * fill
+        self.reserve_flows["subscribed"] += float(granted.sum())
         self.ledger.trade(granted, -float(granted.sum()), 0.0, fee_share=0.0, index=idx)
         self.ledger.charge(charge * fill, source="subscription", index=idx)
         self.registered[idx] += granted
@@ -573,6 +585,7 @@ class QuotaMarket:
         if lease_supply > 0 and total_short > 0:
             lease = short * min(1.0, lease_supply / total_short)
             led.lease(lease, spec.reserve.lease_price_yuan_per_unit, index=idx)
+            self.reserve_flows["leased"] += float(lease.sum())
             short -= lease
         surplus = np.maximum(-need, 0.0)
         # Final auction of limit orders. Orders at one limit price are filled pro rata,
@@ -611,12 +624,14 @@ class QuotaMarket:
             if comp > 0 and not spec.banking and left.sum() > 0:
                 led.trade(-left, float(left.sum()), 0.0, fee_share=0.0, index=idx)
                 led.pay(left * comp, source="compensation", index=idx)
+                self.reserve_flows["compensated"] += float(left.sum())
         else:
             led.charge(short * spec.penalty_yuan_per_t, source="penalty", index=idx)
         self.compliance = Compliance(n_firms=self.members.size, index=idx, use=use,
                                      held=held, shortfall=short,
                                      violation=short > 1e-9 * np.maximum(use, 1.0))
         led.end_leases()
+        self.reserve_at_year_end = led.reserve
         term_end = (not self.is_energy
                     and (self.year - self.first_year + 1) % spec.term_years == 0)
         if not spec.banking or term_end:

@@ -449,9 +449,38 @@ def test_entrants_buy_their_energy_by_subscription_not_on_top_of_a_free_allocati
                                      side="right") - 1]
     assert energy.ledger.government_yuan["subscription"] - paid == pytest.approx(
         float((per_tce * potential[:2]).sum()), rel=1e-12)
+    assert energy.reserve_flows["subscribed"] == pytest.approx(potential[:2].sum(), rel=1e-12)
     # Exempt: a baseline allocation, its use registered, nothing bought.
     assert (energy.allocation[exempt] > 0).all()
     np.testing.assert_allclose(energy.ledger.holdings[exempt], energy.allocation[exempt],
                                rtol=1e-12)
     np.testing.assert_allclose(energy.registered[exempt], potential[2:], rtol=1e-12)
     energy.ledger.check()
+
+
+def test_reserve_operations_and_the_intensity_target_are_reported(small_run, small):
+    # Leases and compensation at their prices, the reserve never negative, and the
+    # declining intensity target of dual control.
+    metrics, firms = small_run
+    for quota in ("energy", *POLLUTANTS):
+        spec = small.markets.energy if quota == "energy" else small.markets.emissions[quota]
+        annual = market_rows(metrics, quota, "reserve_leased").set_index("year")["value"]
+        gov = market_rows(metrics, quota, "gov_lease_yuan").set_index("year")["value"]
+        assert len(annual) == small.run.n_years
+        np.testing.assert_allclose(gov, spec.reserve.lease_price_yuan_per_unit * annual,
+                                   rtol=1e-9, atol=1e-6, err_msg=quota)
+        held = market_rows(metrics, quota, "reserve_held")["value"]
+        assert (held >= -1e-9).all(), quota
+    assert market_rows(metrics, "cod", "reserve_leased")["value"].sum() > 0
+    energy = small.markets.energy
+    comp = market_rows(metrics, "energy", "reserve_compensated").set_index("year")["value"]
+    gov = market_rows(metrics, "energy", "gov_compensation_yuan").set_index("year")["value"]
+    np.testing.assert_allclose(gov, -energy.compensation_yuan_per_tce * comp, rtol=1e-9,
+                               atol=1e-6)
+    assert len(market_rows(metrics, "energy", "reserve_subscribed")) == small.run.n_years
+    assert market_rows(metrics, "cod", "reserve_subscribed").empty  # energy only
+    target = market_rows(metrics, "energy", "energy_intensity_target_tce_per_wan_yuan")
+    years = target["year"].to_numpy() - small.run.first_year
+    np.testing.assert_allclose(target["value"], energy.intensity_target_tce_per_wan_yuan
+                               * (1 - energy.intensity_target_annual_decline) ** years,
+                               rtol=1e-12)
