@@ -1060,25 +1060,48 @@ class DynamicsSpec(_Model):
 # ------------------------------------------------------------------------ timeline
 
 
-def _fixed_during_run(path: str) -> bool:
-    """Whether the field at ``path`` is fixed at the start of a run (not on the timeline).
+#: Fields a timeline change may not set at all: what the run is.
+_RUN_IDENTITY: tuple[str, ...] = ("timeline", "run", "population", "name", "seed")
 
-    The run, the population, the name and seed, which markets and mechanisms
-    run, a market's auction schedule (its calendar is laid out at the start)
-    and its MAC slope parameters (each firm's slope is drawn once); a
-    market's ``mac.max_abatement_share`` may change.
+#: Fields read once, at the start of a run ("*": every key): a timeline change may not
+#: alter them. Which markets and mechanisms run; a market's auction calendar and the MAC
+#: slopes drawn for its firms (``mac.max_abatement_share`` may change); the land pools'
+#: rules; the firms' starting cash and capex multipliers.
+_FIXED_AT_START: tuple[str, ...] = (
+    "dynamics.enabled", "dynamics.land", "dynamics.finance.initial_cash_share_of_revenue",
+    "dynamics.investment.*.cost_sigma",
+    *(f"markets.{m}.{field}" for m in ("energy", "emissions.*") for field in (
+        "enabled", "auctions_per_year", "mac.default_at_10pct_yuan_per_unit",
+        "mac.at_10pct_yuan_per_unit", "mac.firm_sigma")),
+)
+
+
+def _fixed_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the values of :data:`_FIXED_AT_START` in scenario ``data``, by concrete path.
+
+    A wildcard stands for every key present; a missing key (a market not there)
+    has the value None.
     """
-    parts = path.split(".")
-    if parts[0] in ("timeline", "run", "population", "name", "seed") or path == "dynamics.enabled":
-        return True
-    if parts[0] != "markets":
-        return False
-    tail = parts[2:] if parts[1:2] == ["energy"] else parts[3:]
-    if not tail:  # a whole market, or all of them: switches markets on or off
-        return True
-    if tail[0] in ("enabled", "auctions_per_year"):
-        return True
-    return tail[0] == "mac" and tail[1:] != ["max_abatement_share"]
+    out: dict[str, Any] = {}
+
+    def walk(node: Any, parts: list[str], done: list[str]) -> None:
+        if not parts:
+            out[".".join(done)] = copy.deepcopy(node)  # data is changed in place later
+            return
+        keys = (list(node) if isinstance(node, Mapping) else []) if parts[0] == "*" \
+            else [parts[0]]
+        for key in keys:
+            child = node.get(key) if isinstance(node, Mapping) else None
+            walk(child, parts[1:], [*done, str(key)])
+
+    for pattern in _FIXED_AT_START:
+        walk(data, pattern.split("."), [])
+    return out
+
+
+def _covers(path: str, field: str) -> bool:
+    """Whether setting ``path`` sets ``field`` (the same, a parent, or a part of it)."""
+    return path == field or field.startswith(path + ".") or path.startswith(field + ".")
 
 
 class TimelineChange(_Model):
@@ -1115,7 +1138,7 @@ class Scenario(_Model):
                 )
             for path in change.set:
                 _check_path(Scenario, path, ("timeline", i, "set", path))
-            fixed = [p for p in change.set if _fixed_during_run(p)]
+            fixed = [p for p in change.set if p.split(".")[0] in _RUN_IDENTITY]
             if fixed:
                 raise _LocatedError(
                     ("timeline", i, "set", fixed[0]), "this field cannot change during a run"
@@ -1137,11 +1160,20 @@ class Scenario(_Model):
             Scenario.model_validate(data)
         except ValidationError:
             return  # the scenario's own error: its other validators report it
+        start = _fixed_values(data)
         order = sorted(range(len(self.timeline)), key=lambda i: self.timeline[i].date)
         for i in order:
             change = self.timeline[i]
             for path, value in change.set.items():
                 _set_path(data, path, copy.deepcopy(value))
+            now = _fixed_values(data)
+            for field in sorted(set(start) | set(now)):
+                if start.get(field) != now.get(field):
+                    path = next((p for p in change.set if _covers(p, field)),
+                                next(iter(change.set)))
+                    raise _LocatedError(("timeline", i, "set", path),
+                                        f"this field cannot change during a run ({field} is "
+                                        "fixed at the start)")
             try:
                 Scenario.model_validate(data)
             except ValidationError as exc:

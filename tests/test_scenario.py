@@ -252,7 +252,10 @@ def test_fields_fixed_at_the_start_of_a_run_cannot_change_on_the_timeline(tmp_pa
     for path, value in (("markets.energy.auctions_per_year", 2),
                         ("markets.emissions.cod.mac.firm_sigma", 0.1),
                         ("markets.energy.mac", {"firm_sigma": 0.1}),
-                        ("markets.emissions", {}), ("markets.energy.enabled", False)):
+                        ("markets.emissions", {}), ("markets.energy.enabled", False),
+                        ("dynamics.land.new_land_mu_per_year", 30000),
+                        ("dynamics.investment.retrofit.cost_sigma", 0.9),
+                        ("dynamics.finance.initial_cash_share_of_revenue", 0.5)):
         file = variant(tmp_path, f"""
             timeline:
               - {{date: 2020-01, set: {{{path}: {value!r}}}}}
@@ -260,12 +263,15 @@ def test_fields_fixed_at_the_start_of_a_run_cannot_change_on_the_timeline(tmp_pa
         err = error_of(file)
         assert err.field == f"timeline.0.set.{path}", path
         assert "cannot change during a run" in str(err), path
-    # The share a firm may abate can change (bids are rebuilt at every allocation).
+    # The share a firm may abate can change (bids are rebuilt at every allocation), and so
+    # can a fixed field set to the value it has.
     file = variant(tmp_path, """
         timeline:
-          - {date: 2020-01, set: {markets.energy.mac.max_abatement_share: 0.2}}
+          - {date: 2020-01, set: {markets.energy.mac.max_abatement_share: 0.2,
+                                  markets.energy.enabled: true}}
     """)
-    assert load_scenario(file).timeline[0].set == {"markets.energy.mac.max_abatement_share": 0.2}
+    assert load_scenario(file).timeline[0].set == {"markets.energy.mac.max_abatement_share": 0.2,
+                                                   "markets.energy.enabled": True}
 
 
 def test_empty_file_is_an_error(tmp_path):
