@@ -225,9 +225,11 @@ class Dynamics:
         # 3. Fund recycling.
         grants_pot = self._recycle(year, ~exiting)
 
-        # 4. Investment by the firms that stay.
-        if spec.investment:
-            self._invest(year, ~exiting, rate, grants_pot, months_done)
+        # 4. Investment by the firms that stay; the fund's grants to retrofits and balance.
+        granted = (self._invest(year, ~exiting, rate, grants_pot, months_done)
+                   if spec.investment else 0.0)
+        add(year, 0, ["all"], "fund_retrofit_subsidy_yuan", [granted])
+        add(year, 0, ["all"], "fund_balance_yuan", [self.fund_balance_yuan])
 
         # 5. Land and entry: the year's returns (exits) and freed land (space-for-land), then
         # next year's new and revitalised land, allocated to this year's winning candidates.
@@ -304,8 +306,11 @@ class Dynamics:
     # --------------------------------------------------------------- investment
 
     def _invest(self, year: int, stays: np.ndarray, rate: np.ndarray, grant_pot: float,
-                months_done: int) -> None:
-        """Value every option for every firm; take the affordable ones with positive NPV."""
+                months_done: int) -> float:
+        """Value every option for every firm; take the affordable ones with positive NPV.
+
+        Returns the fund's grants paid to the retrofits taken, yuan.
+        """
         sim, p = self.sim, self.sim.params
         spec = p.dynamics
         f = sim.firms
@@ -406,7 +411,7 @@ class Dynamics:
         used = float(np.where(chosen[:, _RETROFIT], grant, 0.0).sum())
         self.retrofit_pot_yuan -= used
         self.fund_out_yuan += used
-        subsidy[:, _RETROFIT] = np.where(chosen[:, _RETROFIT], subsidy[:, _RETROFIT], 0.0)
+        subsidy = np.where(chosen, subsidy, 0.0)  # class subsidies and grants of projects taken
         paid = np.where(chosen, net_capex, 0.0)
         f.cash_wan_yuan = f.cash_wan_yuan - paid.sum(axis=1) * 1e-4
         bits = (chosen * (1 << np.arange(m))).sum(axis=1).astype(np.int8)
@@ -435,8 +440,6 @@ class Dynamics:
             if self.schedule is not None:
                 for month in np.unique(due):
                     self.schedule(int(month))
-        add(year, 0, ["all"], "fund_retrofit_subsidy_yuan", [used])
-        add(year, 0, ["all"], "fund_balance_yuan", [self.fund_balance_yuan])
         class_groups = [f"class={c}" for c in CLASS_LABELS]
         option_groups = [f"option={o}" for o in INVESTMENT_OPTIONS]
         for k, name in enumerate(INVESTMENT_OPTIONS):
@@ -450,6 +453,7 @@ class Dynamics:
             list(subsidy.sum(axis=0) * 1e-4))
         add(year, 0, option_groups, "investments_completed", list(self.completed.astype(float)))
         add(year, 0, option_groups, "investments_retired", list(self.retired.astype(float)))
+        return used
 
     def _unit_values(self, year: int, horizon: int) -> _PricePath:
         """Return what a unit of energy, emissions and land costs each firm in years 1..H ahead.

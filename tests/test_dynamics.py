@@ -245,12 +245,52 @@ def test_land_and_fund_money_are_conserved_over_random_dynamics(small, loss_year
     m = result.metrics
     # The pools' stocks at the last year end agree with the land metrics.
     assert annual(m, "land_occupied_mu").iloc[-1] == pytest.approx(held.sum(), rel=1e-9)
-    inflow = annual(m, "fund_inflow_yuan").sum()
-    out = annual(m, "fund_a_award_yuan").sum() + annual(m, "fund_retrofit_subsidy_yuan").sum()
-    balance = annual(m, "fund_balance_yuan").iloc[-1]
-    assert inflow == pytest.approx(out + balance, rel=1e-9, abs=1e-3)
+    # The fund's inflow is the recycled share of its sources, from the revenue metrics
+    # (electricity and water surcharges of all firms: the sector groups; the quota markets'
+    # penalties and reserve sales net of purchases, where positive).
+    def by_year(metric, prefix):
+        rows = m[m["month"].isna() & (m["metric"] == metric) & m["group"].str.startswith(prefix)]
+        return rows.groupby("year")["value"].sum()
+
+    sources = (by_year("revenue_electricity_class_surcharge_yuan", "sector=")
+               + by_year("revenue_water_surcharge_yuan", "sector=")
+               + by_year("gov_penalty_yuan", "market=").clip(lower=0)
+               + by_year("gov_auction_yuan", "market=").clip(lower=0))
+    inflow = annual(m, "fund_inflow_yuan")
+    np.testing.assert_allclose(inflow, recycled * sources.loc[inflow.index], rtol=1e-9,
+                               atol=1e-3)
+    # What comes in is paid out or kept: the balance, reported every year.
+    out = annual(m, "fund_a_award_yuan") + annual(m, "fund_retrofit_subsidy_yuan")
+    balance = annual(m, "fund_balance_yuan")
+    assert len(balance) == len(inflow)
+    np.testing.assert_allclose(balance, (inflow - out).cumsum(), rtol=1e-9, atol=1e-3)
+    assert (balance >= -1e-6).all()
+    # A awards come out of the award share of each year's inflow (and never exceed it).
+    award_share = 1.0 - s.dynamics.recycling.retrofit_subsidy_share
+    assert (annual(m, "fund_a_award_yuan") <= award_share * inflow + 1e-6).all()
     for led in result.ledgers.values():
         led.check()
+
+
+def test_investment_subsidies_are_those_of_the_projects_taken(small):
+    # Class subsidies (automation: A 20%, B 10%) and fund grants (retrofits: at most 30% of
+    # capex) are reported for the projects that go ahead, never above their shares.
+    s = apply_changes(small, {"run.end": "2020-12", "dynamics.review_share_per_year": 1.0,
+                              "dynamics.recycling.share_of_revenue": 1.0})
+    m = simulate(s).metrics
+    spec = s.dynamics
+    top = {name: max(option.subsidy_share_by_class.as_tuple())
+           for name, option in spec.investment.items()}
+    top["retrofit"] += spec.recycling.max_subsidy_share_of_capex
+    took_any = False
+    for name, share in top.items():
+        subsidy = annual(m, "investment_subsidy_wan_yuan", f"option={name}")
+        capex = annual(m, "investment_capex_wan_yuan", f"option={name}")
+        assert (subsidy <= share * capex + 1e-9).all(), name
+        assert (subsidy >= 0).all(), name
+        took_any |= bool((subsidy > 0).any())
+    assert took_any
+    assert annual(m, "investment_subsidy_wan_yuan", "option=automation").sum() > 0
 
 
 def test_higher_d_surcharge_raises_d_firms_retrofits_and_exits(small):
