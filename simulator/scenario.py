@@ -994,13 +994,14 @@ class EntrySpec(_Model):
     """New projects: candidates, entry standards and competitive land allocation."""
 
     enabled: bool = True
-    candidates_per_year_per_1000_firms: NonNeg = Field(
-        40.0, description="candidate projects a year per 1,000 industrial firms at the start")
+    candidates_per_year_per_1000_firms: Annotated[float, Field(ge=0, le=10_000)] = Field(
+        40.0, description="candidate projects a year per 1,000 industrial firms at the start "
+                          "(at most 10,000: ten candidates per firm)")
     sector_shares: dict[str, Share] = Field(
         default_factory=dict,
         description="sector mix of candidates (default: the population's industrial mix)")
-    productivity_premium: Pos = Field(
-        1.2, description="candidates' VA per mu relative to their sector's median")
+    productivity_premium: Annotated[float, Field(gt=0, le=100)] = Field(
+        1.2, description="candidates' VA per mu relative to their sector's median (at most 100)")
     investment_wan_yuan_per_wan_yuan_va: Pos = Field(
         2.5, description="fixed investment per 万元 of annual VA at full output")
     standards: EntryStandards = Field(default_factory=EntryStandards)

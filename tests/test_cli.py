@@ -65,6 +65,10 @@ BAD_SCENARIOS = {
         "extends: baseline.yaml\nname: x\ntimeline:\n"
         "  - {date: 2020-01, set: {markets.energy.auctions_per_year: 2}}\n",
         "markets.energy.auctions_per_year: this field cannot change during a run"),
+    "absurd entry rate": ("extends: baseline.yaml\nname: x\ndynamics:\n  entry:\n"
+                          "    candidates_per_year_per_1000_firms: 1.0e12\n",
+                          "candidates_per_year_per_1000_firms: Input should be less than or "
+                          "equal to 10000"),
     "empty file": ("", "empty"),
     "not YAML at all": ("name: [x\n", "not valid YAML"),
 }
