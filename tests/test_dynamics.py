@@ -126,6 +126,46 @@ def test_completed_retrofit_cuts_energy_intensity_by_its_effect(small):
     assert not sim.dynamics.complete(12 + lead)  # each project completes once
 
 
+def test_completed_space_for_land_frees_land_for_good_and_pays_for_it(small):
+    # 空间换地: a finished project frees its effect share of the firm's land into the idle
+    # pool and is paid for it at the land price; it never retires (the land stays freed).
+    s = apply_changes(small, {
+        "dynamics.review_share_per_year": 1.0,
+        "dynamics.investment.space_for_land.capex": 0.001,
+        "dynamics.investment.space_for_land.cost_sigma": 0.0,
+        **{f"dynamics.investment.{o}.enabled": False
+           for o in ("retrofit", "pollution_control", "automation")},
+        "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
+    sim = fresh(s)
+    f = sim.firms
+    land_before = f.land_mu.copy()
+    va_per_mu_before = f.va_wan_yuan / f.land_mu
+    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    took = ((f.invested >> 3) & 1).astype(bool)
+    assert took.sum() >= 10
+    assert not took[f.is_services].any()
+    cash = f.cash_wan_yuan.copy()
+    idle = sim.dynamics.land.stocks()["idle"].sum()
+    spec = s.dynamics.investment["space_for_land"]
+    done = sim.dynamics.complete(12 + spec.lead_time_months)
+    np.testing.assert_array_equal(done["space_for_land"], np.flatnonzero(took))
+    freed = land_before[took] * spec.effect_share
+    np.testing.assert_allclose(f.land_mu[took], land_before[took] - freed, rtol=1e-12)
+    np.testing.assert_array_equal(f.land_mu[~took], land_before[~took])
+    assert (f.va_wan_yuan[took] / f.land_mu[took] > va_per_mu_before[took]).all()
+    land = sim.dynamics.land
+    assert land.flows()["freed"].sum() == pytest.approx(freed.sum(), rel=1e-12)
+    assert land.stocks()["idle"].sum() == pytest.approx(idle + freed.sum(), rel=1e-12)
+    land.check()
+    price = s.dynamics.finance.land_price_wan_yuan_per_mu
+    np.testing.assert_allclose(f.cash_wan_yuan[took] - cash[took], freed * price, rtol=1e-12)
+    np.testing.assert_array_equal(f.cash_wan_yuan[~took], cash[~took])
+    # Nothing retires at the end of its lifetime: the land is not taken back.
+    end = 12 + spec.lead_time_months + 12 * spec.lifetime_years
+    assert not sim.dynamics.complete(end)
+    np.testing.assert_allclose(f.land_mu[took], land_before[took] - freed, rtol=1e-12)
+
+
 # Every firm reviews its options; retrofits and automation pay for themselves; no exit, entry.
 _RETROFIT_AND_AUTOMATION = {
     "dynamics.review_share_per_year": 1.0,
