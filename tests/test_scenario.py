@@ -355,3 +355,26 @@ def test_markets_cannot_be_switched_on_during_a_run(tmp_path):
           - {date: 2019-01, set: {markets.energy.enabled: false}}
     """)
     assert "cannot change during a run" in str(error_of(path))
+
+
+def test_no_differentiation_leaves_no_class_dependent_lever_but_the_grading():
+    # Every value given per class A-D outside the evaluation itself is the same for all
+    # classes, and the baseline differentiates each of them (so the file sets them all).
+    def per_class(data, path=()):
+        if isinstance(data, dict):
+            if set(data) >= {"A", "B", "C", "D"} and not any(isinstance(v, dict)
+                                                             for v in data.values()):
+                yield ".".join(path), data
+            for key, value in data.items():
+                yield from per_class(value, (*path, str(key)))
+
+    uniform = load_scenario(BASELINE.parent / "no_differentiation.yaml")
+    base = load_scenario(BASELINE)
+    levers = dict(per_class(uniform.model_dump(mode="json")))
+    differ = {p: v for p, v in levers.items()
+              if not p.startswith("evaluation.") and len({v[c] for c in "ABCD"}) > 1}
+    assert differ == {}
+    in_base = {p for p, v in per_class(base.model_dump(mode="json"))
+               if not p.startswith("evaluation.") and len({v[c] for c in "ABCD"}) > 1}
+    assert {"dynamics.finance.loan_rate_by_class", "markets.energy.allocation.class_factor",
+            "dynamics.investment.automation.subsidy_share_by_class"} <= in_base
