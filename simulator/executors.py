@@ -119,23 +119,46 @@ def run_tasks(tasks: Sequence[RunTask], *,
         For an unknown executor, a bad worker count, a Dask run without a
         scheduler address or without the ``dask`` extra installed.
     """
-    if executor not in EXECUTORS:
-        raise ScenarioError(f"unknown executor {executor!r}; expected one of {EXECUTORS}",
-                            field="--executor")
+    check_executor(executor, workers, scheduler)
     if not tasks:
         return
     if executor == "dask":
         _run_dask(tasks, on_done, scheduler)
         return
     workers = default_workers() if workers is None else int(workers)
-    if workers < 1:
-        raise ScenarioError(f"--workers must be at least 1; got {workers}", field="--workers")
     workers = min(workers, len(tasks))
     if workers == 1:
         for task in tasks:
             on_done(_execute_safely(task))
         return
     _run_pool(tasks, on_done, workers)
+
+
+def check_executor(executor: str = "local", workers: int | None = None,
+                   scheduler: str | None = None) -> None:
+    """Check the executor options without running anything (before any output is written).
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown executor, fewer than one worker, a Dask run without a
+        scheduler address or without the ``dask`` extra installed. (Whether
+        the scheduler answers is known only when :func:`run_tasks` connects.)
+    """
+    if executor not in EXECUTORS:
+        raise ScenarioError(f"unknown executor {executor!r}; expected one of {EXECUTORS}",
+                            field="--executor")
+    if executor == "dask":
+        if not scheduler:
+            raise ScenarioError("--executor dask needs --scheduler ADDRESS (e.g. "
+                                "tcp://127.0.0.1:8786)", field="--scheduler")
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ScenarioError("--executor dask needs the dask extra: pip install -e "
+                                "\".[dask]\"", field="--executor") from None
+    elif workers is not None and int(workers) < 1:
+        raise ScenarioError(f"--workers must be at least 1; got {workers}", field="--workers")
 
 
 def _run_pool(tasks: Sequence[RunTask], on_done, workers: int) -> None:
@@ -159,15 +182,8 @@ def _run_pool(tasks: Sequence[RunTask], on_done, workers: int) -> None:
             fill()
 
 
-def _run_dask(tasks: Sequence[RunTask], on_done, scheduler: str | None) -> None:
-    if not scheduler:
-        raise ScenarioError("--executor dask needs --scheduler ADDRESS (e.g. "
-                            "tcp://127.0.0.1:8786)", field="--scheduler")
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise ScenarioError("--executor dask needs the dask extra: pip install -e \".[dask]\"",
-                            field="--executor") from None
+def _run_dask(tasks: Sequence[RunTask], on_done, scheduler: str) -> None:
+    from distributed import Client, as_completed  # there: check_executor
     started = time.perf_counter()
     try:
         client = Client(scheduler, timeout="30s")

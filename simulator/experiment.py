@@ -38,7 +38,7 @@ import pandas as pd
 import yaml
 
 from simulator.engine import simulate
-from simulator.executors import RunFailure, RunOutput, RunTask, run_tasks
+from simulator.executors import RunFailure, RunOutput, RunTask, check_executor, run_tasks
 from simulator.results import (
     ExperimentFailedError,
     RunDirectory,
@@ -116,6 +116,8 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
     if replications < 1:
         raise ScenarioError(f"--replications must be at least 1; got {replications}",
                             field="--replications")
+    if replications > 1:
+        check_executor(executor, workers, scheduler)
     started = datetime.now(UTC)
     with RunDirectory.new(Path(out), scenario.name) as run:
         if replications == 1:
@@ -246,6 +248,8 @@ class ExperimentDirectory:
                                 "directory; choose another --out", file=self.path)
         if force and self.path.exists():
             shutil.rmtree(self.path)
+        # Made by this call: removed again if no run can start (see execute).
+        self._new = not (self.path.exists() and any(self.path.iterdir()))
         if self.path.exists() and any(self.path.iterdir()):
             old = json.loads(manifest.read_text(encoding="utf-8"))
             if old.get("fingerprint") != info["fingerprint"]:
@@ -326,8 +330,13 @@ class ExperimentDirectory:
 
         if progress is not None:
             progress(count["done"], len(tasks), 0)
-        run_tasks(todo, on_done=on_done, executor=executor, workers=workers,
-                  scheduler=scheduler)
+        try:
+            run_tasks(todo, on_done=on_done, executor=executor, workers=workers,
+                      scheduler=scheduler)
+        except ScenarioError:  # e.g. the Dask scheduler does not answer
+            if self._new and not self.finished():
+                shutil.rmtree(self.path, ignore_errors=True)  # leave nothing behind
+            raise
         self.info.update(runs=len(tasks), executor=executor,
                          wall_time_s=round(self.info.get("wall_time_s", 0.0)
                                            + time.perf_counter() - started, 3))
@@ -421,6 +430,7 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int |
     if replications < 1:
         raise ScenarioError(f"--replications must be at least 1; got {replications}",
                             field="--replications")
+    check_executor(executor, workers, scheduler)  # before anything is written
     names = [s.name for s in scenarios]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -500,6 +510,7 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
     from simulator.sweep import SweepProblem, load_sweep, output_values, sobol_indices
 
     problem = spec if isinstance(spec, SweepProblem) else load_sweep(spec)  # logs its warnings
+    check_executor(executor, workers, scheduler)  # before anything is written
     spec_ = problem.spec
     out = Path(out) if out is not None else Path("results") / "sweep" / _slug(problem.name)
     design = problem.design

@@ -257,13 +257,35 @@ def test_a_dask_cluster_gives_the_same_results_as_local_processes(tmp_path, tiny
         assert (local / name).read_bytes() == (remote / name).read_bytes(), name
 
 
-def test_executor_errors_are_input_errors(tmp_path, tiny):
+def test_executor_errors_are_input_errors_and_write_nothing(tmp_path, tiny, monkeypatch):
     with pytest.raises(ScenarioError, match="needs --scheduler"):
         compare([tiny], out=tmp_path / "a", figures=False, executor="dask")
     with pytest.raises(ScenarioError, match="--workers must be at least 1"):
         compare([tiny], out=tmp_path / "b", figures=False, workers=0)
     with pytest.raises(ScenarioError, match="unknown executor"):
         compare([tiny], out=tmp_path / "c", figures=False, executor="slurm")
+    assert not any((tmp_path / d).exists() for d in "abc")
+    # A scheduler that does not answer is known only when the runs start: the experiment
+    # directory made for them goes again, so a corrected rerun starts afresh.
+    from simulator import experiment
+
+    def unreachable(*args, **kwargs):
+        raise ScenarioError("cannot reach the Dask scheduler at tcp://nowhere:1",
+                            field="--scheduler")
+
+    monkeypatch.setattr(experiment, "run_tasks", unreachable)
+    with pytest.raises(ScenarioError, match="cannot reach"):
+        compare([tiny], out=tmp_path / "d", figures=False, executor="dask",
+                scheduler="tcp://nowhere:1")
+    assert not (tmp_path / "d").exists()
+    # An existing experiment with finished runs is kept as it is.
+    monkeypatch.undo()
+    kept = compare([tiny], out=tmp_path / "e", figures=False, workers=1)
+    monkeypatch.setattr(experiment, "run_tasks", unreachable)
+    with pytest.raises(ScenarioError, match="cannot reach"):
+        compare([tiny], out=kept, figures=False, force=False, replications=1,
+                executor="dask", scheduler="tcp://nowhere:1")
+    assert (kept / "runs").is_dir()
 
 
 # ---------------------------------------------------------------------------- sweeps
