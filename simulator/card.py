@@ -492,13 +492,20 @@ def class_lift(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec) -> 
 # ---------------------------------------------------------------- reading
 
 
-def read_firm_years(run_dir: str | Path, *, replication: int = 0) -> pd.DataFrame:
-    """Return firms.parquet rows of one replication, raising ScenarioError if there are none."""
+def read_firm_years(run_dir: str | Path, *, replication: int | None = 0) -> pd.DataFrame:
+    """Return firms.parquet rows of one replication, raising ScenarioError if there are none.
+
+    ``replication=None``: the only replication the file holds, else 0 (a run
+    inside a comparison holds the one replication it ran).
+    """
     path = Path(run_dir) / "firms.parquet"
     if not path.is_file():
         raise ScenarioError("no firm snapshots (firms.parquet) in this run: set "
                             "output.firm_snapshots and run again", file=path)
     parquet_columns(path, _KEY_COLUMNS)  # readable, with the columns rows are picked by
+    if replication is None:
+        held = pd.read_parquet(path, columns=["replication"])["replication"].unique()
+        replication = int(held[0]) if held.size == 1 else 0
     firms = pd.read_parquet(path, filters=[("replication", "=", int(replication))])
     if firms.empty:
         held = sorted(pd.read_parquet(path, columns=["replication"])["replication"].unique())
@@ -769,7 +776,7 @@ def _unit(unit: str, lang: str) -> str:
 
 
 def write_card(run_dir: str | Path, firm_id: int, *, out: str | Path | None = None,
-               replication: int = 0, lang: str = "en") -> Path:
+               replication: int | None = None, lang: str = "en") -> Path:
     """Write one firm's report card (一企一单) as a self-contained HTML file.
 
     Parameters
@@ -780,8 +787,8 @@ def write_card(run_dir: str | Path, firm_id: int, *, out: str | Path | None = No
         The firm.
     out : str or Path, optional
         The HTML file; default ``<run_dir>/cards/firm_<id>.html``.
-    replication : int
-        Which replication's firms to show.
+    replication : int, optional
+        Which replication's firms to show; default the run's only one, else 0.
     lang : {"en", "zh"}
         Language of the text.
 
@@ -801,11 +808,17 @@ def write_card(run_dir: str | Path, firm_id: int, *, out: str | Path | None = No
     if not run_dir.is_dir():
         raise ScenarioError(f"not a results directory (no such directory); cannot make the "
                             f"card of firm {firm_id}", file=run_dir)
+    if (run_dir / "experiment.json").is_file() and (run_dir / "runs").is_dir():
+        example = next((p.parent for p in sorted((run_dir / "runs").rglob("firms.parquet"))),
+                       run_dir / "runs" / "<run>")
+        raise ScenarioError(f"this is an experiment directory; a card is made from one of its "
+                            f"runs, e.g. {example}", file=run_dir)
     if not (run_dir / "firms.parquet").is_file():
         raise ScenarioError(f"no firm snapshots in this run, so no card for firm {firm_id}: "
                             "run again with output.firm_snapshots: true",
                             file=run_dir / "firms.parquet")
     firms = read_firm_years(run_dir, replication=replication)
+    replication = int(firms["replication"].iloc[0])
     mine = firms[firms["firm_id"].to_numpy() == firm_id].sort_values("year")
     if mine.empty:
         raise ScenarioError(f"firm {firm_id} is not in firms.parquet (replication "

@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     cd = sub.add_parser("card", help="one firm's report card (一企一单) from a run directory")
     cd.add_argument("directory", help="a run directory with firms.parquet")
     cd.add_argument("--firm", type=int, required=True, help="firm id")
-    cd.add_argument("--replication", type=int, default=0, help="replication (default 0)")
+    cd.add_argument("--replication", type=int, default=None,
+                    help="replication (default: the run's only one, else 0)")
     cd.add_argument("--out", help="HTML file (default: DIR/cards/firm_<ID>.html)")
     cd.add_argument("--lang", choices=("en", "zh"), default="en")
 

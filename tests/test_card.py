@@ -491,6 +491,25 @@ def test_unknown_firm_is_an_error_naming_the_file_and_the_id(run_dir: Path):
         write_card(run_dir, 1, replication=7)
 
 
+def test_card_of_a_run_holding_one_replication_needs_no_replication_number(
+        run_dir: Path, firms: pd.DataFrame, tmp_path: Path):
+    # A run of a comparison holds the one replication it ran (here: 3).
+    third = tmp_path / "r003"
+    shutil.copytree(run_dir, third, ignore=shutil.ignore_patterns("firms.parquet", "cards"))
+    firms.assign(replication=3).to_parquet(third / "firms.parquet", index=False)
+    fid = int(firms["firm_id"].iloc[0])
+    card = write_card(third, fid).read_text(encoding="utf-8")
+    assert "replication 3" in card
+    assert write_card(run_dir, fid).read_text(encoding="utf-8").count("replication 0") == 1
+    # An experiment directory points to its runs.
+    exp = tmp_path / "compare"
+    (exp / "runs" / "baseline").mkdir(parents=True)
+    (exp / "experiment.json").write_text('{"kind": "compare"}', encoding="utf-8")
+    shutil.copytree(third, exp / "runs" / "baseline" / "r003")
+    with pytest.raises(ScenarioError, match=r"experiment directory.*runs/baseline/r003"):
+        write_card(exp, fid)
+
+
 def test_run_without_firm_snapshots_is_an_error(run_dir: Path, tmp_path: Path):
     bare = tmp_path / "bare"
     shutil.copytree(run_dir, bare, ignore=shutil.ignore_patterns("firms.parquet", "cards"))
