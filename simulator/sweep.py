@@ -77,8 +77,11 @@ from scipy.stats import qmc
 
 from simulator.calibration import MetricName, _apply, _load_spec, _Model, _value_at
 from simulator.calibration import _error as _calibration_error
+from simulator.dynamics import EXIT_REASONS
+from simulator.firms import CLASS_LABELS
 from simulator.scenario import (
-    CLASSES,
+    INVESTMENT_OPTIONS,
+    POLLUTANTS,
     Scenario,
     ScenarioError,
     _check_path,
@@ -111,8 +114,6 @@ MAX_CHECKED_POINTS = 5_000
 MAX_CORNERS = 4_096
 #: Column names of the runner's results table that outputs cannot take.
 RESERVED_NAMES = frozenset({"sample", "replication", "scenario", "seed"})
-#: Group values checked when loaded, by dimension (others are checked for form only).
-_GROUP_VALUES = {"class": (*CLASSES, "U"), "scale": ("above", "below")}
 _GROUP_FORM = re.compile(r"^(all|[a-z_]+=\S+|\w+->\w+)$")
 
 
@@ -222,12 +223,7 @@ class SweepOutput(_Model):
         if not _GROUP_FORM.match(v):
             raise ValueError(f"group must be 'all', '<dimension>=<value>' (e.g. scale=above) "
                              f"or '<from>-><to>' (e.g. B->D), got {v!r}")
-        dimension, _, value = v.partition("=")
-        allowed = _GROUP_VALUES.get(dimension)
-        if allowed and value not in allowed:
-            raise ValueError(f"unknown {dimension} {value!r}{_did_you_mean(value, list(allowed))}"
-                             f"; one of {', '.join(allowed)}")
-        return v
+        return v  # its values: against the base scenario (_check_outputs)
 
 
 class SweepSpec(_Model):
@@ -480,6 +476,34 @@ def _check_outputs(problem: SweepProblem) -> None:
             raise problem.error(f"output name {name!r} is taken by a column of the results",
                                 (*loc, field))
         seen.add(name)
+        known = _group_values(problem.scenario)
+        dimension, eq, value = o.group.partition("=")
+        if "->" in o.group:
+            dimension, value = "class transition", o.group
+            allowed = [f"{a}->{b}" for a in CLASS_LABELS for b in CLASS_LABELS]
+        elif eq:
+            if dimension not in known:
+                raise problem.error(
+                    f"unknown group dimension {dimension!r}"
+                    f"{_did_you_mean(dimension, list(known))}; one of {', '.join(known)}",
+                    (*loc, "group"))
+            allowed = known[dimension]
+        else:
+            continue  # "all"
+        if value not in allowed:
+            shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+            raise problem.error(f"unknown {dimension} {value!r} in the base scenario"
+                                f"{_did_you_mean(value, list(allowed))}; one of {shown}",
+                                (*loc, "group"))
+
+
+def _group_values(scenario: Scenario) -> dict[str, list[str]]:
+    """Return the values each group dimension of the metrics takes in ``scenario``'s runs."""
+    return {"class": list(CLASS_LABELS), "scale": ["above", "below"],
+            "sector": list(scenario.sector_names()),
+            "region": [r.name for r in scenario.population.regions],
+            "market": ["energy", *POLLUTANTS], "option": list(INVESTMENT_OPTIONS),
+            "reason": list(EXIT_REASONS)}
 
 
 def _output_items(spec: SweepSpec, years: list[int]) -> list[tuple[str, tuple[str, str, int]]]:
