@@ -19,6 +19,7 @@ workers need no access to the results directory.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -82,6 +83,21 @@ def _execute_safely(task: RunTask) -> RunOutput | RunFailure:
         return execute(task)
     except Exception:  # noqa: BLE001  (reported as a failed run; the others go on)
         return RunFailure(run_id=task.run_id, error=traceback.format_exc())
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Pool worker initializer: end the worker once the process that started it is gone.
+
+    A parent killed outright (``kill -9``) cannot stop its pool; its workers
+    would idle on, holding their memory. Each watches its parent id and
+    exits when it changes (the orphan was adopted by another process).
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mujun-parent-watch", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -166,7 +182,8 @@ def _run_pool(tasks: Sequence[RunTask], on_done, workers: int) -> None:
     # scenario in the pipe at once, and a failure shows early.
     pending: set[Future] = set()
     queue = iter(tasks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         def fill() -> None:
             for task in queue:
                 pending.add(pool.submit(_execute_safely, task))

@@ -357,6 +357,39 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_results_of_an_unbroken_run(t
     assert (out / "outputs.csv").read_bytes() == unbroken_csv
 
 
+def test_workers_end_when_the_command_alone_is_killed(tmp_path):
+    # kill -9 of the command (not its process group) leaves its pool workers orphaned:
+    # they must notice and exit, not idle on holding their memory.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = _killable_sweep(tmp_path)
+    out = tmp_path / "orphans"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(spec), "--out",
+                             str(out), "--workers", "2", "--quiet", "--no-figures"],
+                            cwd=tmp_path, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while (len(list((out / "runs").glob("*/manifest.json"))) if out.exists() else 0) < 2 \
+            and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the sweep ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)  # the command only
+    proc.wait()
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            os.killpg(proc.pid, 0)  # raises once no process of the group is left
+            time.sleep(0.1)
+    except ProcessLookupError:
+        return
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail("pool workers outlived the killed command by 30 s")
+
+
 def test_sweep_api_returns_one_row_per_run_and_resumes(tmp_path, monkeypatch):
     from simulator.experiment import sweep
 
