@@ -203,7 +203,9 @@ def class_surcharge_per_kwh(
     ndarray of float64, shape (n,)
         ``class_surcharge_yuan_per_kwh`` of the firm's class; for D firms, the
         surcharge of the last ``d_escalation`` entry whose
-        ``min_consecutive_years <= consecutive_d_years`` replaces it.
+        ``min_consecutive_years <= consecutive_d_years`` where it is higher
+        (escalation never lowers it, e.g. after the timeline raised D's
+        surcharge above an escalation level).
     """
     klass = np.asarray(klass)
     surcharge = per_class(params.class_surcharge_yuan_per_kwh.as_tuple(), klass)
@@ -214,7 +216,8 @@ def class_surcharge_per_kwh(
         step = np.searchsorted(years, np.asarray(consecutive_d_years)[d_firms], side="right")
         step -= 1  # the last entry whose min_consecutive_years <= the spell; -1 = none
         applies = step >= 0
-        surcharge[d_firms[applies]] = levels[step[applies]]
+        escalated = d_firms[applies]
+        surcharge[escalated] = np.maximum(surcharge[escalated], levels[step[applies]])
     return surcharge
 
 

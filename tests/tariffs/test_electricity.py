@@ -197,6 +197,16 @@ def test_class_surcharge_per_kwh_applies_escalation_to_d_only():
     np.testing.assert_allclose(rate, [0.1, 0.3, 0.5, 0.0])
 
 
+def test_escalation_never_lowers_the_d_surcharge():
+    # The timeline raised D's surcharge to 0.6 above the 0.4 of the third year in D: a firm
+    # three years in D pays 0.6, not 0.4; below the level, escalation still raises it.
+    escalation = [Escalation(min_consecutive_years=3, surcharge_yuan_per_kwh=0.4)]
+    for base, third_year in ((0.6, 0.6), (0.3, 0.4)):
+        params = tariff(class_surcharge_yuan_per_kwh=ClassValues(D=base), d_escalation=escalation)
+        rate = class_surcharge_per_kwh(np.array([D, D, D]), np.array([1, 3, 5]), params)
+        np.testing.assert_allclose(rate, [base, third_year, third_year])
+
+
 STACK_CASE = {
     # f0: D, restricted (0.10), not tiered
     # f1: D, eliminated (0.30), metals 13,900 (0.08)
