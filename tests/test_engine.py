@@ -66,18 +66,18 @@ def test_another_seed_gives_other_results(small):
 
 
 def test_d_firms_pay_the_timeline_surcharge_per_kwh(small_run):
-    # small.yaml raises the D surcharge from 0.3 to 0.5 yuan/kWh in 2019-01; D firms in
-    # their third consecutive D year pay 0.4 (escalation), which 0.5 overrides only in 2019+
-    # if higher -- the escalation entry replaces the class value, so a third-year D firm pays
-    # 0.4 in every year.
+    # small.yaml raises the D surcharge from 0.3 to 0.5 yuan/kWh in 2019-01. From then every
+    # D firm pays 0.5, those in their third consecutive D year too: their escalation level
+    # (0.4) never lowers the surcharge in force (tests/tariffs: it raises 0.3 to 0.4).
     _, firms = small_run
     d = firms[firms["class_in_force"] == "D"]
     rate = d["electricity_surcharge_yuan"] / d["electricity_kwh"]
     first_spell = d["consecutive_d_years"] < 3
-    assert (first_spell & (d["year"] <= 2018)).any()
-    np.testing.assert_allclose(rate[first_spell & (d["year"] <= 2018)], 0.3, rtol=1e-12)
-    np.testing.assert_allclose(rate[first_spell & (d["year"] >= 2019)], 0.5, rtol=1e-12)
-    np.testing.assert_allclose(rate[~first_spell], 0.4, rtol=1e-12)
+    early = d["year"] <= 2018
+    assert (first_spell & early).any()
+    assert (~first_spell & ~early).any()
+    np.testing.assert_allclose(rate[first_spell & early], 0.3, rtol=1e-12)
+    np.testing.assert_allclose(rate[~early], 0.5, rtol=1e-12)
     others = firms[firms["class_in_force"] != "D"]
     assert (others["electricity_surcharge_yuan"] == 0).all()
 
