@@ -745,18 +745,30 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             raise ScenarioError(f"missing column {column} (needed for {', '.join(used)})",
                                 field=column)
     firms = firms_from_table(table, scenario)
-    va = firms.va_wan_yuan
+
+    def reported(column: str, absent: float = np.nan) -> np.ndarray:
+        """Return the table's own figures (blank: NaN, not reported); ``absent`` if no column.
+
+        Scored as reported: the simulation's fill-ins (VA from revenue and the
+        sector's share, quantities rebuilt from intensities) would change a
+        firm's published figures, e.g. the tax of a firm reporting no VA.
+        """
+        if column in table.columns:
+            return table[column].to_numpy(dtype=float)
+        return np.full(firms.n, absent)
+
     inp = EvaluationInput(
         firm_id=firms.firm_id,
-        tax_wan_yuan=firms.potential_tax_wan_yuan(),
-        va_wan_yuan=va,
-        revenue_wan_yuan=firms.revenue_wan_yuan,
-        rd_wan_yuan=firms.revenue_wan_yuan * firms.rd_share_of_revenue,
-        land_mu=firms.land_mu,
-        employees=firms.employees,
-        energy_tce=va * firms.energy_tce_per_wan_yuan,
-        electricity_kwh=va * firms.electricity_kwh_per_wan_yuan,
-        emissions_t=va[:, None] * firms.emission_t_per_wan_yuan,
+        tax_wan_yuan=reported("tax_wan_yuan"),
+        va_wan_yuan=reported("va_wan_yuan"),
+        revenue_wan_yuan=reported("revenue_wan_yuan"),
+        rd_wan_yuan=reported("rd_wan_yuan"),
+        land_mu=reported("land_mu"),
+        employees=reported("employees"),
+        energy_tce=reported("energy_tce"),
+        electricity_kwh=reported("electricity_kwh"),
+        # A pollutant the table has no column for: none discharged (tables report some).
+        emissions_t=np.column_stack([reported(f"{p}_t", 0.0) for p in POLLUTANTS]),
         above_scale=firms.above_scale,
         is_services=firms.is_services,
         sector=firms.sector,

@@ -192,3 +192,30 @@ def test_unknown_sector_in_table_is_an_error(tmp_path, baseline):
     path.write_text("行业,用地面积,税收\n火箭,10,5\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="'火箭' is not a scenario sector"):
         firms_from_table(read_firm_table(path), baseline)
+
+
+def test_a_firm_table_is_scored_on_its_reported_figures(tmp_path, baseline):
+    # No fill-ins: a firm reporting no VA keeps its tax per mu (50 / 10), a blank VA is a
+    # missing indicator (not VA from revenue x the sector's share), and a blank COD is not
+    # "no emissions" (which would give the top VA per emission).
+    from simulator.evaluation import evaluate_table
+
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "name,land_mu,tax_wan_yuan,va_wan_yuan,revenue_wan_yuan,energy_tce,electricity_kwh,"
+        "employees,rd_wan_yuan,cod_t,above_scale\n"
+        "zero_va,10,50,0,3000,10,100000,10,0,0.1,1\n"
+        "blank_va,10,10,,3000,10,100000,10,0,0.1,1\n"
+        "full,10,30,400,3000,10,100000,10,0,0.1,1\n"
+        "blank_cod,10,20,200,3000,10,100000,10,0,,1\n", encoding="utf-8")
+    scored = evaluate_table(read_firm_table(path), baseline).set_index("name")
+    assert scored.loc["zero_va", "tax_per_mu"] == pytest.approx(5.0)
+    assert scored.loc["zero_va", "va_per_mu"] == 0.0
+    assert np.isnan(scored.loc["blank_va", ["va_per_mu", "va_per_tce"]].astype(float)).all()
+    assert scored.loc["full", "va_per_mu"] == pytest.approx(40.0)
+    assert np.isnan(scored.loc["blank_cod", "va_per_emission"])
+    assert np.isfinite(scored["score"]).all()
+    # The others' emission indicator is their own VA over their weighted COD (the pollutants
+    # the table has no column for count as none).
+    cod_weight = baseline.evaluation.emission_weights.cod
+    assert scored.loc["full", "va_per_emission"] == pytest.approx(400 / (cod_weight * 0.1))
