@@ -1443,9 +1443,21 @@ def _resolve(path: Path, chain: tuple[Path, ...], ref: tuple[Path, int] | None):
                             line=lines.get(("extends",)), field="extends")
     parent_path = (path.parent / parent)
     base, base_prov = _resolve(parent_path, (*chain, path), (path, lines.get(("extends",))))
-    merged_prov = dict(base_prov)
+    # A list in this file replaces the base's: the base's lines inside it are gone too.
+    replaced = _list_paths(data)
+    merged_prov = {k: v for k, v in base_prov.items()
+                   if not any(len(k) > len(r) and k[:len(r)] == r for r in replaced)}
     merged_prov.update(provenance)
     return _deep_merge(base, data), merged_prov
+
+
+def _list_paths(data: Any, path: tuple = ()) -> list[tuple]:
+    """Return the key paths of ``data`` (nested mappings) whose values are lists."""
+    if isinstance(data, list):
+        return [path]
+    if isinstance(data, dict):
+        return [p for key, value in data.items() for p in _list_paths(value, (*path, key))]
+    return []
 
 
 def _clean_msg(err: dict) -> str:
@@ -1470,13 +1482,15 @@ def _locate(loc: tuple, provenance: dict, default: Path) -> tuple[Path, int | No
 
 def _describe(exc: ValidationError,
               valid_keys: Callable[[tuple], list[str]] | None = None) -> tuple[tuple, str]:
-    """Field path and one-line message of the first error of a ValidationError.
+    """Field path and one-line message of the first error of a ValidationError (unknown keys first).
 
     ``valid_keys(path)`` lists the keys allowed at a path (default: a scenario's),
     for the "did you mean" of an unknown key.
     """
     valid_keys = valid_keys or _valid_keys_at
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # An unknown key first: a misspelt key also leaves its real name "missing".
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(err["loc"])
     ctx_err = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _LocatedError):

@@ -378,3 +378,20 @@ def test_no_differentiation_leaves_no_class_dependent_lever_but_the_grading():
                if not p.startswith("evaluation.") and len({v[c] for c in "ABCD"}) > 1}
     assert {"dynamics.finance.loan_rate_by_class", "markets.energy.allocation.class_factor",
             "dynamics.investment.automation.subsidy_share_by_class"} <= in_base
+
+
+def test_misspelt_key_in_a_list_item_is_named_in_the_file_that_has_it(tmp_path):
+    # The child's list replaces the baseline's: the error is on the child's line, the
+    # unknown key (not the "missing" one it was meant to be) with its suggestion.
+    path = variant(tmp_path, """
+        tariffs:
+          water:
+            blocks:
+              - {up_to_quota_ratio: 1.2, multiplier: 1.0}
+              - {up_to_quota_ratio: null, multiplir: 2.0}
+    """)
+    err = error_of(path)
+    assert err.file == str(path)
+    assert err.line == 8
+    assert err.field == "tariffs.water.blocks.1.multiplir"
+    assert "unknown field (did you mean 'multiplier'?)" in str(err)
