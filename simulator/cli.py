@@ -145,6 +145,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                   f"{sweep.n_runs} runs)")
             return 0
         scenario = load_scenario(args.scenario)
+        if scenario.population.source == "file":  # the firms it runs on are part of it
+            from simulator.population import firms_from_table, read_firm_table
+
+            firms_from_table(read_firm_table(scenario.population.file), scenario)
         print(f"{args.scenario}: valid scenario {scenario.name!r} "
               f"({scenario.run.start} to {scenario.run.end}, {len(scenario.timeline)} "
               f"timeline change(s))")

@@ -737,14 +737,19 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         "electricity_kwh": ("tax_per_kwh", "sales_per_kwh"),
     }
     spec = scenario.evaluation
-    weighted = {k for w in (spec.weights_above_scale, spec.weights_below_scale,
-                            spec.weights_services) for k, v in w.items() if v > 0}
+    firms = firms_from_table(table, scenario)
+    # The columns the tiers present in the table need (a table of below-scale firms only
+    # need not report what only above-scale firms are scored on).
+    industrial = ~firms.is_services
+    tiers = ((spec.weights_above_scale, (industrial & firms.above_scale).any()),
+             (spec.weights_below_scale, (industrial & ~firms.above_scale).any()),
+             (spec.weights_services, firms.is_services.any()))
+    weighted = {k for w, present in tiers if present for k, v in w.items() if v > 0}
     for column, indicators in needs.items():
         used = sorted(weighted.intersection(indicators))
         if used and column not in table.columns:
             raise ScenarioError(f"missing column {column} (needed for {', '.join(used)})",
-                                field=column)
-    firms = firms_from_table(table, scenario)
+                                file=table.attrs.get("file"), field=column)
 
     def reported(column: str, absent: float = np.nan) -> np.ndarray:
         """Return the table's own figures (blank: NaN, not reported); ``absent`` if no column.

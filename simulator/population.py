@@ -463,7 +463,9 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     else:
         out["firm_id"] = np.arange(1, len(out) + 1, dtype=np.int64)
     # Firms are kept in firm_id order everywhere (the evaluation's fast path).
-    return out.sort_values("firm_id", kind="stable").reset_index(drop=True)
+    out = out.sort_values("firm_id", kind="stable").reset_index(drop=True)
+    out.attrs["file"] = str(path)  # named by later errors about the table's content
+    return out
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -506,7 +508,8 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
         unknown = sorted(set(table["sector"]) - set(by_label))
         if unknown:
             raise ScenarioError(f"sector {unknown[0]!r} is not a scenario sector "
-                                f"(known: {', '.join(names)})", field="sector")
+                                f"(known: {', '.join(names)})", file=table.attrs.get("file"),
+                                field="sector")
         sector = table["sector"].map(by_label).to_numpy(dtype=np.int16)
     else:
         first_ind = next(i for i, s in enumerate(sectors) if s.kind == "industrial")

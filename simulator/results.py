@@ -106,6 +106,9 @@ class RunDirectory:
         self.final = Path(final)
         if self.final.exists():
             raise FileExistsError(f"run directory already exists: {self.final}")
+        # The directories made for it (deepest first), removed again if the run fails.
+        self._made = [d for d in (self.final.parent, *self.final.parent.parents)
+                      if not d.exists()]
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.final.parent / f".{self.final.name}.tmp-{os.getpid()}"
         if self.tmp.exists():
@@ -166,11 +169,16 @@ class RunDirectory:
         return self.final
 
     def abort(self) -> None:
-        """Remove the temporary directory."""
+        """Remove the temporary directory, and the directories made for it if now empty."""
         if self._snapshots is not None:
             self._snapshots.close()
             self._snapshots = None
         shutil.rmtree(self.tmp, ignore_errors=True)
+        for directory in self._made:
+            try:
+                directory.rmdir()  # only if empty: another run may have written there since
+            except OSError:
+                break
 
 
 def manifest_for(scenario: Scenario, *, replications: int, wall_time_s: float,

@@ -172,7 +172,10 @@ def test_evaluate_scores_a_firm_table(tmp_path, capsys):
     ("企业名称,税收\n甲,10\n", "missing required column"),
     ("企业名称,用地面积,税收\n甲,-2,10\n", "must not be negative"),
     ("", "empty"),
-    ("企业名称,用地面积,税收\n甲,10,5\n", "missing column va_wan_yuan"),
+    # Columns are needed for the tiers in the table: above scale, VA; below scale, kWh.
+    ("企业名称,用地面积,税收,是否规上\n甲,10,5,是\n", "firms.csv: va_wan_yuan: missing column"),
+    ("企业名称,用地面积,税收\n甲,10,5\n",
+     "firms.csv: electricity_kwh: missing column electricity_kwh (needed for tax_per_kwh)"),
 ])
 def test_bad_firm_tables_exit_2(tmp_path, capsys, content, expected):
     table = tmp_path / "firms.csv"
@@ -181,6 +184,33 @@ def test_bad_firm_tables_exit_2(tmp_path, capsys, content, expected):
     assert main(["evaluate", str(table), "--out", str(out)]) == 2
     assert expected in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_table_of_below_scale_firms_needs_only_their_indicators(tmp_path):
+    table = tmp_path / "small_firms.csv"
+    table.write_text("企业名称,用地面积,税收,用电量,是否规上\n甲,10,5,100000,否\n乙,8,2,50000,否\n",
+                     encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["evaluate", str(table), "--out", str(out)]) == 0
+    scored = pd.read_csv(out)
+    assert list(scored["tier"]) == ["below_scale", "below_scale"]
+    assert list(scored["tax_per_mu"]) == [0.5, 0.25]
+    # 甲 pays more tax per mu (0.5 against 0.25) and per kWh (0.5 against 0.4 per 10^4 kWh).
+    assert scored.loc[0, "score"] > scored.loc[1, "score"] > 0
+
+
+def test_a_scenario_on_a_firm_table_is_validated_with_its_table(tmp_path, capsys):
+    # validate reads the table a scenario runs on; run stops on it and leaves nothing.
+    (tmp_path / "firms.csv").write_text("name,land_mu,tax_wan_yuan\nA,-10,5\n",
+                                        encoding="utf-8")
+    path = scenario_file(tmp_path, "extends: baseline.yaml\nname: own_firms\n"
+                                   "population: {source: file, file: firms.csv}\n",
+                         name="own.yaml")
+    assert main(["validate", str(path)]) == 2
+    assert "firms.csv:2: land_mu: must not be negative" in capsys.readouterr().err
+    out = tmp_path / "results"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    assert not out.exists()  # not even an empty results/own_firms/
 
 
 def test_terminal_tables_print_large_values_and_intervals_in_full(capsys):

@@ -192,7 +192,12 @@ def test_failed_run_leaves_nothing(tmp_path, small, monkeypatch):
     monkeypatch.setattr(experiment, "simulate", explode)
     with pytest.raises(RuntimeError, match="boom"):
         run_scenario(small, out=tmp_path, figures=False)
-    assert list((tmp_path / "small").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # not even the scenario's directory
+    # A directory that was there before the failed run stays, with what it held.
+    (tmp_path / "small" / "earlier").mkdir(parents=True)
+    with pytest.raises(RuntimeError, match="boom"):
+        run_scenario(small, out=tmp_path, figures=False)
+    assert [p.name for p in (tmp_path / "small").iterdir()] == ["earlier"]
 
 
 def test_resolved_scenario_in_the_run_reloads_to_the_same_scenario(tmp_path, small):
