@@ -550,7 +550,7 @@ class Dynamics:
         new.firm_id = np.arange(self.next_id, self.next_id + new.n, dtype=np.int64)
         self.next_id += new.n
         new.age_years = np.zeros(new.n, dtype=np.int16)
-        new.klass = np.full(new.n, UNRATED, dtype=np.int8)
+        new.klass = np.full(new.n, CLASS_CODES["B"], dtype=np.int8)  # B until first evaluated
         new.cash_wan_yuan = p.dynamics.finance.initial_cash_share_of_revenue * new.revenue_wan_yuan
         new.cost_factor = self._cost_factors(p, rng, new.n)
         return new

@@ -82,7 +82,7 @@ def test_forced_exits_close_the_lowest_scored_rated_industrial_firms(small):
     assert np.flatnonzero(~decided.keep).tolist() == lowest.tolist()
 
 
-def test_entrants_meet_the_standards_win_land_by_tax_per_mu_and_join_unrated(small):
+def test_entrants_meet_the_standards_win_land_by_tax_per_mu_and_join_as_b(small):
     s = apply_changes(small, {"dynamics.exit.enabled": False, "dynamics.investment": {},
                               "dynamics.entry.candidates_per_year_per_1000_firms": 200,
                               "dynamics.land.new_land_mu_per_year": 60})
@@ -100,7 +100,7 @@ def test_entrants_meet_the_standards_win_land_by_tax_per_mu_and_join_unrated(sma
     assert annual(m, "land_allocated_mu").loc[2017] == pytest.approx(new.land_mu.sum())
     assert new.land_mu.sum() <= 60 + 1e-9
     assert (new.firm_id > sim.firms.firm_id.max()).all()
-    assert (new.klass == UNRATED).all()
+    assert (new.klass == CLASS_CODES["B"]).all()  # domain.md: B until first evaluated
     assert (new.age_years == 0).all()
     sim._replace_firms(decided.keep, new, 2017)
     assert sim.firms.n == n0 + new.n
