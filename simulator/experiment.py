@@ -70,10 +70,10 @@ SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("energy_tce", "all", "Energy use (tce)"),
     ("resource_bill_yuan_per_wan_yuan_va", "all", "Resource bill per 万元 VA (yuan)"),
     ("differential_revenue_yuan", "all", "Differential revenue, net (yuan)"),
-    ("firms", "class=A", "Firms in class A"),
-    ("firms", "class=B", "Firms in class B"),
-    ("firms", "class=C", "Firms in class C"),
-    ("firms", "class=D", "Firms in class D"),
+    ("firms", "class=A", "Industrial firms in class A"),
+    ("firms", "class=B", "Industrial firms in class B"),
+    ("firms", "class=C", "Industrial firms in class C"),
+    ("firms", "class=D", "Industrial firms in class D"),
 )
 
 

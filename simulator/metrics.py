@@ -93,7 +93,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "quota_cost_yuan": ("yuan", "net payments to the quota system plus abatement cost"),
     "quota_cost_yuan_per_wan_yuan_va": ("yuan/万元", "quota cost per 万元 VA"),
     # evaluation
-    "class_share": ("share", "share of evaluated firms in the class"),
+    "class_share": ("share", "share of evaluated firms (industrial and services) in the class"),
     "class_transition_firms": (
         "firms", "firms moving between classes (group 'X->Y'), all firms incl. services"),
     "vetoed_firms": ("firms", "firms under the one-vote veto"),
