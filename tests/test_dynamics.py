@@ -381,3 +381,33 @@ def test_zhejiang_2014_2018_reproduces_the_direction_and_size_of_the_reform_outc
     # firms of about 4万 above-scale firms; 10.9万 mu of land revitalised).
     assert annual(m, "zombie_firms_handled")[2017] > 0
     assert annual(m, "land_revitalised_mu")[2017] > 0
+
+
+def test_fund_grants_make_retrofits_that_would_not_pay_go_ahead(small):
+    # The first year end is the same with and without the fund, up to the decisions: the
+    # fund's grants go only to retrofits whose NPV is not positive without them, so every
+    # granted project is one more retrofit, and each grant is at most the capex share.
+    base = {"run.end": "2017-12", "dynamics.review_share_per_year": 1.0,
+            "dynamics.exit.enabled": False, "dynamics.entry.enabled": False,
+            "dynamics.recycling.retrofit_subsidy_share": 1.0,   # no A awards: grants only
+            "dynamics.recycling.max_subsidy_share_of_capex": 0.5}
+
+    def decided(share):
+        sim = fresh(apply_changes(small, {**base, "dynamics.recycling.share_of_revenue": share}))
+        f = sim.firms
+        f.ytd["electricity_surcharge_yuan"][:] = 1e6  # a year's surcharges to recycle
+        sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+        m = sim.recorder.frame()
+        return ((f.invested & 1).astype(bool), annual(m, "fund_retrofit_subsidy_yuan").loc[2017],
+                annual(m, "investment_capex_wan_yuan", "option=retrofit").loc[2017],
+                annual(m, "investment_subsidy_wan_yuan", "option=retrofit").loc[2017])
+
+    without, granted0, _, _ = decided(0.0)
+    with_fund, granted, capex, subsidy = decided(1.0)
+    assert granted0 == 0
+    assert granted > 0
+    assert (with_fund | ~without).all()  # every retrofit taken without the fund still is
+    assert with_fund.sum() > without.sum()
+    # Grants (with no class subsidy for retrofits) are the reported subsidy, within the cap.
+    assert subsidy * 1e4 == pytest.approx(granted, rel=1e-9)
+    assert subsidy <= 0.5 * capex + 1e-9
