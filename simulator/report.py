@@ -40,7 +40,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from simulator.results import atomic_write, read_json_record, read_run
+from simulator.results import (
+    atomic_write,
+    read_json_record,
+    read_run,
+    read_text_file,
+    require_file,
+)
 from simulator.scenario import ScenarioError
 
 __all__ = [
@@ -510,8 +516,7 @@ def _kind(directory: Path) -> str:
 
 
 def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
+    require_file(path)
     try:
         # Names stay text even when they look like numbers (a scenario called "2019").
         table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS})
@@ -648,20 +653,12 @@ def read_run_scenario(directory: str | Path,
         candidates.append(directory / str(manifest["scenario_file"]))
     for path in candidates:
         if path.is_file():
-            text = _read_text(path)
+            text = read_text_file(path)
             return parse_stored_scenario(text, path), text
     if isinstance(manifest.get("scenario"), dict):
         return manifest["scenario"], yaml.safe_dump(manifest["scenario"], allow_unicode=True,
                                                     sort_keys=False)
     return None
-
-
-def _read_text(path: Path) -> str:
-    """Return a stored text file of a results directory; ScenarioError if unreadable."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
 
 
 def parse_stored_scenario(text: str, path: Path) -> dict[str, Any]:
@@ -795,7 +792,7 @@ def _scenario_texts(directory: Path, names: Sequence[str]) -> dict[str, str]:
     for name in names:
         path = directory / "scenarios" / f"{name}.yaml"
         if path.is_file():
-            texts[name] = _read_text(path)
+            texts[name] = read_text_file(path)
     return texts
 
 
@@ -950,7 +947,7 @@ def _sweep_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
     for file, label in (("sweep.yaml", t["sweep_file"]), ("scenarios/base.yaml", t["base"])):
         path = directory / file
         if path.is_file():
-            body.append(_appendix_yaml(label, _read_text(path)))
+            body.append(_appendix_yaml(label, read_text_file(path)))
     body.append(_appendix_yaml(t["record"].format(file="experiment.json"),
                                json.dumps(record, indent=2, ensure_ascii=False)))
     return title, "\n".join(body)

@@ -34,7 +34,7 @@ from simulator.scenario import Scenario, ScenarioError
 
 __all__ = ["METRICS_COLUMNS", "ExperimentFailedError", "RunDirectory", "atomic_write",
            "check_run_directory", "git_revision", "package_version", "parquet_columns",
-           "read_json_record", "read_run"]
+           "read_json_record", "read_run", "read_text_file", "require_file"]
 
 #: Columns of every run's tidy metrics table (``metrics.parquet``).
 METRICS_COLUMNS: tuple[str, ...] = (
@@ -198,6 +198,23 @@ def manifest_for(scenario: Scenario, *, replications: int, wall_time_s: float,
     }
 
 
+def require_file(path: str | Path) -> Path:
+    """Return ``path`` if the file is there; ScenarioError naming it if it is missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
+    return path
+
+
+def read_text_file(path: str | Path) -> str:
+    """Return a results file's text (UTF-8); ScenarioError naming it if missing or unreadable."""
+    path = require_file(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
+
+
 def read_json_record(path: str | Path) -> dict:
     """Return the JSON object in ``path`` (a manifest, an experiment record).
 
@@ -207,11 +224,9 @@ def read_json_record(path: str | Path) -> dict:
         Naming the file, if it is missing or unreadable or holds no JSON object.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text_file(path))
+    except json.JSONDecodeError as exc:
         raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path.name} does not hold a JSON object", file=path)
@@ -227,9 +242,7 @@ def parquet_columns(path: str | Path, required: tuple[str, ...] = ()) -> list[st
         Naming the file, if it is missing, is not a readable Parquet file or
         lacks a column of ``required``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"incomplete results directory: {path.name} is missing", file=path)
+    path = require_file(path)
     try:
         columns = pq.read_schema(path).names
     except (OSError, pa.ArrowException) as exc:
