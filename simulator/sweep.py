@@ -463,6 +463,7 @@ def _check_outputs(problem: SweepProblem) -> None:
     years = problem.scenario.years
     reserved = RESERVED_NAMES | set(problem.parameters)
     seen: set[str] = set()
+    known = _group_values(problem.scenario)
     items = _output_items(problem.spec, years)
     for i, (o, (name, (_, _, year))) in enumerate(zip(problem.spec.outputs, items, strict=True)):
         loc = ("outputs", i)
@@ -476,7 +477,6 @@ def _check_outputs(problem: SweepProblem) -> None:
             raise problem.error(f"output name {name!r} is taken by a column of the results",
                                 (*loc, field))
         seen.add(name)
-        known = _group_values(problem.scenario)
         dimension, eq, value = o.group.partition("=")
         if "->" in o.group:
             dimension, value = "class transition", o.group
@@ -503,7 +503,7 @@ def _group_values(scenario: Scenario) -> dict[str, list[str]]:
             "sector": list(scenario.sector_names()),
             "region": [r.name for r in scenario.population.regions],
             "market": ["energy", *POLLUTANTS], "option": list(INVESTMENT_OPTIONS),
-            "reason": list(EXIT_REASONS)}
+            "reason": list(EXIT_REASONS), "kind": ["services"]}
 
 
 def _output_items(spec: SweepSpec, years: list[int]) -> list[tuple[str, tuple[str, str, int]]]:

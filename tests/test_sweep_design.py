@@ -436,3 +436,17 @@ def test_the_bad_example_sweeps_name_their_line(name, line, field):
     with pytest.raises(ScenarioError) as exc:
         load_sweep(ROOT / "tests" / "scenarios" / name)
     assert (exc.value.line, exc.value.field) == (line, field)
+
+
+def test_every_group_a_run_reports_can_be_a_sweep_output(tmp_path):
+    # The groups checked when a sweep file is loaded are the groups the engine writes:
+    # each annual group of a real run (dynamics and markets on) is accepted.
+    problem = load_sweep(write(tmp_path, GOOD))
+    metrics = simulate(problem.scenario).metrics
+    groups = sorted(set(metrics.loc[metrics["month"].isna(), "group"]))
+    assert {"kind=services", "market=energy", "option=retrofit", "reason=losses",
+            "A->B"} <= set(groups)
+    outputs = "".join(f"  - {{name: g{k}, metric: firms, group: \"{g}\"}}\n"
+                      for k, g in enumerate(groups))
+    body = GOOD.split("outputs:")[0] + "outputs:\n" + outputs
+    assert len(load_sweep(write(tmp_path, body, "all_groups.yaml")).outputs) == len(groups)
