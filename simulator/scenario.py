@@ -1181,8 +1181,7 @@ class Scenario(_Model):
                 loc, msg = _describe(exc)
                 field = ".".join(str(x) for x in loc)
                 # The change's path that the error is in (or that contains it), else its first.
-                path = next((p for p in change.set if field == p or field.startswith(p + ".")
-                             or p.startswith(field + ".")), next(iter(change.set)))
+                path = next((p for p in change.set if _covers(p, field)), next(iter(change.set)))
                 raise _LocatedError(("timeline", i, "set", path),
                                     f"from {change.date}, {field}: {msg}") from None
 
