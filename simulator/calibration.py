@@ -135,8 +135,13 @@ class TargetSpec(_Model):
     metric: MetricName = Field(description="a name from simulator.metrics.METRICS")
     group: str = Field("all", description='"all" or "<dimension>=<value>", e.g. scale=above')
     year: int = Field(ge=1900, le=2200)
-    value: FiniteFloat = Field(description="observed value, in the metric's unit (non-zero)")
+    value: FiniteFloat = Field(description="observed value, in the metric's unit (non-zero); "
+                                           "with base_year, the ratio to that year's value")
     weight: FiniteFloat = Field(1.0, gt=0, description="weight of the relative error")
+    base_year: int | None = Field(
+        None, ge=1900, le=2200,
+        description="compare the metric's ratio year / base_year instead of its level (for "
+                    "totals of a sample that stands for the province: an index)")
 
     @field_validator("value")
     @classmethod
@@ -327,9 +332,11 @@ def load_calibration(path: str | Path) -> CalibrationProblem:
         start.append(value if p.start is None else p.start)
     years = scenario.years
     for i, t in enumerate(spec.targets):
-        if t.year not in years:
-            raise _error(path, lines, f"year {t.year} is outside the evaluated run "
-                                      f"({years[0]} to {years[-1]})", ("targets", i, "year"))
+        for field in ("year", "base_year"):
+            year = getattr(t, field)
+            if year is not None and year not in years:
+                raise _error(path, lines, f"year {year} is outside the evaluated run "
+                                          f"({years[0]} to {years[-1]})", ("targets", i, field))
     return CalibrationProblem(spec, path, base_path, scenario, np.array(start, dtype=float),
                               lines)
 
@@ -357,7 +364,14 @@ def target_values(metrics: pd.DataFrame, targets: list[TargetSpec]) -> np.ndarra
     annual = metrics[metrics["month"].isna()
                      & metrics["metric"].isin({t.metric for t in targets})]
     means = annual.groupby(["metric", "group", "year"])["value"].mean()
-    return np.array([means.get((t.metric, t.group, t.year), np.nan) for t in targets])
+    out = []
+    for t in targets:
+        value = means.get((t.metric, t.group, t.year), np.nan)
+        if t.base_year is not None:
+            base = means.get((t.metric, t.group, t.base_year), np.nan)
+            value = value / base if base else np.nan
+        out.append(value)
+    return np.array(out, dtype=float)
 
 
 class _BudgetExhaustedError(Exception):

@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 EXIT_INPUT = 2
 COMMANDS = ("run", "compare", "sweep", "validate", "schema", "evaluate", "plot", "report", "card",
-            "calibrate")
+            "calibrate", "backtest", "caps")
 EXIT_FAILED = 1
 
 
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a scenario or sweep file (exit 2 on error)")
     v.add_argument("scenario")
+    v.add_argument("--project", action="store_true",
+                   help="also project each quota market before running: warn when its cap is "
+                        "projected never to bind or its price to sit at the floor or ceiling")
 
     s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     s.add_argument("--out", help="write to this file instead of standard output")
@@ -88,6 +91,34 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="directory to write (default: "
                                  "results/calibrate/<name>/<UTC timestamp>)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    b = sub.add_parser("backtest", help="run the reform's history and compare it with what "
+                                        "was observed (fitted and held-out series apart)")
+    b.add_argument("file", nargs="?", help="backtest YAML, or a history scenario to compare "
+                                           "with the default backtest's series (default: "
+                                           "scenarios/backtest/zhejiang_history.yaml)")
+    b.add_argument("--replications", type=int, metavar="R",
+                   help="replications (default: the file's)")
+    b.add_argument("--check", action="store_true",
+                   help="exit 1 if a checked series misses its tolerance")
+    b.add_argument("--out", help="directory to write (default: "
+                                 "results/backtest/<name>/<UTC timestamp>)")
+    b.add_argument("--no-figures", action="store_true", help="write tables only")
+    b.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels")
+
+    cp = sub.add_parser("caps", help="before a run: each year's least-cost price of a market's "
+                                     "cap, and the cap that gives a target price")
+    cp.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded baseline)")
+    cp.add_argument("--market", action="append", metavar="QUOTA",
+                    help="energy, cod, nh3n, so2 or nox (repeat; default: every market on)")
+    cp.add_argument("--price", action="append", default=[], metavar="YEAR=PRICE",
+                    help="target price in a year, yuan per unit (repeat): gives its cap")
+    cp.add_argument("--cap", action="append", default=[], metavar="YEAR=CAP",
+                    help="a cap to price instead of the scenario's, units (repeat)")
+    cp.add_argument("--from-run", metavar="RUN_DIR",
+                    help="scale each year's projected use to a run's unabated use (the run "
+                         "has turnover and upgrades, the projection does not)")
+    cp.add_argument("--out", help="also write the table as CSV")
     return p
 
 
@@ -152,6 +183,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"{args.scenario}: valid scenario {scenario.name!r} "
               f"({scenario.run.start} to {scenario.run.end}, {len(scenario.timeline)} "
               f"timeline change(s))")
+        if args.project:
+            from simulator.diagnostics import projected_warnings
+
+            _warn(projected_warnings(scenario))
         return 0
     if args.command == "schema":
         text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
@@ -173,6 +208,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "calibrate":
         return _calibrate(args)
+    if args.command == "backtest":
+        return _backtest(args)
+    if args.command == "caps":
+        return _caps(args)
     if args.command == "compare":
         return _compare(args)
     if args.command == "sweep":
@@ -251,13 +290,22 @@ def _run(args: argparse.Namespace) -> int:
                                    progress=lambda k, n: bar.update(task, completed=k), **kwargs)
     else:
         run_dir = run_scenario(scenario, **kwargs)
+    manifest, metrics = read_run(run_dir)
     if not args.quiet:
-        manifest, metrics = read_run(run_dir)
         _print_summary(scenario.name, manifest, summary_table(metrics))
         print(f"results: {run_dir}")
         if not args.no_figures:
             print(f"figures: {run_dir / 'figures'}")
+    from simulator.diagnostics import market_warnings
+
+    _warn(market_warnings(metrics))
     return 0
+
+
+def _warn(lines: list[str]) -> None:
+    """Print warnings to standard error, one line each."""
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -413,3 +461,111 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(f"{'converged' if result.success else 'NOT converged'}: {result.message}")
     print(f"fitted scenario: {run_dir / 'fitted.yaml'}")
     return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from simulator.backtest import backtest, failures, load_backtest, write_backtest
+
+    problem = load_backtest(args.file)  # input errors before any simulation
+    name = problem.scenario.name
+    if args.out:
+        out = Path(args.out)
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = Path("results") / "backtest" / name / stamp
+    if out.exists():
+        raise ScenarioError("output directory already exists", file=out)
+    result = backtest(problem, replications=args.replications)
+    write_backtest(result, out, figures=not args.no_figures, lang=args.lang, title=name)
+    _print_backtest(result.table, f"{name} ({result.replications} replications)")
+    print(f"results: {out}")
+    missed = failures(result.table)
+    if args.check and len(missed):
+        print(f"check failed: {len(missed)} checked series year(s) outside their tolerance: "
+              + ", ".join(f"{r.series} {r.year}" for r in missed.itertuples()),
+              file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _print_backtest(table, name: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=150)
+    for role, title in (("fitted", "fitted by calibrate"), ("held_out", "held out")):
+        rows = table[table["role"] == role]
+        if not len(rows):
+            continue
+        t = Table(title=f"{name}: series {title}")
+        for col in ("series", "year", "observed", "simulated [95% CI]", "error", "tolerance",
+                    ""):
+            t.add_column(col, justify="left" if col in ("series", "") else "right")
+        for r in rows.itertuples():
+            sim = f"{r.simulated:.4g}" + (f" [{r.ci_low:.4g}, {r.ci_high:.4g}]"
+                                          if r.ci_low == r.ci_low else "")
+            kind = {"relative": "rel", "absolute": "abs", "factor": "x"}[r.tolerance_kind]
+            mark = "ok" if r.within else ("MISS" if r.checked else "miss (reported only)")
+            t.add_row(r.label, str(r.year), f"{r.observed:.4g}", sim,
+                      f"{r.error:.3g} {kind}", f"{r.tolerance:g} {kind}", mark)
+        console.print(t)
+
+
+def _caps(args: argparse.Namespace) -> int:
+    from simulator.markets.cycle import enabled_markets
+    from simulator.markets.planning import plan_caps, project_market, scaled_to
+
+    scenario = load_scenario(args.scenario or default_scenario_path())
+    on = enabled_markets(scenario)
+    markets = args.market or on
+    for quota in markets:
+        if quota not in on:
+            raise ScenarioError(f"market {quota!r} is not switched on in {scenario.name!r}; "
+                                f"one of {', '.join(on) or 'none'}", field="--market")
+    prices = _year_values(args.price, "--price")
+    caps = _year_values(args.cap, "--cap")
+    import pandas as pd
+
+    used = None
+    if args.from_run:
+        from simulator.results import read_run
+
+        _, metrics = read_run(args.from_run)
+        used = metrics[metrics["month"].isna() & (metrics["metric"] == "quota_unabated_use")]
+    tables = []
+    for quota in markets:
+        projection = project_market(scenario, quota)
+        if used is not None:
+            rows = used[used["group"] == f"market={quota}"]
+            projection = scaled_to(projection, rows.groupby("year")["value"].mean().to_dict())
+        table = plan_caps(projection, target_prices=prices, caps=caps)
+        table.insert(0, "market", quota)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print("projected at potential output, with growth and intensity change; "
+          + ("use scaled to the run's unabated use. " if used is not None else
+             "no turnover, upgrades or shocks (an upper bound: see --from-run). ")
+          + "firm_rights = cap less the reserve's share; price: least-cost, 0 if the cap "
+          "does not bind, inf if abatement cannot close the gap")
+    if args.out:
+        atomic_write(args.out, lambda tmp: table.to_csv(tmp, index=False))
+        print(f"table: {args.out}")
+    return 0
+
+
+def _year_values(items: list[str], option: str) -> dict[int, float]:
+    """Parse ``YEAR=VALUE`` options."""
+    out = {}
+    for item in items:
+        year, eq, value = item.partition("=")
+        try:
+            out[int(year)] = float(value)
+        except ValueError:
+            raise ScenarioError(f"expected YEAR=VALUE, got {item!r}", field=option) from None
+        if not eq or out[int(year)] != out[int(year)]:
+            raise ScenarioError(f"expected YEAR=VALUE, got {item!r}", field=option)
+    return out

@@ -138,15 +138,9 @@ class Dynamics:
         rng = mechanism_rng(p.seed, sim.replication, "dynamics")
         f.cash_wan_yuan = spec.finance.initial_cash_share_of_revenue * f.revenue_wan_yuan
         f.cost_factor = self._cost_factors(p, rng, f.n)
-        # The reform was under way before the run: firms in D at the start have been there
-        # for 1..d_grace_years years, and loss-making firms for 0..loss_years-1 years, so
-        # exits do not all fall in the same early year.
-        ex = spec.exit
-        d = f.klass == CLASS_CODES["D"]
-        f.rectification_years = np.where(
-            d, rng.integers(1, ex.d_grace_years + 1, f.n), 0).astype(np.int16)
-        f.consecutive_loss_years = np.where(
-            f.profit_margin < 0, rng.integers(0, ex.loss_years, f.n), 0).astype(np.int16)
+        # Years in D count towards the exit of firms not rectified in time from the history
+        # the scenario states (initial_state.years_in_d, set by the engine).
+        f.rectification_years = f.consecutive_d_years.copy()
         self.n_industrial_start = int((~f.is_services).sum())
         regions = p.population.regions
         occupied = np.bincount(f.region, weights=f.land_mu, minlength=len(regions))
@@ -525,6 +519,7 @@ class Dynamics:
         cand.water_quota_m3 *= va_f
         cand.tax_share_of_va *= tax_f
         cand.employees *= emp_f
+        sim.frontier.scale(cand)  # this year's output, productivity and intensities
         _finish(cand, p.population)
         std = spec.standards
         land = np.maximum(cand.land_mu, 1e-9)

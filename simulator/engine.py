@@ -46,8 +46,14 @@ from simulator import tariffs
 from simulator.dynamics import Dynamics
 from simulator.evaluation import EvaluationInput, EvaluationResult, evaluate, transition_counts
 from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms
+from simulator.growth import Frontier, grow
 from simulator.markets import kernels
-from simulator.markets.cycle import QuotaMarket, enabled_markets
+from simulator.markets.cycle import (
+    ADMINISTRATIVE_SETTERS,
+    PRICE_SETTERS,
+    QuotaMarket,
+    enabled_markets,
+)
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, MetricsRecorder, ratio
 from simulator.population import build_population, calibrate_tax
@@ -131,7 +137,9 @@ class _Simulation:
         self.period_months = 0
         self.months_done = 0
         self._buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
+        self.frontier = Frontier()
         self._initial_evaluation()
+        self._initial_state()
         quotas = enabled_markets(scenario)
         by_sector = np.argsort(self.firms.sector, kind="stable") if quotas else None
         self.markets = {
@@ -208,7 +216,32 @@ class _Simulation:
         result = evaluate(self._evaluation_input(totals, f.vetoed, protected),
                           params=self.params.evaluation)
         f.klass = result.klass.astype(np.int8)
-        f.consecutive_d_years = np.where(f.klass == _D, 1, 0).astype(np.int16)
+
+    def _initial_state(self) -> None:
+        """Set and record what the scenario says happened before the run (``initial_state``).
+
+        Firms in D at the start have spent ``years_in_d`` years in D (the
+        evaluation that put them there included), loss-making firms
+        ``loss_years`` years with losses; one draw per firm id.
+        """
+        spec = self.params.initial_state
+        f = self.firms
+        rng = mechanism_rng(self.params.seed, self.replication, "initial_state")
+        in_d = f.klass == _D
+        years = rng.integers(spec.years_in_d.min, spec.years_in_d.max + 1, f.n)
+        f.consecutive_d_years = np.where(in_d, years, 0).astype(np.int16)
+        losing = f.profit_margin < 0
+        loss = rng.integers(spec.loss_years.min, spec.loss_years.max + 1, f.n)
+        f.consecutive_loss_years = np.where(losing, loss, 0).astype(np.int16)
+        first = self.params.run.first_year
+        add = self.recorder.add
+        for metric, k, mask, lo, hi in (
+                ("initial_years_in_d_firms", f.consecutive_d_years, in_d, 1,
+                 spec.years_in_d.max),
+                ("initial_loss_years_firms", f.consecutive_loss_years, losing, 0,
+                 spec.loss_years.max)):
+            counts = np.bincount(k[mask], minlength=hi + 1)[lo:hi + 1]
+            add(first, 0, [f"years={y}" for y in range(lo, hi + 1)], metric, counts)
 
     def _linear_bills(self, va: np.ndarray, months: float, *, corrected: bool = False):
         """Electricity and pollution bills for a period in which firms made ``va`` 万元 VA.
@@ -514,9 +547,11 @@ class _Simulation:
         y = f.ytd
         violation = np.zeros(f.n, dtype=bool)
         cost = y["quota_cost_yuan"]
-        for market in self.markets.values():
+        for quota, market in self.markets.items():
             market.accrue_abatement_cost(self.months_done, f)
-            market.comply(12, f, p)
+            share = market.spec(p).absent_share
+            absent = (self._draw(f"absent/{quota}/{year}", "uniform") < share) if share else None
+            market.comply(12, f, p, absent)
             market.add_cost_this_year(cost)
             if (p.evaluation.veto.emission_violation and not market.is_energy) or (
                     p.evaluation.veto.energy_task_missed and market.is_energy):
@@ -566,11 +601,7 @@ class _Simulation:
             y["revenue_wan_yuan"] >= p.population.above_scale_revenue_wan_yuan)
         self.newly_above_scale = above & ~f.above_scale
         f.above_scale = above
-        growth = 1.0 + p.behaviour.potential_growth_per_year
-        if growth != 1.0:
-            for name in ("va_wan_yuan", "revenue_wan_yuan", "water_quota_m3", "capacity_kva",
-                         "employees"):
-                setattr(f, name, getattr(f, name) * growth)
+        grow(f, p.behaviour, year + 1, self.frontier)
         for market in self.markets.values():
             market.close_year()
         entrants = 0
@@ -625,8 +656,11 @@ class _Simulation:
 
     def allocate(self, year: int) -> None:
         """Start of a year: every market issues the year's cap (after the month's changes)."""
-        for market in self.markets.values():
+        for quota, market in self.markets.items():
             market.allocate(year, self.firms, self.params)
+            if year == self.params.run.first_year:
+                self.recorder.add(year, 0, [f"market={quota}"], "initial_banked_rights",
+                                  [market.banked_at_start])
         self.refresh_unit_cost()  # coverage may have changed with the allocation
 
     # ---------------------------------------------------------------- metrics
@@ -782,13 +816,29 @@ class _Simulation:
         add = self.recorder.add
         for quota, market in self.markets.items():
             group = [f"market={quota}"]
+            by = {setter: 0 for setter in PRICE_SETTERS}
             for a in market.auctions:
+                setter = PRICE_SETTERS.index(a.price_setter) if a.price_setter else np.nan
                 for metric, value in (("quota_price_yuan_per_unit", a.price),
                                       ("quota_volume", a.volume), ("quota_buyers", a.buyers),
                                       ("quota_sellers", a.sellers),
                                       ("reserve_sold", a.reserve_sold),
-                                      ("reserve_bought", a.reserve_bought)):
+                                      ("reserve_bought", a.reserve_bought),
+                                      ("quota_price_setter", setter)):
                     add(year, a.month, group, metric, [value])
+                if a.price_setter:
+                    by[a.price_setter] += 1
+            cleared = sum(by.values())
+            add(year, 0, group, "auctions_cleared", [cleared])
+            traded = [(a.price, a.volume) for a in market.auctions if a.volume > 0]
+            volume = sum(v for _, v in traded)
+            add(year, 0, group, "quota_price_mean_yuan_per_unit",
+                [sum(p * v for p, v in traded) / volume if volume > 0 else np.nan])
+            for setter in PRICE_SETTERS:
+                add(year, 0, group, f"auctions_priced_by_{setter}", [by[setter]])
+            admin = sum(by[s] for s in ADMINISTRATIVE_SETTERS)
+            add(year, 0, group, "auctions_administrative_share",
+                [admin / cleared if cleared else np.nan])
             # Covered firms are among the compliance's participants; the others use nothing.
             done = market.compliance
             covered = market.members[done.index]
@@ -796,12 +846,15 @@ class _Simulation:
             use = float(done.use.sum())
             add(year, 0, group, "quota_cap", [market.cap])
             add(year, 0, group, "quota_use", [use])
+            add(year, 0, group, "quota_cap_slack", [1.0 - use / market.cap if market.cap else
+                                                    np.nan])
             add(year, 0, group, "quota_allocated", [market.allocation.sum()])
             add(year, 0, group, "quota_compliance_rate",
                 [1.0 - np.count_nonzero(done.violation) / n_covered if n_covered else 1.0])
             add(year, 0, group, "quota_shortfall", [done.shortfall.sum()])
-            unabated = market.unabated_ytd[done.index]
-            add(year, 0, group, "quota_abatement", [unabated[covered].sum() - use])
+            unabated = float(market.unabated_ytd[done.index][covered].sum())
+            add(year, 0, group, "quota_unabated_use", [unabated])
+            add(year, 0, group, "quota_abatement", [unabated - use])
             # The reserve besides auctions: leases, subscription sales and compensation
             # buy-backs (energy), and what it holds after compliance.
             for flow, volume in market.reserve_flows.items():

@@ -65,6 +65,9 @@ METRICS: dict[str, tuple[str, str]] = {
     # quota markets (group "market=<quota>"; per auction rows carry the auction's month)
     "quota_price_yuan_per_unit": ("yuan/tce or yuan/t", "clearing price (NaN: no trade)"),
     "quota_volume": ("tce or t", "rights traded in the auction"),
+    "quota_price_mean_yuan_per_unit": (
+        "yuan/tce or yuan/t", "the year's mean auction price, weighted by volume (annual; NaN: "
+        "no trade)"),
     "quota_buyers": ("participants", "buyers filled in the auction"),
     "quota_sellers": ("participants", "sellers filled in the auction"),
     "reserve_sold": ("tce or t", "rights sold by the government reserve"),
@@ -76,11 +79,33 @@ METRICS: dict[str, tuple[str, str]] = {
     "energy_intensity_target_tce_per_wan_yuan": (
         "tce/万元", "the year's intensity target (dual control; group market=energy), to set "
         "against energy_intensity_tce_per_wan_yuan"),
+    "quota_price_setter": (
+        "code", "what set the auction's price, as the position in (market, floor, ceiling, "
+        "reserve, penalty): 0 firms' bids and offers (MAC curves; at compliance the "
+        "banking value of surplus), 1 the reserve's purchase at the floor or the "
+        "compensation price, 2 its sale at the ceiling, 3 its auction lot or a "
+        "containment release at its price, 4 the penalty or over-quota surcharge that caps "
+        "bids (NaN: no trade)"),
+    "auctions_cleared": ("auctions", "auctions of the year that traded, compliance included"),
+    "auctions_priced_by_market": ("auctions", "cleared auctions priced by firms' bids and offers"),
+    "auctions_priced_by_floor": ("auctions", "cleared auctions priced at the floor (the "
+                                 "reserve's purchase) or the compensation price"),
+    "auctions_priced_by_ceiling": ("auctions", "cleared auctions priced at the ceiling"),
+    "auctions_priced_by_reserve": ("auctions", "cleared auctions priced at the reserve's lot "
+                                   "or a containment release price"),
+    "auctions_priced_by_penalty": ("auctions", "cleared auctions priced at the penalty or "
+                                   "over-quota surcharge"),
+    "auctions_administrative_share": (
+        "share", "cleared auctions priced by the floor, the ceiling or a reserve price"),
     "quota_cap": ("tce or t", "regional cap of the year"),
+    "quota_cap_slack": ("share", "1 - use / cap: how far use stays under the cap (negative: "
+                        "use above the cap, covered by banked rights or short)"),
     "quota_use": ("tce or t", "energy use or emissions after abatement"),
     "quota_allocated": ("tce or t", "rights allocated free or by paid use to firms"),
     "quota_compliance_rate": ("share", "firms whose use was covered by rights"),
     "quota_shortfall": ("tce or t", "use not covered by rights (surcharge or penalty)"),
+    "quota_unabated_use": ("tce or t", "covered firms' use had they not abated (abatement "
+                           "plus use): above the cap, the cap binds"),
     "quota_abatement": ("tce or t", "abatement (unabated minus actual use)"),
     "gov_paid_use_yuan": ("yuan", "government revenue from paid use (有偿使用)"),
     "gov_subscription_yuan": ("yuan", "government revenue from paid subscription (有偿申购)"),
@@ -97,6 +122,16 @@ METRICS: dict[str, tuple[str, str]] = {
     "class_transition_firms": (
         "firms", "firms moving between classes (group 'X->Y'), all firms incl. services"),
     "vetoed_firms": ("firms", "firms under the one-vote veto"),
+    # the state assumed before the run (initial_state), recorded in the first year
+    "initial_years_in_d_firms": (
+        "firms", "firms in D at the start by the consecutive years in D assumed "
+        "(group years=<k>; initial_state.years_in_d)"),
+    "initial_loss_years_firms": (
+        "firms", "loss-making firms at the start by the loss years assumed "
+        "(group years=<k>; initial_state.loss_years)"),
+    "initial_banked_rights": (
+        "tce or t", "rights banked before the run, given on top of the first allocation "
+        "(group market=<quota>; initial_state.banked_share_of_allocation)"),
     # enterprise dynamics (annual; group "all" unless stated)
     "exits": ("firms", "firms closing at the year end (groups: reason=losses|d_grace|forced, "
               "class in force)"),

@@ -180,6 +180,20 @@ class PollutantValues(_Model):
         return (self.cod, self.nh3n, self.so2, self.nox)
 
 
+class QuotaValues(_Model):
+    """One signed share per quota: energy and the controlled pollutants."""
+
+    energy: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+    cod: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+    nh3n: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+    so2: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+    nox: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float, float]:
+        """Return (energy, cod, nh3n, so2, nox)."""
+        return (self.energy, self.cod, self.nh3n, self.so2, self.nox)
+
+
 # --------------------------------------------------------------------------- run
 
 
@@ -694,6 +708,14 @@ class CapSpec(_Model):
         default_factory=dict,
         description="explicit caps by calendar year; later years step down from them",
     )
+    index_by_year: dict[Annotated[int, Field(ge=1900, le=2200)], Pos] = Field(
+        default_factory=dict,
+        description="cap path as an index by calendar year (e.g. a five-year plan's total: "
+                    "2015 1.0, 2020 0.808), geometric between listed years and extended by "
+                    "the first segment's rate before them; the first-year cap is the "
+                    "baseline share above, later caps follow the index's ratio to the first "
+                    "year's; after the last listed year the cap falls by annual_decline",
+    )
 
 
 class PriceBounds(_Model):
@@ -712,10 +734,23 @@ class PriceBounds(_Model):
         return self
 
 
+class ReserveRelease(_Model):
+    """One tier of the reserve's price containment: a share of its holdings at a trigger price."""
+
+    trigger_price_yuan_per_unit: Pos = Field(
+        description="the reserve sells this tier once the price reaches it")
+    share: Share = Field(description="share of the reserve's holdings in this tier")
+
+
 class ReserveSpec(_Model):
     """Government reserve: withheld share, price stabilisation, auctions and leases."""
 
     share_of_cap: Share = Field(0.05, description="share of each year's cap kept in reserve")
+    sells_unallocated: bool = Field(
+        False, description="offer the rights the firms' allocations leave of the cap (beyond "
+                           "share_of_cap) at every scheduled auction, to the highest bids down "
+                           "to the floor, instead of holding them (for releases and the "
+                           "ceiling)")
     sells_at_ceiling: bool = True
     buys_at_floor: bool = True
     auction_share: Share = Field(
@@ -726,6 +761,22 @@ class ReserveSpec(_Model):
         0.0, description="share of reserve holdings leased for one year at the compliance auction"
     )
     lease_price_yuan_per_unit: NonNeg = 0.0
+    releases: list[ReserveRelease] = Field(
+        default_factory=list,
+        description="price containment: at each scheduled auction the reserve offers these "
+                    "shares of its holdings at their trigger prices (sold only once the "
+                    "price reaches a trigger); the rest it sells at the ceiling",
+    )
+
+    @field_validator("releases")
+    @classmethod
+    def _rising_triggers(cls, v: list[ReserveRelease]) -> list[ReserveRelease]:
+        prices = [r.trigger_price_yuan_per_unit for r in v]
+        if any(not b > a for a, b in zip(prices, prices[1:], strict=False)):
+            raise ValueError("release trigger prices must increase")
+        if sum(r.share for r in v) > 1.0 + 1e-12:
+            raise ValueError(f"release shares sum to {sum(r.share for r in v):g}, more than 1")
+        return v
 
 
 class IntensityFactor(_Model):
@@ -803,6 +854,22 @@ class QuotaMarketSpec(_Model):
         0.0075, description="fee on trade value paid by each side to the platform"
     )
     banking: bool = Field(False, description="unused rights carry to the next year")
+    absent_share: Share = Field(
+        0.0, description="share of covered firms that miss the year's compliance window "
+                         "(drawn per firm and year): they neither lease, buy nor sell there "
+                         "and pay the penalty or surcharge for what they lack")
+
+    @model_validator(mode="after")
+    def _releases_within_bounds(self) -> QuotaMarketSpec:
+        for i, r in enumerate(self.reserve.releases):
+            p = r.trigger_price_yuan_per_unit
+            if not self.price.floor_yuan_per_unit < p <= self.price.ceiling_yuan_per_unit:
+                raise _LocatedError(
+                    ("reserve", "releases", i, "trigger_price_yuan_per_unit"),
+                    f"trigger price {p:g} must lie above the floor "
+                    f"{self.price.floor_yuan_per_unit:g} and at most at the ceiling "
+                    f"{self.price.ceiling_yuan_per_unit:g}")
+        return self
 
 
 class SubscriptionSpec(_Model):
@@ -852,6 +919,20 @@ class EmissionMarketSpec(QuotaMarketSpec):
         default_factory=lambda: ClassValues(A=1.0, B=1.0, C=1.0, D=1.0)
     )
     term_years: Annotated[int, Field(ge=1, le=50)] = 5
+    term_first_year: Annotated[int, Field(ge=1900, le=2200)] | None = Field(
+        None, description="a calendar year in which a term starts (terms run every "
+                          "term_years from it); default: the run's first year. The first year "
+                          "of a run always allocates entitlements")
+
+    def term_starts(self, year: int, first_year: int) -> bool:
+        """Whether entitlements are (re)allocated in ``year`` of a run starting ``first_year``."""
+        anchor = first_year if self.term_first_year is None else self.term_first_year
+        return year == first_year or (year - anchor) % self.term_years == 0
+
+    def term_ends(self, year: int, first_year: int) -> bool:
+        """Whether a term ends with ``year`` (rights then expire even with banking)."""
+        anchor = first_year if self.term_first_year is None else self.term_first_year
+        return (year - anchor + 1) % self.term_years == 0
     penalty_yuan_per_t: NonNeg = Field(
         50_000.0, description="penalty per tonne emitted without rights (also a violation)"
     )
@@ -880,7 +961,28 @@ class BehaviourSpec(_Model):
     output_response: bool = True
     shock: ShockSpec = Field(default_factory=ShockSpec)
     potential_growth_per_year: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
-        0.0, description="yearly growth of every firm's potential output (expansion)"
+        0.0, description="yearly growth of every firm's potential output (expansion), in the "
+                         "years before the first of potential_growth_by_year"
+    )
+    potential_growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
+                                   Annotated[float, Field(ge=-0.5, le=0.5)]] = Field(
+        default_factory=dict,
+        description="growth of potential output into each listed calendar year (from the "
+                    "year before to that year), in force until the next listed year",
+    )
+    labour_productivity_growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
+                                             Annotated[float, Field(ge=-0.5, le=0.5)]] = Field(
+        default_factory=dict,
+        description="growth of VA per employee into each listed year, in force until the "
+                    "next (0 before the first): employees grow by (1 + output growth) / "
+                    "(1 + this) - 1",
+    )
+    intensity_change_per_year: QuotaValues = Field(
+        default_factory=lambda: QuotaValues(),
+        description="autonomous yearly change of every firm's energy and emission intensities "
+                    "per 万元 VA (technical progress besides the modelled upgrades and "
+                    "abatement; negative: falling), applied with the growth of potential "
+                    "output; entrants come with the intensities of their year",
     )
     margin_shift_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
                                Annotated[float, Field(gt=-0.5, lt=0.5)]] = Field(
@@ -892,8 +994,21 @@ class BehaviourSpec(_Model):
 
     def margin_shift(self, year: int) -> float:
         """Return the macro margin shift in force in ``year`` (0 before the first listed)."""
-        past = [y for y in self.margin_shift_by_year if y <= year]
-        return self.margin_shift_by_year[max(past)] if past else 0.0
+        return _in_force(self.margin_shift_by_year, year, 0.0)
+
+    def potential_growth(self, year: int) -> float:
+        """Return the growth of potential output from ``year - 1`` to ``year``."""
+        return _in_force(self.potential_growth_by_year, year, self.potential_growth_per_year)
+
+    def labour_productivity_growth(self, year: int) -> float:
+        """Return the growth of VA per employee from ``year - 1`` to ``year``."""
+        return _in_force(self.labour_productivity_growth_by_year, year, 0.0)
+
+
+def _in_force(by_year: Mapping[int, float], year: int, before: float) -> float:
+    """Return the value of the last listed year up to ``year`` (``before`` if none)."""
+    past = [y for y in by_year if y <= year]
+    return by_year[max(past)] if past else before
 
 
 # ------------------------------------------------------------------------ dynamics
@@ -1058,11 +1173,67 @@ class DynamicsSpec(_Model):
     recycling: RecyclingSpec = Field(default_factory=RecyclingSpec)
 
 
+# ------------------------------------------------------------------- initial state
+
+
+class YearsRange(_Model):
+    """Whole years, drawn per firm uniformly from ``min`` to ``max`` (inclusive)."""
+
+    min: Annotated[int, Field(ge=0, le=50)] = 0
+    max: Annotated[int, Field(ge=0, le=50)] = 0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> YearsRange:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class InitialStateSpec(_Model):
+    """What the run assumes happened before its first year.
+
+    The classes in force in the first year come from evaluating the firms at
+    potential output (the evaluation of the year before the run). Nothing
+    else is assumed unless set here: no investment project is under way and no
+    upgrade is in service at the start.
+    """
+
+    years_in_d: YearsRange = Field(
+        default_factory=lambda: YearsRange(min=1, max=1),
+        description="consecutive years in D of the firms in D at the start, counting the "
+                    "evaluation that put them there (at least 1): drives the D escalation "
+                    "of the electricity surcharge and the exit of D firms not rectified "
+                    "within dynamics.exit.d_grace_years",
+    )
+    loss_years: YearsRange = Field(
+        default_factory=YearsRange,
+        description="consecutive loss years already behind the firms whose margin is "
+                    "negative at the start (exit after dynamics.exit.loss_years)",
+    )
+    banked_share_of_allocation: QuotaValues = Field(
+        default_factory=lambda: QuotaValues(),
+        description="rights banked before the run, as a share of each covered firm's "
+                    "first-year allocation, added on top of it (0 to 0.49)",
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> InitialStateSpec:
+        if self.years_in_d.min < 1:
+            raise _LocatedError(("years_in_d", "min"),
+                                "a firm in D at the start has been in D at least 1 year")
+        for quota, share in zip(QUOTAS, self.banked_share_of_allocation.as_tuple(), strict=True):
+            if share < 0:
+                raise _LocatedError(("banked_share_of_allocation", quota),
+                                    f"a banked share cannot be negative, got {share:g}")
+        return self
+
+
 # ------------------------------------------------------------------------ timeline
 
 
 #: Fields a timeline change may not set at all: what the run is.
-_RUN_IDENTITY: tuple[str, ...] = ("timeline", "run", "population", "name", "seed")
+_RUN_IDENTITY: tuple[str, ...] = ("timeline", "run", "population", "name", "seed",
+                                  "initial_state")
 
 #: Fields read once, at the start of a run ("*": every key): a timeline change may not
 #: alter them. Which markets and mechanisms run; a market's auction calendar and the MAC
@@ -1126,6 +1297,7 @@ class Scenario(_Model):
     markets: MarketsSpec = Field(default_factory=MarketsSpec)
     behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
     dynamics: DynamicsSpec = Field(default_factory=lambda: DynamicsSpec(enabled=False))
+    initial_state: InitialStateSpec = Field(default_factory=InitialStateSpec)
     timeline: list[TimelineChange] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -1144,8 +1316,27 @@ class Scenario(_Model):
                 raise _LocatedError(
                     ("timeline", i, "set", fixed[0]), "this field cannot change during a run"
                 )
+            for path in change.set:
+                self._check_decline_after_path(path, change.date, ("timeline", i, "set", path))
         self._check_timeline_values()
         return self
+
+    def _check_decline_after_path(self, path: str, when: str, loc: tuple) -> None:
+        """Raise unless a cap's annual_decline set on the timeline applies after its index.
+
+        Within the years of ``cap.index_by_year`` the index alone sets the cap, so
+        a decline rate set for them would be silently ignored.
+        """
+        parts = path.split(".")
+        if parts[-1] != "annual_decline" or "cap" not in parts or parts[0] != "markets":
+            return
+        market = self.markets.energy if parts[1] == "energy" else (
+            self.markets.emissions.get(parts[2]) if len(parts) > 2 else None)
+        index = market.cap.index_by_year if market is not None else {}
+        if index and int(when[:4]) < max(index):
+            raise _LocatedError(loc, f"the cap follows cap.index_by_year to {max(index)}; "
+                                     "annual_decline applies only after it (set the index "
+                                     "instead, or date this change after it)")
 
     def _check_timeline_values(self) -> None:
         """Each state the timeline leads to, in date order, must be a valid scenario.

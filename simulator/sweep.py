@@ -503,7 +503,10 @@ def _group_values(scenario: Scenario) -> dict[str, list[str]]:
             "sector": list(scenario.sector_names()),
             "region": [r.name for r in scenario.population.regions],
             "market": ["energy", *POLLUTANTS], "option": list(INVESTMENT_OPTIONS),
-            "reason": list(EXIT_REASONS), "kind": ["services"]}
+            "reason": list(EXIT_REASONS), "kind": ["services"],
+            # the initial state's years in D (from 1) and loss years (from 0)
+            "years": [str(k) for k in range(max(scenario.initial_state.years_in_d.max,
+                                                scenario.initial_state.loss_years.max) + 1)]}
 
 
 def _output_items(spec: SweepSpec, years: list[int]) -> list[tuple[str, tuple[str, str, int]]]:

@@ -238,10 +238,12 @@ def test_timeline_values_are_checked_in_date_order_at_the_change_that_breaks_the
     assert err.line == 5
     assert "from 2022-01, markets.energy.price: price floor 900 is above the ceiling 800" \
         in str(err)
-    # Each change alone, or both in the other order of dates, is fine.
+    # Each change alone, or both in the other order of dates, is fine (the baseline's
+    # containment release at 2,000 goes with a ceiling below it).
     ok = variant(tmp_path, """
         timeline:
-          - {date: 2020-01, set: {markets.energy.price.ceiling_yuan_per_unit: 800}}
+          - {date: 2020-01, set: {markets.energy.price.ceiling_yuan_per_unit: 800,
+                                  markets.energy.reserve.releases: []}}
           - {date: 2022-01, set: {markets.energy.price.floor_yuan_per_unit: 900,
                                   markets.energy.price.ceiling_yuan_per_unit: 2000}}
     """, name="ok.yaml")
@@ -394,3 +396,27 @@ def test_misspelt_key_in_a_list_item_is_named_in_the_file_that_has_it(tmp_path):
     assert err.line == 8
     assert err.field == "tariffs.water.blocks.1.multiplir"
     assert "unknown field (did you mean 'multiplier'?)" in str(err)
+
+
+def test_release_triggers_rise_and_lie_between_floor_and_ceiling():
+    from simulator import apply_changes
+
+    s = load_scenario(Path(__file__).resolve().parent / "scenarios" / "small.yaml")
+    path = "markets.emissions.cod.reserve.releases"
+    with pytest.raises(ScenarioError, match="trigger prices must increase"):
+        apply_changes(s, {path: [{"trigger_price_yuan_per_unit": 9000, "share": 0.2},
+                                 {"trigger_price_yuan_per_unit": 8000, "share": 0.2}]})
+    with pytest.raises(ScenarioError, match="above the floor"):
+        apply_changes(s, {path: [{"trigger_price_yuan_per_unit": 25000, "share": 0.2}]})
+    with pytest.raises(ScenarioError, match="more than 1"):
+        apply_changes(s, {path: [{"trigger_price_yuan_per_unit": 8000, "share": 0.6},
+                                 {"trigger_price_yuan_per_unit": 9000, "share": 0.6}]})
+
+
+def test_a_decline_rate_inside_the_cap_index_path_is_an_error_not_ignored():
+    from simulator import apply_changes
+
+    s = load_scenario(Path(__file__).resolve().parent / "scenarios" / "small.yaml")
+    with pytest.raises(ScenarioError, match="annual_decline applies only after it"):
+        apply_changes(s, {"timeline": [{"date": "2019-01", "set": {
+            "markets.emissions.cod.cap.annual_decline": 0.05}}]})

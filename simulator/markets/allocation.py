@@ -38,6 +38,8 @@ __all__ = [
     "abatement_cost",
     "baseline_allocation",
     "cap_for_year",
+    "cap_index",
+    "next_cap",
     "emission_paid_use_fee",
     "energy_paid_use_fee",
     "mac_slopes",
@@ -63,19 +65,69 @@ def cap_for_year(spec: CapSpec, *, year: int, first_year: int, baseline_total: f
     Returns
     -------
     float
-        ``baseline_total * first_year_share_of_baseline
-        * (1 - annual_decline) ** (year - first_year)``, units.
+        ``baseline_total * first_year_share_of_baseline * path(year) / path(first_year)``,
+        units, where the path is ``spec.index_by_year`` (:func:`cap_index`) up to its
+        last year and falls by ``annual_decline`` a year after it (or from the first
+        year, without an index).
 
     Examples
     --------
     >>> spec = CapSpec(first_year_share_of_baseline=0.9, annual_decline=0.05)
     >>> round(cap_for_year(spec, year=2019, first_year=2017, baseline_total=1000.0), 6)
     812.25
+    >>> plan = CapSpec(index_by_year={2015: 1.0, 2020: 0.8})
+    >>> round(cap_for_year(plan, year=2020, first_year=2017, baseline_total=1000.0), 3)
+    874.69
     """
     if year in spec.yearly:
         return float(spec.yearly[year])
-    return float(baseline_total * spec.first_year_share_of_baseline
-                 * (1.0 - spec.annual_decline) ** (year - first_year))
+    start = baseline_total * spec.first_year_share_of_baseline
+    if not spec.index_by_year:
+        return float(start * (1.0 - spec.annual_decline) ** (year - first_year))
+    return float(start * cap_index(spec, year) / cap_index(spec, first_year))
+
+
+def next_cap(spec: CapSpec, *, year: int, first_year: int, baseline_total: float,
+             previous: float) -> float:
+    """Return the cap of ``year`` given last year's, units.
+
+    The first year, a year with an explicit cap and the years of an index path
+    take :func:`cap_for_year`; other years step from last year's cap at the
+    decline rate in force now, so that a timeline change of the rate applies
+    from its date on, not retroactively.
+    """
+    path = spec.index_by_year
+    if year == first_year or year in spec.yearly or (path and year <= max(path)):
+        return cap_for_year(spec, year=year, first_year=first_year,
+                            baseline_total=baseline_total)
+    return previous * (1.0 - spec.annual_decline)
+
+
+def cap_index(spec: CapSpec, year: int) -> float:
+    """Return the cap path's index in ``year`` (1 in every year of a path without index).
+
+    Geometric between the listed years of ``spec.index_by_year``; before the
+    first listed year, extended at the first segment's rate (flat with one
+    listed year); after the last, falling by ``spec.annual_decline`` a year.
+    Without an index the path is ``(1 - annual_decline) ** year``.
+
+    Examples
+    --------
+    >>> plan = CapSpec(index_by_year={2015: 1.0, 2020: 0.81}, annual_decline=0.1)
+    >>> [round(cap_index(plan, y), 4) for y in (2014, 2015, 2016, 2020, 2021)]
+    [1.043, 1.0, 0.9587, 0.81, 0.729]
+    """
+    path = spec.index_by_year
+    if not path:
+        raise ValueError("The 'spec' parameter must have an index_by_year. Got none instead.")
+    years = sorted(path)
+    last = years[-1]
+    if year >= last:
+        return path[last] * (1.0 - spec.annual_decline) ** (year - last)
+    k = max(int(np.searchsorted(years, year, side="right")) - 1, 0)  # segment years[k]..[k+1]
+    y0, y1 = years[k], years[k + 1]
+    rate = (path[y1] / path[y0]) ** (1.0 / (y1 - y0))
+    return path[y0] * rate ** (year - y0)
 
 
 def baseline_allocation(

@@ -22,8 +22,9 @@ The year of a market:
 3. **Compliance** (year end): leases from the reserve, then a final auction of
    limit orders: firms short of rights bid up to the penalty (emissions) or
    marginal over-quota surcharge (energy) they would otherwise pay; firms with
-   surplus offer it at its banking value (zero without banking, or the
-   compensation price). Then rights are surrendered; shortfalls pay the
+   surplus offer it at its banking value (the last price), or without banking
+   at the year's price (energy, down to the compensation price) or at zero.
+   Then rights are surrendered; shortfalls pay the
    surcharge or penalty (emission shortfalls are violations); unsold energy
    surplus is compensated; leases end; without banking, unused rights expire.
 """
@@ -40,18 +41,25 @@ from simulator.markets import kernels
 from simulator.markets.allocation import (
     abatement_cost,
     baseline_allocation,
-    cap_for_year,
     emission_paid_use_fee,
     energy_paid_use_fee,
     mac_slopes,
+    next_cap,
     overquota_surcharge,
     subscription_charge,
 )
 from simulator.markets.auction import AbatementBook, StepOrders, clear_book, clear_market
 from simulator.markets.ledger import QuotaLedger
-from simulator.scenario import POLLUTANTS, EmissionMarketSpec, EnergyMarketSpec, Scenario
+from simulator.scenario import (
+    POLLUTANTS,
+    QUOTAS,
+    EmissionMarketSpec,
+    EnergyMarketSpec,
+    Scenario,
+)
 
-__all__ = ["AuctionRecord", "Compliance", "QuotaMarket", "enabled_markets"]
+__all__ = ["ADMINISTRATIVE_SETTERS", "PRICE_SETTERS", "AuctionRecord", "Compliance", "QuotaMarket",
+           "enabled_markets"]
 
 _MAX_SHARE = 0.999  # abatement share below 1 keeps intensities invertible
 
@@ -66,6 +74,62 @@ def enabled_markets(scenario: Scenario) -> list[str]:
 
 #: The reserve's yearly operations other than auctions (QuotaMarket.reserve_flows).
 RESERVE_FLOWS: tuple[str, ...] = ("leased", "subscribed", "compensated")
+
+#: What can set an auction's price: the firms' bids and offers (their MAC curves, or at
+#: compliance the banking value of their surplus), the reserve's purchase at the floor or
+#: the compensation price, its sale at the ceiling, its auction lot or a containment
+#: release at their prices, or the penalty (or over-quota surcharge) that caps firms' bids.
+PRICE_SETTERS: tuple[str, ...] = ("market", "floor", "ceiling", "reserve", "penalty")
+#: The price setters that are administrative prices of the reserve.
+ADMINISTRATIVE_SETTERS: tuple[str, ...] = ("floor", "ceiling", "reserve")
+
+
+class _Steps:
+    """An auction's limit orders, each with the name of the price it stands for."""
+
+    def __init__(self) -> None:
+        self.prices: list[float] = []
+        self.qty: list[float] = []
+        self.buy: list[bool] = []
+        self.by: list[str] = []
+        self.of_reserve: list[bool] = []
+
+    def add(self, price: float, qty: float, is_buy: bool, by: str, *, reserve: bool = True,
+            keep_empty: bool = False) -> None:
+        """Add an order (left out if empty, unless ``keep_empty``: callers index it)."""
+        if qty > 0 or keep_empty:
+            self.prices.append(float(price))
+            self.qty.append(max(float(qty), 0.0))
+            self.buy.append(bool(is_buy))
+            self.by.append(by)
+            self.of_reserve.append(reserve)
+
+    def extend(self, other: _Steps) -> None:
+        """Append ``other``'s orders."""
+        for name in ("prices", "qty", "buy", "by", "of_reserve"):
+            getattr(self, name).extend(getattr(other, name))
+
+    @property
+    def is_buy(self) -> np.ndarray:
+        """Whether each order buys."""
+        return np.array(self.buy, dtype=bool)
+
+    @property
+    def reserve(self) -> np.ndarray:
+        """Whether each order is the reserve's."""
+        return np.array(self.of_reserve, dtype=bool)
+
+    def orders(self) -> StepOrders:
+        """Return the orders for the auction."""
+        return StepOrders(np.array(self.prices, float), np.array(self.qty, float), self.is_buy)
+
+    def setter(self, price: float) -> str:
+        """Return what set ``price``: the first order priced there, else the market."""
+        tol = 1e-9 * max(abs(price), 1.0)
+        for p, by in zip(self.prices, self.by, strict=True):
+            if abs(p - price) <= tol:
+                return by
+        return "market"
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +168,8 @@ class AuctionRecord:
     sellers: int
     reserve_sold: float
     reserve_bought: float
+    price_setter: str = ""
+    """What set the price (:data:`PRICE_SETTERS`; "" without trade)."""
 
 
 class QuotaMarket:
@@ -157,12 +223,14 @@ class QuotaMarket:
         self._covered: np.ndarray | None = None  # flatnonzero(members), for the array below
         self._covered_of: np.ndarray | None = None
         self.last_price = 0.0
+        self.last_setter = "market"  # what set last_price (PRICE_SETTERS)
         self.auctions: list[AuctionRecord] = []
         # The reserve's operations of the year besides auctions, units: leased at
         # compliance, sold by subscription and bought back as compensation (energy).
         self.reserve_flows: dict[str, float] = dict.fromkeys(RESERVE_FLOWS, 0.0)
         self.reserve_at_year_end = 0.0  # after compliance, before any expiry
         self.intensity_target: float | None = None  # energy: the year's target, tce/万元
+        self.banked_at_start = 0.0  # rights banked before the run (initial_state)
         self.cap = 0.0
         self.year = self.first_year
         self._term_total = 0.0
@@ -395,18 +463,13 @@ class QuotaMarket:
         self.invalidate()
         self._same_idx = False  # coverage and holdings change with the allocation
         self._paid_at_year_start = led.firm_paid_yuan - led.firm_received_yuan
-        if year == self.first_year or year in spec.cap.yearly:
-            self.cap = cap_for_year(spec.cap, year=year, first_year=self.first_year,
-                                    baseline_total=self.baseline_total)
-        else:
-            # Step from last year's cap at the decline rate in force now, so that a
-            # timeline change of the rate applies from its date on, not retroactively.
-            self.cap *= 1.0 - spec.cap.annual_decline
+        self.cap = next_cap(spec.cap, year=year, first_year=self.first_year,
+                            baseline_total=self.baseline_total, previous=self.cap)
         reserve = self.cap * spec.reserve.share_of_cap
         to_firms = self.cap - reserve
         # Energy: new use (expansion, entrants) and the subscription due for it.
         plan = self._subscription_plan(firms, spec) if self.is_energy else None
-        if self.is_energy or (year - self.first_year) % spec.term_years == 0:
+        if self.is_energy or spec.term_starts(year, self.first_year):
             # Coverage is fixed with the entitlements: yearly for energy, per term for emissions.
             self.members = self.history >= spec.scope_min_use_per_year
             idx = np.flatnonzero(self.members)
@@ -436,6 +499,13 @@ class QuotaMarket:
         self.allocation = np.zeros(self.members.size)
         self.allocation[idx] = entitled
         led.issue_to_firms(entitled, index=idx)
+        if year == self.first_year:
+            # Rights banked before the run (initial_state), on top of the first allocation.
+            share = dict(zip(QUOTAS, scenario.initial_state.banked_share_of_allocation.as_tuple(),
+                             strict=True))[self.quota]
+            self.banked_at_start = float(entitled.sum()) * share
+            if share > 0:
+                led.issue_to_firms(entitled * share, index=idx)
         led.issue_to_reserve(self.cap - float(entitled.sum()))
         if self.is_energy:
             target = spec.intensity_target_tce_per_wan_yuan * (
@@ -489,43 +559,67 @@ class QuotaMarket:
         self.ledger.charge(charge * fill, source="subscription", index=idx)
         self.registered[idx] += granted
 
-    def _reserve_steps(self, spec, *, auction_lot: bool, firm_total: float):
-        """Return the reserve's limit orders: auction lot, ceiling sale, floor purchase."""
+    def _reserve_steps(self, spec, *, auction_lot: bool, firm_total: float) -> _Steps:
+        """Return the reserve's limit orders.
+
+        At scheduled auctions (``auction_lot``): the auction lot at its reserve
+        price and the containment releases at their trigger prices; always the
+        sale of the rest at the ceiling and the purchase at the floor.
+        """
         reserve = max(self.ledger.reserve, 0.0)
-        prices, qty, is_buy = [], [], []
-        lot = reserve * spec.reserve.auction_share if auction_lot else 0.0
-        if lot > 0:
-            prices.append(spec.reserve.auction_reserve_price_yuan_per_unit)
-            qty.append(lot)
-            is_buy.append(False)
-        if spec.reserve.sells_at_ceiling and reserve - lot > 0:
-            prices.append(spec.price.ceiling_yuan_per_unit)
-            qty.append(reserve - lot)
-            is_buy.append(False)
+        steps = _Steps()
+        offered = 0.0
+        if auction_lot:
+            if spec.reserve.sells_unallocated:
+                # What the allocations left of the cap beyond the reserve's own share.
+                # Offered a hair above the floor, so that the reserve's purchase at the
+                # floor (which keeps the price from falling below it) never buys it back.
+                unallocated = max(reserve - spec.reserve.share_of_cap * self.cap, 0.0)
+                steps.add(spec.price.floor_yuan_per_unit * (1.0 + 1e-9), unallocated, False,
+                          "floor")
+                offered = unallocated
+            kept = reserve - offered
+            lot = kept * spec.reserve.auction_share
+            steps.add(spec.reserve.auction_reserve_price_yuan_per_unit, lot, False, "reserve")
+            offered += lot
+            for release in spec.reserve.releases:
+                qty = min(kept * release.share, reserve - offered)
+                steps.add(release.trigger_price_yuan_per_unit, qty, False, "reserve")
+                offered += max(qty, 0.0)
+        if spec.reserve.sells_at_ceiling:
+            steps.add(spec.price.ceiling_yuan_per_unit, reserve - offered, False, "ceiling")
         if spec.reserve.buys_at_floor and spec.price.floor_yuan_per_unit > 0 and firm_total > 0:
             # More than all firms could offer, so the reserve is the long side at the floor
             # and the price never falls below it.
-            prices.append(spec.price.floor_yuan_per_unit)
-            qty.append(2.0 * firm_total + 1.0)
-            is_buy.append(True)
-        return np.array(prices, float), np.array(qty, float), np.array(is_buy, bool)
+            steps.add(spec.price.floor_yuan_per_unit, 2.0 * firm_total + 1.0, True, "floor")
+        return steps
 
-    def _settle(self, clearing, firm_delta: np.ndarray, steps_buy: np.ndarray,
+    def _settle(self, clearing, firm_delta: np.ndarray, steps: _Steps,
                 steps_fill: np.ndarray, spec, month: int,
                 index: np.ndarray | None = None) -> None:
+        """Book an auction's trades and record it, with the order that set its price.
+
+        ``steps`` are the auction's limit orders other than the firms' own
+        (reserve, floor, ceiling; at compliance also the firms' limit bids),
+        ``steps_fill`` their fills.
+        """
         reserve_delta = -float(firm_delta.sum())
         price = clearing.price if np.isfinite(clearing.price) else 0.0
         if clearing.volume > 0:
             self.ledger.trade(firm_delta, reserve_delta, price, fee_share=spec.trading_fee_share,
                               index=index)
+        sells = steps.reserve & ~steps.is_buy
+        buys = steps.reserve & steps.is_buy
         self.auctions.append(AuctionRecord(
             month=month, price=float(clearing.price), volume=float(clearing.volume),
             buyers=int(clearing.buyers), sellers=int(clearing.sellers),
-            reserve_sold=float(steps_fill[~steps_buy].sum()),
-            reserve_bought=float(steps_fill[steps_buy].sum()),
+            reserve_sold=float(steps_fill[sells].sum()),
+            reserve_bought=float(steps_fill[buys].sum()),
+            price_setter=steps.setter(clearing.price) if clearing.volume > 0 else "",
         ))
         if np.isfinite(clearing.price):
             self.last_price = float(clearing.price)
+            self.last_setter = self.auctions[-1].price_setter or "market"
 
     def scheduled_auction(self, month: int, firms: Firms, scenario: Scenario) -> float | None:
         """Clear one scheduled auction; return the new price, or None if nothing traded.
@@ -548,27 +642,30 @@ class QuotaMarket:
                                                sellers=0, reserve_sold=0.0, reserve_bought=0.0))
             return None
         h = self.ledger.holdings_at(idx)
-        r_prices, r_qty, r_buy = self._reserve_steps(
-            spec, auction_lot=True, firm_total=float(h.sum()) + book.need_total)
+        steps = _Steps()
         k = 1 if self._keep_total > 0 else 0
-        prices = np.concatenate([[self._bid_cap(spec)] * k, r_prices])
-        qty = np.concatenate([[self._keep_total] * k, r_qty])
-        is_buy = np.concatenate([[False] * k, r_buy]).astype(bool)
-        clearing = clear_book(book, h, StepOrders(prices, qty, is_buy))
+        if k:  # what firms would rather sell than use above the bid cap (see the docstring)
+            steps.add(self._bid_cap(spec), self._keep_total, False, "penalty", reserve=False)
+        steps.extend(self._reserve_steps(
+            spec, auction_lot=True, firm_total=float(h.sum()) + book.need_total))
+        clearing = clear_book(book, h, steps.orders())
         delta = clearing.linear_fill
         if k and clearing.step_fill[0] > 0:
             delta = delta - self._keep * (clearing.step_fill[0] / self._keep_total)
-        self._settle(clearing, delta, r_buy, clearing.step_fill[k:], spec, month, index=idx)
+        self._settle(clearing, delta, steps, clearing.step_fill, spec, month, index=idx)
         self._quiet = (book, self.ledger.moves) if clearing.volume == 0 else None
         return float(clearing.price) if clearing.volume > 0 else None
 
-    def comply(self, month: int, firms: Firms, scenario: Scenario) -> None:
+    def comply(self, month: int, firms: Firms, scenario: Scenario,
+               absent: np.ndarray | None = None) -> None:
         """Year end: leases, the final auction, surrender, penalties, compensation, expiry.
 
         Only covered firms and holders of rights take part (the others have
         nothing to cover or sell), so everything but the expiry works on them:
         the book's participants, if the book stands (only they have traded
-        since it was built), else the covered firms and holders now.
+        since it was built), else the covered firms and holders now. Firms
+        ``absent`` (boolean per firm, optional) miss the compliance window:
+        they neither lease, buy nor sell, and pay for what they lack.
         """
         spec = self.spec(scenario)
         led = self.ledger
@@ -577,6 +674,8 @@ class QuotaMarket:
             idx = np.flatnonzero(self.members | (led.holdings > 0))
         use = np.where(self.members[idx], self.use_ytd(firms)[idx], 0.0)
         need = use - led.holdings_at(idx)
+        if absent is not None:
+            need = np.where(absent[idx], 0.0, need)  # they take no part in the window
         short = np.maximum(need, 0.0)
         # Leases from the reserve (reserve x lease_share at most), pro rata to shortfalls,
         # at the lease price whatever the penalty: a lease also spares the violation.
@@ -593,24 +692,29 @@ class QuotaMarket:
         level_price, level = self._shortfall_levels(spec, short, self.allocation[idx])
         bids = (np.array([short.sum()]) if level is None
                 else np.bincount(level, weights=short, minlength=level_price.size))
-        r_prices, r_qty, r_buy = self._reserve_steps(spec, auction_lot=False,
-                                                     firm_total=float(surplus.sum()))
+        steps = _Steps()
         m = level_price.size
-        clearing = clear_market(None, StepOrders(
-            np.concatenate([level_price, [self._surplus_value(spec)], r_prices]),
-            np.concatenate([bids, [surplus.sum()], r_qty]),
-            np.concatenate([np.ones(m, bool), [False], r_buy])))
+        for price, qty in zip(level_price, bids, strict=True):
+            steps.add(price, qty, True, "penalty", reserve=False, keep_empty=True)
+        # Surplus is offered at its banking value: the last price (set by the market), or
+        # the compensation the reserve pays for it (energy without banking: a floor).
+        value, by = self._surplus_value(spec)
+        steps.add(value, float(surplus.sum()), False, by, reserve=False, keep_empty=True)
+        steps.extend(self._reserve_steps(spec, auction_lot=False,
+                                         firm_total=float(surplus.sum())))
+        clearing = clear_market(None, steps.orders())
         fill = clearing.step_fill
         with np.errstate(invalid="ignore", divide="ignore"):
             bought = np.where(bids > 0, fill[:m] / bids, 0.0)
             sold = fill[m] / surplus.sum() if fill[m] > 0 else 0.0
         delta = short * (bought[0] if level is None else bought[level])
         delta -= surplus * sold
+        r_buy = steps.is_buy[m + 1:]
         reserve_fill = fill[m + 1:]
         clearing = dataclasses.replace(
             clearing, buyers=int(np.count_nonzero(delta > 0) + (reserve_fill[r_buy] > 0).sum()),
             sellers=int(np.count_nonzero(delta < 0) + (reserve_fill[~r_buy] > 0).sum()))
-        self._settle(clearing, delta, r_buy, reserve_fill, spec, month, index=idx)
+        self._settle(clearing, delta, steps, fill, spec, month, index=idx)
         # Surrender and pay for what is still missing.
         quota = self.allocation[idx]
         held = led.holdings_at(idx).copy()
@@ -632,8 +736,7 @@ class QuotaMarket:
                                      violation=short > 1e-9 * np.maximum(use, 1.0))
         led.end_leases()
         self.reserve_at_year_end = led.reserve
-        term_end = (not self.is_energy
-                    and (self.year - self.first_year + 1) % spec.term_years == 0)
+        term_end = not self.is_energy and spec.term_ends(self.year, self.first_year)
         if not spec.banking or term_end:
             # Rights are valid for their year (or term): those the reserve holds, including
             # any it bought back, expire with the firms' so the next cap stands alone.
@@ -665,13 +768,22 @@ class QuotaMarket:
             return float(spec.overquota_surcharge[0].price_yuan_per_unit)
         return float(spec.penalty_yuan_per_t)
 
-    def _surplus_value(self, spec) -> float:
-        """Return the lowest price a firm accepts for surplus rights at year end."""
+    def _surplus_value(self, spec) -> tuple[float, str]:
+        """Return the lowest price a firm accepts for surplus rights at year end, and who set it.
+
+        With banking, the last auction's price: what the right is worth next
+        year (set by whatever set that price). Energy without banking: the
+        year's price as long as it is above the compensation the reserve pays
+        for what stays unsold (减少用能补偿), which is then the floor; else 0
+        (unused rights expire).
+        """
         if spec.banking:
-            return self.last_price
-        if self.is_energy:
-            return spec.compensation_yuan_per_tce
-        return 0.0
+            return self.last_price, self.last_setter
+        if self.is_energy and spec.compensation_yuan_per_tce > 0:
+            if self.last_price > spec.compensation_yuan_per_tce:
+                return self.last_price, self.last_setter
+            return spec.compensation_yuan_per_tce, "floor"
+        return 0.0, "market"
 
     def resize(self, keep: np.ndarray, entrants: Firms, scenario: Scenario,
                rng: np.random.Generator, rows: np.ndarray | None = None) -> None:

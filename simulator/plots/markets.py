@@ -90,7 +90,7 @@ def plot_market_prices(metrics: pd.DataFrame, *, lang: str = "en",
     if not markets:
         no_data(panels[0][0], style)
     fig.suptitle(style.labels["market_prices.title"], **style.fontkw, size="x-large")
-    legend_row(fig, grid, handles, style)
+    legend_row(fig, grid, handles, style, ncols=4)
     return fig
 
 
@@ -202,6 +202,7 @@ def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, marke
                               color=PRICE_COLOUR, alpha=0.15, linewidth=0)
     handles[line.get_label()] = line
     handles[bars.get_label()] = bars
+    handles |= _draw_setters(price_ax, metrics, market, prices, style)
     no_trade = prices[prices["mean"].isna()]
     if len(no_trade):
         (cross,) = price_ax.plot(no_trade["x"], np.zeros(len(no_trade)), linestyle="none",
@@ -222,6 +223,40 @@ def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, marke
     volume_ax.yaxis.set_major_formatter(QUANTITY_FORMAT)
     years = np.union1d(prices["year"].to_numpy(), volumes["year"].to_numpy()).astype(int)
     fractional_year_axis(price_ax, years)
+    return handles
+
+
+#: Marker of each administrative price setter on the price line (PRICE_SETTERS codes).
+SETTER_MARKERS: dict[int, tuple[str, str]] = {1: ("v", "floor"), 2: ("^", "ceiling"),
+                                              3: ("D", "reserve"), 4: ("s", "penalty")}
+SETTER_COLOUR = "#D55E00"  # Okabe-Ito vermillion
+
+
+def _draw_setters(price_ax: Axes, metrics: pd.DataFrame, market: str, prices: pd.DataFrame,
+                  style: Style) -> dict[str, Any]:
+    """Mark the auctions priced by the floor, the ceiling, a reserve price or the penalty.
+
+    An auction is marked by what set its price in most replications that traded.
+    """
+    rows = metrics[(metrics["metric"] == "quota_price_setter")
+                   & (metrics["group"] == f"{MARKET_GROUP_PREFIX}{market}")
+                   & metrics["month"].notna()].dropna(subset=["value"])
+    if rows.empty:
+        return {}
+    mode = (rows.assign(code=rows["value"].astype(int))
+            .groupby(["year", "month"])["code"].agg(lambda c: c.value_counts().idxmax()))
+    at = prices.set_index(["year", "month"])
+    handles: dict[str, Any] = {}
+    for code, (marker, key) in SETTER_MARKERS.items():
+        keys = [k for k, c in mode.items() if c == code and k in at.index]
+        if not keys:
+            continue
+        points = at.loc[keys]
+        (mark,) = price_ax.plot(points["x"], points["mean"], linestyle="none", marker=marker,
+                                markersize=6, markerfacecolor="none",
+                                markeredgecolor=SETTER_COLOUR, markeredgewidth=1.2,
+                                label=style.labels[f"market_prices.setter.{key}"])
+        handles[mark.get_label()] = mark
     return handles
 
 

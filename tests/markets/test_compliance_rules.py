@@ -31,6 +31,8 @@ from simulator.markets.cycle import QuotaMarket
 from simulator.markets.ledger import QuotaLedger
 from simulator.scenario import apply_changes, load_scenario
 
+from .static import static_markets
+
 ROOT = Path(__file__).resolve().parents[2]
 E = "markets.energy."
 COD = "markets.emissions.cod."
@@ -39,7 +41,7 @@ FIRST = 2017  # small.yaml starts in 2017-01
 
 @pytest.fixture(scope="module")
 def base():
-    s = load_scenario(ROOT / "tests" / "scenarios" / "small.yaml")
+    s = static_markets(load_scenario(ROOT / "tests" / "scenarios" / "small.yaml"))
     assert s.run.first_year == FIRST
     return apply_changes(s, {"timeline": [], "dynamics.enabled": False})
 
@@ -236,12 +238,12 @@ def run_with_compliance_spy(scenario, changes, quota):
     before, leases = [], []
     comply, lease = QuotaMarket.comply, QuotaLedger.lease
 
-    def spy_comply(self, month, firms, params):
+    def spy_comply(self, month, firms, params, absent=None):
         if self.quota == quota:
             led = self.ledger
             before.append((led.holdings.copy(), led.reserve,
                            np.where(self.members, self.use_ytd(firms), 0.0)))
-        return comply(self, month, firms, params)
+        return comply(self, month, firms, params, absent)
 
     def spy_lease(self, amounts, price, *, index=None):
         if self.quota == quota:

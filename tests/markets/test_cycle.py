@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from simulator.engine import simulate
 from simulator.scenario import POLLUTANTS, apply_changes, load_scenario
 
+from .static import static_markets
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def small():
-    s = load_scenario(ROOT / "tests" / "scenarios" / "small.yaml")
+    s = static_markets(load_scenario(ROOT / "tests" / "scenarios" / "small.yaml"))
     return apply_changes(s, {"timeline": []})
 
 
