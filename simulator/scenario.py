@@ -134,6 +134,8 @@ class _Model(BaseModel):
 
 
 NonNeg = Annotated[float, Field(ge=0)]
+CalendarYear = Annotated[int, Field(ge=1900, le=2200)]
+GrowthRate = Annotated[float, Field(ge=-0.5, le=0.5)]  # a yearly change, as a share
 Share = Annotated[float, Field(ge=0, le=1)]
 Pos = Annotated[float, Field(gt=0)]
 
@@ -708,7 +710,7 @@ class CapSpec(_Model):
         default_factory=dict,
         description="explicit caps by calendar year; later years step down from them",
     )
-    index_by_year: dict[Annotated[int, Field(ge=1900, le=2200)], Pos] = Field(
+    index_by_year: dict[CalendarYear, Pos] = Field(
         default_factory=dict,
         description="cap path as an index by calendar year (e.g. a five-year plan's total: "
                     "2015 1.0, 2020 0.808), geometric between listed years and extended by "
@@ -960,18 +962,16 @@ class BehaviourSpec(_Model):
 
     output_response: bool = True
     shock: ShockSpec = Field(default_factory=ShockSpec)
-    potential_growth_per_year: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+    potential_growth_per_year: GrowthRate = Field(
         0.0, description="yearly growth of every firm's potential output (expansion), in the "
                          "years before the first of potential_growth_by_year"
     )
-    potential_growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
-                                   Annotated[float, Field(ge=-0.5, le=0.5)]] = Field(
+    potential_growth_by_year: dict[CalendarYear, GrowthRate] = Field(
         default_factory=dict,
         description="growth of potential output into each listed calendar year (from the "
                     "year before to that year), in force until the next listed year",
     )
-    labour_productivity_growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
-                                             Annotated[float, Field(ge=-0.5, le=0.5)]] = Field(
+    labour_productivity_growth_by_year: dict[CalendarYear, GrowthRate] = Field(
         default_factory=dict,
         description="growth of VA per employee into each listed year, in force until the "
                     "next (0 before the first): employees grow by (1 + output growth) / "
@@ -984,8 +984,7 @@ class BehaviourSpec(_Model):
                     "abatement; negative: falling), applied with the growth of potential "
                     "output; entrants come with the intensities of their year",
     )
-    margin_shift_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
-                               Annotated[float, Field(gt=-0.5, lt=0.5)]] = Field(
+    margin_shift_by_year: dict[CalendarYear, Annotated[float, Field(gt=-0.5, lt=0.5)]] = Field(
         default_factory=dict,
         description="macro profit cycle: share of revenue added to every firm's profit, "
                     "in force from each listed calendar year until the next (e.g. a "
