@@ -19,7 +19,7 @@ import pandas as pd
 from simulator.markets.planning import least_cost_price, project_market
 from simulator.scenario import Scenario
 
-__all__ = ["ADMINISTRATIVE_LIMIT", "market_warnings", "projected_warnings"]
+__all__ = ["ADMINISTRATIVE_LIMIT", "market_summary", "market_warnings", "projected_warnings"]
 
 #: Above this share of auctions priced administratively, a market is "pinned".
 ADMINISTRATIVE_LIMIT = 0.5
@@ -27,6 +27,38 @@ ADMINISTRATIVE_LIMIT = 0.5
 
 def _years(years: list[int]) -> str:
     return f"{min(years)}-{max(years)}" if len(years) > 1 else str(years[0])
+
+
+def market_summary(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Return each market's run in a few numbers (replications pooled).
+
+    Columns: ``market``, ``first_year``, ``last_year``, ``binding_years`` (years
+    the mean unabated use exceeds the cap), ``administrative_share`` (of the
+    auctions that traded, the share priced by the floor, the ceiling or a
+    reserve price; NaN without trade), ``price_min`` and ``price_max`` (of the
+    yearly mean prices), ``compliance_min``.
+    """
+    annual = metrics[metrics["month"].isna() & metrics["group"].str.startswith("market=")]
+    rows = []
+    for group, part in annual.groupby("group", sort=False):
+        by = part.pivot_table(index="year", columns="metric", values="value", aggfunc="mean")
+        cleared = admin = 0.0
+        if {"auctions_cleared", "auctions_administrative_share"} <= set(by.columns):
+            cleared = float(by["auctions_cleared"].sum())
+            admin = float((by["auctions_administrative_share"].fillna(0.0)
+                           * by["auctions_cleared"]).sum())
+        binds = (by["quota_unabated_use"] > by["quota_cap"]
+                 if {"quota_unabated_use", "quota_cap"} <= set(by.columns)
+                 else pd.Series(False, index=by.index))
+        price = by.get("quota_price_mean_yuan_per_unit", pd.Series(dtype=float))
+        rows.append({"market": group.split("=", 1)[1], "first_year": int(by.index.min()),
+                     "last_year": int(by.index.max()),
+                     "binding_years": [int(y) for y in by.index[binds]],
+                     "administrative_share": admin / cleared if cleared else np.nan,
+                     "price_min": float(price.min()), "price_max": float(price.max()),
+                     "compliance_min": float(by["quota_compliance_rate"].min())
+                     if "quota_compliance_rate" in by else np.nan})
+    return pd.DataFrame(rows)
 
 
 def market_warnings(metrics: pd.DataFrame) -> list[str]:
@@ -37,26 +69,17 @@ def market_warnings(metrics: pd.DataFrame) -> list[str]:
     metrics : pandas.DataFrame
         A run's tidy metrics (several replications are pooled).
     """
-    annual = metrics[metrics["month"].isna() & metrics["group"].str.startswith("market=")]
     out = []
-    for group, rows in annual.groupby("group", sort=False):
-        quota = group.split("=", 1)[1]
-        by = rows.pivot_table(index="year", columns="metric", values="value", aggfunc="sum")
-        years = [int(y) for y in by.index]
-        if {"quota_unabated_use", "quota_cap"} <= set(by.columns):
-            binds = by["quota_unabated_use"] > by["quota_cap"]
-            if not binds.any():
-                out.append(f"market {quota}: the cap never binds in {_years(years)}: firms' "
-                           "unabated use stays below it, so prices measure the floor and the "
-                           "reserve, not scarcity")
-        if {"auctions_cleared", "auctions_administrative_share"} <= set(by.columns):
-            cleared = by["auctions_cleared"].sum()
-            admin = (by["auctions_administrative_share"].fillna(0.0)
-                     * by["auctions_cleared"]).sum()
-            if cleared and admin / cleared > ADMINISTRATIVE_LIMIT:
-                out.append(f"market {quota}: {admin / cleared:.0%} of the auctions that traded "
-                           f"in {_years(years)} were priced by the floor, the ceiling or a "
-                           "reserve price, not by firms' abatement costs")
+    for m in market_summary(metrics).itertuples():
+        span = _years([m.first_year, m.last_year])
+        if not m.binding_years:
+            out.append(f"market {m.market}: the cap never binds in {span}: firms' unabated "
+                       "use stays below it, so prices measure the floor and the reserve, not "
+                       "scarcity")
+        if m.administrative_share > ADMINISTRATIVE_LIMIT:
+            out.append(f"market {m.market}: {m.administrative_share:.0%} of the auctions that "
+                       f"traded in {span} were priced by the floor, the ceiling or a reserve "
+                       "price, not by firms' abatement costs")
     return out
 
 

@@ -82,6 +82,18 @@ _TEXT: dict[str, dict[str, str]] = {
         "generated": "Generated {today} by Mujun {version} from {path}",
         "what": "What was run",
         "findings": "Key findings",
+        "markets": "Quota markets",
+        "markets.line": "{market}: {bound}; {admin}% of the auctions that traded were priced "
+                        "by the floor, the ceiling or a reserve price rather than by firms' "
+                        "abatement costs; yearly mean prices {low} to {high} yuan per unit; "
+                        "compliance at least {compliance}%.",
+        "markets.bound": "the cap bound (unabated use above it) in {k} of {n} years, "
+                         "{first}-{last}",
+        "markets.never": "the cap never bound in {n} years: prices measure the floor and the "
+                         "reserve, not scarcity",
+        "market.energy": "Energy-use rights", "market.cod": "COD emission rights",
+        "market.nh3n": "NH3-N emission rights", "market.so2": "SO2 emission rights",
+        "market.nox": "NOx emission rights",
         "figures": "Figures",
         "appendix": "Appendix",
         "no_figures": "No figures were found in this directory.",
@@ -191,6 +203,15 @@ _TEXT: dict[str, dict[str, str]] = {
         "generated": "{today} 由 Mujun {version} 根据 {path} 生成",
         "what": "运行内容",
         "findings": "主要结论",
+        "markets": "指标交易市场",
+        "markets.line": "{market}:{bound};成交的拍卖中 {admin}% 由底价、上限价或储备价定价,"
+                        "而非企业的减排成本;年均价格 {low} 至 {high} 元/单位;"
+                        "履约率不低于 {compliance}%。",
+        "markets.bound": "{n} 年中有 {k} 年总量约束生效(未减排用量超过总量),{first}-{last}",
+        "markets.never": "{n} 年中总量约束从未生效:价格反映的是底价和储备,而非稀缺",
+        "market.energy": "用能权", "market.cod": "化学需氧量排污权",
+        "market.nh3n": "氨氮排污权", "market.so2": "二氧化硫排污权",
+        "market.nox": "氮氧化物排污权",
         "figures": "图表",
         "appendix": "附录",
         "no_figures": "该目录中没有图表。",
@@ -628,6 +649,7 @@ def _run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]
             f"<h2>{html.escape(t['findings'])}</h2>"]
     if years:
         body.append(_run_findings(annual, years, replications, t, lang))
+    body.append(_markets_in_words(metrics, t))
     body += [f"<h2>{html.escape(t['figures'])}</h2>", _figures(directory, t, lang),
              f"<h2>{html.escape(t['appendix'])}</h2>",
              _appendix_yaml(t["resolved"].format(name=name), scenario_text)]
@@ -636,6 +658,28 @@ def _run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]
                                json.dumps(record, indent=2, ensure_ascii=False)))
     body.append(_para(t["record_note"], "note"))
     return title, "\n".join(body)
+
+
+def _markets_in_words(metrics: pd.DataFrame, t: dict[str, str]) -> str:
+    """Say what each quota market did: when its cap bound, who set its prices, compliance."""
+    from simulator.diagnostics import ADMINISTRATIVE_LIMIT, market_summary
+
+    summary = market_summary(metrics)
+    if summary.empty:
+        return ""
+    out = [f"<h3>{html.escape(t['markets'])}</h3>"]
+    for m in summary.itertuples():
+        n = m.last_year - m.first_year + 1
+        bound = (t["markets.bound"].format(k=len(m.binding_years), n=n,
+                                           first=m.binding_years[0], last=m.binding_years[-1])
+                 if m.binding_years else t["markets.never"].format(n=n))
+        text = t["markets.line"].format(
+            market=t.get(f"market.{m.market}", m.market), bound=bound,
+            admin=f"{100 * m.administrative_share:.0f}", low=f"{m.price_min:,.0f}",
+            high=f"{m.price_max:,.0f}", compliance=f"{100 * m.compliance_min:.1f}")
+        warn = (not m.binding_years or m.administrative_share > ADMINISTRATIVE_LIMIT)
+        out.append(_para(text, "warn" if warn else None))
+    return "\n".join(out)
 
 
 def read_run_scenario(directory: str | Path,

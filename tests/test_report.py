@@ -95,6 +95,25 @@ def test_run_brief_holds_the_key_numbers_and_embedded_figures(run_dir: Path):
     assert not list(run_dir.glob(".*tmp*"))
 
 
+def test_run_brief_says_what_each_market_did_and_flags_slack_ones(run_dir: Path):
+    from simulator.diagnostics import market_summary
+
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    assert "<h3>Quota markets</h3>" in text
+    summary = market_summary(pd.read_parquet(run_dir / "metrics.parquet"))
+    for m in summary.itertuples():
+        label = {"energy": "Energy-use rights", "cod": "COD emission rights",
+                 "nh3n": "NH3-N emission rights", "so2": "SO2 emission rights",
+                 "nox": "NOx emission rights"}[m.market]
+        line = re.search(rf"<p( class=\"warn\")?>{label}: (.*?)</p>", text)
+        assert line is not None, label
+        assert f"{100 * m.administrative_share:.0f}% of the auctions" in line.group(2)
+        # a market whose cap never bound, or mostly priced by the reserve, is flagged
+        flagged = not m.binding_years or m.administrative_share > 0.5
+        assert (line.group(1) is not None) == flagged, label
+        assert ("never bound" in line.group(2)) == (not m.binding_years)
+
+
 def test_run_brief_makes_the_figures_when_they_are_missing(run_dir: Path, tmp_path: Path):
     bare = tmp_path / "bare"
     shutil.copytree(run_dir, bare, ignore=shutil.ignore_patterns("figures", "brief.html"))
