@@ -38,8 +38,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
 
-from simulator.calibration import MetricName, _load_spec, load_calibration
-from simulator.scenario import Scenario, ScenarioError, _LocatedError, load_scenario
+from simulator.calibration import MetricName, _error, _load_spec, load_calibration
+from simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    _did_you_mean,
+    _LocatedError,
+    _read_yaml,
+    load_scenario,
+)
 from simulator.stats import mean_ci
 
 __all__ = ["OBSERVED_COLUMNS", "BacktestResult", "BacktestSpec", "SeriesSpec", "backtest",
@@ -196,8 +203,6 @@ def load_backtest(path: str | Path | None = None) -> BacktestProblem:
     years = set(scenario.years)
     for i, s in enumerate(spec.series):
         if s.observed not in known:
-            from simulator.scenario import _did_you_mean
-
             raise _error(path, lines, f"no series {s.observed!r} in {spec.observed}"
                                       f"{_did_you_mean(s.observed, sorted(known))}",
                          ("series", i, "observed"))
@@ -210,16 +215,8 @@ def load_backtest(path: str | Path | None = None) -> BacktestProblem:
 
 def _is_scenario(path: Path) -> bool:
     """Whether a YAML file is a scenario (not a backtest file)."""
-    from simulator.scenario import _read_yaml
-
     data, _ = _read_yaml(path)
     return isinstance(data, dict) and "series" not in data
-
-
-def _error(file: Path, lines, message: str, loc: tuple) -> ScenarioError:
-    from simulator.calibration import _error as error
-
-    return error(file, lines, message, loc)
 
 
 def _transformed(series: SeriesSpec, values: pd.DataFrame, years: list[int]) -> pd.DataFrame:

@@ -302,6 +302,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stamped(base: Path) -> Path:
+    """Return ``base/<UTC timestamp>``, suffixed ``-1``, ``-2``... if taken."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out, k = base / stamp, 1
+    while out.exists():
+        out, k = base / f"{stamp}-{k}", k + 1
+    return out
+
+
 def _warn(lines: list[str]) -> None:
     """Print warnings to standard error, one line each."""
     for line in lines:
@@ -412,16 +423,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from simulator.calibration import calibrate, load_calibration, write_fitted
 
     problem = load_calibration(args.calibration)  # input errors before any simulation
-    if args.out:
-        out = Path(args.out)
-    else:
-        from datetime import UTC, datetime
-
-        base = Path("results") / "calibrate" / problem.name
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out, k = base / stamp, 1
-        while out.exists():
-            out, k = base / f"{stamp}-{k}", k + 1
+    out = Path(args.out) if args.out else _stamped(Path("results") / "calibrate" / problem.name)
     if out.exists():
         raise ScenarioError("output directory already exists", file=out)
     if sys.stderr.isatty() and not args.quiet:
@@ -464,17 +466,11 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
     from simulator.backtest import backtest, failures, load_backtest, write_backtest
 
     problem = load_backtest(args.file)  # input errors before any simulation
     name = problem.scenario.name
-    if args.out:
-        out = Path(args.out)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = Path("results") / "backtest" / name / stamp
+    out = Path(args.out) if args.out else _stamped(Path("results") / "backtest" / name)
     if out.exists():
         raise ScenarioError("output directory already exists", file=out)
     result = backtest(problem, replications=args.replications)

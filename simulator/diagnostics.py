@@ -98,8 +98,7 @@ def projected_warnings(scenario: Scenario) -> list[str]:
     out = []
     for quota in enabled_markets(scenario):
         p = project_market(scenario, quota)
-        spec = (scenario.markets.energy if quota == "energy"
-                else scenario.markets.emissions[quota])
+        spec = scenario.markets.of(quota)
         floor = spec.price.floor_yuan_per_unit
         prices, binds = [], []
         for k in range(len(p.years)):

@@ -140,6 +140,11 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Pos = Annotated[float, Field(gt=0)]
 
 
+def _increasing(values: list[float]) -> bool:
+    """Whether ``values`` strictly increase (thresholds of tiers, blocks and triggers)."""
+    return all(b > a for a, b in zip(values, values[1:], strict=False))
+
+
 class ClassValues(_Model):
     """One number per evaluation class A-D."""
 
@@ -773,8 +778,7 @@ class ReserveSpec(_Model):
     @field_validator("releases")
     @classmethod
     def _rising_triggers(cls, v: list[ReserveRelease]) -> list[ReserveRelease]:
-        prices = [r.trigger_price_yuan_per_unit for r in v]
-        if any(not b > a for a, b in zip(prices, prices[1:], strict=False)):
+        if not _increasing([r.trigger_price_yuan_per_unit for r in v]):
             raise ValueError("release trigger prices must increase")
         if sum(r.share for r in v) > 1.0 + 1e-12:
             raise ValueError(f"release shares sum to {sum(r.share for r in v):g}, more than 1")
@@ -800,8 +804,7 @@ class AllocationSpec(_Model):
     @field_validator("intensity_factors")
     @classmethod
     def _increasing(cls, v: list[IntensityFactor]) -> list[IntensityFactor]:
-        ratios = [f.above_ratio for f in v]
-        if any(not b > a for a, b in zip(ratios, ratios[1:], strict=False)):
+        if not _increasing([f.above_ratio for f in v]):
             raise ValueError("intensity factor thresholds must increase")
         return v
 
@@ -829,7 +832,7 @@ class PriceBlock(_Model):
 def _rising_blocks(v: list[PriceBlock]) -> list[PriceBlock]:
     if not v:
         raise ValueError("at least one block is needed")
-    if any(not b.above > a.above for a, b in zip(v, v[1:], strict=False)):
+    if not _increasing([b.above for b in v]):
         raise ValueError("tier thresholds must increase")
     # Surcharges rise with the overrun, subscription prices with unit consumption.
     if any(b.price_yuan_per_unit < a.price_yuan_per_unit for a, b in zip(v, v[1:], strict=False)):
@@ -945,6 +948,10 @@ class MarketsSpec(_Model):
 
     energy: EnergyMarketSpec = Field(default_factory=lambda: EnergyMarketSpec(enabled=False))
     emissions: dict[Pollutant, EmissionMarketSpec] = Field(default_factory=dict)
+
+    def of(self, quota: str) -> EnergyMarketSpec | EmissionMarketSpec:
+        """Return the market of ``quota`` (``"energy"`` or a pollutant)."""
+        return self.energy if quota == "energy" else self.emissions[quota]
 
 
 # ----------------------------------------------------------------------- behaviour

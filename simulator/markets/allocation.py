@@ -104,12 +104,11 @@ def next_cap(spec: CapSpec, *, year: int, first_year: int, baseline_total: float
 
 
 def cap_index(spec: CapSpec, year: int) -> float:
-    """Return the cap path's index in ``year`` (1 in every year of a path without index).
+    """Return the index of ``spec.index_by_year`` in ``year`` (a ValueError without one).
 
-    Geometric between the listed years of ``spec.index_by_year``; before the
-    first listed year, extended at the first segment's rate (flat with one
-    listed year); after the last, falling by ``spec.annual_decline`` a year.
-    Without an index the path is ``(1 - annual_decline) ** year``.
+    Geometric between the listed years; before the first listed year,
+    extended at the first segment's rate (flat with one listed year); after
+    the last, falling by ``spec.annual_decline`` a year.
 
     Examples
     --------

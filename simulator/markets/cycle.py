@@ -252,9 +252,7 @@ class QuotaMarket:
 
     def spec(self, scenario: Scenario) -> EnergyMarketSpec | EmissionMarketSpec:
         """Return this market's parameters in ``scenario``."""
-        if self.is_energy:
-            return scenario.markets.energy
-        return scenario.markets.emissions[self.quota]
+        return scenario.markets.of(self.quota)
 
     def intensity(self, firms: Firms) -> np.ndarray:
         """Effective use per 万元 VA (after abatement); a view into the firms' state."""
@@ -696,8 +694,8 @@ class QuotaMarket:
         m = level_price.size
         for price, qty in zip(level_price, bids, strict=True):
             steps.add(price, qty, True, "penalty", reserve=False, keep_empty=True)
-        # Surplus is offered at its banking value: the last price (set by the market), or
-        # the compensation the reserve pays for it (energy without banking: a floor).
+        # Surplus is offered at the value a firm puts on it (_surplus_value), which also
+        # says who set that price.
         value, by = self._surplus_value(spec)
         steps.add(value, float(surplus.sum()), False, by, reserve=False, keep_empty=True)
         steps.extend(self._reserve_steps(spec, auction_lot=False,

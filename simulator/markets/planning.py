@@ -175,10 +175,7 @@ def project_market(scenario: Scenario, quota: str, *, replication: int = 0) -> M
         return (firms.energy_tce_per_wan_yuan if col is None
                 else firms.emission_t_per_wan_yuan[:, col])
 
-    def spec_of(s: Scenario):
-        return s.markets.energy if col is None else s.markets.emissions[quota]
-
-    spec = spec_of(scenario)
+    spec = scenario.markets.of(quota)
     if not spec.enabled:
         raise ValueError(f"The 'quota' parameter must name a market switched on. "
                          f"Got {quota!r} instead.")
@@ -195,7 +192,7 @@ def project_market(scenario: Scenario, quota: str, *, replication: int = 0) -> M
         now = _scenario_in(scenario, year)
         if year > scenario.run.first_year:
             grow(firms, now.behaviour, year, frontier)
-        s = spec_of(now)
+        s = now.markets.of(quota)
         use = intensity() * firms.va_wan_yuan
         need = np.where(use >= s.scope_min_use_per_year, use, 0.0)
         bid_cap = (s.overquota_surcharge[0].price_yuan_per_unit if col is None
