@@ -71,6 +71,7 @@ __all__ = [
     "TargetSpec",
     "calibrate",
     "load_calibration",
+    "log_residuals",
     "relative_residuals",
     "target_values",
     "write_fitted",
@@ -111,12 +112,27 @@ class ParameterSpec(_Model):
     lower: FiniteFloat
     upper: FiniteFloat
     start: FiniteFloat | None = Field(None, description="default: the scenario's value")
+    tied: dict[str, FiniteFloat] = Field(
+        default_factory=dict,
+        description="other dotted paths set to this parameter's value times a factor, e.g. "
+                    "a later period's rate as a sourced multiple of the fitted one")
 
     @field_validator("path")
     @classmethod
     def _known_path(cls, v: str) -> str:
         _check_path(Scenario, v, ())
         return v
+
+    @field_validator("tied")
+    @classmethod
+    def _known_tied(cls, v: dict[str, float]) -> dict[str, float]:
+        for path in v:
+            _check_path(Scenario, path, (path,))
+        return v
+
+    def changes(self, value: float) -> dict[str, float]:
+        """Return the scenario changes this parameter makes at ``value`` (its path and the tied)."""
+        return {self.path: value, **{path: value * f for path, f in self.tied.items()}}
 
     @model_validator(mode="after")
     def _ordered(self) -> ParameterSpec:
@@ -164,6 +180,10 @@ class CalibrationSpec(_Model):
     parameters: list[ParameterSpec] = Field(min_length=1)
     targets: list[TargetSpec] = Field(min_length=1)
     method: Literal["least_squares", "nelder_mead"] = "least_squares"
+    error: Literal["relative", "log"] = Field(
+        "relative", description="the residual: relative error (simulated - target) / target, "
+                                "or the log ratio ln(simulated / target) (positive targets; "
+                                "symmetric for values that span an order of magnitude)")
     max_evaluations: int = Field(100, ge=1, le=100_000,
                                  description="objective evaluations, finite differences included")
     seed_replications: int = Field(1, ge=1, le=1000,
@@ -180,12 +200,19 @@ class CalibrationSpec(_Model):
             raise _LocatedError(("overrides", both[0]), "also set in fixed")
         seen: set[str] = set()
         for i, p in enumerate(self.parameters):
-            if p.path in seen:
-                raise _LocatedError(("parameters", i, "path"), f"duplicate parameter {p.path!r}")
-            if p.path in self.fixed or p.path in self.overrides:
-                raise _LocatedError(("parameters", i, "path"),
-                                    "a free parameter cannot also be in fixed or overrides")
-            seen.add(p.path)
+            for path, loc in [(p.path, ("parameters", i, "path")),
+                              *((t, ("parameters", i, "tied", t)) for t in p.tied)]:
+                if path in seen:
+                    raise _LocatedError(loc, f"{path!r} is set by two parameters")
+                if path in self.fixed or path in self.overrides:
+                    raise _LocatedError(loc, "a free or tied parameter cannot also be in "
+                                             "fixed or overrides")
+                seen.add(path)
+        if self.error == "log":
+            for i, t in enumerate(self.targets):
+                if t.value <= 0:
+                    raise _LocatedError(("targets", i, "value"),
+                                        "error: log needs positive target values")
         return self
 
 
@@ -323,7 +350,7 @@ def load_calibration(path: str | Path) -> CalibrationProblem:
                                       f"(its value is {value!r})", (*loc, "path"))
         for bound in ("lower", "upper"):
             try:
-                apply_changes(scenario, {p.path: getattr(p, bound)})
+                apply_changes(scenario, p.changes(getattr(p, bound)))
             except ScenarioError as exc:
                 raise _error(path, lines, f"{exc.field}: {exc.message}", (*loc, bound)) from None
         if p.start is None and not p.lower <= value <= p.upper:
@@ -359,6 +386,29 @@ def relative_residuals(simulated: np.ndarray, target: np.ndarray,
     return np.where(np.isnan(res), weight * NAN_RESIDUAL, res)
 
 
+def log_residuals(simulated: np.ndarray, target: np.ndarray,
+                  weight: np.ndarray) -> np.ndarray:
+    """Weighted log ratios ``weight * ln(simulated / target)`` (positive targets).
+
+    Symmetric in ratio: twice and half the target weigh the same (a relative
+    error weighs an overshoot by ×3 at +2.0 and an undershoot by ×3 at −0.67,
+    so a fit to values that span an order of magnitude leans low). A target the
+    simulation could not compute (NaN) or a value not above zero gets
+    :data:`NAN_RESIDUAL`.
+
+    Examples
+    --------
+    >>> log_residuals(np.array([20.0, 5.0]), np.array([10.0, 10.0]), np.array([1.0, 1.0]))
+    array([ 0.69314718, -0.69314718])
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = weight * np.log(simulated / target)
+    return np.where(np.isfinite(res), res, weight * NAN_RESIDUAL)
+
+
+RESIDUALS = {"relative": relative_residuals, "log": log_residuals}
+
+
 def target_values(metrics: pd.DataFrame, targets: list[TargetSpec]) -> np.ndarray:
     """Return each target's simulated value: annual rows, mean over replications (NaN if absent)."""
     annual = metrics[metrics["month"].isna()
@@ -390,6 +440,7 @@ class _Objective:
         self.width = np.array([p.upper for p in spec.parameters]) - self.lower
         self.target = np.array([t.value for t in spec.targets])
         self.weight = np.array([t.weight for t in spec.targets])
+        self.errors = RESIDUALS[spec.error]
         self.progress = progress
         self.cache: dict[tuple[float, ...], np.ndarray] = {}
         self.best: tuple[float, np.ndarray] = (np.inf, np.empty(0))
@@ -408,11 +459,14 @@ class _Objective:
         spec = self.problem.spec
         if len(self.cache) >= spec.max_evaluations:
             raise _BudgetExhaustedError
-        scenario = apply_changes(self.problem.scenario, dict(zip(self.paths, key, strict=True)))
+        changes = {}
+        for p, value in zip(spec.parameters, key, strict=True):
+            changes.update(p.changes(value))
+        scenario = apply_changes(self.problem.scenario, changes)
         runs = [simulate(scenario, replication=r).metrics for r in range(spec.seed_replications)]
         values = target_values(pd.concat(runs, ignore_index=True), spec.targets)
         self.cache[key] = values
-        ssr = float(np.sum(relative_residuals(values, self.target, self.weight) ** 2))
+        ssr = float(np.sum(self.errors(values, self.target, self.weight) ** 2))
         if ssr < self.best[0]:
             self.best = (ssr, x)
         log.info("evaluation %d: %s -> sum of squares %.6g", len(self.cache), key, ssr)
@@ -421,7 +475,7 @@ class _Objective:
         return values
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
-        return relative_residuals(self.simulated(u), self.target, self.weight)
+        return self.errors(self.simulated(u), self.target, self.weight)
 
     def sum_of_squares(self, u: np.ndarray) -> float:
         return float(np.sum(self.residuals(u) ** 2))
@@ -501,13 +555,21 @@ class CalibrationResult:
 
     @property
     def fitted(self) -> dict[str, float]:
-        """Dotted path -> fitted value."""
+        """Dotted path -> fitted value (free parameters only)."""
         return {k: float(v) for k, v in self.parameters["fitted"].items()}
+
+    @property
+    def changes(self) -> dict[str, float]:
+        """Dotted path -> fitted value, with the tied paths."""
+        changes: dict[str, float] = {}
+        for p in self.problem.spec.parameters:
+            changes.update(p.changes(self.fitted[p.path]))
+        return changes
 
     def fitted_scenario(self) -> Scenario:
         """Return the base scenario with ``fixed`` and the fitted values (no overrides)."""
         base = load_scenario(self.problem.base_path)
-        return apply_changes(base, {**self.problem.spec.fixed, **self.fitted})
+        return apply_changes(base, {**self.problem.spec.fixed, **self.changes})
 
 
 def calibrate(spec_path: str | Path | CalibrationProblem, *,
@@ -632,7 +694,7 @@ def write_fitted(result: CalibrationResult, out_dir: str | Path) -> Path:
         "extends": extends,
         "name": f"{problem.name}_fitted",
         "description": f"{fitted.name} with parameters fitted by {problem.file.name}",
-        **_nested(fitted, [*spec.fixed, *result.fitted]),
+        **_nested(fitted, [*spec.fixed, *result.changes]),
     }
     header = (
         f"# Fitted by `mujun calibrate {problem.file.name}` on "
@@ -646,6 +708,7 @@ def write_fitted(result: CalibrationResult, out_dir: str | Path) -> Path:
         "scenario": str(problem.base_path),
         "extends": extends,
         "method": spec.method,
+        "error": spec.error,
         "success": result.success,
         "message": result.message,
         "evaluations": result.evaluations,

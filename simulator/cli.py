@@ -454,9 +454,13 @@ def _calibrate(args: argparse.Namespace) -> int:
     p = Table()
     for col in ("parameter", "start", "fitted", "bounds"):
         p.add_column(col, justify="left" if col == "parameter" else "right")
-    for path, row in result.parameters.iterrows():
+    for spec, (path, row) in zip(result.problem.spec.parameters, result.parameters.iterrows(),
+                                 strict=True):
         p.add_row(path, f"{row.start:.4g}", f"{row.fitted:.4g}",
                   f"[{row.lower:g}, {row.upper:g}]")
+        for tied, factor in spec.tied.items():
+            p.add_row(f"  {tied} (x {factor:g})", f"{row.start * factor:.4g}",
+                      f"{row.fitted * factor:.4g}", "tied")
     console = Console(width=110)
     console.print(t)
     console.print(p)

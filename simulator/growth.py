@@ -5,7 +5,7 @@ year (:func:`grow`): potential output (value added, revenue, the water quota
 and contracted capacity) grows at ``behaviour.potential_growth(year)``,
 employees at ``(1 + output growth) / (1 + labour productivity growth)``, and
 the energy and emission intensities per 万元 VA change at
-``behaviour.intensity_change_per_year`` (technical progress and structural
+``behaviour.intensity_change(year)`` (technical progress and structural
 change besides the modelled upgrades and abatement).
 
 Entrants are drawn from the sector values of the first year; the
@@ -68,7 +68,7 @@ def grow(firms: Firms, behaviour: BehaviourSpec, year: int, frontier: Frontier) 
     """
     growth = 1.0 + behaviour.potential_growth(year)
     employees = growth / (1.0 + behaviour.labour_productivity_growth(year))
-    change = 1.0 + np.asarray(behaviour.intensity_change_per_year.as_tuple())
+    change = 1.0 + np.asarray(behaviour.intensity_change(year))
     if growth != 1.0:
         for name in ("va_wan_yuan", "revenue_wan_yuan", "water_quota_m3", "capacity_kva"):
             setattr(firms, name, getattr(firms, name) * growth)

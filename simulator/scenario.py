@@ -187,18 +187,36 @@ class PollutantValues(_Model):
         return (self.cod, self.nh3n, self.so2, self.nox)
 
 
+Change = Annotated[float, Field(gt=-0.5, lt=0.5)]  # a signed yearly change, as a share
+
+
 class QuotaValues(_Model):
     """One signed share per quota: energy and the controlled pollutants."""
 
-    energy: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
-    cod: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
-    nh3n: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
-    so2: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
-    nox: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+    energy: Change = 0.0
+    cod: Change = 0.0
+    nh3n: Change = 0.0
+    so2: Change = 0.0
+    nox: Change = 0.0
 
     def as_tuple(self) -> tuple[float, float, float, float, float]:
         """Return (energy, cod, nh3n, so2, nox)."""
         return (self.energy, self.cod, self.nh3n, self.so2, self.nox)
+
+
+class QuotaChanges(_Model):
+    """Signed shares for some quotas: the quotas left out keep the value in force."""
+
+    energy: Change | None = None
+    cod: Change | None = None
+    nh3n: Change | None = None
+    so2: Change | None = None
+    nox: Change | None = None
+
+    def over(self, values: tuple[float, ...]) -> tuple[float, ...]:
+        """Return ``values`` (energy, cod, nh3n, so2, nox) with the quotas given here replaced."""
+        mine = (self.energy, self.cod, self.nh3n, self.so2, self.nox)
+        return tuple(v if m is None else m for v, m in zip(values, mine, strict=True))
 
 
 # --------------------------------------------------------------------------- run
@@ -989,7 +1007,14 @@ class BehaviourSpec(_Model):
         description="autonomous yearly change of every firm's energy and emission intensities "
                     "per 万元 VA (technical progress besides the modelled upgrades and "
                     "abatement; negative: falling), applied with the growth of potential "
-                    "output; entrants come with the intensities of their year",
+                    "output; entrants come with the intensities of their year; in the "
+                    "years before the first of intensity_change_by_year",
+    )
+    intensity_change_by_year: dict[CalendarYear, QuotaChanges] = Field(
+        default_factory=dict,
+        description="autonomous intensity change into each listed calendar year, in force "
+                    "until the next listed year; a quota left out keeps the change in force "
+                    "before (e.g. {2021: {nh3n: -0.03}} slows NH3-N from 2021 only)",
     )
     margin_shift_by_year: dict[CalendarYear, Annotated[float, Field(gt=-0.5, lt=0.5)]] = Field(
         default_factory=dict,
@@ -1005,6 +1030,13 @@ class BehaviourSpec(_Model):
     def potential_growth(self, year: int) -> float:
         """Return the growth of potential output from ``year - 1`` to ``year``."""
         return _in_force(self.potential_growth_by_year, year, self.potential_growth_per_year)
+
+    def intensity_change(self, year: int) -> tuple[float, ...]:
+        """Return the change from ``year - 1`` to ``year`` (energy, cod, nh3n, so2, nox)."""
+        change = self.intensity_change_per_year.as_tuple()
+        for listed in sorted(y for y in self.intensity_change_by_year if y <= year):
+            change = self.intensity_change_by_year[listed].over(change)
+        return change
 
     def labour_productivity_growth(self, year: int) -> float:
         """Return the growth of VA per employee from ``year - 1`` to ``year``."""

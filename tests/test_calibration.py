@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.calibration import calibrate, relative_residuals, target_values, write_fitted
+from simulator.calibration import (
+    calibrate,
+    log_residuals,
+    relative_residuals,
+    target_values,
+    write_fitted,
+)
 from simulator.cli import main
 from simulator.engine import simulate
 from simulator.scenario import apply_changes, load_scenario
@@ -80,6 +86,16 @@ def test_residuals_are_weighted_relative_errors():
 def test_a_target_the_run_cannot_compute_gets_a_large_residual():
     res = relative_residuals(np.array([np.nan]), np.array([10.0]), np.array([3.0]))
     assert res[0] == pytest.approx(30.0)
+    res = log_residuals(np.array([np.nan, 0.0]), np.array([10.0, 10.0]), np.array([3.0, 1.0]))
+    np.testing.assert_allclose(res, [30.0, 10.0])
+
+
+def test_log_residuals_weigh_twice_and_half_the_target_alike():
+    res = log_residuals(np.array([20.0, 5.0, 10.0]), np.array([10.0, 10.0, 10.0]),
+                        np.array([1.0, 1.0, 2.0]))
+    np.testing.assert_allclose(res, [np.log(2.0), -np.log(2.0), 0.0])
+    rel = relative_residuals(np.array([20.0, 5.0]), np.array([10.0, 10.0]), np.ones(2))
+    np.testing.assert_allclose(rel, [1.0, -0.5])  # what the relative error does instead
 
 
 def test_target_values_average_annual_rows_over_replications():
@@ -98,11 +114,14 @@ def test_target_values_average_annual_rows_over_replications():
 # ------------------------------------------------------------------ known answers
 
 
-@pytest.mark.parametrize("method", ["least_squares", "nelder_mead"])
-def test_fit_recovers_the_tax_share_that_produced_the_target(tmp_path, method):
+@pytest.mark.parametrize(("method", "error"), [("least_squares", "relative"),
+                                               ("nelder_mead", "relative"),
+                                               ("least_squares", "log")])
+def test_fit_recovers_the_tax_share_that_produced_the_target(tmp_path, method, error):
     truth = 0.31
     observed = tax_per_mu_at(truth)
-    body = GOOD.replace("value: 25.5", f"value: {observed!r}") + f"method: {method}\n"
+    body = (GOOD.replace("value: 25.5", f"value: {observed!r}")
+            + f"method: {method}\nerror: {error}\n")
     body = body.replace("upper: 0.5}", "upper: 0.5, start: 0.15}")
     result = calibrate(write_calibration(tmp_path, body))
     assert result.success, result.message
@@ -173,6 +192,30 @@ def test_cli_writes_a_fitted_scenario_that_reproduces_the_fit(tmp_path, capsys):
     assert value == pytest.approx(fit["simulated_fitted"].iloc[0], rel=1e-12)
 
 
+TIED = "population.sectors.electronics.tax_share_of_va"
+
+
+def test_a_tied_path_moves_with_its_parameter_and_lands_in_the_fitted_scenario(tmp_path):
+    # electronics' tax share is tied to machinery's at half of it: the fit finds the
+    # machinery share that, with electronics at half, produced the target.
+    truth = 0.32
+    scenario = apply_changes(load_scenario(BASELINE), {**FIXED, **OVERRIDES, TAX_SHARE: truth,
+                                                       TIED: truth * 0.5})
+    observed = target_metric(simulate(scenario).metrics)
+    assert observed != pytest.approx(tax_per_mu_at(truth), rel=1e-3)  # the tie matters
+    body = GOOD.replace("value: 25.5", f"value: {observed!r}").replace(
+        "upper: 0.5}", f"upper: 0.5, start: 0.2, tied: {{{TIED}: 0.5}}}}")
+    result = calibrate(write_calibration(tmp_path, body))
+    assert result.success, result.message
+    fitted = result.parameters.loc[TAX_SHARE, "fitted"]
+    assert fitted == pytest.approx(truth, abs=2e-3)
+    assert result.changes == {TAX_SHARE: fitted, TIED: fitted * 0.5}
+    out = write_fitted(result, tmp_path / "fit")
+    scenario = load_scenario(out / "fitted.yaml")
+    assert scenario.population.sectors["electronics"].tax_share_of_va == pytest.approx(
+        fitted * 0.5, rel=1e-12)
+
+
 def test_write_fitted_refuses_an_existing_directory(tmp_path):
     result = calibrate(write_calibration(tmp_path, GOOD.replace("max_evaluations: 40",
                                                                 "max_evaluations: 1")))
@@ -205,6 +248,14 @@ BAD_FILES = {
     "missing base scenario": (("scenario: baseline.yaml", "scenario: nowhere.yaml"),
                               ":1: scenario: file not found"),
     "zero target": (("value: 25.5", "value: 0"), ":9: targets.0.value: "),
+    "log error of a negative target": (("value: 25.5}", "value: -2}\nerror: log"),
+                                       ":9: targets.0.value: error: log needs positive"),
+    "unknown tied path": (("upper: 0.5}", "upper: 0.5, tied: {population.sectors.x.y: 1}}"),
+                          ":7: parameters.0.tied.population.sectors.x.y: unknown field 'y'"),
+    "tied to itself": (("upper: 0.5}", f"upper: 0.5, tied: {{{TAX_SHARE}: 1}}}}"),
+                       f":7: parameters.0.tied.{TAX_SHARE}: "),
+    "tied bound outside the schema": (("upper: 0.5}", f"upper: 0.5, tied: {{{TIED}: 3}}}}"),
+                                      ":7: parameters.0.upper: "),
 }
 
 

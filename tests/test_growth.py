@@ -35,6 +35,14 @@ def test_growth_rates_are_in_force_from_their_year_until_the_next():
     assert [b.labour_productivity_growth(y) for y in (2018, 2019, 2025)] == [0.0, 0.05, 0.05]
 
 
+def test_intensity_changes_by_year_replace_only_the_quotas_they_name():
+    b = BehaviourSpec(intensity_change_per_year={"energy": 0.02, "cod": -0.04, "nox": -0.02},
+                      intensity_change_by_year={2021: {"cod": -0.01}, 2024: {"nox": 0.0}})
+    assert b.intensity_change(2020) == (0.02, -0.04, 0.0, 0.0, -0.02)
+    assert b.intensity_change(2021) == (0.02, -0.01, 0.0, 0.0, -0.02)
+    assert b.intensity_change(2030) == (0.02, -0.01, 0.0, 0.0, 0.0)
+
+
 def test_grow_scales_potentials_employees_and_intensities_by_hand(small):
     f = _Simulation(small, replication=0, on_snapshot=None, progress=None).firms
     before = {k: np.array(getattr(f, k), copy=True) for k in (
@@ -57,6 +65,11 @@ def test_grow_scales_potentials_employees_and_intensities_by_hand(small):
     assert frontier.output == pytest.approx(1.08)
     assert frontier.employees == pytest.approx(1.08 / 1.05)
     np.testing.assert_allclose(frontier.intensity, [0.96, 0.9, 1.0, 1.0, 1.02])
+    # From a year listed in intensity_change_by_year, the named quotas change at the new rate.
+    later = BehaviourSpec.model_validate({**b.model_dump(),
+                                          "intensity_change_by_year": {2019: {"cod": 0.0}}})
+    grow(f, later, 2019, frontier)
+    np.testing.assert_allclose(frontier.intensity, [0.96**2, 0.9, 1.0, 1.0, 1.02**2])
 
 
 def test_frontier_brings_entrants_to_the_year_of_entry(small):

@@ -406,8 +406,9 @@ def test_release_triggers_rise_and_lie_between_floor_and_ceiling():
     with pytest.raises(ScenarioError, match="trigger prices must increase"):
         apply_changes(s, {path: [{"trigger_price_yuan_per_unit": 9000, "share": 0.2},
                                  {"trigger_price_yuan_per_unit": 8000, "share": 0.2}]})
+    above = s.markets.emissions["cod"].price.ceiling_yuan_per_unit + 1
     with pytest.raises(ScenarioError, match="above the floor"):
-        apply_changes(s, {path: [{"trigger_price_yuan_per_unit": 25000, "share": 0.2}]})
+        apply_changes(s, {path: [{"trigger_price_yuan_per_unit": above, "share": 0.2}]})
     with pytest.raises(ScenarioError, match="more than 1"):
         apply_changes(s, {path: [{"trigger_price_yuan_per_unit": 8000, "share": 0.6},
                                  {"trigger_price_yuan_per_unit": 9000, "share": 0.6}]})
