@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from simulator import resources
 from simulator.results import ExperimentFailedError, atomic_write
 from simulator.scenario import ScenarioError, default_scenario_path, json_schema, load_scenario
 
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=int, default=1, metavar="R",
                    help="replications (seeds spawned from the scenario seed; default 1)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument("--force", action="store_true",
+                   help="run even if the estimated peak memory exceeds what is available")
     _executor_options(r)
 
     cmp = sub.add_parser("compare", help="run scenarios with the same seeds; paired differences")
@@ -60,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--project", action="store_true",
                    help="also project each quota market before running: warn when its cap is "
                         "projected never to bind or its price to sit at the floor or ceiling")
+    v.add_argument("--force", action="store_true",
+                   help="accept a scenario whose estimated peak memory exceeds what is available")
 
     s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     s.add_argument("--out", help="write to this file instead of standard output")
@@ -176,13 +181,16 @@ def _dispatch(args: argparse.Namespace) -> int:
                   f"{sweep.n_runs} runs)")
             return 0
         scenario = load_scenario(args.scenario)
+        n_firms = None
         if scenario.population.source == "file":  # the firms it runs on are part of it
             from simulator.population import firms_from_table, read_firm_table
 
-            firms_from_table(read_firm_table(scenario.population.file), scenario)
+            n_firms = firms_from_table(read_firm_table(scenario.population.file), scenario).n
+        estimate = resources.estimate_run(scenario, n_firms=n_firms)
+        resources.check_fits(estimate, file=args.scenario, force=args.force)
         print(f"{args.scenario}: valid scenario {scenario.name!r} "
               f"({scenario.run.start} to {scenario.run.end}, {len(scenario.timeline)} "
-              f"timeline change(s))")
+              f"timeline change(s)), {estimate.describe()}")
         if args.project:
             from simulator.diagnostics import projected_warnings
 
@@ -273,6 +281,15 @@ def _run(args: argparse.Namespace) -> int:
     path = Path(args.scenario) if args.scenario else default_scenario_path()
     overrides = {"seed": args.seed} if args.seed is not None else None
     scenario = load_scenario(path, overrides=overrides)
+    n_firms = None
+    if scenario.population.source == "file":
+        from simulator.population import read_firm_table
+
+        n_firms = len(read_firm_table(scenario.population.file))
+    resources.check_fits(  # before anything is allocated or written
+        resources.estimate_run(scenario, n_firms=n_firms, replications=args.replications,
+                               workers=args.workers, executor=args.executor,
+                               figures=not args.no_figures), file=path, force=args.force)
     kwargs = {"out": args.out, "figures": not args.no_figures, "lang": args.lang,
               "replications": args.replications, **_executor_kwargs(args)}
     interactive = sys.stderr.isatty() and not args.quiet

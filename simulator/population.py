@@ -19,6 +19,8 @@ Excel; Chinese or English headers are mapped by :data:`COLUMN_ALIASES`.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +85,11 @@ _NUMERIC = ("land_mu", "tax_wan_yuan", "va_wan_yuan", "revenue_wan_yuan", "energ
             "cod_t", "nh3n_t", "so2_t", "nox_t")
 _FLAGS = ("above_scale", "is_services", "high_tech", "listed", "brand", "vetoed")
 _TRUE = {"1", "true", "yes", "y", "是", "√", "t"}
+#: Cells that mean "not reported": blank, and pandas' usual markers but the spellings of NaN.
+_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "None", "n/a", "null"]
+#: Spellings of NaN (lower case, without a sign): a number that is not finite, so an error
+#: like ``inf``, not a blank.
+_NAN_WORDS = {"nan", "1.#qnan", "1.#ind"}
 
 
 def _norm(header: str) -> str:
@@ -396,9 +403,10 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     ScenarioError
-        Naming the file, the row (line) and the column of the first problem:
-        unreadable or empty file, missing required column, non-numeric or
-        negative value, zero land.
+        Naming the file, the row (its line in the file) and the column of the
+        first problem: unreadable or empty file, missing required column,
+        non-numeric, non-finite (``inf``, ``nan``, ``1e999``) or negative value,
+        zero land, an id that is not an integer or appears twice.
     """
     path = Path(path)
     if not path.exists():
@@ -408,9 +416,11 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            raw = pd.read_excel(path, dtype=object)
+            raw = pd.read_excel(path, dtype=object, keep_default_na=False,
+                                na_values=_MISSING)
+            lines = list(range(2, len(raw) + 2))  # header on row 1; blank rows are kept
         elif suffix in (".csv", ".txt"):
-            raw = _read_csv(path)
+            raw, lines = _read_csv(path)
         else:
             raise ScenarioError(f"unsupported firm table type {suffix!r} (use .csv or .xlsx)",
                                 file=path)
@@ -420,31 +430,24 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
         raise ScenarioError(f"cannot read firm table: {exc}", file=path) from None
     if raw.empty:
         raise ScenarioError("firm table has no rows", file=path)
-    # Line numbers in messages: header is line 1, first data row line 2.
     lookup = {_norm(alias): (canon, factor)
               for canon, aliases in COLUMN_ALIASES.items() for alias, factor in aliases}
     out = pd.DataFrame(index=raw.index)
+    headers: dict[str, str] = {}  # canonical column -> the table's header, for messages
     for header in raw.columns:
         hit = lookup.get(_norm(header))
         if hit is None or hit[0] in out.columns:
             continue
         canon, factor = hit
+        headers[canon] = str(header)
         col = raw[header]
         if canon in _NUMERIC:
-            values = pd.to_numeric(col, errors="coerce")
-            bad = values.isna() & col.notna() & (col.astype(str).str.strip() != "")
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise ScenarioError(f"not a number: {col.iloc[row]!r}", file=path, line=row + 2,
-                                    field=str(header))
-            values = values.astype(float) * factor
-            if (values < 0).any():
-                row = int(np.flatnonzero((values < 0).to_numpy())[0])
-                raise ScenarioError(f"must not be negative, got {values.iloc[row]:g}", file=path,
-                                    line=row + 2, field=str(header))
-            out[canon] = values
+            out[canon] = _numbers(col, factor, file=path, lines=lines, header=str(header),
+                                  column=canon)
         elif canon in _FLAGS:
             out[canon] = col.astype(str).str.strip().str.lower().isin(_TRUE)
+        elif canon == "firm_id":
+            out[canon] = _firm_ids(col, file=path, lines=lines, header=str(header))
         else:
             out[canon] = col.astype(str).str.strip()
     missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
@@ -454,13 +457,9 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     land = out["land_mu"]
     if land.isna().any() or (land <= 0).any():
         row = int(np.flatnonzero((land.isna() | (land <= 0)).to_numpy())[0])
-        raise ScenarioError("land must be positive", file=path, line=row + 2, field="land_mu")
-    if "firm_id" in out.columns:
-        ids = pd.to_numeric(out["firm_id"], errors="coerce")
-        if ids.isna().any() or ids.duplicated().any():
-            raise ScenarioError("firm_id must be unique integers", file=path, field="firm_id")
-        out["firm_id"] = ids.astype(np.int64)
-    else:
+        raise ScenarioError("land must be positive", file=path, line=lines[row],
+                            field=headers["land_mu"])
+    if "firm_id" not in out.columns:
         out["firm_id"] = np.arange(1, len(out) + 1, dtype=np.int64)
     # Firms are kept in firm_id order everywhere (the evaluation's fast path).
     out = out.sort_values("firm_id", kind="stable").reset_index(drop=True)
@@ -468,15 +467,105 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _numbers(col: pd.Series, factor: float, *, file: Path, lines: list[int], header: str,
+             column: str) -> pd.Series:
+    """Parse a number column into ``column``'s unit; a blank cell is a figure not reported (NaN).
+
+    Raises
+    ------
+    ScenarioError
+        At the first cell that is text, not finite (``inf``, ``nan``, ``1e999``,
+        or too large for the unit conversion) or negative.
+    """
+    text = col.astype(str).str.strip().where(col.notna(), "")
+    read = pd.to_numeric(col, errors="coerce").astype(float)
+    values = read * factor
+    # "nan" parses (as NaN), so NaN is told apart from text by its spelling.
+    nan_word = text.str.lower().str.lstrip("+-").isin(_NAN_WORDS)
+    text_cell = (text != "") & read.isna() & ~nan_word
+    not_finite = nan_word | np.isinf(values)  # inf, 1e999, or too large once converted
+    bad = text_cell | not_finite | (values < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        cell = text.iloc[row]
+        if text_cell.iloc[row]:
+            message = f"not a number: {cell!r}"
+        elif not_finite.iloc[row] and np.isfinite(read.iloc[row]):
+            message = f"must be a finite number, got {cell!r} (infinite in {column})"
+        elif not_finite.iloc[row]:
+            message = f"must be a finite number, got {cell!r}"
+        else:
+            message = f"must not be negative, got {values.iloc[row]:g}"
+        raise ScenarioError(message, file=file, line=lines[row], field=header)
+    return values
+
+
+def _firm_ids(col: pd.Series, *, file: Path, lines: list[int], header: str) -> pd.Series:
+    """Parse the firm ids: integers, each on one row only.
+
+    Raises
+    ------
+    ScenarioError
+        At the first blank id, the second row of a repeated id (naming the
+        first), or the first id that is not an integer.
+    """
+    text = col.astype(str).str.strip().where(col.notna(), "")
+    numbers = pd.to_numeric(text, errors="coerce").astype(float)
+    finite = np.isfinite(numbers)
+    integer = finite & (numbers.where(finite, 0.5) % 1 == 0) & (numbers.abs() < 2.0**62)
+    # "7", "07" and "7.0" are one firm; an id that is not a number is compared as text.
+    key = text.where(~integer, numbers.where(integer).astype(str))
+    first_line: dict[str, int] = {}
+    for row, (cell, k) in enumerate(zip(text, key, strict=True)):
+        if cell == "":
+            raise ScenarioError("missing id", file=file, line=lines[row], field=header)
+        if k in first_line:
+            raise ScenarioError(f"duplicate id {cell!r} (also on line {first_line[k]})",
+                                file=file, line=lines[row], field=header)
+        first_line[k] = lines[row]
+    if not integer.all():
+        row = int(np.flatnonzero(~integer.to_numpy())[0])
+        raise ScenarioError(f"id must be an integer, got {text.iloc[row]!r}", file=file,
+                            line=lines[row], field=header)
+    return numbers.astype(np.int64)
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
+    """Read a CSV as text cells; return the table and the line each data row starts on."""
+    data = path.read_bytes()
     for encoding in ("utf-8-sig", "gbk"):
         try:
-            return pd.read_csv(path, dtype=str, encoding=encoding, skipinitialspace=True)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        try:
+            raw = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True,
+                              keep_default_na=False, na_values=_MISSING)
         except pd.errors.EmptyDataError:
             raise ScenarioError("file is empty", file=path) from None
+        return raw, _record_lines(text, len(raw))
     raise ScenarioError("cannot decode file (expected UTF-8 or GBK)", file=path)
+
+
+def _record_lines(text: str, n_rows: int) -> list[int]:
+    """Line on which each of a CSV's ``n_rows`` data rows starts, as a text editor counts.
+
+    Blank lines are skipped (as pandas skips them) and a quoted cell may span
+    lines, so a row's line is not its index + 2. If the count disagrees with
+    pandas' (an exotic file), the index + 2 is used.
+    """
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    starts: list[int] = []
+    end = 0
+    try:
+        for record in reader:
+            if record and not (len(record) == 1 and not record[0].strip()):
+                starts.append(end + 1)
+            end = reader.line_num
+    except csv.Error:
+        starts = []
+    starts = starts[1:]  # the header
+    return starts if len(starts) == n_rows else list(range(2, n_rows + 2))
 
 
 def _column(table: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:

@@ -331,8 +331,20 @@ class DispersionSpec(_Model):
     margin_sd: NonNeg = Field(0.05, description="sd of the profit margin (share of revenue)")
 
 
+#: Population fields only one ``source`` uses; giving one with the other source is an error.
+_SOURCE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
+    "synthetic": ("n_industrial", "n_services", "calibrate", "targets"),
+    "file": ("file",),
+}
+
+
 class PopulationSpec(_Model):
-    """Where firms come from: synthetic by sector, or a firm table (CSV/Excel)."""
+    """Where firms come from: synthetic by sector, or a firm table (CSV/Excel).
+
+    Both sources use the sectors, regions, tax rates, scale threshold and the
+    spreads (entrants are drawn from them); firm counts and the calibration
+    belong to ``synthetic``, the table to ``file`` (see ``_SOURCE_ONLY_FIELDS``).
+    """
 
     source: Literal["synthetic", "file"] = "synthetic"
     file: str | None = Field(None, description="firm table (.csv/.xlsx), relative to the scenario")
@@ -370,6 +382,7 @@ class PopulationSpec(_Model):
     def _check(self) -> PopulationSpec:
         if self.source == "file" and not self.file:
             raise ValueError("population.file is required when source is 'file'")
+        self._check_source_only_fields()
         for kind in ("industrial", "services"):
             shares = [s.share for s in self.sectors.values() if s.kind == kind]
             if shares and abs(sum(shares) - 1.0) > 1e-9:
@@ -387,6 +400,17 @@ class PopulationSpec(_Model):
         if abs(sum(self.land_grade_shares) - 1.0) > 1e-9:
             raise ValueError("land_grade_shares must sum to 1")
         return self
+
+    def _check_source_only_fields(self) -> None:
+        """Refuse a field the chosen source ignores, unless it is left at its default."""
+        for source, names in _SOURCE_ONLY_FIELDS.items():
+            if source == self.source:
+                continue
+            for name in names:
+                default = type(self).model_fields[name].get_default(call_default_factory=True)
+                if name in self.model_fields_set and getattr(self, name) != default:
+                    raise _LocatedError((name,), f"used only with population.source: {source} "
+                                                 f"(this scenario uses {self.source})")
 
 
 # ---------------------------------------------------------------------- evaluation
@@ -1760,6 +1784,8 @@ def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = Non
     data, provenance = _resolve(path, (), None)
     # Paths inside the scenario are relative to the file that names them.
     pop = data.get("population")
+    if isinstance(pop, dict):
+        _drop_inherited_source_fields(pop, provenance, path)
     if isinstance(pop, dict) and isinstance(pop.get("file"), str):
         origin = provenance.get(("population", "file"), (path.resolve(), None))[0]
         pop["file"] = str((origin.parent / pop["file"]).resolve())
@@ -1770,6 +1796,40 @@ def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = Non
     if overrides:
         scenario = apply_changes(scenario, overrides)
     return scenario
+
+
+def _drop_inherited_source_fields(pop: dict, provenance: dict, path: Path) -> None:
+    """Drop the fields of the other source that a base file set before this chain changed source.
+
+    A variant that switches a synthetic base to ``source: file`` inherits the
+    base's firm counts, which it cannot unset (mappings merge); they were given
+    for the base's source, so they are dropped, not refused. A field given
+    in the file that sets the source, or in a file extending it, is kept, and
+    ``PopulationSpec`` refuses it.
+    """
+    source = pop.get("source", "synthetic")
+    source_at = provenance.get(("population", "source"))
+    if not isinstance(source, str) or source not in _SOURCE_ONLY_FIELDS or source_at is None:
+        return  # no source chosen (the default), or a wrong one the model reports
+    rank = {file: i for i, file in enumerate(_extends_chain(path))}  # 0: the file loaded
+    for other, names in _SOURCE_ONLY_FIELDS.items():
+        if other == source:
+            continue
+        for name in names:
+            at = provenance.get(("population", name))
+            if name in pop and at is not None and rank.get(at[0], 0) > rank.get(source_at[0], 0):
+                del pop[name]
+
+
+def _extends_chain(path: Path) -> list[Path]:
+    """Return the scenario file and the files it extends, most derived first (resolved)."""
+    chain = [path.resolve()]
+    while True:
+        data = yaml.safe_load(chain[-1].read_text(encoding="utf-8"))
+        parent = data.get("extends") if isinstance(data, dict) else None
+        if not isinstance(parent, str):
+            return chain
+        chain.append((chain[-1].parent / parent).resolve())
 
 
 def default_scenario_path() -> Path:

@@ -219,3 +219,116 @@ def test_a_firm_table_is_scored_on_its_reported_figures(tmp_path, baseline):
     # the table has no column for count as none).
     cod_weight = baseline.evaluation.emission_weights.cod
     assert scored.loc["full", "va_per_emission"] == pytest.approx(400 / (cod_weight * 0.1))
+
+
+# ------------------------------------------------ firm tables: every cell checked
+
+
+@pytest.mark.parametrize(("cell", "column"), [
+    ("inf", "税收"), ("-inf", "税收"), ("nan", "税收"), ("NaN", "税收"), ("1e999", "税收"),
+    ("Infinity", "税收"), ("inf", "用地面积"), ("1e999", "用电量"), ("nan", "从业人员"),
+])
+def test_non_finite_numbers_name_the_file_line_and_column(tmp_path, cell, column):
+    path = tmp_path / "firms.csv"
+    header = ["用地面积", "税收", "用电量", "从业人员"]
+    row = ["12", "6", "1000", "5"]
+    row[header.index(column)] = cell
+    path.write_text(f"{','.join(header)}\n10,5,1000,3\n{','.join(row)}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    err = info.value
+    assert (Path(err.file).name, err.line, err.field) == ("firms.csv", 3, column)
+    assert err.message == f"must be a finite number, got {cell!r}"
+    assert str(err).endswith(f"firms.csv:3: {column}: must be a finite number, got {cell!r}")
+
+
+def test_a_number_that_overflows_its_unit_conversion_is_refused(tmp_path):
+    # 1e305 万千瓦时 is finite as written but infinite in kWh.
+    path = tmp_path / "firms.csv"
+    path.write_text("用地面积,税收,用电量(万千瓦时)\n10,5,1e305\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    assert (info.value.line, info.value.field) == (2, "用电量(万千瓦时)")
+    assert info.value.message == (
+        "must be a finite number, got '1e305' (infinite in electricity_kwh)")
+
+
+def test_blank_and_not_available_cells_stay_missing(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("用地面积,税收,工业增加值\n10,5,\n12,6,N/A\n8,4,300\n", encoding="utf-8")
+    table = read_firm_table(path)
+    assert table["va_wan_yuan"].isna().tolist() == [True, True, False]
+    assert table["va_wan_yuan"].iloc[2] == 300.0
+
+
+def test_a_non_finite_excel_cell_names_its_row(tmp_path):
+    path = tmp_path / "firms.xlsx"
+    pd.DataFrame({"用地面积": [10, 12, 9], "税收": [5, 6, "inf"]}).to_excel(path, index=False)
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    assert (info.value.line, info.value.field) == (4, "税收")
+    assert "must be a finite number, got 'inf'" in str(info.value)
+
+
+def test_lines_are_counted_as_the_file_shows_them(tmp_path):
+    # A blank line and a name spanning two lines put the row of -3 on line 6, not 4.
+    path = tmp_path / "firms.csv"
+    path.write_text('企业名称,用地面积,税收\n甲,10,5\n\n"乙\n分厂",12,5\n丙,-3,2\n',
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    assert (info.value.line, info.value.field) == (6, "用地面积")
+
+
+def test_duplicate_ids_name_the_id_and_both_lines(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("企业代码,用地面积,税收\n1,10,5\nZJ001,10,5\n2,9,1\n3,8,1\n4,7,1\nZJ001,6,1\n",
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    err = info.value
+    assert (err.line, err.field) == (7, "企业代码")
+    assert err.message == "duplicate id 'ZJ001' (also on line 3)"
+
+
+def test_ids_equal_as_numbers_are_duplicates(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("firm_id,land_mu,tax_wan_yuan\n7,10,5\n8,10,5\n07,10,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    assert (info.value.line, info.value.message) == (4, "duplicate id '07' (also on line 2)")
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("A8", "id must be an integer, got 'A8'"),
+    ("2.5", "id must be an integer, got '2.5'"),
+    ("inf", "id must be an integer, got 'inf'"),
+    ("", "missing id"),
+])
+def test_ids_that_are_not_integers_name_their_line(tmp_path, cell, message):
+    path = tmp_path / "firms.csv"
+    path.write_text(f"firm_id,land_mu,tax_wan_yuan\n7,10,5\n{cell},10,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_firm_table(path)
+    assert (info.value.line, info.value.field, info.value.message) == (3, "firm_id", message)
+
+
+def test_unique_integer_ids_are_kept_and_sorted(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("firm_id,land_mu,tax_wan_yuan\n9,10,5\n3,12,6\n", encoding="utf-8")
+    table = read_firm_table(path)
+    assert table["firm_id"].tolist() == [3, 9]
+    assert table["land_mu"].tolist() == [12.0, 10.0]
+
+
+def test_evaluate_refuses_infinite_land_with_exit_2(tmp_path, capsys):
+    from simulator.cli import main
+
+    table = tmp_path / "firms.csv"
+    table.write_text("企业名称,用地面积,税收\n甲,10,5\n乙,inf,5\n", encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["evaluate", str(table), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ")
+    assert err.endswith("firms.csv:3: 用地面积: must be a finite number, got 'inf'")
+    assert not out.exists()

@@ -421,3 +421,92 @@ def test_a_decline_rate_inside_the_cap_index_path_is_an_error_not_ignored():
     with pytest.raises(ScenarioError, match="annual_decline applies only after it"):
         apply_changes(s, {"timeline": [{"date": "2019-01", "set": {
             "markets.emissions.cod.cap.annual_decline": 0.05}}]})
+
+
+# ------------------------------------------- population fields of the other source
+
+
+@pytest.mark.parametrize(("body", "field", "line", "message"), [
+    ("population:\n  file: firms.csv\n", "population.file", 4,
+     "used only with population.source: file (this scenario uses synthetic)"),
+    ("population:\n  source: file\n  file: firms.csv\n  n_industrial: 100\n",
+     "population.n_industrial", 6,
+     "used only with population.source: synthetic (this scenario uses file)"),
+    ("population:\n  source: file\n  file: firms.csv\n  n_services: 0\n",
+     "population.n_services", 6,
+     "used only with population.source: synthetic (this scenario uses file)"),
+    ("population:\n  source: file\n  file: firms.csv\n  calibrate: false\n",
+     "population.calibrate", 6,
+     "used only with population.source: synthetic (this scenario uses file)"),
+    ("population:\n  source: file\n  file: firms.csv\n  targets: {va_per_mu_wan_yuan: 90}\n",
+     "population.targets", 6,
+     "used only with population.source: synthetic (this scenario uses file)"),
+], ids=["file", "n_industrial", "n_services", "calibrate", "targets"])
+def test_a_population_field_the_source_ignores_is_an_error(tmp_path, body, field, line,
+                                                           message):
+    err = error_of(variant(tmp_path, body))
+    assert (Path(err.file).name, err.line, err.field) == ("variant.yaml", line, field)
+    assert err.message == message
+
+
+def test_validate_prints_the_ignored_field_with_file_line_and_exits_2(tmp_path, capsys,
+                                                                     monkeypatch):
+    from simulator.cli import main
+
+    path = variant(tmp_path, "population:\n  file: firms.csv\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        "error: variant.yaml:4: population.file: used only with population.source: file "
+        "(this scenario uses synthetic)\n")
+
+
+def test_source_only_fields_left_at_their_defaults_are_accepted(tmp_path):
+    # The baseline's counts equal the defaults; writing a default out is not an error.
+    s = load_scenario(variant(tmp_path, """
+        population:
+          source: file
+          file: firms.csv
+          n_industrial: 5000
+          calibrate: true
+    """))
+    assert (s.population.source, Path(s.population.file).name) == ("file", "firms.csv")
+    assert (s.population.n_industrial, s.population.calibrate) == (5000, True)
+
+
+def test_a_variant_switching_source_drops_what_its_base_set_for_the_other(tmp_path):
+    # The base's counts were given for its synthetic firms; its variant cannot unset them.
+    write(tmp_path, "county.yaml", "extends: baseline.yaml\nname: county\n"
+                                   "population: {n_industrial: 20000, n_services: 100}\n")
+    variant(tmp_path, "")  # copies the baseline
+    own = write(tmp_path, "own.yaml", "extends: county.yaml\nname: own\n"
+                                      "population: {source: file, file: firms.csv}\n")
+    s = load_scenario(own)
+    assert s.population.source == "file"
+    assert (s.population.n_industrial, s.population.n_services) == (5000, 1500)
+    back = write(tmp_path, "back.yaml", "extends: own.yaml\nname: back\n"
+                                        "population: {source: synthetic}\n")
+    assert load_scenario(back).population.file is None
+    # A file extending the one that chose the source is refused, as in the same file.
+    more = write(tmp_path, "more.yaml", "extends: own.yaml\nname: more\n"
+                                        "population: {n_industrial: 300}\n")
+    err = error_of(more)
+    assert (Path(err.file).name, err.line, err.field) == ("more.yaml", 3,
+                                                          "population.n_industrial")
+
+
+def test_changes_set_a_field_the_source_ignores_are_refused(tmp_path):
+    s = load_scenario(variant(tmp_path, "population: {source: file, file: firms.csv}\n"))
+    assert apply_changes(s, {"seed": 7}).seed == 7  # the dumped defaults are not "given"
+    with pytest.raises(ScenarioError) as info:
+        apply_changes(s, {"population.n_industrial": 100})
+    assert info.value.field == "population.n_industrial"
+    assert "used only with population.source: synthetic" in info.value.message
+
+
+@pytest.mark.parametrize("path", sorted(
+    p for folder in (BASELINE.parent, Path(__file__).parent / "scenarios")
+    for p in folder.glob("*.yaml")
+    if not p.name.startswith(("sweep_", "bad_"))), ids=lambda p: p.name)
+def test_every_shipped_scenario_still_loads(path):
+    assert load_scenario(path).population.source == "synthetic"
