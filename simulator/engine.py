@@ -861,6 +861,12 @@ class _Simulation:
                 if flow == "leased" or market.is_energy:
                     add(year, 0, group, f"reserve_{flow}", [volume])
             add(year, 0, group, "reserve_held", [market.reserve_at_year_end])
+            # Where every right issued is: issued = held by firms + reserve + surrendered
+            # + expired, summed over the years (the ledger's own accounts, after expiry).
+            for flow, volume in market.rights_this_year().items():
+                add(year, 0, group, f"quota_{flow}", [volume])
+            add(year, 0, group, "quota_held_year_end", [market.ledger.holdings.sum()])
+            add(year, 0, group, "reserve_held_year_end", [market.ledger.reserve])
             if market.intensity_target is not None:  # dual control (the paid-use fee's)
                 add(year, 0, group, "energy_intensity_target_tce_per_wan_yuan",
                     [market.intensity_target])

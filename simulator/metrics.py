@@ -61,7 +61,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "revenue_pollution_surcharge_yuan": ("yuan", "class multiplier part of pollution charges"),
     "land_tax_relief_yuan": ("yuan", "land-use tax relieved for A/B firms"),
     "subsidy_withheld_yuan": ("yuan", "subsidies withheld from low classes"),
-    "differential_revenue_yuan": ("yuan", "all surcharges net of land-tax relief"),
+    "differential_revenue_yuan": ("yuan", "all surcharges net of land-tax relief: the four "
+                                  "revenue_* metrics - land_tax_relief_yuan"),
     # quota markets (group "market=<quota>"; per auction rows carry the auction's month)
     "quota_price_yuan_per_unit": ("yuan/tce or yuan/t", "clearing price (NaN: no trade)"),
     "quota_volume": ("tce or t", "rights traded in the auction"),
@@ -76,6 +77,19 @@ METRICS: dict[str, tuple[str, str]] = {
     "reserve_subscribed": ("tce", "new energy use sold by paid subscription from the reserve"),
     "reserve_compensated": ("tce", "unsold energy surplus bought back as compensation"),
     "reserve_held": ("tce or t", "rights the reserve holds after compliance (before expiry)"),
+    # where the rights issued are: summed over the years, issued = held by firms at the
+    # year end + held by the reserve at the year end + surrendered + expired
+    "quota_issued": ("tce or t", "rights issued in the year, to firms and the reserve: the cap "
+                     "(the first year also initial_banked_rights)"),
+    "quota_surrendered": ("tce or t", "rights surrendered for compliance: min(use, held) per "
+                          "covered firm, quota_use - quota_shortfall"),
+    "quota_expired": ("tce or t", "rights that expired at the year end, firms' and the "
+                      "reserve's: all left without banking or at the end of an emission-rights "
+                      "term"),
+    "quota_held_year_end": ("tce or t", "rights firms hold at the year end, after surrender and "
+                            "expiry (exiting firms' then go to the reserve)"),
+    "reserve_held_year_end": ("tce or t", "rights the reserve holds at the year end, after "
+                              "expiry (reserve_held less what expired)"),
     "energy_intensity_target_tce_per_wan_yuan": (
         "tce/万元", "the year's intensity target (dual control; group market=energy), to set "
         "against energy_intensity_tce_per_wan_yuan"),
@@ -109,7 +123,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "quota_abatement": ("tce or t", "abatement (unabated minus actual use)"),
     "gov_paid_use_yuan": ("yuan", "government revenue from paid use (有偿使用)"),
     "gov_subscription_yuan": ("yuan", "government revenue from paid subscription (有偿申购)"),
-    "gov_auction_yuan": ("yuan", "reserve sales net of reserve purchases"),
+    "gov_auction_yuan": ("yuan", "reserve sales net of reserve purchases, at the auctions' "
+                         "prices (negative: the reserve bought more)"),
     "gov_lease_yuan": ("yuan", "leases of reserve rights"),
     "gov_surcharge_yuan": ("yuan", "over-quota energy surcharges"),
     "gov_penalty_yuan": ("yuan", "emission shortfall penalties"),
@@ -134,7 +149,7 @@ METRICS: dict[str, tuple[str, str]] = {
         "(group market=<quota>; initial_state.banked_share_of_allocation)"),
     # enterprise dynamics (annual; group "all" unless stated)
     "exits": ("firms", "firms closing at the year end (groups: reason=losses|d_grace|forced, "
-              "class in force)"),
+              "class=<the class this year's evaluation gave>)"),
     "zombie_firms": ("firms", "firms with losses in each of the last exit.zombie_loss_years years"),
     "zombie_firms_handled": ("firms", "zombie firms that closed (处置僵尸企业)"),
     "entry_candidates": ("projects", "candidate projects that applied for land"),
@@ -160,10 +175,17 @@ METRICS: dict[str, tuple[str, str]] = {
     "land_returned_mu": ("mu", "land left by exiting firms"),
     "land_freed_mu": ("mu", "land freed by space-for-land projects"),
     "land_allocated_mu": ("mu", "land granted to entrants"),
-    "fund_inflow_yuan": ("yuan", "differential revenue paid into the recycling fund"),
-    "fund_a_award_yuan": ("yuan", "awards paid to class A firms from the fund"),
-    "fund_retrofit_subsidy_yuan": ("yuan", "retrofit grants paid from the fund"),
-    "fund_balance_yuan": ("yuan", "money left in the fund at the year end"),
+    "fund_inflow_yuan": ("yuan", "revenue paid into the recycling fund: share_of_revenue x "
+                         "the sum of the year's sources, each counted as 0 when negative (a "
+                         "net reserve purchase, gov_auction_yuan summed over markets < 0)"),
+    "fund_a_award_yuan": ("yuan", "awards paid to class A firms from the fund: (1 - "
+                          "retrofit_subsidy_share) x inflow, shared by the firms this year's "
+                          "evaluation put in A that stay (0 without one: the money goes to "
+                          "retrofit grants)"),
+    "fund_retrofit_subsidy_yuan": ("yuan", "retrofit grants paid from the fund (at most the "
+                                   "retrofit money not yet granted)"),
+    "fund_balance_yuan": ("yuan", "money in the fund at the year end: last year's balance + "
+                          "inflow - awards - grants (carried over)"),
 }
 
 

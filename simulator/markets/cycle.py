@@ -58,8 +58,8 @@ from simulator.scenario import (
     Scenario,
 )
 
-__all__ = ["ADMINISTRATIVE_SETTERS", "PRICE_SETTERS", "AuctionRecord", "Compliance", "QuotaMarket",
-           "enabled_markets"]
+__all__ = ["ADMINISTRATIVE_SETTERS", "PRICE_SETTERS", "RIGHTS_FLOWS", "AuctionRecord", "Compliance",
+           "QuotaMarket", "enabled_markets"]
 
 _MAX_SHARE = 0.999  # abatement share below 1 keeps intensities invertible
 
@@ -74,6 +74,10 @@ def enabled_markets(scenario: Scenario) -> list[str]:
 
 #: The reserve's yearly operations other than auctions (QuotaMarket.reserve_flows).
 RESERVE_FLOWS: tuple[str, ...] = ("leased", "subscribed", "compensated")
+
+#: The ledger's cumulative rights flows, reported per year (QuotaMarket.rights_this_year):
+#: with the firms' and the reserve's holdings they account for every right issued.
+RIGHTS_FLOWS: tuple[str, ...] = ("issued", "surrendered", "expired")
 
 #: What can set an auction's price: the firms' bids and offers (their MAC curves, or at
 #: compliance the banking value of their surplus), the reserve's purchase at the floor or
@@ -236,6 +240,7 @@ class QuotaMarket:
         self._term_total = 0.0
         self._accrued_to = 0
         self._paid_at_year_start = np.zeros(n)
+        self._rights_at_year_start = dict.fromkeys(RIGHTS_FLOWS, 0.0)  # the ledger's, units
         self._book: AbatementBook | None = None  # the year's bids, sorted once
         self._idx: np.ndarray | None = None      # the book's participants (firm indices)
         self._same_idx = False                   # participants unchanged since the last book
@@ -397,6 +402,18 @@ class QuotaMarket:
         led = self.ledger
         return led.firm_paid_yuan - led.firm_received_yuan - self._paid_at_year_start
 
+    def rights_this_year(self) -> dict[str, float]:
+        """Rights issued, surrendered for compliance and expired since the year began, units.
+
+        Differences of the ledger's cumulative totals (:data:`RIGHTS_FLOWS`)
+        since the year's allocation: issued is the cap (and, the first year,
+        the rights banked before the run); expiry takes the firms' and the
+        reserve's rights.
+        """
+        led = self.ledger
+        return {flow: getattr(led, flow) - self._rights_at_year_start[flow]
+                for flow in RIGHTS_FLOWS}
+
     def add_cost_this_year(self, out: np.ndarray) -> None:
         """Add each firm's cost of this market this year to ``out``, yuan.
 
@@ -461,6 +478,7 @@ class QuotaMarket:
         self.invalidate()
         self._same_idx = False  # coverage and holdings change with the allocation
         self._paid_at_year_start = led.firm_paid_yuan - led.firm_received_yuan
+        self._rights_at_year_start = {flow: getattr(led, flow) for flow in RIGHTS_FLOWS}
         self.cap = next_cap(spec.cap, year=year, first_year=self.first_year,
                             baseline_total=self.baseline_total, previous=self.cap)
         reserve = self.cap * spec.reserve.share_of_cap
