@@ -14,16 +14,19 @@ sees a half-written run. Layout of a finished run::
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
+from uuid import uuid4
 
 import pandas as pd
 import pyarrow as pa
@@ -32,9 +35,10 @@ import yaml
 
 from simulator.scenario import Scenario, ScenarioError
 
-__all__ = ["METRICS_COLUMNS", "ExperimentFailedError", "RunDirectory", "atomic_write",
-           "check_run_directory", "git_revision", "package_version", "parquet_columns",
-           "read_json_record", "read_run", "read_text_file", "require_file"]
+__all__ = ["METRICS_COLUMNS", "TEMPORARY_GLOB", "DirectoryLock", "ExperimentFailedError",
+           "RunDirectory", "atomic_write", "check_run_directory", "git_revision",
+           "package_version", "parquet_columns", "read_json_record", "read_run",
+           "read_text_file", "remove_temporaries", "require_file"]
 
 #: Columns of every run's tidy metrics table (``metrics.parquet``).
 METRICS_COLUMNS: tuple[str, ...] = (
@@ -61,6 +65,112 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+#: Glob of the temporary files and directories this module writes (``.<name>.tmp-<pid>...``).
+TEMPORARY_GLOB = ".*.tmp-*"
+
+
+def remove_temporaries(directory: str | Path) -> list[Path]:
+    """Remove every temporary file or directory left under ``directory`` by a killed process.
+
+    Only call it while holding the directory's :class:`DirectoryLock` (a
+    running writer's temporaries look the same). Returns what was removed.
+    """
+    removed = []
+    for stale in sorted(Path(directory).rglob(TEMPORARY_GLOB), key=lambda p: -len(p.parts)):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+        removed.append(stale)
+    return removed
+
+
+class DirectoryLock:
+    """One writer per output directory: an exclusive lock on ``<directory>/.lock``.
+
+    The lock is an advisory ``flock`` held for the life of the process, so the
+    operating system releases it when its holder dies, however it dies (a lock
+    left by a killed process is stale and taken over at once). The file
+    records the holder (pid, host, command, start time) for the message a
+    second writer gets. Use as a context manager.
+
+    Raises
+    ------
+    ScenarioError
+        If another process holds the lock, naming it (exit status 2).
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, directory: str | Path, command: str = "mujun"):
+        self.directory = Path(directory)
+        self.command = command
+        self._fd: int | None = None
+
+    def acquire(self) -> DirectoryLock:
+        """Take the lock (creating the directory), or raise ScenarioError naming its holder."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / self.NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise ScenarioError(
+                f"output directory is in use by {holder.get('command', 'another command')} "
+                f"(pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since "
+                f"{holder.get('started', '?')}); wait for it to finish or choose another --out",
+                file=self.directory)
+        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "command": self.command,
+                             "started": datetime.now(UTC).isoformat(timespec="seconds")})
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, record.encode("utf-8"))
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Let the lock go (nothing if not held)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)  # the holder is gone; the (unlocked) file stays
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None
+
+    def __enter__(self) -> DirectoryLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on ``fd``; False if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def package_version() -> str:
@@ -102,17 +212,18 @@ class RunDirectory:
     ... # renamed into place here; removed if the block raised
     """
 
-    def __init__(self, final: Path):
+    def __init__(self, final: Path, *, suffix_if_taken: bool = False):
         self.final = Path(final)
+        self._stamp = self.final.name if suffix_if_taken else None
         if self.final.exists():
             raise FileExistsError(f"run directory already exists: {self.final}")
         # The directories made for it (deepest first), removed again if the run fails.
         self._made = [d for d in (self.final.parent, *self.final.parent.parents)
                       if not d.exists()]
         self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.final.parent / f".{self.final.name}.tmp-{os.getpid()}"
-        if self.tmp.exists():
-            shutil.rmtree(self.tmp)
+        # Unique (two runs of one process in the same second do not share it) and
+        # matching TEMPORARY_GLOB, so that a resume removes it if this process dies.
+        self.tmp = self.final.parent / f".{self.final.name}.tmp-{os.getpid()}-{uuid4().hex[:8]}"
         self.tmp.mkdir()
         self._snapshots: pq.ParquetWriter | None = None
 
@@ -121,12 +232,7 @@ class RunDirectory:
         """Open ``root/<scenario>/<UTC timestamp>`` (suffixed if taken)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         base = Path(root) / scenario_name
-        final = base / stamp
-        k = 1
-        while final.exists():
-            final = base / f"{stamp}-{k}"
-            k += 1
-        return cls(final)
+        return cls(_free_name(base, stamp), suffix_if_taken=True)
 
     def __enter__(self) -> RunDirectory:
         return self
@@ -160,18 +266,33 @@ class RunDirectory:
         (self.tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
 
-    def commit(self) -> Path:
-        """Close writers and rename the directory into place."""
+    def close_writers(self) -> None:
+        """Finish ``firms.parquet`` (before drawing figures from it)."""
         if self._snapshots is not None:
             self._snapshots.close()
             self._snapshots = None
-        os.replace(self.tmp, self.final)
-        return self.final
+
+    def commit(self) -> Path:
+        """Close writers and rename the directory into place.
+
+        A directory opened by :meth:`new` whose name another process took in
+        the meantime (two runs in the same second) gets the next free suffix.
+        """
+        self.close_writers()
+        while True:
+            try:
+                os.replace(self.tmp, self.final)
+                return self.final
+            except OSError as exc:
+                if self._stamp is None or exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                self.final = _free_name(self.final.parent, self._stamp)
 
     def abort(self) -> None:
         """Remove the temporary directory, and the directories made for it if now empty."""
-        if self._snapshots is not None:
-            self._snapshots.close()
+        try:
+            self.close_writers()
+        except (OSError, pa.ArrowException):  # an interrupted write; the file goes anyway
             self._snapshots = None
         shutil.rmtree(self.tmp, ignore_errors=True)
         for directory in self._made:
@@ -179,6 +300,15 @@ class RunDirectory:
                 directory.rmdir()  # only if empty: another run may have written there since
             except OSError:
                 break
+
+
+def _free_name(base: Path, stamp: str) -> Path:
+    """Return ``base/stamp``, or ``base/stamp-k`` with the first free ``k``."""
+    final, k = base / stamp, 1
+    while final.exists():
+        final = base / f"{stamp}-{k}"
+        k += 1
+    return final
 
 
 def manifest_for(scenario: Scenario, *, replications: int, wall_time_s: float,

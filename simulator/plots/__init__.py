@@ -48,7 +48,7 @@ from simulator.plots._style import (
     check_formats,
     find_cjk_font,
     new_figure,
-    save,
+    save_all,
     style_for,
 )
 from simulator.plots.core import (
@@ -172,11 +172,7 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
         try:
             _DRAWS[name](metrics, style.lang, fig)
             add_source_line(fig, source, style)
-            for fmt in formats:
-                path = out_dir / f"{name}.{fmt}"
-                save(fig, path, fmt, source)
-                written.append(path)
-                logger.info("wrote %s", path)
+            written += save_all(fig, out_dir, name, formats, source)
         finally:
             fig.clear()
     return written

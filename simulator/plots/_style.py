@@ -22,6 +22,7 @@ from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from simulator import faults
 from simulator.plots._labels import LABELS, labels_for
 
 __all__ = [
@@ -301,6 +302,7 @@ def save_all(fig: Figure, out_dir: Path, name: str, formats: Sequence[str],
         save(fig, path, fmt, source)
         logger.info("wrote %s", path)
         paths.append(path)
+    faults.point("figures.drawn")
     return paths
 
 
