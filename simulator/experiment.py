@@ -52,11 +52,14 @@ from simulator.results import (
     ExperimentFailedError,
     RunDirectory,
     atomic_write,
+    digests,
     git_revision,
     manifest_for,
     package_version,
     read_json_record,
+    read_run,
     remove_temporaries,
+    write_parquet,
 )
 from simulator.scenario import Scenario, ScenarioError, apply_changes, safe_name
 from simulator.stats import paired_differences, summarise
@@ -344,8 +347,7 @@ class ExperimentDirectory:
 
     def read_metrics(self, run_ids: Iterable[str]) -> pd.DataFrame:
         """Concatenate the metrics of ``run_ids``, in that order."""
-        return pd.concat([pd.read_parquet(self.run_dir(r) / "metrics.parquet")
-                          for r in run_ids], ignore_index=True)
+        return pd.concat([read_run(self.run_dir(r))[1] for r in run_ids], ignore_index=True)
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> Path:
         """Write ``frame`` as ``name`` in the directory, atomically."""
@@ -412,9 +414,14 @@ class ExperimentDirectory:
         self.info.pop("failed", None)
 
     def finish(self) -> None:
-        """Mark the experiment complete (after its summaries are written)."""
+        """Mark the experiment complete (after its tables and figures are written).
+
+        The record lists the checksum of every file of the experiment but the
+        runs (each run's manifest lists its own), verified when read.
+        """
         self.info["finished"] = True
-        _write_json(self.path / "experiment.json", self.info)
+        self.info["files"] = digests(self.path, skip=(self.RECORD, "runs"))
+        _write_json(self.path / self.RECORD, self.info)
 
 
 def _check_ours(path: Path) -> None:
@@ -554,7 +561,7 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int |
 
         metrics = exp.read_metrics(t.run_id for t in tasks)
         atomic_write(exp.path / "metrics.parquet",
-                     lambda p: metrics.to_parquet(p, index=False, compression="zstd"))
+                     lambda p: write_parquet(metrics, p))
         summary = summarise(metrics)
         differences = paired_differences(metrics, names[0])
         exp.write_csv("summary.csv", summary)
@@ -641,7 +648,7 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
         rows = []
         for task in tasks:  # one run's metrics at a time: memory stays small
             manifest = manifests[task.run_id]
-            metrics = pd.read_parquet(exp.run_dir(task.run_id) / "metrics.parquet")
+            metrics = read_run(exp.run_dir(task.run_id))[1]
             rows.append({"sample": manifest["sample"], "replication": manifest["replication"],
                          **manifest["parameters"], **output_values(problem, metrics)})
         outputs = pd.DataFrame(rows, columns=["sample", "replication", *problem.parameters,

@@ -15,13 +15,14 @@ sees a half-written run. Layout of a finished run::
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import platform
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -36,9 +37,11 @@ import yaml
 from simulator.scenario import Scenario, ScenarioError
 
 __all__ = ["METRICS_COLUMNS", "TEMPORARY_GLOB", "DirectoryLock", "ExperimentFailedError",
-           "RunDirectory", "atomic_write", "check_run_directory", "git_revision",
-           "package_version", "parquet_columns", "read_json_record", "read_run",
-           "read_text_file", "remove_temporaries", "require_file"]
+           "RunDirectory", "atomic_write", "check_experiment_directory", "check_run_directory",
+           "digests", "file_digest", "git_revision", "numeric_columns", "package_version",
+           "parquet_columns", "read_json_record", "read_metrics_table", "read_parquet_file",
+           "read_run", "read_text_file", "record_redrawn", "recorded_files",
+           "remove_temporaries", "require_file", "verify_file", "write_parquet"]
 
 #: Columns of every run's tidy metrics table (``metrics.parquet``).
 METRICS_COLUMNS: tuple[str, ...] = (
@@ -248,12 +251,12 @@ class RunDirectory:
         """Append one year of per-firm rows to ``firms.parquet`` (streamed)."""
         if self._snapshots is None:
             self._snapshots = pq.ParquetWriter(self.tmp / "firms.parquet", table.schema,
-                                               compression="zstd")
+                                               compression="zstd", write_page_checksum=True)
         self._snapshots.write_table(table)
 
     def write_metrics(self, metrics: pd.DataFrame) -> None:
         """Write the tidy metrics table."""
-        metrics.to_parquet(self.tmp / "metrics.parquet", index=False, compression="zstd")
+        write_parquet(metrics, self.tmp / "metrics.parquet")
 
     def write_scenario(self, scenario: Scenario) -> None:
         """Write the resolved scenario as YAML."""
@@ -279,6 +282,11 @@ class RunDirectory:
         the meantime (two runs in the same second) gets the next free suffix.
         """
         self.close_writers()
+        manifest = self.tmp / "manifest.json"
+        if manifest.is_file():  # every file's checksum, verified when read
+            record = json.loads(manifest.read_text(encoding="utf-8"))
+            record["files"] = digests(self.tmp, skip=("manifest.json",))
+            self.write_manifest(record)
         while True:
             try:
                 os.replace(self.tmp, self.final)
@@ -384,16 +392,18 @@ def parquet_columns(path: str | Path, required: tuple[str, ...] = ()) -> list[st
 
 
 def check_run_directory(run_dir: str | Path) -> dict:
-    """Check that ``run_dir`` holds a readable run; return its manifest.
+    """Check that ``run_dir`` holds an intact run; return its manifest.
 
-    Reads ``manifest.json`` and the schema (not the rows) of
-    ``metrics.parquet``, so the check is cheap whatever the run's size.
+    Reads ``manifest.json``, verifies the checksum of every file it lists
+    except ``firms.parquet`` (verified by :func:`verify_file` when read: it
+    can be large) and reads the schema of ``metrics.parquet``.
 
     Raises
     ------
     ScenarioError
-        Naming the file: no such directory, a file missing or unreadable, a
-        manifest that is not a JSON object, or metrics lacking a column of
+        Naming the file: no such directory, a file missing, unreadable or
+        damaged (its checksum differs from the manifest's), a manifest that
+        is not a JSON object, or metrics lacking a column of
         :data:`METRICS_COLUMNS`. The command line reports it in one line and
         exits with status 2.
     """
@@ -401,6 +411,11 @@ def check_run_directory(run_dir: str | Path) -> dict:
     if not run_dir.is_dir():
         raise ScenarioError("not a results directory (no such directory)", file=run_dir)
     manifest = read_json_record(run_dir / "manifest.json")
+    for name in recorded_files(manifest, run_dir / "manifest.json"):
+        if name == "firms.parquet" or (name.startswith("figures/")
+                                       and not (run_dir / name).exists()):
+            continue  # firms.parquet when read; a missing figure is drawn again
+        verify_file(run_dir / name, manifest, record_path=run_dir / "manifest.json")
     parquet_columns(run_dir / "metrics.parquet", METRICS_COLUMNS)
     return manifest
 
@@ -408,4 +423,165 @@ def check_run_directory(run_dir: str | Path) -> dict:
 def read_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame]:
     """Read a run's manifest and metrics table, checked (:func:`check_run_directory`)."""
     manifest = check_run_directory(run_dir)
-    return manifest, pd.read_parquet(Path(run_dir) / "metrics.parquet")
+    return manifest, read_metrics_table(Path(run_dir) / "metrics.parquet")
+
+
+def check_experiment_directory(directory: str | Path) -> dict:
+    """Check an experiment directory's record and the files it lists; return the record.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file: the record missing or unreadable, or a file it lists
+        missing or damaged (checksum).
+    """
+    record_path = Path(directory) / "experiment.json"
+    record = read_json_record(record_path)
+    for name in recorded_files(record, record_path):
+        if name.startswith("figures/") and not (Path(directory) / name).exists():
+            continue  # a missing figure is not shown
+        verify_file(Path(directory) / name, record, record_path=record_path)
+    return record
+
+
+def record_redrawn(directory: str | Path, paths: Sequence[Path]) -> None:
+    """Update the checksums of files drawn again (figures) in ``directory``'s manifest.
+
+    Nothing if the directory has no manifest listing checksums (a run being
+    written: its checksums are taken when it is committed).
+    """
+    path = Path(directory) / "manifest.json"
+    if not path.is_file():
+        return
+    manifest = read_json_record(path)
+    files = recorded_files(manifest, path)
+    if not files:
+        return
+    for drawn in paths:
+        files[Path(drawn).relative_to(directory).as_posix()] = file_digest(drawn)
+    manifest["files"] = dict(sorted(files.items()))
+    atomic_write(path, lambda p: p.write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"))
+
+
+def numeric_columns(table: pd.DataFrame, columns: Sequence[str], path: Path) -> pd.DataFrame:
+    """Return ``table`` after checking that ``columns`` hold numbers (or are empty).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the column and the first value that is not a number.
+    """
+    for column in columns:
+        values = table[column]
+        if pd.api.types.is_numeric_dtype(values) or values.isna().all():
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = values[numbers.isna() & values.notna()]
+        if len(bad):
+            raise ScenarioError(f"{path.name}: column {column!r} holds {bad.iloc[0]!r}, not "
+                                "a number", file=path)
+        raise ScenarioError(f"{path.name}: column {column!r} holds text (e.g. "
+                            f"{values.dropna().iloc[0]!r}), not numbers", file=path)
+    return table
+
+
+def read_metrics_table(path: str | Path) -> pd.DataFrame:
+    """Read a tidy metrics table, checking that its numeric columns hold numbers.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file (and the column): unreadable pages, a missing column,
+        text where numbers belong.
+    """
+    path = Path(path)
+    parquet_columns(path, METRICS_COLUMNS)
+    return numeric_columns(read_parquet_file(path), ("year", "month", "replication", "value"),
+                           path)
+
+
+def write_parquet(table: pd.DataFrame, path: str | Path) -> None:
+    """Write a results table as Parquet: zstd, with a CRC checksum in every data page."""
+    table.to_parquet(path, index=False, compression="zstd", write_page_checksum=True)
+
+
+def read_parquet_file(path: str | Path, **kwargs) -> pd.DataFrame:
+    """``pandas.read_parquet`` with a damaged file an error naming it (ScenarioError).
+
+    Page checksums, where the writer stored them (:func:`write_parquet`), are
+    verified, so a damaged page is an error even without the manifest's
+    checksum of the whole file.
+    """
+    path = require_file(path)
+    try:
+        return pd.read_parquet(path, page_checksum_verification=True, **kwargs)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ScenarioError(f"cannot read {path.name}: {_first_line(exc)}", file=path) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------ checksums
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, as hex (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def digests(directory: str | Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Return ``{relative path: SHA-256}`` of the files under ``directory``.
+
+    Hidden files (locks, temporaries) and the top-level entries named in
+    ``skip`` (the record holding the digests, ``runs/`` of an experiment) are
+    left out.
+    """
+    directory = Path(directory)
+    out = {}
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        if rel.parts[0] in skip or any(p.startswith(".") for p in rel.parts) \
+                or not path.is_file():
+            continue
+        out[rel.as_posix()] = file_digest(path)
+    return out
+
+
+def recorded_files(record: dict, path: Path) -> dict[str, str]:
+    """Return the ``files`` digests of a manifest or experiment record (``{}`` if none)."""
+    files = record.get("files", {})
+    if not isinstance(files, dict):
+        raise ScenarioError("its 'files' entry is not a mapping of names to checksums",
+                            file=path)
+    return files
+
+
+def verify_file(path: str | Path, record: dict, *, record_path: Path) -> Path:
+    """Check ``path`` against the checksum its directory's record lists; return ``path``.
+
+    ``record`` is the content of ``record_path``, the manifest or experiment
+    record of the directory holding ``path`` (the names it lists are
+    relative to that directory). A file the record does not list (written
+    by a version before checksums) is not checked.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file: missing, or damaged (its SHA-256 differs from the
+        recorded one: changed or truncated since it was written).
+    """
+    path = require_file(path)
+    name = path.relative_to(record_path.parent).as_posix()
+    expected = recorded_files(record, record_path).get(name)
+    if expected is not None and file_digest(path) != expected:
+        raise ScenarioError(f"{name} is damaged: its SHA-256 checksum differs from the one "
+                            f"{record_path.name} recorded when it was written", file=path)
+    return path

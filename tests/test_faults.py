@@ -163,7 +163,8 @@ def test_a_worker_killed_every_time_fails_only_its_run(tmp_path, unbroken, retri
         f"died {1 + retries} time(s): killed by SIGKILL (as the out-of-memory killer does)); "
         f"the other runs are saved in {out}: rerun the same command to retry the failed ones")
     finished = sorted(p.parent.name for p in (out / "runs").glob("*/manifest.json"))
-    assert len(finished) == RUNS - 1 and "s00001-r01" not in finished
+    assert len(finished) == RUNS - 1
+    assert "s00001-r01" not in finished
     record = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
     assert record["failed"] == ["s00001-r01"]
     _assert_resumes(tmp_path, out, unbroken)  # the fault is gone: the rerun completes
@@ -246,7 +247,8 @@ def test_two_runs_in_the_same_second_get_their_own_directories(tmp_path):
     for run in (first, second):
         (run.tmp / "manifest.json").write_text("{}", encoding="utf-8")
     a, b = first.commit(), second.commit()
-    assert a != b and b.name == f"{a.name}-1"
+    assert a != b
+    assert b.name == f"{a.name}-1"
     assert sorted(p.name for p in (base / "x").iterdir()) == sorted([a.name, b.name])
 
 
@@ -260,7 +262,8 @@ def test_two_run_commands_on_one_out_both_finish(tmp_path):
         rc, err = _finish(proc)
         assert rc == 0, err
     runs = list((out / "tiny").iterdir())
-    assert len(runs) == 2 and all((r / "manifest.json").is_file() for r in runs)
+    assert len(runs) == 2
+    assert all((r / "manifest.json").is_file() for r in runs)
 
 
 def test_a_second_sweep_on_a_busy_directory_exits_2_and_the_first_finishes(tmp_path,
@@ -294,3 +297,178 @@ def test_a_lock_held_by_a_dead_process_is_taken_over(tmp_path):
     holder.wait()
     with DirectoryLock(tmp_path / "d", "me"):
         pass
+
+
+# ------------------------------------------------------------------- damaged results
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A run directory with figures and firm snapshots (written once for these tests)."""
+    from simulator import load_scenario
+    from simulator.experiment import run_scenario
+
+    tmp = tmp_path_factory.mktemp("run")
+    scenario_file = tmp / "tiny.yaml"
+    scenario_file.write_text(TINY, encoding="utf-8")
+    return run_scenario(load_scenario(scenario_file), out=tmp / "results")
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(run, tmp_path / "run"))
+
+
+def _flip_byte(path: Path, at: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
+                          text=True, timeout=240)
+    return proc.returncode, proc.stderr.strip()
+
+
+def _forget_checksum(run: Path, name: str) -> None:
+    """Drop ``name`` from the manifest's checksums (a run of a version before them)."""
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["files"][name]
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_every_file_of_a_run_has_its_checksum_in_the_manifest(finished_run):
+    from simulator.results import file_digest
+
+    files = json.loads((finished_run / "manifest.json").read_text(encoding="utf-8"))["files"]
+    on_disk = sorted(p.relative_to(finished_run).as_posix() for p in finished_run.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert sorted(files) == on_disk
+    assert {"metrics.parquet", "firms.parquet", "scenario.yaml",
+            "figures/indicators.png"} <= set(files)
+    assert all(files[name] == file_digest(finished_run / name) for name in files)
+
+
+@pytest.mark.parametrize(("name", "command"), [
+    ("metrics.parquet", "plot"), ("metrics.parquet", "report"), ("scenario.yaml", "report"),
+    ("firms.parquet", "card"), ("figures/indicators.png", "report")])
+def test_a_damaged_file_is_an_error_naming_it(finished_run, tmp_path, name, command):
+    run = _copy(finished_run, tmp_path)
+    _flip_byte(run / name)  # inside the data: a Parquet footer stays readable
+    args = [command, str(run)] + (["--firm", "1"] if command == "card" else [])
+    rc, err = _cli(*args)
+    assert rc == 2
+    assert err == (f"error: {run / name}: {name} is damaged: its SHA-256 checksum differs "
+                   "from the one manifest.json recorded when it was written")
+
+
+def test_a_value_changed_inside_a_compressed_page_is_caught(finished_run, tmp_path):
+    import pandas as pd
+
+    run = _copy(finished_run, tmp_path)
+    metrics = pd.read_parquet(run / "metrics.parquet")
+    metrics.loc[metrics.index[-1], "value"] += 1.0  # a valid file, one number changed
+    metrics.to_parquet(run / "metrics.parquet", index=False, compression="zstd")
+    rc, err = _cli("plot", str(run))
+    assert rc == 2
+    assert "metrics.parquet is damaged" in err
+
+
+def test_damaged_pages_of_a_file_without_a_checksum_are_an_error_naming_it(finished_run,
+                                                                          tmp_path):
+    run = _copy(finished_run, tmp_path)
+    _forget_checksum(run, "metrics.parquet")
+    _flip_byte(run / "metrics.parquet", at=0.3)
+    rc, err = _cli("plot", str(run))
+    assert rc == 2
+    assert err.startswith(f"error: {run / 'metrics.parquet'}: cannot read metrics.parquet")
+    assert "\n" not in err
+
+
+def test_a_text_value_column_is_an_error_naming_the_column(finished_run, tmp_path):
+    import pandas as pd
+
+    run = _copy(finished_run, tmp_path)
+    _forget_checksum(run, "metrics.parquet")
+    metrics = pd.read_parquet(run / "metrics.parquet")
+    metrics["value"] = metrics["value"].astype(str)
+    metrics.to_parquet(run / "metrics.parquet", index=False)
+    for command in ("plot", "report"):
+        rc, err = _cli(command, str(run))
+        assert rc == 2
+        assert err.startswith(f"error: {run / 'metrics.parquet'}: metrics.parquet: column "
+                              "'value' holds text (e.g. '")
+
+
+def test_snapshots_without_a_column_the_card_reads_are_an_error(finished_run, tmp_path):
+    import pandas as pd
+
+    run = _copy(finished_run, tmp_path)
+    _forget_checksum(run, "firms.parquet")
+    pd.read_parquet(run / "firms.parquet").drop(columns="class").to_parquet(
+        run / "firms.parquet", index=False)
+    rc, err = _cli("card", str(run), "--firm", "1")
+    assert rc == 2
+    assert err == (f"error: {run / 'firms.parquet'}: firms.parquet lacks column(s) class")
+
+
+def test_figures_being_a_file_is_an_error(finished_run, tmp_path):
+    import shutil
+
+    run = _copy(finished_run, tmp_path)
+    shutil.rmtree(run / "figures")
+    (run / "figures").write_text("not a directory", encoding="utf-8")
+    rc, err = _cli("plot", str(run))
+    assert rc == 2
+    assert err == (f"error: {run / 'figures'}: figures is a file, not a directory: move it "
+                   "away to draw the figures")
+
+
+def test_a_card_needs_the_manifest(finished_run, tmp_path):
+    run = _copy(finished_run, tmp_path)
+    (run / "manifest.json").unlink()
+    rc, err = _cli("card", str(run), "--firm", "1")
+    assert rc == 2
+    assert "manifest.json is missing" in err
+
+
+def test_redrawn_figures_keep_the_manifest_true(finished_run, tmp_path):
+    run = _copy(finished_run, tmp_path)
+    rc, err = _cli("plot", str(run), "--lang", "zh")  # other labels: other bytes
+    assert rc == 0, err
+    rc, err = _cli("report", str(run))
+    assert rc == 0, err
+
+
+def test_a_damaged_sweep_table_is_an_error_naming_it(tmp_path):
+    out = tmp_path / "out"
+    rc, err = _sweep(tmp_path, out)
+    assert rc == 0, err
+    text = (out / "outputs.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].rsplit(",", 1)[0] + ",abc"  # a text cell where a number belongs
+    (out / "outputs.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    rc, err = _cli("report", str(out))
+    assert rc == 2
+    assert err == (f"error: {out / 'outputs.csv'}: outputs.csv is damaged: its SHA-256 "
+                   "checksum differs from the one experiment.json recorded when it was "
+                   "written")
+    record = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    del record["files"]["outputs.csv"]  # as written before checksums
+    (out / "experiment.json").write_text(json.dumps(record), encoding="utf-8")
+    rc, err = _cli("report", str(out))
+    assert rc == 2
+    assert err.startswith(f"error: {out / 'outputs.csv'}: outputs.csv: column ")
+    assert err.endswith("holds 'abc', not a number")
+
+
+def test_a_damaged_stored_run_stops_the_experiment_that_reads_it(tmp_path):
+    out = tmp_path / "out"
+    rc, err = _sweep(tmp_path, out)
+    assert rc == 0, err
+    _flip_byte(out / "runs" / "s00001-r00" / "metrics.parquet")
+    rc, err = _sweep(tmp_path, out)  # resumes: every run is finished, the tables are redone
+    assert rc == 2
+    assert "s00001-r00/metrics.parquet: metrics.parquet is damaged" in err

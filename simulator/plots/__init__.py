@@ -82,6 +82,7 @@ from simulator.plots.markets import (
     plot_market_prices,
     plot_quota_burden,
 )
+from simulator.results import record_redrawn
 
 __all__ = [
     "CLASSES",
@@ -165,7 +166,6 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
              *dynamics_figures(metrics)]
     out_dir = run_dir / "figures"
-    out_dir.mkdir(exist_ok=True)
     written: list[Path] = []
     for name in names:
         fig = new_figure()
@@ -175,4 +175,5 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
             written += save_all(fig, out_dir, name, formats, source)
         finally:
             fig.clear()
+    record_redrawn(run_dir, written)  # a run's manifest keeps every file's checksum
     return written

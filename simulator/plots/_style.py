@@ -24,6 +24,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from simulator import faults
 from simulator.plots._labels import LABELS, labels_for
+from simulator.scenario import ScenarioError
 
 __all__ = [
     "CJKFontWarning",
@@ -294,7 +295,16 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 
 def save_all(fig: Figure, out_dir: Path, name: str, formats: Sequence[str],
              source: str) -> list[Path]:
-    """Save ``fig`` as ``out_dir/<name>.<format>`` for each format; return the paths."""
+    """Save ``fig`` as ``out_dir/<name>.<format>`` for each format; return the paths.
+
+    Raises
+    ------
+    ScenarioError
+        If ``out_dir`` is a file (the command line: one line, exit status 2).
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ScenarioError(f"{out_dir.name} is a file, not a directory: move it away to "
+                            "draw the figures", file=out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
