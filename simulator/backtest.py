@@ -325,12 +325,12 @@ def write_backtest(result: BacktestResult, out: str | Path, *, figures: bool = T
 
     The directory is written under a temporary name and renamed when complete.
     """
-    from simulator.results import RunDirectory
+    from simulator.results import RunDirectory, write_parquet
 
     with RunDirectory(Path(out)) as run:
         result.table.to_csv(run.tmp / "backtest.csv", index=False, encoding="utf-8")
-        result.table.to_parquet(run.tmp / "backtest.parquet", index=False)
-        result.paths.to_parquet(run.tmp / "paths.parquet", index=False)
+        write_parquet(result.table, run.tmp / "backtest.parquet")
+        write_parquet(result.paths, run.tmp / "paths.parquet")
         if figures:
             from simulator.plots.backtest import plot_backtest
 

@@ -61,7 +61,12 @@ from simulator.evaluation import (
     _indicator_score,
 )
 from simulator.report import Markup, fmt, html_page, html_table, read_run_scenario, write_html
-from simulator.results import parquet_columns, read_json_record
+from simulator.results import (
+    parquet_columns,
+    read_json_record,
+    read_parquet_file,
+    verify_file,
+)
 from simulator.scenario import INVESTMENT_OPTIONS, POLLUTANTS, EvaluationSpec, ScenarioError
 
 __all__ = [
@@ -96,6 +101,16 @@ FORMULAS: dict[str, tuple[str, str | None, float]] = {
 }
 #: firms.parquet columns a card picks its rows by.
 _KEY_COLUMNS: tuple[str, ...] = ("replication", "year", "firm_id")
+#: Every firms.parquet column the card reads (checked before reading).
+_COLUMNS: tuple[str, ...] = (
+    *_KEY_COLUMNS, "sector", "scale", "region", "park", "class", "class_in_force", "score",
+    "rank", "group_size", "vetoed", "consecutive_d_years", "invested_options", "va_wan_yuan",
+    "revenue_wan_yuan", "tax_wan_yuan", "profit_wan_yuan", "rd_wan_yuan", "cash_wan_yuan",
+    "employees", "land_mu", "energy_tce", "electricity_kwh", "water_m3",
+    "electricity_bill_yuan", "electricity_surcharge_yuan", "water_bill_yuan",
+    "water_surcharge_yuan", "land_tax_yuan", "land_tax_relief_yuan", "pollution_charge_yuan",
+    "pollution_surcharge_yuan", "subsidy_yuan",
+)
 #: Slack of floor(n * share + 0.5) for float error, as in the evaluation.
 _ROUNDING_TOLERANCE = 1e-9
 _QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
@@ -498,17 +513,20 @@ def read_firm_years(run_dir: str | Path, *, replication: int | None = 0) -> pd.D
     ``replication=None``: the only replication the file holds, else 0 (a run
     inside a comparison holds the one replication it ran).
     """
-    path = Path(run_dir) / "firms.parquet"
+    run_dir = Path(run_dir)
+    manifest = read_json_record(run_dir / "manifest.json")  # a run has one
+    path = run_dir / "firms.parquet"
     if not path.is_file():
         raise ScenarioError("no firm snapshots (firms.parquet) in this run: set "
                             "output.firm_snapshots and run again", file=path)
-    parquet_columns(path, _KEY_COLUMNS)  # readable, with the columns rows are picked by
+    verify_file(path, manifest, record_path=run_dir / "manifest.json")
+    parquet_columns(path, _COLUMNS)  # readable, with every column the card reads
     if replication is None:
-        held = pd.read_parquet(path, columns=["replication"])["replication"].unique()
+        held = read_parquet_file(path, columns=["replication"])["replication"].unique()
         replication = int(held[0]) if held.size == 1 else 0
-    firms = pd.read_parquet(path, filters=[("replication", "=", int(replication))])
+    firms = read_parquet_file(path, filters=[("replication", "=", int(replication))])
     if firms.empty:
-        held = sorted(pd.read_parquet(path, columns=["replication"])["replication"].unique())
+        held = sorted(read_parquet_file(path, columns=["replication"])["replication"].unique())
         raise ScenarioError(f"replication {replication} is not in firms.parquet (it holds "
                             f"{', '.join(map(str, held)) or 'none'})", file=path)
     return firms
@@ -516,8 +534,7 @@ def read_firm_years(run_dir: str | Path, *, replication: int | None = 0) -> pd.D
 
 def _read_rules(run_dir: Path, firm_id: int) -> tuple[dict[str, Any], EvaluationSpec]:
     """Return the run's resolved scenario (as a dict) and its evaluation rules."""
-    manifest_path = run_dir / "manifest.json"
-    manifest = read_json_record(manifest_path) if manifest_path.is_file() else {}
+    manifest = read_json_record(run_dir / "manifest.json")
     found = read_run_scenario(run_dir, manifest)
     if found is None:
         raise ScenarioError(f"no scenario.yaml, so no evaluation rules for the card of firm "

@@ -144,6 +144,9 @@ def _executor_options(p: argparse.ArgumentParser) -> None:
                    help="local process pool (default) or a Dask distributed cluster")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--retries", type=int, metavar="N",
+                   help="times a run is tried again when its worker process dies (killed, "
+                        "out of memory, crashed; default 1)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +263,10 @@ def _run_bar(title: str, quiet: bool) -> Iterator[Callable[[int, int, int], None
 
 
 def _executor_kwargs(args: argparse.Namespace) -> dict:
-    return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler}
+    kwargs = {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler}
+    if args.retries is not None:  # else the library's default (executors.DEFAULT_RETRIES)
+        kwargs["retries"] = args.retries
+    return kwargs
 
 
 def _is_sweep_file(path: Path) -> bool:

@@ -19,24 +19,31 @@ workers need no access to the results directory.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 
 import pandas as pd
 import pyarrow as pa
 
+from simulator import faults
 from simulator.engine import simulate
 from simulator.scenario import Scenario, ScenarioError
 
-__all__ = ["EXECUTORS", "RunFailure", "RunOutput", "RunTask", "default_workers", "execute",
-           "run_tasks"]
+__all__ = ["DEFAULT_RETRIES", "EXECUTORS", "RunFailure", "RunOutput", "RunTask",
+           "default_workers", "execute", "run_tasks"]
 
 EXECUTORS = ("local", "dask")
+#: Times a run is tried again after the process running it died (killed, out of memory,
+#: crashed); a run that raises is not retried (it would raise again).
+DEFAULT_RETRIES = 1
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ def execute(task: RunTask) -> RunOutput:
 
 
 def _execute_safely(task: RunTask) -> RunOutput | RunFailure:
+    faults.point("run.start", task.run_id)
     try:
         return execute(task)
     except Exception:  # noqa: BLE001  (reported as a failed run; the others go on)
@@ -111,7 +119,7 @@ def default_workers() -> int:
 def run_tasks(tasks: Sequence[RunTask], *,
               on_done: Callable[[RunOutput | RunFailure], None],
               executor: str = "local", workers: int | None = None,
-              scheduler: str | None = None) -> None:
+              scheduler: str | None = None, retries: int = DEFAULT_RETRIES) -> None:
     """Run ``tasks``, calling ``on_done`` here as each one finishes or fails.
 
     Parameters
@@ -128,18 +136,28 @@ def run_tasks(tasks: Sequence[RunTask], *,
         whose cluster decides.
     scheduler : str, optional
         Address of the Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    retries : int
+        Times a run is tried again when the worker process running it dies
+        (``SIGKILL``, the out-of-memory killer, a crash). When a local pool's
+        worker dies, the pool breaks and every run in flight is suspect: each
+        is then run alone in a fresh process, so only the run that kills its
+        process fails (:class:`RunFailure` naming the signal), and the other
+        runs go on in a new pool. In this process (one worker) a dying run
+        takes the process with it; a rerun of an experiment resumes.
 
     Raises
     ------
     ScenarioError
-        For an unknown executor, a bad worker count, a Dask run without a
-        scheduler address or without the ``dask`` extra installed.
+        For an unknown executor, a bad worker or retry count, a Dask run
+        without a scheduler address or without the ``dask`` extra installed.
     """
     check_executor(executor, workers, scheduler)
+    if retries < 0:
+        raise ScenarioError(f"--retries must be at least 0; got {retries}", field="--retries")
     if not tasks:
         return
     if executor == "dask":
-        _run_dask(tasks, on_done, scheduler)
+        _run_dask(tasks, on_done, scheduler, retries)
         return
     workers = default_workers() if workers is None else int(workers)
     workers = min(workers, len(tasks))
@@ -147,7 +165,7 @@ def run_tasks(tasks: Sequence[RunTask], *,
         for task in tasks:
             on_done(_execute_safely(task))
         return
-    _run_pool(tasks, on_done, workers)
+    _run_pool(tasks, on_done, workers, retries)
 
 
 def check_executor(executor: str = "local", workers: int | None = None,
@@ -177,29 +195,95 @@ def check_executor(executor: str = "local", workers: int | None = None,
         raise ScenarioError(f"--workers must be at least 1; got {workers}", field="--workers")
 
 
-def _run_pool(tasks: Sequence[RunTask], on_done, workers: int) -> None:
+def _run_pool(tasks: Sequence[RunTask], on_done, workers: int, retries: int) -> None:
+    queue = deque(tasks)
+    while queue:
+        # The runs in flight when a worker died: one of them killed it (or the system
+        # killed it while running them); each is run alone to find out.
+        for task in _pool_pass(queue, on_done, workers):
+            on_done(_run_alone(task, retries))
+
+
+def _pool_pass(queue: deque[RunTask], on_done, workers: int) -> list[RunTask]:
+    """Run tasks from ``queue`` in a process pool until it is empty or a worker dies.
+
+    Returns the tasks that were in flight when the pool broke (none if it did not).
+    """
     # At most a few runs in flight per worker: a long sweep never queues every
     # scenario in the pipe at once, and a failure shows early.
-    pending: set[Future] = set()
-    queue = iter(tasks)
+    pending: dict[Future, RunTask] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                              initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         def fill() -> None:
-            for task in queue:
-                pending.add(pool.submit(_execute_safely, task))
-                if len(pending) >= 2 * workers:
-                    return
+            while queue and len(pending) < 2 * workers:
+                future = pool.submit(_execute_safely, queue[0])  # a broken pool raises here
+                pending[future] = queue.popleft()
 
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                pending.discard(future)
-                on_done(future.result())
+        try:
             fill()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = future.result()  # BrokenProcessPool if a worker died
+                    del pending[future]
+                    on_done(outcome)
+                fill()
+        except BrokenProcessPool:
+            # Runs that finished before the break are reported; the others are suspects.
+            suspects = []
+            for future, task in pending.items():
+                if future.done() and future.exception() is None:
+                    on_done(future.result())
+                else:
+                    suspects.append(task)
+            return suspects
+    return []
 
 
-def _run_dask(tasks: Sequence[RunTask], on_done, scheduler: str) -> None:
+def _run_alone(task: RunTask, retries: int) -> RunOutput | RunFailure:
+    """Run ``task`` in a process of its own, up to ``1 + retries`` times while the process dies."""
+    context = get_context("spawn")
+    deaths = []
+    for _ in range(1 + retries):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_alone_main, args=(task, send, os.getpid()),
+                                  name=f"mujun-run-{task.run_id}")
+        process.start()
+        send.close()
+        try:
+            outcome = receive.recv()  # EOFError once the process is gone without an answer
+        except EOFError:
+            outcome = None
+        finally:
+            receive.close()
+        process.join()
+        if outcome is not None:
+            return outcome
+        deaths.append(_death(process.exitcode))
+    return RunFailure(run_id=task.run_id,
+                      error=f"the worker process running it died {len(deaths)} time(s): "
+                            f"{deaths[-1]}")
+
+
+def _alone_main(task: RunTask, send, parent: int) -> None:
+    _exit_with_parent(parent)
+    send.send(_execute_safely(task))
+    send.close()
+
+
+def _death(exitcode: int | None) -> str:
+    """Describe how a worker process ended without an answer."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " (as the out-of-memory killer does)" if -exitcode == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exited with status {exitcode} without a result"
+
+
+def _run_dask(tasks: Sequence[RunTask], on_done, scheduler: str, retries: int) -> None:
     from distributed import Client, as_completed  # there: check_executor
     started = time.perf_counter()
     try:
@@ -208,10 +292,17 @@ def _run_dask(tasks: Sequence[RunTask], on_done, scheduler: str) -> None:
         raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
                             field="--scheduler") from None
     try:
-        futures = [client.submit(_execute_safely, task, key=f"mujun-{task.run_id}-{started}",
-                                 pure=False) for task in tasks]
+        # Dask reschedules a task whose worker died, ``retries`` times; then its result
+        # raises (KilledWorker): a failed run like any other.
+        futures = {client.submit(_execute_safely, task, key=f"mujun-{task.run_id}-{started}",
+                                 pure=False, retries=retries): task for task in tasks}
         for future in as_completed(futures):
-            on_done(future.result())
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001  (the worker died, not the run)
+                outcome = RunFailure(run_id=futures[future].run_id,
+                                     error=f"{type(exc).__name__}: {exc}")
+            on_done(outcome)
             future.release()
     finally:
         client.close()

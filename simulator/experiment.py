@@ -37,15 +37,29 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from simulator import faults
 from simulator.engine import simulate
-from simulator.executors import RunFailure, RunOutput, RunTask, check_executor, run_tasks
+from simulator.executors import (
+    DEFAULT_RETRIES,
+    RunFailure,
+    RunOutput,
+    RunTask,
+    check_executor,
+    run_tasks,
+)
 from simulator.results import (
+    DirectoryLock,
     ExperimentFailedError,
     RunDirectory,
     atomic_write,
+    digests,
     git_revision,
     manifest_for,
     package_version,
+    read_json_record,
+    read_run,
+    remove_temporaries,
+    write_parquet,
 )
 from simulator.scenario import Scenario, ScenarioError, apply_changes, safe_name
 from simulator.stats import paired_differences, summarise
@@ -81,7 +95,8 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
                  replications: int = 1, figures: bool = True, lang: str = "en",
                  progress: Callable[[int, int], None] | None = None,
                  run_progress: Progress | None = None, executor: str = "local",
-                 workers: int | None = 1, scheduler: str | None = None) -> Path:
+                 workers: int | None = 1, scheduler: str | None = None,
+                 retries: int = DEFAULT_RETRIES) -> Path:
     """Simulate ``scenario`` and write a complete run directory.
 
     Parameters
@@ -104,9 +119,10 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
         ``progress(months_done, months_total)`` (a single replication).
     run_progress : callable, optional
         ``run_progress(runs_done, runs_total, runs_failed)`` (several replications).
-    executor, workers, scheduler
-        Where replications run (see :func:`simulator.executors.run_tasks`);
-        one replication always runs in this process.
+    executor, workers, scheduler, retries
+        Where replications run and how often a replication whose worker died is
+        tried again (see :func:`simulator.executors.run_tasks`); one
+        replication always runs in this process.
 
     Returns
     -------
@@ -128,22 +144,23 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
             metrics, wall, firms = _replications_into(
                 run, scenario, range(replication, replication + replications),
                 progress=run_progress, executor=executor, workers=workers,
-                scheduler=scheduler)
+                scheduler=scheduler, retries=retries)
         run.write_metrics(metrics)
         run.write_scenario(scenario)
         run.write_manifest(manifest_for(scenario, replications=replications,
                                         wall_time_s=wall, started=started, firms=firms))
-    if figures:
-        from simulator.plots import make_figures
+        if figures:  # inside: the run directory appears with its figures or not at all
+            from simulator.plots import make_figures
 
-        make_figures(run.final, lang=lang)
+            run.close_writers()
+            make_figures(run.tmp, lang=lang)
     log.info("run written to %s", run.final)
     return run.final
 
 
 def _replications_into(run: RunDirectory, scenario: Scenario, replications: range, *,
                        progress: Progress | None, executor: str, workers: int | None,
-                       scheduler: str | None) -> tuple[pd.DataFrame, float, int]:
+                       scheduler: str | None, retries: int) -> tuple[pd.DataFrame, float, int]:
     """Run the replications and write them into ``run`` in replication order."""
     snapshots = scenario.output.firm_snapshots
     tasks = [RunTask(run_id=str(k), scenario=scenario, replication=k, snapshots=snapshots)
@@ -154,7 +171,10 @@ def _replications_into(run: RunDirectory, scenario: Scenario, replications: rang
 
     def on_done(outcome: RunOutput | RunFailure) -> None:
         if isinstance(outcome, RunFailure):
-            raise ExperimentFailedError(f"replication {outcome.run_id} failed:\n{outcome.error}")
+            log.error("replication %s failed:\n%s", outcome.run_id, outcome.error)
+            raise ExperimentFailedError(f"replication {outcome.run_id} failed "
+                                        f"({outcome.error.strip().splitlines()[-1]}); "
+                                        "nothing was written")
         waiting[int(outcome.run_id)] = outcome
         while state["next"] in waiting:
             out = waiting.pop(state["next"])
@@ -170,7 +190,8 @@ def _replications_into(run: RunDirectory, scenario: Scenario, replications: rang
 
     if progress is not None:
         progress(0, len(tasks), 0)
-    run_tasks(tasks, on_done=on_done, executor=executor, workers=workers, scheduler=scheduler)
+    run_tasks(tasks, on_done=on_done, executor=executor, workers=workers, scheduler=scheduler,
+              retries=retries)
     return pd.concat(written, ignore_index=True), state["wall"], state["firms"]
 
 
@@ -219,13 +240,19 @@ def fingerprint(*parts: Any) -> str:
 class ExperimentDirectory:
     """A resumable directory of runs: ``experiment.json`` and ``runs/<run id>/``.
 
-    Each run is written by :class:`~simulator.results.RunDirectory` (a hidden
-    temporary directory renamed into place), so a run directory exists only
-    once complete; a process killed at any point leaves at most temporary
-    directories, which the next open removes. The experiment's fingerprint
-    (its scenarios, design, seed and replications) is kept in
-    ``experiment.json``: reopening the directory for a different experiment
-    is an error unless ``force`` starts over.
+    The directory's record, ``experiment.json``, is written (atomically)
+    before anything else the experiment writes, so a directory is
+    recognisable as an experiment's from its first byte; the only files that
+    can precede it are its lock and the record's own temporary file. Each run
+    is written by :class:`~simulator.results.RunDirectory` (a hidden temporary
+    directory renamed into place), so a run directory exists only once
+    complete; a process killed at any point leaves at most temporary files,
+    which the next open removes. The experiment's fingerprint (its
+    scenarios, design, seed and replications) is kept in the record:
+    reopening the directory for a different experiment is an error unless
+    ``force`` starts over. One process at a time writes the directory
+    (:class:`~simulator.results.DirectoryLock`, released by :meth:`close`, or
+    at the end of a ``with`` block).
 
     Parameters
     ----------
@@ -234,37 +261,70 @@ class ExperimentDirectory:
     info : dict
         ``experiment.json`` content; must hold ``kind`` and ``fingerprint``.
     force : bool
-        Delete what ``path`` holds first.
+        Delete what ``path`` holds first (an experiment's directory only: a
+        directory with other files is never deleted).
+
+    Raises
+    ------
+    ScenarioError
+        If ``path`` is a file or a directory that is not an experiment's, holds a
+        different experiment (without ``force``) or an unreadable record, or
+        another process is writing it.
     """
+
+    RECORD = "experiment.json"
 
     def __init__(self, path: Path | str, info: dict, *, force: bool = False) -> None:
         self.path = Path(path)
         self.runs = self.path / "runs"
         self.info = dict(info)
-        manifest = self.path / "experiment.json"
-        if self.path.exists() and any(self.path.iterdir()) and not manifest.exists():
-            # Never delete or fill a directory that is not an experiment's, even with --force.
-            raise ScenarioError("output directory exists and is not an experiment "
-                                "directory; choose another --out", file=self.path)
-        if force and self.path.exists():
-            shutil.rmtree(self.path)
-        # Made by this call: removed again if no run can start (see execute).
-        self._new = not (self.path.exists() and any(self.path.iterdir()))
-        if self.path.exists() and any(self.path.iterdir()):
-            old = json.loads(manifest.read_text(encoding="utf-8"))
-            if old.get("fingerprint") != info["fingerprint"]:
+        # Everything the record needs is known before the first byte is written.
+        self.info.update(version=package_version(), git_revision=git_revision(),
+                         python=platform.python_version(), finished=False)
+        if self.path.exists() and not self.path.is_dir():
+            raise ScenarioError("output path exists and is not a directory; choose another "
+                                "--out", file=self.path)
+        if self.path.is_dir():
+            _check_ours(self.path)  # before the lock file is put into someone else's directory
+        self._lock = DirectoryLock(self.path, f"mujun {info.get('kind', 'experiment')}")
+        self._lock.acquire()
+        try:
+            self._open(force)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, force: bool) -> None:
+        record = self.path / self.RECORD
+        _check_ours(self.path)  # again, now that no other writer can change it
+        if force or not record.exists():
+            _clear(self.path)  # an earlier experiment, or what a kill left before its record
+        else:
+            old = read_json_record(record)  # a damaged record: an error naming it (--force clears)
+            if old.get("fingerprint") != self.info["fingerprint"]:
                 raise ScenarioError(
                     f"output directory holds a different {old.get('kind', '')} experiment "
                     f"({old.get('name', '?')}); use --force to start over or another --out",
                     file=self.path)
             self.info["created"] = old.get("created")
-        self.runs.mkdir(parents=True, exist_ok=True)
-        for stale in self.runs.rglob(".*.tmp-*"):  # left by a killed process
-            shutil.rmtree(stale, ignore_errors=True)
+            remove_temporaries(self.path)  # of any kind: runs, tables, figures
+        # Made by this call: removed again if no run can start (see execute).
+        self._new = not record.exists()
         self.info.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
-        self.info.update(version=package_version(), git_revision=git_revision(),
-                         python=platform.python_version(), finished=False)
-        _write_json(manifest, self.info)
+        faults.point("experiment.record")
+        _write_json(record, self.info)  # first, then the runs
+        faults.point("experiment.runs")
+        self.runs.mkdir(exist_ok=True)
+
+    def close(self) -> None:
+        """Release the directory's lock (the record stays)."""
+        self._lock.release()
+
+    def __enter__(self) -> ExperimentDirectory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def finished(self) -> set[str]:
         """Ids of the runs already complete."""
@@ -281,18 +341,21 @@ class ExperimentDirectory:
             if out.snapshots is not None:
                 run.write_snapshot(out.snapshots)
             run.write_metrics(out.metrics)
+            faults.point("run.write", out.run_id)
             run.write_manifest({"run_id": out.run_id, "firms": out.firms,
                                 "wall_time_s": round(out.wall_time_s, 3), **manifest})
 
     def read_metrics(self, run_ids: Iterable[str]) -> pd.DataFrame:
         """Concatenate the metrics of ``run_ids``, in that order."""
-        return pd.concat([pd.read_parquet(self.run_dir(r) / "metrics.parquet")
-                          for r in run_ids], ignore_index=True)
+        return pd.concat([read_run(self.run_dir(r))[1] for r in run_ids], ignore_index=True)
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> Path:
         """Write ``frame`` as ``name`` in the directory, atomically."""
-        return atomic_write(self.path / name,
-                            lambda p: frame.to_csv(p, index=False, float_format="%.10g"))
+        def write(path: Path) -> None:
+            frame.to_csv(path, index=False, float_format="%.10g")
+            faults.point("table.write", name)
+
+        return atomic_write(self.path / name, write)
 
     def write_text(self, name: str, text: str) -> Path:
         """Write ``text`` as ``name`` (under the directory), atomically."""
@@ -300,7 +363,7 @@ class ExperimentDirectory:
 
     def execute(self, tasks: Sequence[RunTask], manifests: dict[str, dict], *,
                 progress: Progress | None, executor: str, workers: int | None,
-                scheduler: str | None) -> None:
+                scheduler: str | None, retries: int = DEFAULT_RETRIES) -> None:
         """Run the tasks not yet finished, writing each as it completes.
 
         Raises
@@ -332,7 +395,7 @@ class ExperimentDirectory:
             progress(count["done"], len(tasks), 0)
         try:
             run_tasks(todo, on_done=on_done, executor=executor, workers=workers,
-                      scheduler=scheduler)
+                      scheduler=scheduler, retries=retries)
         except ScenarioError:  # e.g. the Dask scheduler does not answer
             if self._new and not self.finished():
                 shutil.rmtree(self.path, ignore_errors=True)  # leave nothing behind
@@ -351,9 +414,44 @@ class ExperimentDirectory:
         self.info.pop("failed", None)
 
     def finish(self) -> None:
-        """Mark the experiment complete (after its summaries are written)."""
+        """Mark the experiment complete (after its tables and figures are written).
+
+        The record lists the checksum of every file of the experiment but the
+        runs (each run's manifest lists its own), verified when read.
+        """
         self.info["finished"] = True
-        _write_json(self.path / "experiment.json", self.info)
+        self.info["files"] = digests(self.path, skip=(self.RECORD, "runs"))
+        _write_json(self.path / self.RECORD, self.info)
+
+
+def _check_ours(path: Path) -> None:
+    """Raise ScenarioError unless ``path`` is an experiment's directory (or holds nothing).
+
+    An experiment's directory holds its record, or, when a process was killed
+    before the record was written, only hidden files (the lock, temporaries)
+    and a ``runs/`` without a finished run (older versions made ``runs/``
+    first). Anything else is someone else's and is never written or deleted.
+    """
+    if (path / ExperimentDirectory.RECORD).exists():
+        return
+    for entry in path.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.name == "runs" and entry.is_dir() and not any(entry.rglob("manifest.json")):
+            continue
+        raise ScenarioError("output directory exists and is not an experiment directory (no "
+                            f"{ExperimentDirectory.RECORD}); choose another --out", file=path)
+
+
+def _clear(path: Path) -> None:
+    """Delete what ``path`` holds except its lock file."""
+    for entry in path.iterdir():
+        if entry.name == DirectoryLock.NAME:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _slug(text: str, limit: int = 80) -> str:
@@ -399,7 +497,8 @@ def key_outcomes(summary: pd.DataFrame, differences: pd.DataFrame) -> pd.DataFra
 def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int | None = None,
             out: Path | str | None = None, force: bool = False, figures: bool = True,
             lang: str = "en", executor: str = "local", workers: int | None = None,
-            scheduler: str | None = None, progress: Progress | None = None) -> Path:
+            scheduler: str | None = None, retries: int = DEFAULT_RETRIES,
+            progress: Progress | None = None) -> Path:
     """Run scenarios with common random numbers and write their comparison.
 
     Every scenario runs with the same seed (``seed``, else the first
@@ -440,40 +539,40 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int |
     scenarios = [apply_changes(s, {"seed": seed}) if s.seed != seed else s for s in scenarios]
     dumps = [s.model_dump(mode="json") for s in scenarios]
     out = Path(out) if out is not None else Path("results") / "compare" / _slug("-vs-".join(names))
-    exp = ExperimentDirectory(out, {
+    with ExperimentDirectory(out, {
         "kind": "compare", "name": out.name, "scenarios": names, "reference": names[0],
         "replications": replications, "seed": seed,
         "fingerprint": fingerprint("compare", dumps, replications),
-    }, force=force)
-    for scenario in scenarios:
-        exp.write_text(f"scenarios/{scenario.name}.yaml",
-                       yaml.safe_dump(scenario.model_dump(mode="json"), allow_unicode=True,
-                                      sort_keys=False))
-    tasks, manifests = [], {}
-    for scenario in scenarios:
-        for k in range(replications):
-            run_id = f"{scenario.name}/r{k:03d}"
-            tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
-                                 snapshots=scenario.output.firm_snapshots))
-            manifests[run_id] = {"scenario_name": scenario.name, "seed": seed, "replication": k,
-                                 "scenario_file": f"../../../scenarios/{scenario.name}.yaml"}
-    exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,
-                scheduler=scheduler)
+    }, force=force) as exp:
+        for scenario in scenarios:
+            exp.write_text(f"scenarios/{scenario.name}.yaml",
+                           yaml.safe_dump(scenario.model_dump(mode="json"), allow_unicode=True,
+                                          sort_keys=False))
+        tasks, manifests = [], {}
+        for scenario in scenarios:
+            for k in range(replications):
+                run_id = f"{scenario.name}/r{k:03d}"
+                tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
+                                     snapshots=scenario.output.firm_snapshots))
+                manifests[run_id] = {"scenario_name": scenario.name, "seed": seed, "replication": k,
+                                     "scenario_file": f"../../../scenarios/{scenario.name}.yaml"}
+        exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,
+                    scheduler=scheduler, retries=retries)
 
-    metrics = exp.read_metrics(t.run_id for t in tasks)
-    atomic_write(exp.path / "metrics.parquet",
-                 lambda p: metrics.to_parquet(p, index=False, compression="zstd"))
-    summary = summarise(metrics)
-    differences = paired_differences(metrics, names[0])
-    exp.write_csv("summary.csv", summary)
-    exp.write_csv("differences.csv", differences)
-    exp.write_csv("table.csv", key_outcomes(summary, differences))
-    exp.finish()
-    if figures:
-        from simulator.plots.compare import compare_figures
+        metrics = exp.read_metrics(t.run_id for t in tasks)
+        atomic_write(exp.path / "metrics.parquet",
+                     lambda p: write_parquet(metrics, p))
+        summary = summarise(metrics)
+        differences = paired_differences(metrics, names[0])
+        exp.write_csv("summary.csv", summary)
+        exp.write_csv("differences.csv", differences)
+        exp.write_csv("table.csv", key_outcomes(summary, differences))
+        if figures:
+            from simulator.plots.compare import compare_figures
 
-        compare_figures(exp.path, lang=lang)
-    return exp.path
+            compare_figures(exp.path, lang=lang)
+        exp.finish()  # after the figures: an interrupted experiment is not finished
+        return exp.path
 
 
 # ----------------------------------------------------------------------------- sweeps
@@ -482,7 +581,7 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = 1, seed: int |
 def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
           figures: bool = True, lang: str = "en", executor: str = "local",
           workers: int | None = None, scheduler: str | None = None,
-          progress: Progress | None = None) -> pd.DataFrame:
+          retries: int = DEFAULT_RETRIES, progress: Progress | None = None) -> pd.DataFrame:
     """Run a sweep file's design and return one row per run.
 
     Parameters
@@ -514,7 +613,7 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
     spec_ = problem.spec
     out = Path(out) if out is not None else Path("results") / "sweep" / _slug(problem.name)
     design = problem.design
-    exp = ExperimentDirectory(out, {
+    with ExperimentDirectory(out, {
         "kind": "sweep", "name": problem.name, "design": spec_.design,
         "parameters": problem.parameters, "outputs": problem.outputs,
         "samples": len(design), "replications": spec_.replications,
@@ -523,49 +622,49 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
                                    design.to_dict(orient="list"), spec_.replications,
                                    problem.outputs,
                                    [o.model_dump(mode="json") for o in spec_.outputs]),
-    }, force=force)
-    exp.write_text("sweep.yaml", problem.file.read_text(encoding="utf-8"))
-    exp.write_text("scenarios/base.yaml", yaml.safe_dump(
-        problem.scenario.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
-    exp.write_csv("design.csv", design)
+    }, force=force) as exp:
+        exp.write_text("sweep.yaml", problem.file.read_text(encoding="utf-8"))
+        exp.write_text("scenarios/base.yaml", yaml.safe_dump(
+            problem.scenario.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+        exp.write_csv("design.csv", design)
 
-    tasks, manifests = [], {}
-    values = design.set_index("sample")
-    # Per-firm tables of every run only when the sweep file asks for them (a thousand runs
-    # of a county would otherwise write gigabytes the outputs do not need).
-    snapshots = spec_.overrides.get("output.firm_snapshots") is True
-    for sample in design["sample"]:
-        scenario = problem.scenario_for(int(sample))
-        params = {p: _plain(values.at[sample, p]) for p in problem.parameters}
-        for k in range(spec_.replications):
-            run_id = f"s{int(sample):05d}-r{k:02d}"
-            tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
-                                 snapshots=snapshots))
-            manifests[run_id] = {"sample": int(sample), "replication": k,
-                                 "seed": scenario.seed, "parameters": params}
-    exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,
-                scheduler=scheduler)
+        tasks, manifests = [], {}
+        values = design.set_index("sample")
+        # Per-firm tables of every run only when the sweep file asks for them (a thousand runs
+        # of a county would otherwise write gigabytes the outputs do not need).
+        snapshots = spec_.overrides.get("output.firm_snapshots") is True
+        for sample in design["sample"]:
+            scenario = problem.scenario_for(int(sample))
+            params = {p: _plain(values.at[sample, p]) for p in problem.parameters}
+            for k in range(spec_.replications):
+                run_id = f"s{int(sample):05d}-r{k:02d}"
+                tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
+                                     snapshots=snapshots))
+                manifests[run_id] = {"sample": int(sample), "replication": k,
+                                     "seed": scenario.seed, "parameters": params}
+        exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,
+                    scheduler=scheduler, retries=retries)
 
-    rows = []
-    for task in tasks:  # one run's metrics at a time: memory stays small
-        manifest = manifests[task.run_id]
-        metrics = pd.read_parquet(exp.run_dir(task.run_id) / "metrics.parquet")
-        rows.append({"sample": manifest["sample"], "replication": manifest["replication"],
-                     **manifest["parameters"], **output_values(problem, metrics)})
-    outputs = pd.DataFrame(rows, columns=["sample", "replication", *problem.parameters,
-                                          *problem.outputs])
-    exp.write_csv("outputs.csv", outputs)
-    if spec_.design == "sobol":
-        exp.write_csv("sobol.csv", sobol_indices(problem, outputs))
-    exp.finish()
-    if figures:
-        from simulator.plots.sweep import sobol_figures, sweep_scatter
-
-        sweep_scatter(exp.path, lang=lang)
+        rows = []
+        for task in tasks:  # one run's metrics at a time: memory stays small
+            manifest = manifests[task.run_id]
+            metrics = read_run(exp.run_dir(task.run_id))[1]
+            rows.append({"sample": manifest["sample"], "replication": manifest["replication"],
+                         **manifest["parameters"], **output_values(problem, metrics)})
+        outputs = pd.DataFrame(rows, columns=["sample", "replication", *problem.parameters,
+                                              *problem.outputs])
+        exp.write_csv("outputs.csv", outputs)
         if spec_.design == "sobol":
-            sobol_figures(exp.path, lang=lang)
-    outputs.attrs["path"] = str(exp.path)
-    return outputs
+            exp.write_csv("sobol.csv", sobol_indices(problem, outputs))
+        if figures:
+            from simulator.plots.sweep import sobol_figures, sweep_scatter
+
+            sweep_scatter(exp.path, lang=lang)
+            if spec_.design == "sobol":
+                sobol_figures(exp.path, lang=lang)
+        exp.finish()  # after the figures: an interrupted experiment is not finished
+        outputs.attrs["path"] = str(exp.path)
+        return outputs
 
 
 def _plain(value: Any) -> Any:

@@ -42,6 +42,8 @@ import yaml
 
 from simulator.results import (
     atomic_write,
+    check_experiment_directory,
+    numeric_columns,
     read_json_record,
     read_run,
     read_text_file,
@@ -512,7 +514,7 @@ def write_report(directory: str | Path, *, out: str | Path | None = None,
     if kind == "run":
         title, body = _run_brief(directory, t, lang)
     else:
-        record = read_json_record(directory / "experiment.json")
+        record = check_experiment_directory(directory)  # every listed file intact
         build = _compare_brief if kind == "compare" else _sweep_brief
         title, body = build(directory, record, t, lang)
     out = Path(out) if out is not None else directory / "brief.html"
@@ -536,7 +538,12 @@ def _kind(directory: Path) -> str:
                         "nor experiment.json)", file=directory)
 
 
-def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+def _read_csv(path: Path, columns: Sequence[str],
+              numeric: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read an experiment table that must have ``columns``, ``numeric`` ones holding numbers.
+
+    ``numeric`` defaults to the columns of ``columns`` that are not names.
+    """
     require_file(path)
     try:
         # Names stay text even when they look like numbers (a scenario called "2019").
@@ -547,7 +554,9 @@ def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ScenarioError(f"{path.name} lacks column(s) {', '.join(missing)}", file=path)
-    return table
+    if numeric is None:
+        numeric = [c for c in columns if c not in _TEXT_COLUMNS]
+    return numeric_columns(table, numeric, path)
 
 
 def _header(title: str, directory: Path, version: str, t: dict[str, str]) -> str:
@@ -952,6 +961,7 @@ def _sweep_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
     if not outputs:
         outputs = [c for c in outputs_table.columns
                    if c not in ("sample", "replication", *parameters)]
+    numeric_columns(outputs_table, [*parameters, *outputs], directory / "outputs.csv")
     name = str(record.get("name", directory.name))
     title = t["title.sweep"].format(name=name)
     facts = [

@@ -497,6 +497,7 @@ def test_card_of_a_run_holding_one_replication_needs_no_replication_number(
     third = tmp_path / "r003"
     shutil.copytree(run_dir, third, ignore=shutil.ignore_patterns("firms.parquet", "cards"))
     firms.assign(replication=3).to_parquet(third / "firms.parquet", index=False)
+    _record_checksum(third, "firms.parquet")  # as the writer of such a run would
     fid = int(firms["firm_id"].iloc[0])
     card = write_card(third, fid).read_text(encoding="utf-8")
     assert "replication 3" in card
@@ -508,6 +509,14 @@ def test_card_of_a_run_holding_one_replication_needs_no_replication_number(
     shutil.copytree(third, exp / "runs" / "baseline" / "r003")
     with pytest.raises(ScenarioError, match=r"experiment directory.*runs/baseline/r003"):
         write_card(exp, fid)
+
+
+def _record_checksum(run_dir: Path, name: str) -> None:
+    from simulator.results import file_digest
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"][name] = file_digest(run_dir / name)
+    (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def test_run_without_firm_snapshots_is_an_error(run_dir: Path, tmp_path: Path):
@@ -537,6 +546,7 @@ def test_run_inside_an_experiment_reads_the_rules_from_its_scenario_file(run_dir
     shutil.copy(run_dir / "scenario.yaml", tmp_path / "exp" / "scenarios" / "small.yaml")
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     manifest.pop("scenario")
+    manifest["files"].pop("scenario.yaml")  # as an experiment's run: it holds no scenario.yaml
     manifest["scenario_file"] = "../../../scenarios/small.yaml"
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     fid = int(read_firm_years(run)["firm_id"].iloc[0])

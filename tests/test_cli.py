@@ -287,9 +287,11 @@ BAD_RESULTS = {
         "summary.csv: cannot read summary.csv"),
     "card: snapshots not Parquet": ("card", {"firms.parquet": "garbage", "manifest.json": "{}"},
                                     "firms.parquet: cannot read firms.parquet"),
-    "card: snapshots lack firm ids": ("card", {"firms.parquet": "firms lacking ids"},
+    "card: snapshots lack firm ids": ("card", {"firms.parquet": "firms lacking ids",
+                                               "manifest.json": "{}"},
                                       "firms.parquet: firms.parquet lacks column(s) "
                                       "replication, firm_id"),
+    "card: no manifest": ("card", {"firms.parquet": "firms"}, "manifest.json: incomplete"),
     "card: manifest not JSON": ("card", {"firms.parquet": "firms", "manifest.json": "{"},
                                 "manifest.json: cannot read manifest.json"),
 }

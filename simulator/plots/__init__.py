@@ -48,7 +48,7 @@ from simulator.plots._style import (
     check_formats,
     find_cjk_font,
     new_figure,
-    save,
+    save_all,
     style_for,
 )
 from simulator.plots.core import (
@@ -82,6 +82,7 @@ from simulator.plots.markets import (
     plot_market_prices,
     plot_quota_burden,
 )
+from simulator.results import record_redrawn
 
 __all__ = [
     "CLASSES",
@@ -165,18 +166,14 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
              *dynamics_figures(metrics)]
     out_dir = run_dir / "figures"
-    out_dir.mkdir(exist_ok=True)
     written: list[Path] = []
     for name in names:
         fig = new_figure()
         try:
             _DRAWS[name](metrics, style.lang, fig)
             add_source_line(fig, source, style)
-            for fmt in formats:
-                path = out_dir / f"{name}.{fmt}"
-                save(fig, path, fmt, source)
-                written.append(path)
-                logger.info("wrote %s", path)
+            written += save_all(fig, out_dir, name, formats, source)
         finally:
             fig.clear()
+    record_redrawn(run_dir, written)  # a run's manifest keeps every file's checksum
     return written

@@ -22,7 +22,9 @@ from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from simulator import faults
 from simulator.plots._labels import LABELS, labels_for
+from simulator.scenario import ScenarioError
 
 __all__ = [
     "CJKFontWarning",
@@ -293,7 +295,16 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 
 def save_all(fig: Figure, out_dir: Path, name: str, formats: Sequence[str],
              source: str) -> list[Path]:
-    """Save ``fig`` as ``out_dir/<name>.<format>`` for each format; return the paths."""
+    """Save ``fig`` as ``out_dir/<name>.<format>`` for each format; return the paths.
+
+    Raises
+    ------
+    ScenarioError
+        If ``out_dir`` is a file (the command line: one line, exit status 2).
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ScenarioError(f"{out_dir.name} is a file, not a directory: move it away to "
+                            "draw the figures", file=out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
@@ -301,6 +312,7 @@ def save_all(fig: Figure, out_dir: Path, name: str, formats: Sequence[str],
         save(fig, path, fmt, source)
         logger.info("wrote %s", path)
         paths.append(path)
+    faults.point("figures.drawn")
     return paths
 
 

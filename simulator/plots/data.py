@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.plots._labels import labels_for
-from simulator.results import METRICS_COLUMNS
+from simulator.results import METRICS_COLUMNS, read_metrics_table
 from simulator.stats import mean_ci
 
 __all__ = [
@@ -65,16 +65,13 @@ def read_metrics(run_dir: str | Path) -> pd.DataFrame:
     FileNotFoundError
         If ``metrics.parquet`` is missing.
     ValueError
-        If a required column is missing.
+        A ScenarioError naming the file: unreadable, damaged pages, a required
+        column missing or holding text.
     """
     path = Path(run_dir) / "metrics.parquet"
     if not path.is_file():
         raise FileNotFoundError(f"No metrics table: {path} does not exist.")
-    metrics = pd.read_parquet(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in metrics.columns]
-    if missing:
-        raise ValueError(f"{path} lacks column(s) {missing}; it has {list(metrics.columns)}.")
-    return metrics
+    return read_metrics_table(path)
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
