@@ -484,7 +484,9 @@ class Dynamics:
         ones = np.ones(f.n)
         elec = tariffs.electricity_bill(
             ones, klass=f.klass, consecutive_d_years=f.consecutive_d_years,
-            capacity_kva=np.zeros(f.n), process_status=f.process_status,
+            # The firm's contracted capacity decides general or large-industry (two-part)
+            # pricing, as in its bills; the fixed capacity charge is taken out below.
+            capacity_kva=f.capacity_kva, process_status=f.process_status,
             unit_consumption=f.unit_consumption, sector=f.sector,
             sector_names=sim.sector_names, params=t.electricity, months=1.0)
         kwh_per_tce = 1.0 / TCE_PER_KWH

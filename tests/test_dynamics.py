@@ -415,3 +415,36 @@ def test_fund_grants_make_retrofits_that_would_not_pay_go_ahead(small):
     # Grants (with no class subsidy for retrofits) are the reported subsidy, within the cap.
     assert subsidy * 1e4 == pytest.approx(granted, rel=1e-9)
     assert subsidy <= 0.5 * capex + 1e-9
+
+
+def test_investments_value_energy_at_the_tariff_the_firm_is_billed():
+    # A large-industry firm (capacity at or above large_industry_min_kva) saves the two-part
+    # tariff's energy price on each kWh, not the general price: the valuation passes the
+    # firm's capacity, as its bills do, and leaves out the fixed capacity charge.
+    from simulator import tariffs
+    from simulator.firms import TCE_PER_KWH
+
+    scenario = load_scenario(ROOT / "tests" / "scenarios" / "small.yaml")
+    sim = _Simulation(scenario, replication=0, on_snapshot=None, progress=None)
+    f = sim.firms
+    rates = sim.dynamics._rates(scenario)
+    t = scenario.tariffs.electricity
+    large = f.capacity_kva >= t.large_industry_min_kva
+    assert large.any()
+    assert (~large).any()
+    one_kwh = tariffs.electricity_bill(
+        np.ones(f.n), klass=f.klass, consecutive_d_years=f.consecutive_d_years,
+        capacity_kva=f.capacity_kva, process_status=f.process_status,
+        unit_consumption=f.unit_consumption, sector=f.sector, sector_names=sim.sector_names,
+        params=t, months=1.0)
+    per_kwh = one_kwh.total_yuan - one_kwh.capacity_yuan
+    fuel = (1.0 - f.electricity_share) * scenario.dynamics.finance.fuel_price_yuan_per_tce
+    expected = f.electricity_share * per_kwh / TCE_PER_KWH + fuel
+    np.testing.assert_allclose(rates.per_tce, expected, rtol=1e-12)
+    # The large-industry firms' kWh is cheaper than it would be at the general price.
+    general = tariffs.electricity_bill(
+        np.ones(f.n), klass=f.klass, consecutive_d_years=f.consecutive_d_years,
+        capacity_kva=np.zeros(f.n), process_status=f.process_status,
+        unit_consumption=f.unit_consumption, sector=f.sector, sector_names=sim.sector_names,
+        params=t, months=1.0)
+    assert np.all(per_kwh[large] < general.total_yuan[large])
