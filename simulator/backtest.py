@@ -320,14 +320,16 @@ def backtest(problem: BacktestProblem, *, replications: int | None = None,
 
 
 def write_backtest(result: BacktestResult, out: str | Path, *, figures: bool = True,
-                   lang: str = "en", title: str = "") -> Path:
+                   lang: str = "en", title: str = "", suffix_if_taken: bool = False) -> Path:
     """Write ``backtest.csv``, ``backtest.parquet``, ``paths.parquet`` and the figure.
 
-    The directory is written under a temporary name and renamed when complete.
+    The directory is written under a temporary name and renamed when complete
+    (with ``suffix_if_taken``, to ``<out>-1``, ``-2``... if another process took
+    ``out`` meanwhile); returns where it is.
     """
     from simulator.results import RunDirectory, write_parquet
 
-    with RunDirectory(Path(out)) as run:
+    with RunDirectory(Path(out), suffix_if_taken=suffix_if_taken) as run:
         result.table.to_csv(run.tmp / "backtest.csv", index=False, encoding="utf-8")
         write_parquet(result.table, run.tmp / "backtest.parquet")
         write_parquet(result.paths, run.tmp / "paths.parquet")
@@ -335,7 +337,7 @@ def write_backtest(result: BacktestResult, out: str | Path, *, figures: bool = T
             from simulator.plots.backtest import plot_backtest
 
             plot_backtest(result, run.tmp / "figures", lang=lang, title=title)
-    return Path(out)
+    return run.final
 
 
 def _default_simulate(scenario: Scenario, replication: int) -> pd.DataFrame:

@@ -665,7 +665,8 @@ def _extends_path(base: Path, directory: Path) -> str:
         return base.as_posix()
 
 
-def write_fitted(result: CalibrationResult, out_dir: str | Path) -> Path:
+def write_fitted(result: CalibrationResult, out_dir: str | Path, *,
+                 suffix_if_taken: bool = False) -> Path:
     """Write ``fitted.yaml``, ``fit.csv`` and ``fit.json`` into a new directory, atomically.
 
     ``fitted.yaml`` extends the base scenario by a path relative to ``out_dir``
@@ -678,6 +679,9 @@ def write_fitted(result: CalibrationResult, out_dir: str | Path) -> Path:
         What :func:`calibrate` returned.
     out_dir : str or Path
         The directory to create (it must not exist).
+    suffix_if_taken : bool
+        Commit to ``<out_dir>-1``, ``-2``... if another process took ``out_dir``
+        meanwhile (the stamped default of the command line).
 
     Returns
     -------
@@ -725,7 +729,7 @@ def write_fitted(result: CalibrationResult, out_dir: str | Path) -> Path:
         "version": package_version(),
         "git_revision": git_revision(),
     }
-    with RunDirectory(out_dir) as run:
+    with RunDirectory(out_dir, suffix_if_taken=suffix_if_taken) as run:
         text = header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False)
         (run.tmp / "fitted.yaml").write_text(text, encoding="utf-8")
         # The temporary directory is a sibling of out_dir, so `extends` resolves alike.

@@ -460,7 +460,7 @@ def _calibrate(args: argparse.Namespace) -> int:
                                progress=lambda k, n: bar.update(task, completed=k))
     else:
         result = calibrate(problem)
-    run_dir = write_fitted(result, out)
+    run_dir = write_fitted(result, out, suffix_if_taken=not args.out)
 
     t = Table(title=f"{problem.name}: {problem.spec.method}, {result.evaluations} evaluations, "
                     f"{result.wall_time_s:.1f} s")
@@ -501,7 +501,8 @@ def _backtest(args: argparse.Namespace) -> int:
     if out.exists():
         raise ScenarioError("output directory already exists", file=out)
     result = backtest(problem, replications=args.replications)
-    write_backtest(result, out, figures=not args.no_figures, lang=args.lang, title=name)
+    out = write_backtest(result, out, figures=not args.no_figures, lang=args.lang, title=name,
+                         suffix_if_taken=not args.out)  # two in one second: two directories
     _print_backtest(result.table, f"{name} ({result.replications} replications)")
     print(f"results: {out}")
     missed = failures(result.table)

@@ -207,6 +207,10 @@ class RunDirectory:
     ----------
     final : Path
         Where the finished run will be. Must not exist yet.
+    suffix_if_taken : bool
+        If another process takes ``final`` before this run is committed, commit
+        to ``<final>-1``, ``-2``... instead of failing (stamped default names;
+        a name the user gave is never changed).
 
     Examples
     --------
@@ -235,7 +239,9 @@ class RunDirectory:
         """Open ``root/<scenario>/<UTC timestamp>`` (suffixed if taken)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         base = Path(root) / scenario_name
-        return cls(_free_name(base, stamp), suffix_if_taken=True)
+        run = cls(_free_name(base, stamp), suffix_if_taken=True)
+        run._stamp = stamp  # suffixes count from the stamp itself
+        return run
 
     def __enter__(self) -> RunDirectory:
         return self

@@ -472,3 +472,21 @@ def test_a_damaged_stored_run_stops_the_experiment_that_reads_it(tmp_path):
     rc, err = _sweep(tmp_path, out)  # resumes: every run is finished, the tables are redone
     assert rc == 2
     assert "s00001-r00/metrics.parquet: metrics.parquet is damaged" in err
+
+
+def test_a_stamped_directory_taken_meanwhile_gets_a_suffix_but_a_named_one_fails(tmp_path):
+    # run, calibrate and backtest name their directory by the second; another process
+    # committing the same name first gets the next suffix, counted from the stamp.
+    base = tmp_path / "results"
+    first = RunDirectory.new(base, "x")
+    stamp = first.final.name
+    (base / "x" / stamp).mkdir()
+    (base / "x" / stamp / "manifest.json").write_text("{}", encoding="utf-8")
+    (first.tmp / "manifest.json").write_text("{}", encoding="utf-8")
+    assert first.commit().name == f"{stamp}-1"
+    named = RunDirectory(tmp_path / "mine")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "other").write_text("", encoding="utf-8")
+    with pytest.raises(OSError, match="Directory not empty"):
+        named.commit()
+    named.abort()
