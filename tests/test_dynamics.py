@@ -448,3 +448,105 @@ def test_investments_value_energy_at_the_tariff_the_firm_is_billed():
         unit_consumption=f.unit_consumption, sector=f.sector, sector_names=sim.sector_names,
         params=t, months=1.0)
     assert np.all(per_kwh[large] < general.total_yuan[large])
+
+
+def test_only_years_in_d_count_towards_closure_for_failed_rectification(small):
+    # d_grace_years 2. Firms 5 and 6 were in D for two years and are in C this year: they
+    # were rectified, their count starts again at 0 and they stay. Firm 7, in D for a third
+    # year, is closed.
+    s = apply_changes(small, {"dynamics.exit.loss_years": 50, "dynamics.exit.d_grace_years": 2,
+                              "dynamics.exit.forced_exit_share_per_year": 0.0,
+                              "dynamics.annual_margin_sd": 0.0, "dynamics.investment": {},
+                              "dynamics.entry.enabled": False})
+    sim = fresh(s)
+    f = sim.firms
+    f.ytd["profit_wan_yuan"][:] = 1.0
+    f.klass[:] = CLASS_CODES["B"]
+    f.klass[[5, 6]] = CLASS_CODES["C"]
+    f.klass[7] = D
+    f.rectification_years[:] = 0
+    f.rectification_years[[5, 6, 7]] = 2
+    decided = sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    assert np.flatnonzero(~decided.keep).tolist() == [7]
+    assert f.rectification_years[[5, 6, 7]].tolist() == [0, 0, 3]
+
+
+def _automation_only(**changes) -> dict:
+    """Every firm reviews automation alone, at a capex of 100 万元 per employee replaced."""
+    return {"dynamics.review_share_per_year": 1.0,
+            "dynamics.exit.enabled": False, "dynamics.entry.enabled": False,
+            **{f"dynamics.investment.{o}.enabled": False
+               for o in ("retrofit", "pollution_control", "space_for_land")},
+            "dynamics.investment.automation.capex": 100.0,
+            "dynamics.investment.automation.cost_sigma": 0.0, **changes}
+
+
+def test_class_subsidies_make_upgrades_pay_for_the_classes_that_get_them(small):
+    # Automation saves a wage of 6 万元 a year per employee replaced, for 8 years from 6
+    # months on: worth less than 6 x 8 = 48 万元 against a capex of 100. With 90% of the
+    # capex subsidised for A firms (10 万元 left to pay) it pays for them, and for no other
+    # class (no subsidy).
+    s = apply_changes(small, _automation_only(**{
+        "dynamics.investment.automation.subsidy_share_by_class":
+            {"A": 0.9, "B": 0.0, "C": 0.0, "D": 0.0}}))
+    sim = fresh(s)
+    f = sim.firms
+    klass = f.klass.copy()
+    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    took = ((f.invested >> 2) & 1).astype(bool)
+    industrial_a = (klass == CLASS_CODES["A"]) & ~f.is_services
+    assert took[industrial_a].mean() > 0.9
+    assert not took[klass != CLASS_CODES["A"]].any()
+
+
+def test_a_retrofit_is_worth_the_energy_rights_it_frees_at_the_market_price(small):
+    # A retrofit at 100,000 yuan per tce a year saved never pays on energy prices (a few
+    # thousand yuan per tce); at an energy-rights price of 100,000 yuan per tce it pays for
+    # the firms the energy market covers (their saved tce need no rights), and only them.
+    s = apply_changes(small, {
+        "dynamics.review_share_per_year": 1.0,
+        "dynamics.exit.enabled": False, "dynamics.entry.enabled": False,
+        "dynamics.recycling.enabled": False,
+        **{f"dynamics.investment.{o}.enabled": False
+           for o in ("pollution_control", "automation", "space_for_land")},
+        "dynamics.investment.retrofit.capex": 100_000.0,
+        "dynamics.investment.retrofit.cost_sigma": 0.0})
+    results = {}
+    for price in (0.0, 100_000.0):
+        sim = fresh(s)
+        market = sim.markets["energy"]
+        market.last_price = price
+        covered = market.members.copy()
+        sim.dynamics.year_end(2017, np.full(sim.firms.n, np.nan), 12)
+        results[price] = (sim.firms.invested & 1).astype(bool)
+    assert not results[0.0].any()
+    took = results[100_000.0]
+    assert took[covered].sum() >= 5
+    assert not took[~covered].any()
+
+
+def test_a_completed_retrofit_raises_the_margin_by_its_saving_at_base_prices(small):
+    # The margin gain is the energy saved at base prices per yuan of revenue: what the firm
+    # keeps of its revenue; the differentiated part of its tariff (class surcharge, national
+    # and tiered prices) is saved as the bills fall, not counted again in the margin.
+    s = apply_changes(small, {"dynamics.review_share_per_year": 1.0,
+                              "dynamics.investment.retrofit.capex": 1.0,
+                              "dynamics.investment.retrofit.cost_sigma": 0.0,
+                              **{f"dynamics.investment.{o}.enabled": False
+                                 for o in ("pollution_control", "automation", "space_for_land")},
+                              "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
+    sim = fresh(s)
+    f = sim.firms
+    rates = sim.dynamics._rates(s)
+    effect = s.dynamics.investment["retrofit"].effect_share
+    saved_yuan = f.energy_tce_per_wan_yuan * f.va_wan_yuan * effect * rates.base_per_tce
+    differentiated = rates.per_tce > rates.base_per_tce * (1 + 1e-9)
+    margin = f.profit_margin.copy()
+    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    took = (f.invested & 1).astype(bool)
+    assert (took & differentiated).sum() >= 5
+    sim.dynamics.complete(12 + s.dynamics.investment["retrofit"].lead_time_months)
+    gain = f.profit_margin - margin
+    np.testing.assert_allclose(gain[took], (saved_yuan / (f.revenue_wan_yuan * 1e4))[took],
+                               rtol=1e-9)
+    assert (gain[~took] == 0).all()

@@ -234,3 +234,58 @@ def test_macro_margin_shift_holds_until_the_next_listed_year():
     spec = BehaviourSpec(margin_shift_by_year={2017: 0.02, 2020: -0.01})
     assert [spec.margin_shift(y) for y in (2016, 2017, 2019, 2020, 2030)] == [
         0.0, 0.02, 0.02, -0.01, -0.01]
+
+
+def test_quota_market_costs_come_out_of_profit_yuan_for_yuan(small):
+    # Two runs that differ only in the energy market's paid-use fee (0, or 80 yuan per tce
+    # allocated whatever the intensity): allocations, auctions, output and classes are the
+    # same, so in the first year each firm's profit falls by exactly what it paid more,
+    # fee x allocation, in 万元. Income tax and subsidies (which follow profit and tax)
+    # are set to zero so nothing else moves with it.
+    base = apply_changes(small, {
+        "run.end": "2017-12", "timeline": [], "dynamics.enabled": False,
+        "population.corporate_income_tax_rate": 0.0,
+        "population.high_tech_income_tax_rate": 0.0,
+        "tariffs.subsidies.rate_of_tax": 0.0})
+    fees = ("markets.energy.paid_use_fee_below_target_yuan_per_tce",
+            "markets.energy.paid_use_fee_above_target_yuan_per_tce")
+    _, free = collect(apply_changes(base, dict.fromkeys(fees, 0.0)))
+    _, paid = collect(apply_changes(base, dict.fromkeys(fees, 80.0)))
+    same = ["firm_id", "va_wan_yuan", "revenue_wan_yuan", "tax_wan_yuan", "class",
+            "energy_allocated", "energy_abatement_cost_yuan"]
+    pd.testing.assert_frame_equal(free[same], paid[same])
+    extra_paid = paid["energy_net_paid_yuan"] - free["energy_net_paid_yuan"]
+    allocated = paid["energy_allocated"]
+    assert (allocated > 0).sum() > 20
+    np.testing.assert_allclose(extra_paid, 80.0 * allocated, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(paid["profit_wan_yuan"] - free["profit_wan_yuan"],
+                               -extra_paid * 1e-4, rtol=1e-9, atol=1e-9)
+
+
+def test_only_firms_younger_than_the_protection_period_are_kept_out_of_d(small):
+    # Ages 0 and 1 at the start, protect_new_firms_years 1: the first year's evaluation may
+    # put the firms aged 1 in D, never those aged 0 (start-ups, put in C instead).
+    s = apply_changes(small, {"run.end": "2017-12", "timeline": [], "dynamics.enabled": False,
+                              "population.max_age_years": 2,
+                              "evaluation.protect_new_firms_years": 1})
+    result, firms = collect(s)
+    age = pd.Series(result.firms.age_years - 1, index=result.firms.firm_id)  # at the start
+    assert set(age) == {0, 1}
+    in_d = firms.loc[firms["class"] == "D", "firm_id"]
+    assert len(in_d) >= 5
+    assert (age[in_d] == 1).all()
+    assert ((firms["class"] == "C") & firms["firm_id"].map(age).eq(0)).sum() >= 5
+
+
+def test_output_shock_averages_to_potential_output(small):
+    # Output is potential x exp(log shock - var / 2): a lognormal AR(1) shock of mean one.
+    # With sigma 0.3 and persistence 0.5 (stationary variance 0.12), no output response and
+    # 400 industrial firms over 48 months, the mean output factor is 1 within 0.02 (seeds
+    # 0-2: 1.005, 0.996, 1.000); without the variance term it would be exp(0.06) = 1.062.
+    s = apply_changes(small, {"behaviour.output_response": False, "dynamics.enabled": False,
+                              "behaviour.shock.sigma": 0.3, "behaviour.shock.persistence": 0.5})
+    m = simulate(s).metrics
+    factor = m[(m["metric"] == "output_factor_mean") & (m["group"] == "all")
+               & m["month"].notna()]["value"]
+    assert len(factor) == 48
+    assert factor.mean() == pytest.approx(1.0, abs=0.02)

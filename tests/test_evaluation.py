@@ -227,6 +227,20 @@ def test_services_unrated_when_services_not_evaluated():
     assert np.isnan(result.score).all()
 
 
+def test_services_flagged_above_scale_stay_services():
+    # is_services wins over above_scale: a services firm with the above-scale flag is
+    # unrated when services are not evaluated, and never ranked with industry.
+    inp = make_input(3, above_scale=[True, True, True], is_services=[True, False, False])
+    result = evaluate(inp, params=EvaluationSpec(evaluate_services=False))
+    np.testing.assert_array_equal(result.tier, [-1, 0, 0])
+    np.testing.assert_array_equal(result.group_size, [0, 2, 2])
+    assert result.klass[0] == UNRATED
+    assert np.isnan(result.score[0])
+    evaluated = evaluate(inp, params=EvaluationSpec())
+    np.testing.assert_array_equal(evaluated.tier, [2, 0, 0])
+    np.testing.assert_array_equal(evaluated.group_size, [1, 2, 2])
+
+
 def test_shares_20_55_20_5_on_20_firms_give_4_11_4_1():
     result = evaluate(make_input(20, tax_wan_yuan=np.arange(20.0)), params=EvaluationSpec())
     np.testing.assert_array_equal(np.bincount(result.klass, minlength=4), [4, 11, 4, 1])

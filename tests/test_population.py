@@ -65,6 +65,20 @@ def test_sector_counts_follow_shares_exactly(baseline):
     assert len(set(firms.firm_id)) == firms.n
 
 
+def test_firms_left_by_rounding_go_to_the_largest_remainders(baseline):
+    # 10 industrial firms at shares .20 .06 .08 .04 .06 .08 .33 .15: 2 .6 .8 .4 .6 .8 3.3 1.5
+    # firms; the floors give 6, and the 4 left go to the largest remainders (.8, .8, .6, .6:
+    # chemicals, metals, printing_dyeing, cement), not to papermaking (.4), machinery (.3)
+    # or electronics (.5). 5 services firms at .6 / .4 split exactly, 3 and 2.
+    s = apply_changes(baseline, {"population.n_industrial": 10, "population.n_services": 5})
+    firms = synthetic_population(s, np.random.default_rng(0))
+    counts = dict(zip(s.sector_names(), np.bincount(firms.sector, minlength=10).tolist(),
+                      strict=True))
+    assert counts == {"textiles": 2, "printing_dyeing": 1, "chemicals": 1, "papermaking": 0,
+                      "cement": 1, "metals": 1, "machinery": 3, "electronics": 1,
+                      "wholesale_retail": 3, "accommodation_catering": 2}
+
+
 def test_sectors_have_distinct_intensities(baseline):
     firms = synthetic_population(baseline, np.random.default_rng(0))
     names = baseline.sector_names()

@@ -14,6 +14,7 @@ from simulator.markets.allocation import (
     abatement_cost,
     baseline_allocation,
     cap_for_year,
+    cap_index,
     emission_paid_use_fee,
     energy_paid_use_fee,
     mac_slopes,
@@ -60,6 +61,22 @@ def test_explicit_yearly_cap_overrides_the_path():
     assert cap_for_year(spec, year=2018, first_year=2017, baseline_total=1000.0) == 700.0
     assert cap_for_year(spec, year=2019, first_year=2017, baseline_total=1000.0) == (
         pytest.approx(1000.0 * 0.95**2))
+
+
+def test_cap_index_passes_through_every_listed_year_exactly():
+    # A published plan is hit to the last digit in its own years; geometric in between
+    # (2019: 0.9 x (0.81 / 0.9)^(1/2)), extended before the first year at the first
+    # segment's rate (2014: 1 / 0.9^(1/3)), falling by annual_decline after the last.
+    plan = {2015: 1.0, 2018: 0.9, 2020: 0.81, 2025: 0.7}
+    spec = CapSpec(index_by_year=plan, annual_decline=0.1)
+    for year, value in plan.items():
+        assert cap_index(spec, year) == value
+    assert cap_index(spec, 2019) == pytest.approx(0.9 * (0.81 / 0.9) ** 0.5, rel=1e-12)
+    assert cap_index(spec, 2014) == pytest.approx(0.9 ** (-1 / 3), rel=1e-12)
+    assert cap_index(spec, 2026) == pytest.approx(0.63, rel=1e-12)
+    # The cap of a listed year is the first year's cap scaled by the listed indices.
+    assert cap_for_year(spec, year=2020, first_year=2018, baseline_total=1000.0) == (
+        pytest.approx(1000.0 * 0.81 / 0.9, rel=1e-12))
 
 
 # ----------------------------------------------------------------- allocation

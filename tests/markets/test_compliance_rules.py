@@ -27,8 +27,9 @@ import pytest
 
 from simulator.engine import simulate
 from simulator.markets.allocation import energy_paid_use_fee, overquota_surcharge
-from simulator.markets.cycle import QuotaMarket
+from simulator.markets.cycle import PRICE_SETTERS, QuotaMarket
 from simulator.markets.ledger import QuotaLedger
+from simulator.population import build_population
 from simulator.scenario import apply_changes, load_scenario
 
 from .static import static_markets
@@ -123,6 +124,34 @@ def test_no_compensation_with_energy_banking(base):
     assert left.sum() > 0
     assert annual(result.metrics, "energy").loc[FIRST, "gov_compensation_yuan"] == 0.0
     np.testing.assert_allclose(result.ledgers["energy"].holdings, left, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("comp", [300.0, 1000.0])
+def test_year_end_surplus_sells_at_the_higher_of_the_years_price_and_the_compensation(
+        base, comp):
+    # Without banking, a right kept past the year end is worth the compensation the reserve
+    # pays for it, and no firm sells below the year's price: surplus is offered at the
+    # higher of the two. It is the long side of the compliance auction, so its price is the
+    # auction's: the last scheduled price (set by what set that) when above 300 yuan, and
+    # 1,000 yuan (the compensation, a floor) when the year's prices stayed below it.
+    result, _ = run(base, {"run.end": "2018-12", E + "banking": False,
+                           E + "reserve.buys_at_floor": False, E + "reserve.lease_share": 0.0,
+                           E + "compensation_yuan_per_tce": comp})
+    a = auctions(result.metrics, "energy")
+    for y in (FIRST, FIRST + 1):
+        rows = a.loc[y]
+        scheduled = rows[(rows.index < 12) & (rows["quota_volume"] > 0)]
+        last, last_setter = scheduled.iloc[-1][["quota_price_yuan_per_unit",
+                                                "quota_price_setter"]]
+        final = rows.loc[12]
+        assert final["quota_volume"] > 0, y
+        assert (comp > last) == (comp == 1000.0), y  # each case takes its own branch
+        if comp > last:
+            assert final["quota_price_yuan_per_unit"] == pytest.approx(comp, rel=1e-12), y
+            assert PRICE_SETTERS[int(final["quota_price_setter"])] == "floor", y
+        else:
+            assert final["quota_price_yuan_per_unit"] == pytest.approx(last, rel=1e-12), y
+            assert final["quota_price_setter"] == last_setter, y
 
 
 # ------------------------------------------------------------------ 2. banking
@@ -372,7 +401,51 @@ def test_energy_shortfalls_pay_the_block_overquota_surcharge(base):
         assert expected > 1.1 * blocks[0].price_yuan_per_unit * short.sum()
 
 
-# ------------------------------------------------------------------ 7. intensity target
+def test_a_short_firm_bids_the_surcharge_its_last_unit_short_would_pay(base):
+    # Default blocks: overrun up to 10% of quota at 3,000, to 20% at 5,000, beyond at 8,000
+    # yuan/tce. A firm short by 5, exactly 10, 15, exactly 20 or 25 tce of a 100 tce quota
+    # avoids, with its last unit bought, the price of the block that unit falls in:
+    # 3,000, 3,000, 5,000, 5,000, 8,000 (an overrun ending on a block edge is still in the
+    # block below), i.e. the derivative of the surcharge from the left.
+    spec = base.markets.energy
+    assert [(b.above, b.price_yuan_per_unit) for b in spec.overquota_surcharge] == [
+        (0.0, 3000.0), (0.1, 5000.0), (0.2, 8000.0)]
+    market = QuotaMarket("energy", firms=build_population(base, np.random.default_rng(0)),
+                         scenario=base, rng=np.random.default_rng(0))
+    quota = np.full(5, 100.0)
+    short = np.array([5.0, 10.0, 15.0, 20.0, 25.0])
+    prices, level = market._shortfall_levels(spec, short, quota)
+    np.testing.assert_array_equal(prices[level], [3000.0, 3000.0, 5000.0, 5000.0, 8000.0])
+    last_unit = (overquota_surcharge(quota + short, quota=quota,
+                                     blocks=spec.overquota_surcharge)
+                 - overquota_surcharge(quota + short - 1e-3, quota=quota,
+                                       blocks=spec.overquota_surcharge)) / 1e-3
+    np.testing.assert_allclose(prices[level], last_unit, rtol=1e-6)
+
+
+# ------------------------------------------------------------------ 7. penalty
+
+
+def test_emission_shortfalls_pay_the_penalty_on_the_tonnes_short(base):
+    # A COD cap at 60% of use, no sales at the ceiling and no leases: firms stay short
+    # after the final auction and pay the penalty per tonne they lack, not per tonne
+    # emitted.
+    result, firms = run(base, {"run.end": "2018-12",
+                               COD + "cap.first_year_share_of_baseline": 0.6,
+                               COD + "reserve.sells_at_ceiling": False,
+                               COD + "reserve.lease_share": 0.0})
+    penalty = base.markets.emissions["cod"].penalty_yuan_per_t
+    gov = annual(result.metrics, "cod")["gov_penalty_yuan"]
+    for y in (FIRST, FIRST + 1):
+        snap = year(firms, y)
+        short = snap["cod_shortfall"].to_numpy()
+        assert np.count_nonzero(short > 0) >= 5, y
+        assert gov[y] == pytest.approx(penalty * short.sum(), rel=1e-9), y
+        covered_use = snap.loc[snap["cod_covered"], "cod_use"].sum()
+        assert short.sum() < 0.5 * covered_use, y  # the penalty base is much less than use
+
+
+# ------------------------------------------------------------------ 8. intensity target
 
 
 def test_energy_paid_use_fee_uses_the_declining_intensity_target(base):

@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.engine import simulate
+from simulator.markets.cycle import QuotaMarket
+from simulator.population import build_population
 from simulator.scenario import POLLUTANTS, apply_changes, load_scenario
 
 from .static import static_markets
@@ -486,3 +488,52 @@ def test_reserve_operations_and_the_intensity_target_are_reported(small_run, sma
     np.testing.assert_allclose(target["value"], energy.intensity_target_tce_per_wan_yuan
                                * (1 - energy.intensity_target_annual_decline) ** years,
                                rtol=1e-12)
+
+
+def _energy_market(scenario):
+    """A fresh energy market on the scenario's population (firms unrated, none abating)."""
+    firms = build_population(scenario, np.random.default_rng(0))
+    return QuotaMarket("energy", firms=firms, scenario=scenario,
+                       rng=np.random.default_rng(1)), firms
+
+
+def test_abating_does_not_change_a_firms_free_allocation(small):
+    # Allocation judges a firm's intensity before abatement: firms above their sector's
+    # median get half (intensity factor 0.5 above a ratio of 1). Every other firm abates
+    # 30%, which takes those between 1 and 1 / 0.7 below the median; their allocation, and
+    # everyone's, is what it would be without abatement.
+    s = apply_changes(small, {"markets.energy.allocation.intensity_factors":
+                              [{"above_ratio": 1.0, "factor": 0.5}]})
+    allocations = []
+    for abate in (False, True):
+        market, firms = _energy_market(s)
+        ratio = firms.energy_tce_per_wan_yuan / market.benchmark
+        share = np.where(abate & (np.arange(firms.n) % 2 == 0), 0.3, 0.0)
+        market.share[:] = share
+        firms.energy_tce_per_wan_yuan *= 1.0 - share  # what abatement does to the intensity
+        market.allocate(s.run.first_year, firms, s)
+        allocations.append(market.allocation.copy())
+    crossing = market.members & (share > 0) & (ratio > 1.0) & (ratio * 0.7 <= 1.0)
+    assert crossing.sum() >= 5
+    np.testing.assert_allclose(allocations[1], allocations[0], rtol=1e-12, atol=0)
+
+
+def test_the_auction_lot_is_a_share_of_what_the_reserve_keeps_beyond_the_unallocated(small):
+    # Cap 1,000 tce, of which the reserve keeps 10% (100) and holds 300: 200 unallocated
+    # rights are offered just above the floor, the lot is 25% of the other 100 (25) at the
+    # lot's reserve price, the rest (75) sells at the ceiling; the reserve buys at the floor
+    # more than the firms could offer (2 x 40 + 1).
+    s = apply_changes(small, {"markets.energy.reserve": {
+        "share_of_cap": 0.1, "sells_unallocated": True, "auction_share": 0.25,
+        "auction_reserve_price_yuan_per_unit": 800.0, "releases": [],
+        "sells_at_ceiling": True, "buys_at_floor": True}})
+    market, _ = _energy_market(s)
+    market.cap = 1000.0
+    market.ledger.issue_to_reserve(300.0)
+    spec = s.markets.energy
+    floor, ceiling = spec.price.floor_yuan_per_unit, spec.price.ceiling_yuan_per_unit
+    steps = market._reserve_steps(spec, auction_lot=True, firm_total=40.0)
+    assert steps.by == ["floor", "reserve", "ceiling", "floor"]
+    np.testing.assert_allclose(steps.prices, [floor * (1 + 1e-9), 800.0, ceiling, floor])
+    np.testing.assert_allclose(steps.qty, [200.0, 25.0, 75.0, 81.0])
+    assert steps.buy == [False, False, False, True]

@@ -255,6 +255,24 @@ def test_highest_stacking_charges_only_the_largest_extra_price():
     assert_components_sum_to_total(b)
 
 
+def test_highest_stacking_bills_a_tie_of_national_and_tiered_as_national():
+    # A restricted aluminium firm (national 0.10) in the tiered block above 13,700 kWh/t
+    # whose surcharge is also 0.10: under "highest" the 0.10 is charged once, under the
+    # national field (national wins a tie), none under the tiered one.
+    tiers = {
+        "metals": TieredSchedule(
+            reference_unit_consumption=13600,
+            blocks=[Block(above=13700, surcharge_yuan_per_kwh=0.10)],
+        )
+    }
+    params = tariff(tiered=tiers, stacking="highest")
+    b = bill(params, kwh=[1000.0], process_status=[RESTRICTED], unit_consumption=[13750.0],
+             sector=[1])
+    np.testing.assert_allclose(b.national_yuan, [100.0])
+    np.testing.assert_allclose(b.tiered_yuan, [0.0])
+    np.testing.assert_allclose(b.total_yuan, [750.0 + 100.0])
+
+
 def test_bill_arrays_are_float64_and_match_the_firm_count():
     b = bill(tariff(), kwh=np.arange(7))
     for name in ElectricityBill.__dataclass_fields__:

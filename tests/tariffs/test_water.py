@@ -120,6 +120,25 @@ def test_custom_blocks_with_first_multiplier_above_one_count_as_over_quota():
     np.testing.assert_allclose(b.over_quota_yuan, [14])
 
 
+def test_a_block_priced_below_the_base_price_is_a_discount():
+    # Within quota at x0.8 (a discount), above at x1.5; base 3.5, quota 100:
+    # use 80: 80 x 3.5 x 0.8 = 224, over quota 80 x 3.5 x (0.8 - 1) = -56;
+    # use 150: 100 x 3.5 x 0.8 + 50 x 3.5 x 1.5 = 280 + 262.5 = 542.5,
+    # over quota -70 + 87.5 = 17.5 (= 542.5 - 150 x 3.5).
+    params = WaterTariff(
+        blocks=[
+            WaterBlock(up_to_quota_ratio=1.0, multiplier=0.8),
+            WaterBlock(up_to_quota_ratio=None, multiplier=1.5),
+        ],
+        class_sewage_surcharge_yuan_per_m3=NO_SURCHARGE,
+    )
+    b = water_bill(np.array([80.0, 150.0]), quota_m3=np.full(2, 100.0), klass=np.full(2, U),
+                   params=params)
+    np.testing.assert_allclose(b.total_yuan, [224, 542.5])
+    np.testing.assert_allclose(b.over_quota_yuan, [-56, 17.5])
+    assert_components_sum_to_total(b)
+
+
 # ------------------------------------------------------------------ properties
 
 
