@@ -35,11 +35,17 @@ def fresh(scenario) -> _Simulation:
     return _Simulation(scenario, replication=0, on_snapshot=None, progress=None)
 
 
+def exit_rules_only(small, *, loss_years: int):
+    """``small`` with exits by losses and failed rectification only (D grace 2 years)."""
+    return apply_changes(small, {"dynamics.exit.loss_years": loss_years,
+                                 "dynamics.exit.d_grace_years": 2,
+                                 "dynamics.exit.forced_exit_share_per_year": 0.0,
+                                 "dynamics.annual_margin_sd": 0.0, "dynamics.investment": {},
+                                 "dynamics.entry.enabled": False})
+
+
 def test_exits_by_losses_failed_rectification_and_quota(small):
-    s = apply_changes(small, {"dynamics.exit.loss_years": 2, "dynamics.exit.d_grace_years": 2,
-                              "dynamics.exit.forced_exit_share_per_year": 0.0,
-                              "dynamics.annual_margin_sd": 0.0, "dynamics.investment": {},
-                              "dynamics.entry.enabled": False})
+    s = exit_rules_only(small, loss_years=2)
     sim = fresh(s)
     f = sim.firms
     f.ytd["profit_wan_yuan"][:] = 1.0
@@ -432,32 +438,27 @@ def test_investments_value_energy_at_the_tariff_the_firm_is_billed():
     large = f.capacity_kva >= t.large_industry_min_kva
     assert large.any()
     assert (~large).any()
-    one_kwh = tariffs.electricity_bill(
-        np.ones(f.n), klass=f.klass, consecutive_d_years=f.consecutive_d_years,
-        capacity_kva=f.capacity_kva, process_status=f.process_status,
-        unit_consumption=f.unit_consumption, sector=f.sector, sector_names=sim.sector_names,
-        params=t, months=1.0)
-    per_kwh = one_kwh.total_yuan - one_kwh.capacity_yuan
+    def one_kwh(capacity_kva):
+        return tariffs.electricity_bill(
+            np.ones(f.n), klass=f.klass, consecutive_d_years=f.consecutive_d_years,
+            capacity_kva=capacity_kva, process_status=f.process_status,
+            unit_consumption=f.unit_consumption, sector=f.sector,
+            sector_names=sim.sector_names, params=t, months=1.0)
+
+    billed = one_kwh(f.capacity_kva)
+    per_kwh = billed.total_yuan - billed.capacity_yuan
     fuel = (1.0 - f.electricity_share) * scenario.dynamics.finance.fuel_price_yuan_per_tce
     expected = f.electricity_share * per_kwh / TCE_PER_KWH + fuel
     np.testing.assert_allclose(rates.per_tce, expected, rtol=1e-12)
     # The large-industry firms' kWh is cheaper than it would be at the general price.
-    general = tariffs.electricity_bill(
-        np.ones(f.n), klass=f.klass, consecutive_d_years=f.consecutive_d_years,
-        capacity_kva=np.zeros(f.n), process_status=f.process_status,
-        unit_consumption=f.unit_consumption, sector=f.sector, sector_names=sim.sector_names,
-        params=t, months=1.0)
-    assert np.all(per_kwh[large] < general.total_yuan[large])
+    assert np.all(per_kwh[large] < one_kwh(np.zeros(f.n)).total_yuan[large])
 
 
 def test_only_years_in_d_count_towards_closure_for_failed_rectification(small):
     # d_grace_years 2. Firms 5 and 6 were in D for two years and are in C this year: they
     # were rectified, their count starts again at 0 and they stay. Firm 7, in D for a third
     # year, is closed.
-    s = apply_changes(small, {"dynamics.exit.loss_years": 50, "dynamics.exit.d_grace_years": 2,
-                              "dynamics.exit.forced_exit_share_per_year": 0.0,
-                              "dynamics.annual_margin_sd": 0.0, "dynamics.investment": {},
-                              "dynamics.entry.enabled": False})
+    s = exit_rules_only(small, loss_years=50)
     sim = fresh(s)
     f = sim.firms
     f.ytd["profit_wan_yuan"][:] = 1.0
