@@ -327,13 +327,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _stamped(base: Path) -> Path:
     """Return ``base/<UTC timestamp>``, suffixed ``-1``, ``-2``... if taken."""
-    from datetime import UTC, datetime
+    from simulator.results import stamped_path
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out, k = base / stamp, 1
-    while out.exists():
-        out, k = base / f"{stamp}-{k}", k + 1
-    return out
+    return stamped_path(base)
 
 
 def _warn(lines: list[str]) -> None:

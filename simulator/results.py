@@ -41,7 +41,7 @@ __all__ = ["METRICS_COLUMNS", "TEMPORARY_GLOB", "DirectoryLock", "ExperimentFail
            "digests", "file_digest", "git_revision", "numeric_columns", "package_version",
            "parquet_columns", "read_json_record", "read_metrics_table", "read_parquet_file",
            "read_run", "read_text_file", "record_redrawn", "recorded_files",
-           "remove_temporaries", "require_file", "verify_file", "write_parquet"]
+           "remove_temporaries", "require_file", "stamped_path", "verify_file", "write_parquet"]
 
 #: Columns of every run's tidy metrics table (``metrics.parquet``).
 METRICS_COLUMNS: tuple[str, ...] = (
@@ -314,6 +314,11 @@ class RunDirectory:
                 directory.rmdir()  # only if empty: another run may have written there since
             except OSError:
                 break
+
+
+def stamped_path(base: str | Path) -> Path:
+    """Return ``base/<UTC timestamp>``, suffixed ``-1``, ``-2``... if taken (runs, fits)."""
+    return _free_name(Path(base), datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
 
 
 def _free_name(base: Path, stamp: str) -> Path:
