@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import _Simulation, simulate
+from simulator.dynamics import prices, projects
+from simulator.engine import calendar, simulate, trading
+from simulator.engine.state import RunState
 from simulator.firms import CLASS_CODES, UNRATED
 from simulator.scenario import apply_changes, load_scenario
 
@@ -31,8 +33,21 @@ def annual(metrics: pd.DataFrame, metric: str, group: str = "all") -> pd.Series:
     return sel.set_index("year")["value"]
 
 
-def fresh(scenario) -> _Simulation:
-    return _Simulation(scenario, replication=0, on_snapshot=None, progress=None)
+def fresh(scenario) -> RunState:
+    return calendar.start(scenario, replication=0)
+
+
+def year_end(state: RunState, year: int, score: np.ndarray, months_done: int):
+    """The dynamics' year end at run month ``months_done``: who stays, who enters."""
+    state.period.months_done = months_done
+    decided, _ = calendar.dynamics_year_end(state, year, score)
+    return decided
+
+
+def complete(state: RunState, month: int) -> dict:
+    """The projects due at ``month`` complete: the firms changed, by option."""
+    changed, _ = projects.complete(state, month)
+    return changed
 
 
 def exit_rules_only(small, *, loss_years: int):
@@ -57,7 +72,7 @@ def test_exits_by_losses_failed_rectification_and_quota(small):
     f.rectification_years[:] = 0
     f.rectification_years[[7, 8]] = [2, 1]       # 7 is now past the grace of 2 years, 8 is not
     ids = f.firm_id.copy()
-    decided = sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    decided = year_end(sim, 2017, np.full(f.n, np.nan), 12)
     assert np.flatnonzero(~decided.keep).tolist() == [3, 7]
     exits = annual(sim.recorder.frame(), "exits", "reason=losses")
     assert exits.loc[2017] == 1
@@ -65,7 +80,7 @@ def test_exits_by_losses_failed_rectification_and_quota(small):
     # The land of the two firms is idle now.
     idle = annual(sim.recorder.frame(), "land_returned_mu").loc[2017]
     assert idle == pytest.approx(f.land_mu[[3, 7]].sum())
-    sim._replace_firms(decided.keep, decided.entrants, 2017)
+    calendar.replace_firms(sim, decided.keep, decided.entrants, 2017)
     assert sim.firms.n == f.n - 2
     assert 3 not in np.searchsorted(ids, sim.firms.firm_id).tolist()
     for market in sim.markets.values():
@@ -82,7 +97,7 @@ def test_forced_exits_close_the_lowest_scored_rated_industrial_firms(small):
     f = sim.firms
     rated = (~f.is_services) & (f.klass != UNRATED)
     score = np.where(rated, np.arange(f.n, dtype=float), np.nan)
-    decided = sim.dynamics.year_end(2017, score, 12)
+    decided = year_end(sim, 2017, score, 12)
     k = int(round(0.1 * rated.sum()))
     lowest = np.flatnonzero(rated)[:k]  # scores rise with the index
     assert np.flatnonzero(~decided.keep).tolist() == lowest.tolist()
@@ -94,7 +109,7 @@ def test_entrants_meet_the_standards_win_land_by_tax_per_mu_and_join_as_b(small)
                               "dynamics.land.new_land_mu_per_year": 60})
     sim = fresh(s)
     n0 = sim.firms.n
-    decided = sim.dynamics.year_end(2017, np.full(n0, np.nan), 12)
+    decided = year_end(sim, 2017, np.full(n0, np.nan), 12)
     new = decided.entrants
     m = sim.recorder.frame()
     assert annual(m, "entries").loc[2017] == new.n > 0
@@ -108,7 +123,7 @@ def test_entrants_meet_the_standards_win_land_by_tax_per_mu_and_join_as_b(small)
     assert (new.firm_id > sim.firms.firm_id.max()).all()
     assert (new.klass == CLASS_CODES["B"]).all()  # domain.md: B until first evaluated
     assert (new.age_years == 0).all()
-    sim._replace_firms(decided.keep, new, 2017)
+    calendar.replace_firms(sim, decided.keep, new, 2017)
     assert sim.firms.n == n0 + new.n
     assert np.all(np.diff(sim.firms.firm_id) > 0)
 
@@ -120,16 +135,16 @@ def test_completed_retrofit_cuts_energy_intensity_by_its_effect(small):
                               "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
     sim = fresh(s)
     before = sim.firms.energy_tce_per_wan_yuan.copy()
-    sim.dynamics.year_end(2017, np.full(sim.firms.n, np.nan), 12)
+    year_end(sim, 2017, np.full(sim.firms.n, np.nan), 12)
     took = (sim.firms.invested & 1).astype(bool)
     assert took[~sim.firms.is_services].all()
     lead = s.dynamics.investment["retrofit"].lead_time_months
-    assert "retrofit" in sim.dynamics.complete(12 + lead)
+    assert "retrofit" in complete(sim, 12 + lead)
     effect = s.dynamics.investment["retrofit"].effect_share
     np.testing.assert_allclose(sim.firms.energy_tce_per_wan_yuan[took],
                                before[took] * (1 - effect), rtol=1e-12)
     np.testing.assert_array_equal(sim.firms.energy_tce_per_wan_yuan[~took], before[~took])
-    assert not sim.dynamics.complete(12 + lead)  # each project completes once
+    assert not complete(sim, 12 + lead)  # each project completes once
 
 
 def test_completed_space_for_land_frees_land_for_good_and_pays_for_it(small):
@@ -146,14 +161,14 @@ def test_completed_space_for_land_frees_land_for_good_and_pays_for_it(small):
     f = sim.firms
     land_before = f.land_mu.copy()
     va_per_mu_before = f.va_wan_yuan / f.land_mu
-    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    year_end(sim, 2017, np.full(f.n, np.nan), 12)
     took = ((f.invested >> 3) & 1).astype(bool)
     assert took.sum() >= 10
     assert not took[f.is_services].any()
     cash = f.cash_wan_yuan.copy()
     idle = sim.dynamics.land.stocks()["idle"].sum()
     spec = s.dynamics.investment["space_for_land"]
-    done = sim.dynamics.complete(12 + spec.lead_time_months)
+    done = complete(sim, 12 + spec.lead_time_months)
     np.testing.assert_array_equal(done["space_for_land"], np.flatnonzero(took))
     freed = land_before[took] * spec.effect_share
     np.testing.assert_allclose(f.land_mu[took], land_before[took] - freed, rtol=1e-12)
@@ -168,7 +183,7 @@ def test_completed_space_for_land_frees_land_for_good_and_pays_for_it(small):
     np.testing.assert_array_equal(f.cash_wan_yuan[~took], cash[~took])
     # Nothing retires at the end of its lifetime: the land is not taken back.
     end = 12 + spec.lead_time_months + 12 * spec.lifetime_years
-    assert not sim.dynamics.complete(end)
+    assert not complete(sim, end)
     np.testing.assert_allclose(f.land_mu[took], land_before[took] - freed, rtol=1e-12)
 
 
@@ -188,7 +203,7 @@ def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
     f = sim.firms
     energy, employees = f.energy_tce_per_wan_yuan.copy(), f.employees.copy()
     margin = f.profit_margin.copy()
-    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    year_end(sim, 2017, np.full(f.n, np.nan), 12)
     retro = (f.invested & 1).astype(bool)
     robots = ((f.invested >> 2) & 1).astype(bool)
     assert retro.any()
@@ -196,22 +211,22 @@ def test_upgrades_retire_after_their_lifetime_and_can_be_taken_again(small):
     spec = s.dynamics.investment
     done = {k: 12 + spec[k].lead_time_months for k in ("retrofit", "automation")}
     for month in sorted(set(done.values())):
-        assert sim.dynamics.complete(month)
+        assert complete(sim, month)
     assert (f.profit_margin[retro | robots] > margin[retro | robots]).all()
     # Automation ends first (8 years against 10): its employees come back, the retrofit stays.
     end = {k: done[k] + 12 * spec[k].lifetime_years for k in done}
-    assert set(sim.dynamics.complete(end["automation"])) == {"automation"}
+    assert set(complete(sim, end["automation"])) == {"automation"}
     np.testing.assert_allclose(f.employees, employees, rtol=1e-12)
     np.testing.assert_allclose(f.energy_tce_per_wan_yuan[retro],
                                energy[retro] * (1 - spec["retrofit"].effect_share), rtol=1e-12)
     assert not ((f.invested >> 2) & 1).any()   # automation may be taken again
     assert (f.invested[retro] & 1).all()
     assert sim.dynamics.retired[2] == robots.sum()
-    assert "retrofit" in sim.dynamics.complete(end["retrofit"])
+    assert "retrofit" in complete(sim, end["retrofit"])
     np.testing.assert_allclose(f.energy_tce_per_wan_yuan, energy, rtol=1e-12)
     np.testing.assert_allclose(f.profit_margin, margin, rtol=1e-9, atol=1e-15)
     assert not (f.invested & 0b0101).any()
-    assert not sim.dynamics.complete(end["retrofit"])
+    assert not complete(sim, end["retrofit"])
 
 
 def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(small):
@@ -220,7 +235,7 @@ def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(smal
     sim = fresh(s)
     f = sim.firms
     assert set(sim.markets) == {"energy", "cod", "nh3n", "so2", "nox"}
-    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    year_end(sim, 2017, np.full(f.n, np.nan), 12)
     retro = np.flatnonzero(f.invested & 1)
     assert not ((f.invested >> 1) & 1).any()   # no pollution control
     spec = s.dynamics.investment
@@ -230,7 +245,7 @@ def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(smal
         m.allocate(2018, f, sim.params)
     energy = sim.markets["energy"]
     books = {q: m.book(f, sim.params)[0] for q, m in sim.markets.items()}
-    sim.auction("energy", 13)  # the engine's participant constants exist
+    trading.auction(sim, "energy", 13)  # the engine's participant constants exist
     before = {q: (b.need.copy(), b.kink.copy()) for q, b in books.items()}
 
     def rebuilt(m):  # the same market's book built afresh now
@@ -238,11 +253,11 @@ def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(smal
         fresh_m.invalidate()
         return fresh_m.book(f, sim.params)[0], fresh_m
 
-    sim.complete_projects(done["automation"])   # employees and margins only
+    calendar.complete_projects(sim, done["automation"])   # employees and margins only
     for q, m in sim.markets.items():
         assert m.current_book is books[q]
         np.testing.assert_array_equal(m.current_book.need, before[q][0])
-    sim.complete_projects(done["retrofit"])     # energy intensities of the retrofitted
+    calendar.complete_projects(sim, done["retrofit"])     # energy intensities of the retrofitted
     book = energy.current_book
     assert book is books["energy"]              # renewed in place
     at = np.flatnonzero(book.need != before["energy"][0])
@@ -255,7 +270,7 @@ def test_upgrades_renew_the_bids_of_the_firms_whose_intensities_they_change(smal
         np.testing.assert_allclose(getattr(book, name), getattr(fresh_book, name), rtol=1e-12)
     for name in ("_keep", "_p_share", "_p_most", "_p_slope", "_p_rate"):
         np.testing.assert_allclose(getattr(energy, name), getattr(fresh_m, name), rtol=1e-12)
-    entry = sim._parts["energy"]
+    entry = sim.participants["energy"]
     np.testing.assert_array_equal(entry.intensity, f.energy_tce_per_wan_yuan[entry.idx])
     for q in ("cod", "nh3n", "so2", "nox"):
         assert sim.markets[q].current_book is books[q]
@@ -406,7 +421,7 @@ def test_fund_grants_make_retrofits_that_would_not_pay_go_ahead(small):
         sim = fresh(apply_changes(small, {**base, "dynamics.recycling.share_of_revenue": share}))
         f = sim.firms
         f.ytd["electricity_surcharge_yuan"][:] = 1e6  # a year's surcharges to recycle
-        sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+        year_end(sim, 2017, np.full(f.n, np.nan), 12)
         m = sim.recorder.frame()
         return ((f.invested & 1).astype(bool), annual(m, "fund_retrofit_subsidy_yuan").loc[2017],
                 annual(m, "investment_capex_wan_yuan", "option=retrofit").loc[2017],
@@ -431,9 +446,9 @@ def test_investments_value_energy_at_the_tariff_the_firm_is_billed():
     from simulator.firms import TCE_PER_KWH
 
     scenario = load_scenario(ROOT / "tests" / "scenarios" / "small.yaml")
-    sim = _Simulation(scenario, replication=0, on_snapshot=None, progress=None)
+    sim = calendar.start(scenario, replication=0)
     f = sim.firms
-    rates = sim.dynamics._rates(scenario)
+    rates = prices.rates(sim.firms, scenario, sim.sector_names)
     t = scenario.tariffs.electricity
     large = f.capacity_kva >= t.large_industry_min_kva
     assert large.any()
@@ -467,7 +482,7 @@ def test_only_years_in_d_count_towards_closure_for_failed_rectification(small):
     f.klass[7] = D
     f.rectification_years[:] = 0
     f.rectification_years[[5, 6, 7]] = 2
-    decided = sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    decided = year_end(sim, 2017, np.full(f.n, np.nan), 12)
     assert np.flatnonzero(~decided.keep).tolist() == [7]
     assert f.rectification_years[[5, 6, 7]].tolist() == [0, 0, 3]
 
@@ -493,7 +508,7 @@ def test_class_subsidies_make_upgrades_pay_for_the_classes_that_get_them(small):
     sim = fresh(s)
     f = sim.firms
     klass = f.klass.copy()
-    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    year_end(sim, 2017, np.full(f.n, np.nan), 12)
     took = ((f.invested >> 2) & 1).astype(bool)
     industrial_a = (klass == CLASS_CODES["A"]) & ~f.is_services
     assert took[industrial_a].mean() > 0.9
@@ -518,7 +533,7 @@ def test_a_retrofit_is_worth_the_energy_rights_it_frees_at_the_market_price(smal
         market = sim.markets["energy"]
         market.last_price = price
         covered = market.members.copy()
-        sim.dynamics.year_end(2017, np.full(sim.firms.n, np.nan), 12)
+        year_end(sim, 2017, np.full(sim.firms.n, np.nan), 12)
         results[price] = (sim.firms.invested & 1).astype(bool)
     assert not results[0.0].any()
     took = results[100_000.0]
@@ -538,15 +553,15 @@ def test_a_completed_retrofit_raises_the_margin_by_its_saving_at_base_prices(sma
                               "dynamics.exit.enabled": False, "dynamics.entry.enabled": False})
     sim = fresh(s)
     f = sim.firms
-    rates = sim.dynamics._rates(s)
+    rates = prices.rates(sim.firms, s, sim.sector_names)
     effect = s.dynamics.investment["retrofit"].effect_share
     saved_yuan = f.energy_tce_per_wan_yuan * f.va_wan_yuan * effect * rates.base_per_tce
     differentiated = rates.per_tce > rates.base_per_tce * (1 + 1e-9)
     margin = f.profit_margin.copy()
-    sim.dynamics.year_end(2017, np.full(f.n, np.nan), 12)
+    year_end(sim, 2017, np.full(f.n, np.nan), 12)
     took = (f.invested & 1).astype(bool)
     assert (took & differentiated).sum() >= 5
-    sim.dynamics.complete(12 + s.dynamics.investment["retrofit"].lead_time_months)
+    complete(sim, 12 + s.dynamics.investment["retrofit"].lead_time_months)
     gain = f.profit_margin - margin
     np.testing.assert_allclose(gain[took], (saved_yuan / (f.revenue_wan_yuan * 1e4))[took],
                                rtol=1e-9)

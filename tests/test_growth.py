@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator import apply_changes, load_scenario, simulate
-from simulator.engine import _Simulation
+from simulator.engine import calendar
 from simulator.growth import Frontier, grow
 from simulator.scenario import BehaviourSpec
 
@@ -44,7 +44,7 @@ def test_intensity_changes_by_year_replace_only_the_quotas_they_name():
 
 
 def test_grow_scales_potentials_employees_and_intensities_by_hand(small):
-    f = _Simulation(small, replication=0, on_snapshot=None, progress=None).firms
+    f = calendar.start(small, replication=0).firms
     before = {k: np.array(getattr(f, k), copy=True) for k in (
         "va_wan_yuan", "revenue_wan_yuan", "water_quota_m3", "capacity_kva", "employees",
         "energy_tce_per_wan_yuan", "emission_t_per_wan_yuan", "land_mu")}
@@ -73,7 +73,7 @@ def test_grow_scales_potentials_employees_and_intensities_by_hand(small):
 
 
 def test_frontier_brings_entrants_to_the_year_of_entry(small):
-    f = _Simulation(small, replication=0, on_snapshot=None, progress=None).firms
+    f = calendar.start(small, replication=0).firms
     va, emp = f.va_wan_yuan.copy(), f.employees.copy()
     energy, em = f.energy_tce_per_wan_yuan.copy(), f.emission_t_per_wan_yuan.copy()
     frontier = Frontier(output=1.2, employees=1.1,

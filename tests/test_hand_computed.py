@@ -287,7 +287,7 @@ INITIAL_SCORE = {ELE: above_scale_score(ELE, POTENTIAL_TAX[ELE]),   # capped: 20
 CLASS_IN_FORCE = {2017: {f: klass(INITIAL_SCORE[f], 200.0) for f in INDUSTRIAL} | {SVC: "U"}}
 assert CLASS_IN_FORCE[2017] == {ELE: "A", MAC: "B", MET: "D", DYE: "C", SVC: "U"}
 
-# ---- 5. The engine's tax calibration (engine._Simulation.__init__) --------------------
+# ---- 5. The engine's tax calibration (engine.setup.recalibrate_tax) --------------------
 # Income tax is paid on the profit after the first year's differentiated charges and
 # land-use tax, so the other taxes are rescaled once more on that profit: above-scale
 # tax per mu in 2017 is then exactly 25.5. (The population factor cancels out.)

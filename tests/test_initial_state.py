@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator import apply_changes, load_scenario, simulate
-from simulator.engine import _Simulation
+from simulator.engine import calendar
 from simulator.firms import CLASS_CODES
 from simulator.scenario import ScenarioError
 
@@ -21,7 +21,7 @@ def small():
 
 
 def _sim(scenario):
-    return _Simulation(scenario, replication=0, on_snapshot=None, progress=None)
+    return calendar.start(scenario, replication=0)
 
 
 def _first_year(metrics, metric):
@@ -64,7 +64,7 @@ def test_banked_rights_come_on_top_of_the_first_allocation(small):
     s = apply_changes(small, {"initial_state.banked_share_of_allocation.cod": 0.1,
                               "timeline": []})
     sim = _sim(s)
-    sim.allocate(2017)
+    calendar.allocation(sim, 2017)
     market = sim.markets["cod"]
     np.testing.assert_allclose(market.ledger.holdings, market.allocation * 1.1, rtol=1e-12)
     banked = _first_year(sim.recorder.frame(), "initial_banked_rights")

@@ -38,17 +38,9 @@ import numpy as np
 
 from simulator.firms import Firms
 from simulator.markets import kernels
-from simulator.markets.allocation import (
-    abatement_cost,
-    baseline_allocation,
-    emission_paid_use_fee,
-    energy_paid_use_fee,
-    mac_slopes,
-    next_cap,
-    overquota_surcharge,
-    subscription_charge,
-)
+from simulator.markets.allocation import abatement_cost, baseline_allocation, mac_slopes, next_cap
 from simulator.markets.auction import AbatementBook, StepOrders, clear_book, clear_market
+from simulator.markets.kinds import kind_of
 from simulator.markets.ledger import QuotaLedger
 from simulator.scenario import (
     POLLUTANTS,
@@ -197,8 +189,7 @@ class QuotaMarket:
     def __init__(self, quota: str, *, firms: Firms, scenario: Scenario,
                  rng: np.random.Generator, by_sector: np.ndarray | None = None):
         self.quota = quota
-        self.is_energy = quota == "energy"
-        self._col = None if self.is_energy else POLLUTANTS.index(quota)
+        self.kind = kind_of(quota)
         n = firms.n
         self.ledger = QuotaLedger(n, quota=quota)
         spec = self.spec(scenario)
@@ -214,12 +205,13 @@ class QuotaMarket:
                                 sector_names=scenario.sector_names(), spec=spec.mac, rng=rng)
         self.share = np.zeros(n)            # abatement share in force
         self.history = potential.copy()     # unabated use last year (first year: potential)
-        # Energy use covered by baseline or subscription (energy), emission rights per year for
-        # the current term (emissions; energy entitlements are fixed each year).
-        self.registered = potential.copy() if self.is_energy else None
-        # Energy: firms that entered since the last allocation (their use is all new use).
-        self.entered = np.zeros(n, dtype=bool) if self.is_energy else None
-        self.entitlement = None if self.is_energy else np.zeros(n)
+        # The kind's own per-firm arrays (None where the kind has none): energy use covered
+        # by baseline or subscription (``registered``) and the firms entered since the last
+        # allocation (``entered``); emission rights per year for the term (``entitlement``).
+        extra = self.kind.extra_state(potential)
+        self.registered = extra["registered"]
+        self.entered = extra["entered"]
+        self.entitlement = extra["entitlement"]
         self.allocation = np.zeros(n)
         self.unabated_ytd = np.zeros(n)
         self._abatement_cost_ytd = np.zeros(n)
@@ -261,15 +253,11 @@ class QuotaMarket:
 
     def intensity(self, firms: Firms) -> np.ndarray:
         """Effective use per 万元 VA (after abatement); a view into the firms' state."""
-        if self.is_energy:
-            return firms.energy_tce_per_wan_yuan
-        return firms.emission_t_per_wan_yuan[:, self._col]
+        return self.kind.intensity(firms)
 
     def use_ytd(self, firms: Firms) -> np.ndarray:
         """Use (energy, tce) or emissions (t) booked so far this year, after abatement."""
-        if self.is_energy:
-            return firms.ytd["energy_tce"]
-        return firms.ytd["emissions_t"][:, self._col]
+        return self.kind.use_ytd(firms)
 
     def potential_unabated(self, firms: Firms) -> np.ndarray:
         """Return each firm's expected unabated annual use at potential output."""
@@ -344,7 +332,7 @@ class QuotaMarket:
         # reaches that price; the rest of its need it sells at that price, not uses.
         *bids, bad = kernels.market_book(
             idx, self.intensity(firms), firms.va_wan_yuan, self.share, self.members,
-            self.slope, spec.mac.max_abatement_share, self._bid_cap(spec))
+            self.slope, spec.mac.max_abatement_share, self.kind.bid_cap(spec))
         if bad >= 0:
             raise ValueError(f"{self.quota}: firm {int(idx[bad])}'s bid is not finite and "
                              "non-negative (need, 1 / MAC slope or most it abates)")
@@ -454,7 +442,7 @@ class QuotaMarket:
         (``s``: the most it may abate; nothing outside the scope). Returns
         ``(1 - new share) / (1 - old share)`` per participant, or None if no
         share changes. The caller scales the participants' intensities by the
-        factor (see ``engine._Simulation.abate``), keeping the period's
+        factor (see :func:`simulator.engine.trading.abate`), keeping the period's
         billing exact. Abatement cost is accrued up to ``month`` (run month)
         at the old shares.
         """
@@ -483,9 +471,9 @@ class QuotaMarket:
                             baseline_total=self.baseline_total, previous=self.cap)
         reserve = self.cap * spec.reserve.share_of_cap
         to_firms = self.cap - reserve
-        # Energy: new use (expansion, entrants) and the subscription due for it.
-        plan = self._subscription_plan(firms, spec) if self.is_energy else None
-        if self.is_energy or spec.term_starts(year, self.first_year):
+        # New use bought at the allocation (energy: expansion, entrants; subscription).
+        plan = self.kind.new_use(self, firms, spec)
+        if self.kind.renews_coverage(spec, year, self.first_year):
             # Coverage is fixed with the entitlements: yearly for energy, per term for emissions.
             self.members = self.history >= spec.scope_min_use_per_year
             idx = np.flatnonzero(self.members)
@@ -503,7 +491,7 @@ class QuotaMarket:
             entitled = baseline_allocation(history, klass=firms.klass[idx],
                                            intensity_ratio=ratio, spec=spec.allocation,
                                            total=to_firms)
-            if not self.is_energy:
+            if self.entitlement is not None:  # kept for the term
                 self.entitlement = np.zeros(self.members.size)
                 self.entitlement[idx] = entitled
             self._term_total = to_firms
@@ -523,57 +511,7 @@ class QuotaMarket:
             if share > 0:
                 led.issue_to_firms(entitled * share, index=idx)
         led.issue_to_reserve(self.cap - float(entitled.sum()))
-        if self.is_energy:
-            target = spec.intensity_target_tce_per_wan_yuan * (
-                1.0 - spec.intensity_target_annual_decline) ** (year - self.first_year)
-            self.intensity_target = target
-            led.charge(energy_paid_use_fee(
-                entitled, intensity=self.intensity(firms)[idx], target=target,
-                below_fee=spec.paid_use_fee_below_target_yuan_per_tce,
-                above_fee=spec.paid_use_fee_above_target_yuan_per_tce),
-                source="paid_use", index=idx)
-            self._subscribe(*plan)
-            self.entered[:] = False
-        else:
-            led.charge(emission_paid_use_fee(
-                entitled, klass=firms.klass[idx], price=spec.paid_use_price_yuan_per_t_year,
-                class_multiplier=spec.paid_use_class_multiplier), source="paid_use", index=idx)
-
-    def _subscription_plan(self, firms: Firms, spec: EnergyMarketSpec
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the firms with new energy use, that use, and the subscription due for it.
-
-        New use is expected unabated use beyond the registered use (expansion,
-        or all of an entrant's use); the charge is 0 where no subscription is
-        due (below the project size or unit consumption thresholds).
-        """
-        new_use = self.potential_unabated(firms)
-        new_use -= self.registered
-        idx = np.flatnonzero(new_use > 0)
-        new_use = new_use[idx]
-        charge = subscription_charge(new_use, unit_consumption_tce_per_wan_yuan=(
-            self.intensity(firms)[idx] / (1.0 - self.share[idx])), spec=spec.subscription)
-        return idx, new_use, charge
-
-    def _subscribe(self, idx: np.ndarray, new_use: np.ndarray, charge: np.ndarray) -> None:
-        """Paid subscription of new energy use (:meth:`_subscription_plan`), from the reserve.
-
-        New use for which no subscription is due is registered as it is (the
-        project needs no purchase); the rest is bought from the reserve, pro
-        rata if the reserve is short, and what is bought is registered.
-        """
-        due = charge > 0
-        self.registered[idx[~due]] += new_use[~due]
-        wanted = np.where(due, new_use, 0.0)
-        total = float(wanted.sum())
-        if total <= 0 or self.ledger.reserve <= 0:
-            return
-        fill = min(1.0, self.ledger.reserve / total)
-        granted = wanted * fill
-        self.reserve_flows["subscribed"] += float(granted.sum())
-        self.ledger.trade(granted, -float(granted.sum()), 0.0, fee_share=0.0, index=idx)
-        self.ledger.charge(charge * fill, source="subscription", index=idx)
-        self.registered[idx] += granted
+        self.kind.charge_allocation(self, entitled, idx, firms, spec, year, plan)
 
     def _reserve_steps(self, spec, *, auction_lot: bool, firm_total: float) -> _Steps:
         """Return the reserve's limit orders.
@@ -661,7 +599,7 @@ class QuotaMarket:
         steps = _Steps()
         k = 1 if self._keep_total > 0 else 0
         if k:  # what firms would rather sell than use above the bid cap (see the docstring)
-            steps.add(self._bid_cap(spec), self._keep_total, False, "penalty", reserve=False)
+            steps.add(self.kind.bid_cap(spec), self._keep_total, False, "penalty", reserve=False)
         steps.extend(self._reserve_steps(
             spec, auction_lot=True, firm_total=float(h.sum()) + book.need_total))
         clearing = clear_book(book, h, steps.orders())
@@ -705,7 +643,7 @@ class QuotaMarket:
         surplus = np.maximum(-need, 0.0)
         # Final auction of limit orders. Orders at one limit price are filled pro rata,
         # so each price level is one order: the shortfall blocks and the surplus.
-        level_price, level = self._shortfall_levels(spec, short, self.allocation[idx])
+        level_price, level = self.kind.shortfall_levels(spec, short, self.allocation[idx])
         bids = (np.array([short.sum()]) if level is None
                 else np.bincount(level, weights=short, minlength=level_price.size))
         steps = _Steps()
@@ -735,24 +673,13 @@ class QuotaMarket:
         quota = self.allocation[idx]
         held = led.holdings_at(idx).copy()
         short = led.surrender(use, index=idx)
-        if self.is_energy:
-            led.charge(overquota_surcharge(quota + short, quota=quota,
-                                           blocks=spec.overquota_surcharge),
-                       source="surcharge", index=idx)
-            left = led.holdings_at(idx) - led.leased_at(idx)
-            comp = spec.compensation_yuan_per_tce
-            if comp > 0 and not spec.banking and left.sum() > 0:
-                led.trade(-left, float(left.sum()), 0.0, fee_share=0.0, index=idx)
-                led.pay(left * comp, source="compensation", index=idx)
-                self.reserve_flows["compensated"] += float(left.sum())
-        else:
-            led.charge(short * spec.penalty_yuan_per_t, source="penalty", index=idx)
+        self.kind.settle_shortfall(self, spec, idx, quota, short)
         self.compliance = Compliance(n_firms=self.members.size, index=idx, use=use,
                                      held=held, shortfall=short,
                                      violation=short > 1e-9 * np.maximum(use, 1.0))
         led.end_leases()
         self.reserve_at_year_end = led.reserve
-        term_end = not self.is_energy and spec.term_ends(self.year, self.first_year)
+        term_end = self.kind.term_ends(spec, self.year, self.first_year)
         if not spec.banking or term_end:
             # Rights are valid for their year (or term): those the reserve holds, including
             # any it bought back, expire with the firms' so the next cap stands alone.
@@ -760,46 +687,18 @@ class QuotaMarket:
             led.expire_reserve()
         led.check()
 
-    def _shortfall_levels(self, spec, short: np.ndarray,
-                          allocation: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Return what a short firm avoids per unit by buying: the price levels, and each firm's.
-
-        Emissions: the penalty, one level for all (None for the firms' levels).
-        Energy: the marginal over-quota surcharge, by the block its overrun (as
-        a share of its allocation) falls in.
-        """
-        if not self.is_energy:
-            return np.array([float(spec.penalty_yuan_per_t)]), None
-        blocks = spec.overquota_surcharge
-        above = np.array([b.above for b in blocks])
-        price = np.array([b.price_yuan_per_unit for b in blocks], dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            overrun_share = np.where(allocation > 0, short / allocation, np.inf)
-        level = np.clip(np.searchsorted(above, overrun_share, side="left") - 1, 0, len(blocks) - 1)
-        return price, level
-
-    def _bid_cap(self, spec) -> float:
-        """Return the most a firm pays for a right: the penalty, or the lowest surcharge."""
-        if self.is_energy:
-            return float(spec.overquota_surcharge[0].price_yuan_per_unit)
-        return float(spec.penalty_yuan_per_t)
-
     def _surplus_value(self, spec) -> tuple[float, str]:
         """Return the lowest price a firm accepts for surplus rights at year end, and who set it.
 
         With banking, the last auction's price: what the right is worth next
-        year (set by whatever set that price). Energy without banking: the
-        year's price as long as it is above the compensation the reserve pays
-        for what stays unsold (减少用能补偿), which is then the floor; else 0
-        (unused rights expire).
+        year (set by whatever set that price). Without banking, what the kind
+        says (energy: the year's price down to the compensation the reserve
+        pays for what stays unsold, 减少用能补偿; emissions: 0, unused rights
+        expire).
         """
         if spec.banking:
             return self.last_price, self.last_setter
-        if self.is_energy and spec.compensation_yuan_per_tce > 0:
-            if self.last_price > spec.compensation_yuan_per_tce:
-                return self.last_price, self.last_setter
-            return spec.compensation_yuan_per_tce, "floor"
-        return 0.0, "market"
+        return self.kind.unsold_surplus_value(spec, self.last_price, self.last_setter)
 
     def resize(self, keep: np.ndarray, entrants: Firms, scenario: Scenario,
                rng: np.random.Generator, rows: np.ndarray | None = None) -> None:

@@ -8,7 +8,10 @@ a validated parameter model to a frozen result of float64 arrays in yuan:
 * :func:`land_use_tax` (:mod:`~simulator.tariffs.landtax`),
 * :func:`pollution_charge` and :func:`pollution_equivalents`
   (:mod:`~simulator.tariffs.pollution`),
-* :func:`subsidy` (:mod:`~simulator.tariffs.subsidies`).
+* :func:`subsidy` (:mod:`~simulator.tariffs.subsidies`);
+* :func:`unit_prices` and :func:`linear_bills` (:mod:`~simulator.tariffs.unit`): each
+  firm's price per kWh and per tonne, and a period's linear bills, for the engine and
+  the investment decision alike.
 """
 
 from simulator.tariffs.electricity import (
@@ -19,6 +22,7 @@ from simulator.tariffs.electricity import (
 from simulator.tariffs.landtax import LandTaxBill, land_use_tax
 from simulator.tariffs.pollution import PollutionBill, pollution_charge, pollution_equivalents
 from simulator.tariffs.subsidies import SubsidyResult, subsidy
+from simulator.tariffs.unit import UnitPrices, linear_bills, unit_prices
 from simulator.tariffs.water import WaterBill, water_bill
 
 __all__ = [
@@ -26,12 +30,15 @@ __all__ = [
     "LandTaxBill",
     "PollutionBill",
     "SubsidyResult",
+    "UnitPrices",
     "WaterBill",
     "class_surcharge_per_kwh",
     "electricity_bill",
     "land_use_tax",
+    "linear_bills",
     "pollution_charge",
     "pollution_equivalents",
     "subsidy",
+    "unit_prices",
     "water_bill",
 ]

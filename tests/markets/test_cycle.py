@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import simulate
+from simulator.engine import billing, calendar, pricing, production, simulate, trading
 from simulator.markets.cycle import QuotaMarket
 from simulator.population import build_population
 from simulator.scenario import POLLUTANTS, apply_changes, load_scenario
@@ -286,12 +286,10 @@ def test_without_banking_rights_used_never_exceed_the_years_cap(small):
 
 
 def test_a_firm_leaving_the_scope_sells_its_rights_and_stops_abating(small):
-    from simulator.engine import _Simulation
-
-    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
-    sim.allocate(small.run.first_year)
+    sim = calendar.start(small, replication=0)
+    calendar.allocation(sim, small.run.first_year)
     market = sim.markets["energy"]
-    sim.auction("energy", 2)
+    trading.auction(sim, "energy", 2)
     i = int(np.flatnonzero(market.share > 0)[0])
     share = market.share[i]
     abated = sim.firms.energy_tce_per_wan_yuan[i]
@@ -299,7 +297,7 @@ def test_a_firm_leaving_the_scope_sells_its_rights_and_stops_abating(small):
     # The firm leaves the scope (as when its use falls below the threshold at an allocation).
     market.members[i] = False
     market.invalidate()
-    sim.auction("energy", 5)
+    trading.auction(sim, "energy", 5)
     assert market.share[i] == 0.0
     assert market.ledger.holdings[i] == pytest.approx(0.0, abs=1e-9)
     assert sim.firms.energy_tce_per_wan_yuan[i] == pytest.approx(abated / (1.0 - share))
@@ -310,11 +308,11 @@ def test_an_auction_after_a_no_trade_with_nothing_moved_repeats_it_without_clear
         small, monkeypatch):
     import dataclasses
 
-    from simulator.engine import _Simulation
+    from simulator.engine import calendar
     from simulator.markets import cycle
 
-    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
-    sim.allocate(small.run.first_year)
+    sim = calendar.start(small, replication=0)
+    calendar.allocation(sim, small.run.first_year)
     market = sim.markets["cod"]
     month = 2
     while market.scheduled_auction(month, sim.firms, sim.params) is not None:
@@ -337,16 +335,14 @@ def test_an_auction_after_a_no_trade_with_nothing_moved_repeats_it_without_clear
 
 
 def test_unit_cost_updated_in_place_equals_a_full_recomputation(small):
-    from simulator.engine import _Simulation
-
-    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
-    sim.allocate(small.run.first_year)
+    sim = calendar.start(small, replication=0)
+    calendar.allocation(sim, small.run.first_year)
     for quota in sim.markets:
-        sim.auction(quota, 2)
+        trading.auction(sim, quota, 2)
     assert all(m.last_price > 0 for m in sim.markets.values())
-    share = sim.linear_cost_share.copy()
-    sim.refresh_unit_cost()
-    np.testing.assert_allclose(share, sim.linear_cost_share, rtol=1e-12)
+    share = sim.rates.linear_cost_share.copy()
+    pricing.refresh_unit_cost(sim)
+    np.testing.assert_allclose(share, sim.rates.linear_cost_share, rtol=1e-12)
     # Firms outside a market's scope carry no opportunity cost of its rights.
     energy = sim.markets["energy"]
     outside = ~energy.members
@@ -363,30 +359,28 @@ def test_quantities_billed_across_abatement_changes_are_those_used_month_by_mont
     # Auctions change intensities in the middle of a billing period; the period is billed
     # at its end with the intensities then in force plus corrections. The booked energy,
     # electricity and emissions must equal the month-by-month sum of VA x intensity.
-    from simulator.engine import _Simulation
-
-    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    sim = calendar.start(small, replication=0)
     year = small.run.first_year
-    sim.allocate(year)
+    calendar.allocation(sim, year)
     f = sim.firms
     start = (f.energy_tce_per_wan_yuan.copy(), f.emission_t_per_wan_yuan.copy())
     energy, kwh, emissions = np.zeros(f.n), np.zeros(f.n), np.zeros((f.n, len(POLLUTANTS)))
     for month in range(12):
         if month in (3, 6, 9):  # auctions after the period began, before the month's output
             for quota in sim.markets:
-                sim.auction(quota, month + 1)
+                trading.auction(sim, quota, month + 1)
         intensity = (f.energy_tce_per_wan_yuan.copy(), f.electricity_kwh_per_wan_yuan.copy(),
                      f.emission_t_per_wan_yuan.copy())
-        before = sim.period_va.copy()
-        sim.produce_month(year, month)
-        va = sim.period_va - before
+        before = sim.period.va.copy()
+        production.produce_month(sim)
+        va = sim.period.va - before
         energy += va * intensity[0]
         kwh += va * intensity[1]
         emissions += va[:, None] * intensity[2]
     # Abatement did change intensities after the period began.
     assert not np.allclose(f.energy_tce_per_wan_yuan, start[0], rtol=1e-6, atol=0)
     assert not np.allclose(f.emission_t_per_wan_yuan, start[1], rtol=1e-6, atol=0)
-    sim.flush()
+    billing.flush(sim)
     y = f.ytd
     np.testing.assert_allclose(y["energy_tce"], energy, rtol=1e-11, atol=1e-9)
     np.testing.assert_allclose(y["electricity_kwh"], kwh, rtol=1e-11, atol=1e-6)
@@ -412,11 +406,9 @@ def test_entrants_buy_their_energy_by_subscription_not_on_top_of_a_free_allocati
     # min_new_use_tce, at or above the first block's unit consumption) it buys it from the
     # reserve and gets no baseline allocation; below the thresholds its use is registered
     # without purchase and allocated like an existing firm's.
-    from simulator.engine import _Simulation
-
-    sim = _Simulation(small, replication=0, on_snapshot=None, progress=None)
+    sim = calendar.start(small, replication=0)
     year = small.run.first_year
-    sim.allocate(year)
+    calendar.allocation(sim, year)
     energy = sim.markets["energy"]
     spec = small.markets.energy.subscription
     f = sim.firms
@@ -433,12 +425,12 @@ def test_entrants_buy_their_energy_by_subscription_not_on_top_of_a_free_allocati
     entrants.va_wan_yuan = 3 * spec.min_new_use_tce / entrants.energy_tce_per_wan_yuan
     potential = entrants.energy_tce_per_wan_yuan * entrants.va_wan_yuan
     n_old = f.n
-    sim._replace_firms(np.ones(n_old, dtype=bool), entrants, year)  # as at a year end
+    calendar.replace_firms(sim, np.ones(n_old, dtype=bool), entrants, year)  # as at a year end
     sim.firms.reset_ytd()
-    sim.refresh_rates()
+    pricing.refresh_rates(sim)
     assert energy.entered[n_old:].all()
     paid = energy.ledger.government_yuan["subscription"]
-    sim.allocate(year + 1)
+    calendar.allocation(sim, year + 1)
     new = np.arange(n_old, n_old + entrants.n)
     assert energy.members[new].all()
     assert not energy.entered.any()

@@ -1,0 +1,111 @@
+"""Stage: land and entry (标准地).
+
+The land pools release new land and revitalise idle land past its delay
+(:mod:`simulator.land`). Candidate projects arrive (a Poisson number), those
+meeting the entry standards are ranked by expected tax per mu and win
+available land in their region in that order; winners enter as new, unrated
+firms next year (B until first evaluated).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.dynamics.state import cost_factors
+from simulator.engine.state import RunState
+from simulator.firms import CLASS_CODES, Firms
+from simulator.population import counts_by_share, draw_firms, finish_firms
+from simulator.rng import mechanism_rng
+from simulator.scenario import Scenario
+
+__all__ = ["admit", "entrant_sectors"]
+
+
+def admit(state: RunState, year: int) -> Firms:
+    """Record the year's land flows and admit entrants; return them (possibly none)."""
+    p = state.params
+    dyn = state.dynamics
+    add = state.recorder.add
+    # The year's returns (exits) and freed land (space-for-land), then next year's new and
+    # revitalised land, allocated to this year's winning candidates.
+    names = [f"region={r.name}" for r in p.population.regions]
+    flows = dyn.land.flows()
+    dyn.land.start_year()
+    entrants = _entrants(state, year) if p.dynamics.entry.enabled else None
+    flows.update({k: v for k, v in dyn.land.flows().items()
+                  if k in ("new", "revitalised", "allocated")})
+    stocks = dyn.land.stocks()
+    for key in ("new", "revitalised", "returned", "freed", "allocated"):
+        v = np.asarray(flows[key], dtype=float)
+        add(year, 0, ["all", *names], f"land_{key}_mu", [v.sum(), *v])
+    for key in ("occupied", "idle", "available"):
+        v = np.asarray(stocks[key], dtype=float)
+        add(year, 0, ["all", *names], f"land_{key}_mu", [v.sum(), *v])
+    dyn.land.check()
+    if entrants is None:
+        f = state.firms
+        entrants = f.select(np.zeros(f.n, dtype=bool))
+    return entrants
+
+
+def _entrants(state: RunState, year: int) -> Firms | None:
+    """Candidates arrive; those meeting the standards compete for land; winners enter."""
+    p = state.params
+    dyn = state.dynamics
+    spec = p.dynamics.entry
+    add = state.recorder.add
+    rng = mechanism_rng(p.seed, state.replication, f"entry/{year}")
+    expected = spec.candidates_per_year_per_1000_firms * dyn.n_industrial_start / 1000.0
+    n = int(rng.poisson(expected))
+    sector = entrant_sectors(p, rng, n)
+    cand = draw_firms(p, rng, sector, first_id=dyn.next_id,
+                      productivity=spec.productivity_premium)
+    va_f, tax_f, emp_f = state.firms.calibration
+    cand.va_wan_yuan *= va_f
+    cand.revenue_wan_yuan *= va_f
+    cand.water_quota_m3 *= va_f
+    cand.tax_share_of_va *= tax_f
+    cand.employees *= emp_f
+    state.frontier.scale(cand)  # this year's output, productivity and intensities
+    finish_firms(cand, p.population)
+    std = spec.standards
+    land = np.maximum(cand.land_mu, 1e-9)
+    tax_per_mu = cand.potential_tax_wan_yuan() / land
+    meets = ((spec.investment_wan_yuan_per_wan_yuan_va * cand.va_wan_yuan / land
+              >= std.min_investment_wan_yuan_per_mu)
+             & (tax_per_mu >= std.min_tax_wan_yuan_per_mu)
+             & (cand.energy_tce_per_wan_yuan <= std.max_energy_tce_per_wan_yuan)
+             & (cand.emission_t_per_wan_yuan
+                <= np.array(std.max_emissions_t_per_wan_yuan.as_tuple())).all(axis=1)
+             & (cand.process_status == 0))
+    granted = np.zeros(n, dtype=bool)
+    if meets.any():
+        granted[meets] = dyn.land.allocate(cand.region[meets], cand.land_mu[meets],
+                                           tax_per_mu[meets])
+    add(year, 0, ["all"], "entry_candidates", [float(n)])
+    add(year, 0, ["all"], "entry_rejected_standards", [float((~meets).sum())])
+    add(year, 0, ["all"], "entry_rejected_land", [float((meets & ~granted).sum())])
+    add(year, 0, ["all"], "entries", [float(granted.sum())])
+    if not granted.any():
+        return None
+    new = cand.select(granted)
+    new.firm_id = np.arange(dyn.next_id, dyn.next_id + new.n, dtype=np.int64)
+    dyn.next_id += new.n
+    new.age_years = np.zeros(new.n, dtype=np.int16)
+    new.klass = np.full(new.n, CLASS_CODES["B"], dtype=np.int8)  # B until first evaluated
+    new.cash_wan_yuan = p.dynamics.finance.initial_cash_share_of_revenue * new.revenue_wan_yuan
+    new.cost_factor = cost_factors(p, rng, new.n)
+    return new
+
+
+def entrant_sectors(p: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Sector codes of ``n`` candidate projects, by the entry mix (or the industrial mix)."""
+    names = p.sector_names()
+    mix = p.dynamics.entry.sector_shares or {
+        k: s.share for k, s in p.population.sectors.items() if s.kind == "industrial"}
+    codes = np.array([names.index(k) for k in mix], dtype=np.int16)
+    shares = np.array(list(mix.values()), dtype=float)
+    counts = (counts_by_share(n, shares / shares.sum()) if shares.sum() > 0
+              else np.zeros(len(codes), int))
+    sector = np.repeat(codes, counts)
+    return sector[rng.permutation(sector.size)].astype(np.int16)
