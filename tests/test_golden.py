@@ -40,7 +40,8 @@ def _same(name: str, got: np.ndarray, want: np.ndarray) -> str | None:
     if ok.all():
         return None
     i = int(np.flatnonzero(~ok)[0])
-    return f"{name}: {np.count_nonzero(~ok)} values differ, first at row {i}: {got[i]!r} != {want[i]!r}"
+    return (f"{name}: {np.count_nonzero(~ok)} values differ, first at row {i}: "
+            f"{got[i]!r} != {want[i]!r}")
 
 
 @pytest.mark.parametrize("name", list(GOLDEN_RUNS))
