@@ -37,8 +37,11 @@ __all__ = [
     "COLUMN_ALIASES",
     "build_population",
     "calibrate_population",
+    "draw_firms",
+    "finish_firms",
     "firms_from_table",
     "read_firm_table",
+    "split_counts",
     "synthetic_population",
 ]
 
@@ -101,7 +104,7 @@ def _lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: np.n
     return np.asarray(median) * np.exp(np.asarray(sigma) * rng.standard_normal(n))
 
 
-def _counts(n: int, shares: np.ndarray) -> np.ndarray:
+def split_counts(n: int, shares: np.ndarray) -> np.ndarray:
     """Split n into integer counts proportional to shares (largest remainder)."""
     raw = n * shares
     counts = np.floor(raw).astype(np.int64)
@@ -133,11 +136,11 @@ def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
         idx = np.array([i for i, s in enumerate(sectors) if s.kind == kind], dtype=np.int16)
         if idx.size and n_by_kind[kind]:
             shares = np.array([sectors[i].share for i in idx])
-            codes.append(np.repeat(idx, _counts(n_by_kind[kind], shares)))
+            codes.append(np.repeat(idx, split_counts(n_by_kind[kind], shares)))
     sector = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int16)
     sector = sector[rng.permutation(sector.size)].astype(np.int16)
     firms = draw_firms(scenario, rng, sector, first_id=1)
-    _finish(firms, spec)
+    finish_firms(firms, spec)
     return firms
 
 
@@ -161,7 +164,7 @@ def draw_firms(scenario: Scenario, rng: np.random.Generator, sector: np.ndarray,
     Returns
     -------
     Firms
-        Not finished: scale, capacity and accumulators are set by ``_finish``.
+        Not finished: scale, capacity and accumulators are set by ``finish_firms``.
     """
     spec = scenario.population
     sectors = list(spec.sectors.values())
@@ -245,7 +248,7 @@ def draw_firms(scenario: Scenario, rng: np.random.Generator, sector: np.ndarray,
     )
 
 
-def _finish(firms: Firms, spec: PopulationSpec) -> None:
+def finish_firms(firms: Firms, spec: PopulationSpec) -> None:
     """Derive scale and transformer capacity from the potentials."""
     firms.employees = np.maximum(firms.employees, 1.0)
     firms.above_scale = (~firms.is_services) & (
@@ -335,7 +338,7 @@ def calibrate_population(firms: Firms, spec: PopulationSpec, *, max_iter: int = 
     firms.tax_share_of_va *= tax_factor
     firms.employees *= employee_factor
     firms.calibration = (va_factor, tax_factor, employee_factor)
-    _finish(firms, spec)
+    finish_firms(firms, spec)
     return firms
 
 
@@ -669,7 +672,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
     for name, sched in scenario.tariffs.electricity.tiered.items():
         if name in names:
             firms.unit_consumption[sector == names.index(name)] = sched.reference_unit_consumption
-    _finish(firms, spec)
+    finish_firms(firms, spec)
     if "above_scale" in table.columns:
         firms.above_scale = table["above_scale"].to_numpy(bool) & ~is_services
     return firms
