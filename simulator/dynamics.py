@@ -45,9 +45,9 @@ from simulator import investment as inv
 from simulator import tariffs
 from simulator.firms import CLASS_CODES, CLASS_LABELS, TCE_PER_KWH, UNRATED, Firms, per_class
 from simulator.land import LandPools
+from simulator.population import counts_by_share as _counts
 from simulator.population import draw_firms
 from simulator.population import finish_firms as _finish
-from simulator.population import split_counts as _counts
 from simulator.rng import mechanism_rng
 from simulator.scenario import (
     INVESTMENT_OPTIONS,

@@ -37,11 +37,8 @@ __all__ = [
     "COLUMN_ALIASES",
     "build_population",
     "calibrate_population",
-    "draw_firms",
-    "finish_firms",
     "firms_from_table",
     "read_firm_table",
-    "split_counts",
     "synthetic_population",
 ]
 
@@ -104,7 +101,7 @@ def _lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: np.n
     return np.asarray(median) * np.exp(np.asarray(sigma) * rng.standard_normal(n))
 
 
-def split_counts(n: int, shares: np.ndarray) -> np.ndarray:
+def counts_by_share(n: int, shares: np.ndarray) -> np.ndarray:
     """Split n into integer counts proportional to shares (largest remainder)."""
     raw = n * shares
     counts = np.floor(raw).astype(np.int64)
@@ -136,7 +133,7 @@ def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
         idx = np.array([i for i, s in enumerate(sectors) if s.kind == kind], dtype=np.int16)
         if idx.size and n_by_kind[kind]:
             shares = np.array([sectors[i].share for i in idx])
-            codes.append(np.repeat(idx, split_counts(n_by_kind[kind], shares)))
+            codes.append(np.repeat(idx, counts_by_share(n_by_kind[kind], shares)))
     sector = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int16)
     sector = sector[rng.permutation(sector.size)].astype(np.int16)
     firms = draw_firms(scenario, rng, sector, first_id=1)
