@@ -36,17 +36,18 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import Field, FiniteFloat, model_validator
 
-from simulator.calibration import MetricName, _error, _load_spec, load_calibration
+from simulator.calibration import load_calibration
 from simulator.scenario import (
+    LocatedError,
     Scenario,
     ScenarioError,
-    _did_you_mean,
-    _LocatedError,
-    _read_yaml,
+    did_you_mean,
     load_scenario,
+    read_yaml,
 )
+from simulator.scenario.specfiles import MetricName, SpecModel, load_spec, spec_error
 from simulator.stats import mean_ci
 
 __all__ = ["OBSERVED_COLUMNS", "BacktestResult", "BacktestSpec", "SeriesSpec", "backtest",
@@ -58,18 +59,14 @@ OBSERVED_COLUMNS: tuple[str, ...] = ("series", "year", "value", "unit", "status"
                                      "note")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Denominator(_Model):
+class Denominator(SpecModel):
     """The metric a ``share`` series divides by."""
 
     metric: MetricName
     group: str = "all"
 
 
-class SeriesSpec(_Model):
+class SeriesSpec(SpecModel):
     """One observed series and the simulated metric it is compared with."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the series' name in outputs")
@@ -94,15 +91,15 @@ class SeriesSpec(_Model):
     @model_validator(mode="after")
     def _transform_fields(self) -> SeriesSpec:
         if self.transform == "average_growth" and self.base_year is None:
-            raise _LocatedError(("base_year",), "average_growth needs a base_year")
+            raise LocatedError(("base_year",), "average_growth needs a base_year")
         if self.transform == "share" and self.denominator is None:
-            raise _LocatedError(("denominator",), "share needs a denominator")
+            raise LocatedError(("denominator",), "share needs a denominator")
         if self.tolerance_kind == "factor" and self.tolerance <= 1:
-            raise _LocatedError(("tolerance",), "a factor tolerance must be above 1")
+            raise LocatedError(("tolerance",), "a factor tolerance must be above 1")
         return self
 
 
-class BacktestSpec(_Model):
+class BacktestSpec(SpecModel):
     """A backtest file: the history scenario, observed data, calibration and series."""
 
     scenario: str = Field(description="history scenario, relative to this file")
@@ -119,7 +116,7 @@ class BacktestSpec(_Model):
         seen: set[str] = set()
         for i, s in enumerate(self.series):
             if s.name in seen:
-                raise _LocatedError(("series", i, "name"), f"duplicate series {s.name!r}")
+                raise LocatedError(("series", i, "name"), f"duplicate series {s.name!r}")
             seen.add(s.name)
         return self
 
@@ -192,7 +189,7 @@ def load_backtest(path: str | Path | None = None) -> BacktestProblem:
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file() and _is_scenario(path):
         scenario_override = load_scenario(path)
         path = default_backtest_path()
-    spec, lines, scenario_path = _load_spec(path, BacktestSpec, "scenario")
+    spec, lines, scenario_path = load_spec(path, BacktestSpec, "scenario")
     scenario = scenario_override or load_scenario(scenario_path)
     observed = read_observed((path.parent / spec.observed).resolve())
     fitted: set[tuple[str, str, int]] = set()
@@ -203,19 +200,20 @@ def load_backtest(path: str | Path | None = None) -> BacktestProblem:
     years = set(scenario.years)
     for i, s in enumerate(spec.series):
         if s.observed not in known:
-            raise _error(path, lines, f"no series {s.observed!r} in {spec.observed}"
-                                      f"{_did_you_mean(s.observed, sorted(known))}",
-                         ("series", i, "observed"))
+            raise spec_error(path, lines, f"no series {s.observed!r} in {spec.observed}"
+                                          f"{did_you_mean(s.observed, sorted(known))}",
+                             ("series", i, "observed"))
         if s.base_year is not None and s.base_year not in years:
-            raise _error(path, lines, f"base year {s.base_year} is outside the run "
-                                      f"({min(years)} to {max(years)})", ("series", i, "base_year"))
+            raise spec_error(path, lines, f"base year {s.base_year} is outside the run "
+                                          f"({min(years)} to {max(years)})",
+                             ("series", i, "base_year"))
     return BacktestProblem(spec=spec, file=path, scenario=scenario, observed=observed,
                            fitted=frozenset(fitted))
 
 
 def _is_scenario(path: Path) -> bool:
     """Whether a YAML file is a scenario (not a backtest file)."""
-    data, _ = _read_yaml(path)
+    data, _ = read_yaml(path)
     return isinstance(data, dict) and "series" not in data
 
 

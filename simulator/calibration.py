@@ -29,38 +29,36 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     FiniteFloat,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from scipy import optimize
 
 from simulator.engine import simulate
-from simulator.metrics import METRICS
 from simulator.scenario import (
+    LocatedError,
     Scenario,
     ScenarioError,
-    _check_path,
-    _describe,
-    _did_you_mean,
-    _locate,
-    _LocatedError,
-    _read_yaml,
-    _valid_keys_at,
     apply_changes,
+    check_path,
     load_scenario,
     safe_name,
+)
+from simulator.scenario.specfiles import (
+    MetricName,
+    SpecModel,
+    apply_section,
+    load_spec,
+    spec_error,
+    value_at,
 )
 
 __all__ = [
@@ -87,25 +85,7 @@ NAN_RESIDUAL = 10.0
 # ------------------------------------------------------------------ file schema
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-_Spec = TypeVar("_Spec", bound=_Model)
-
-
-def _known_metric(name: str) -> str:
-    """Return ``name`` if it is in the metric catalogue (simulator.metrics.METRICS)."""
-    if name not in METRICS:
-        raise ValueError(f"unknown metric {name!r}{_did_you_mean(name, sorted(METRICS))}")
-    return name
-
-
-#: A metric name, checked against the catalogue (calibration targets, sweep outputs).
-MetricName = Annotated[str, AfterValidator(_known_metric)]
-
-
-class ParameterSpec(_Model):
+class ParameterSpec(SpecModel):
     """A free parameter: a real-valued scenario field, its bounds and start."""
 
     path: str = Field(description="dotted scenario path, e.g. population.sectors.x.tax_share_of_va")
@@ -120,14 +100,14 @@ class ParameterSpec(_Model):
     @field_validator("path")
     @classmethod
     def _known_path(cls, v: str) -> str:
-        _check_path(Scenario, v, ())
+        check_path(Scenario, v, ())
         return v
 
     @field_validator("tied")
     @classmethod
     def _known_tied(cls, v: dict[str, float]) -> dict[str, float]:
         for path in v:
-            _check_path(Scenario, path, (path,))
+            check_path(Scenario, path, (path,))
         return v
 
     def changes(self, value: float) -> dict[str, float]:
@@ -137,15 +117,15 @@ class ParameterSpec(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> ParameterSpec:
         if not self.lower < self.upper:
-            raise _LocatedError(("upper",), f"upper ({self.upper:g}) must be greater than "
-                                            f"lower ({self.lower:g})")
+            raise LocatedError(("upper",), f"upper ({self.upper:g}) must be greater than "
+                                           f"lower ({self.lower:g})")
         if self.start is not None and not self.lower <= self.start <= self.upper:
-            raise _LocatedError(("start",), f"start {self.start:g} is outside the bounds "
-                                            f"[{self.lower:g}, {self.upper:g}]")
+            raise LocatedError(("start",), f"start {self.start:g} is outside the bounds "
+                                           f"[{self.lower:g}, {self.upper:g}]")
         return self
 
 
-class TargetSpec(_Model):
+class TargetSpec(SpecModel):
     """An observed aggregate: a metric of one group in one year."""
 
     metric: MetricName = Field(description="a name from simulator.metrics.METRICS")
@@ -167,7 +147,7 @@ class TargetSpec(_Model):
         return v
 
 
-class CalibrationSpec(_Model):
+class CalibrationSpec(SpecModel):
     """A calibration file: base scenario, free parameters, targets and optimiser."""
 
     scenario: str = Field(description="base scenario file, relative to the calibration file")
@@ -195,24 +175,24 @@ class CalibrationSpec(_Model):
     def _paths(self) -> CalibrationSpec:
         for section in ("fixed", "overrides"):
             for path in getattr(self, section):
-                _check_path(Scenario, path, (section, path))
+                check_path(Scenario, path, (section, path))
         if both := sorted(set(self.fixed) & set(self.overrides)):
-            raise _LocatedError(("overrides", both[0]), "also set in fixed")
+            raise LocatedError(("overrides", both[0]), "also set in fixed")
         seen: set[str] = set()
         for i, p in enumerate(self.parameters):
             for path, loc in [(p.path, ("parameters", i, "path")),
                               *((t, ("parameters", i, "tied", t)) for t in p.tied)]:
                 if path in seen:
-                    raise _LocatedError(loc, f"{path!r} is set by two parameters")
+                    raise LocatedError(loc, f"{path!r} is set by two parameters")
                 if path in self.fixed or path in self.overrides:
-                    raise _LocatedError(loc, "a free or tied parameter cannot also be in "
-                                             "fixed or overrides")
+                    raise LocatedError(loc, "a free or tied parameter cannot also be in "
+                                            "fixed or overrides")
                 seen.add(path)
         if self.error == "log":
             for i, t in enumerate(self.targets):
                 if t.value <= 0:
-                    raise _LocatedError(("targets", i, "value"),
-                                        "error: log needs positive target values")
+                    raise LocatedError(("targets", i, "value"),
+                                       "error: log needs positive target values")
         return self
 
 
@@ -253,64 +233,7 @@ class CalibrationProblem:
 
     def error(self, message: str, loc: tuple) -> ScenarioError:
         """Return a ScenarioError naming this file, the line of ``loc`` and the field."""
-        return _error(self.file, self.lines, message, loc)
-
-
-def _error(file: Path, lines: Mapping[tuple, int], message: str, loc: tuple) -> ScenarioError:
-    _, line = _locate(loc, {k: (file, v) for k, v in lines.items()}, file)
-    return ScenarioError(message, file=file, line=line, field=".".join(str(p) for p in loc))
-
-
-_ErrorAt = Callable[[Path, Mapping[tuple, int], str, tuple], ScenarioError]
-
-
-def _load_spec(path: Path, model: type[_Spec], base_field: str,
-               error: _ErrorAt = _error) -> tuple[_Spec, Mapping[tuple, int], Path]:
-    """Read and validate a YAML file of ``model``; resolve its base scenario file.
-
-    Shared by calibration and sweep files. Returns the spec, the line of
-    every field path and the base file (``base_field``, relative to the
-    file). Errors come from ``error``, naming the file, line and field.
-    """
-    data, lines = _read_yaml(path)
-    try:
-        spec = model.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _describe(exc, lambda loc: _valid_keys_at(loc, model))
-        raise error(path, lines, msg, loc) from None
-    base_path = (path.parent / getattr(spec, base_field)).resolve()
-    if not base_path.is_file():
-        raise error(path, lines, f"file not found: {base_path}", (base_field,))
-    return spec, lines, base_path
-
-
-def _value_at(data: Any, path: str) -> Any:
-    """Return the value at a dotted path of a scenario dump; KeyError names the bad step."""
-    for part in path.split("."):
-        if isinstance(data, list):
-            if not (part.isdigit() and int(part) < len(data)):
-                raise KeyError(f"no item {part!r} in a list of {len(data)}")
-            data = data[int(part)]
-        elif isinstance(data, dict):
-            if part not in data and part.isdigit() and int(part) in data:
-                part = int(part)  # a calendar year's key
-            if part not in data:
-                raise KeyError(f"no {part!r} in the scenario{_did_you_mean(part, list(data))}")
-            data = data[part]
-        else:
-            raise KeyError(f"{part!r} is below a value, not a field")
-    return data
-
-
-def _apply(file: Path, lines: Mapping[tuple, int], scenario: Scenario, section: str,
-           changes: Mapping[str, Any]) -> Scenario:
-    """Apply a section's changes, re-raising errors at the section's lines."""
-    try:
-        return apply_changes(scenario, changes)
-    except ScenarioError as exc:
-        if exc.field in changes:
-            raise _error(file, lines, exc.message, (section, exc.field)) from None
-        raise _error(file, lines, f"{exc.field}: {exc.message}", (section,)) from None
+        return spec_error(self.file, self.lines, message, loc)
 
 
 def load_calibration(path: str | Path) -> CalibrationProblem:
@@ -332,38 +255,40 @@ def load_calibration(path: str | Path) -> CalibrationProblem:
         Naming the file, line and field of the first problem found.
     """
     path = Path(path)
-    spec, lines, base_path = _load_spec(path, CalibrationSpec, "scenario")
+    spec, lines, base_path = load_spec(path, CalibrationSpec, "scenario")
     scenario = load_scenario(base_path)
-    scenario = _apply(path, lines, scenario, "fixed", spec.fixed)
-    scenario = _apply(path, lines, scenario, "overrides", spec.overrides)
+    scenario = apply_section(path, lines, scenario, "fixed", spec.fixed)
+    scenario = apply_section(path, lines, scenario, "overrides", spec.overrides)
 
     dump = scenario.model_dump(mode="python")
     start = []
     for i, p in enumerate(spec.parameters):
         loc = ("parameters", i)
         try:
-            value = _value_at(dump, p.path)
+            value = value_at(dump, p.path)
         except KeyError as exc:
-            raise _error(path, lines, exc.args[0], (*loc, "path")) from None
+            raise spec_error(path, lines, exc.args[0], (*loc, "path")) from None
         if not isinstance(value, float):
-            raise _error(path, lines, f"{p.path!r} is not a real-valued field "
-                                      f"(its value is {value!r})", (*loc, "path"))
+            raise spec_error(path, lines, f"{p.path!r} is not a real-valued field "
+                                          f"(its value is {value!r})", (*loc, "path"))
         for bound in ("lower", "upper"):
             try:
                 apply_changes(scenario, p.changes(getattr(p, bound)))
             except ScenarioError as exc:
-                raise _error(path, lines, f"{exc.field}: {exc.message}", (*loc, bound)) from None
+                raise spec_error(path, lines, f"{exc.field}: {exc.message}",
+                                 (*loc, bound)) from None
         if p.start is None and not p.lower <= value <= p.upper:
-            raise _error(path, lines, f"the scenario's value {value:g} is outside the bounds; "
-                                      "give a start", loc)
+            raise spec_error(path, lines, f"the scenario's value {value:g} is outside the "
+                                          "bounds; give a start", loc)
         start.append(value if p.start is None else p.start)
     years = scenario.years
     for i, t in enumerate(spec.targets):
         for field in ("year", "base_year"):
             year = getattr(t, field)
             if year is not None and year not in years:
-                raise _error(path, lines, f"year {year} is outside the evaluated run "
-                                          f"({years[0]} to {years[-1]})", ("targets", i, field))
+                raise spec_error(path, lines, f"year {year} is outside the evaluated run "
+                                              f"({years[0]} to {years[-1]})",
+                                 ("targets", i, field))
     return CalibrationProblem(spec, path, base_path, scenario, np.array(start, dtype=float),
                               lines)
 

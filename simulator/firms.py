@@ -115,7 +115,7 @@ class Firms:
     log_shock: np.ndarray  # AR(1) state of the log output shock
     reference_cost_share: np.ndarray  # resource bill / revenue at first-year prices (NaN = unset)
     output_factor: np.ndarray  # this month's output as a share of potential
-    # enterprise dynamics (set by population._finish)
+    # enterprise dynamics (set by population.finish_firms)
     cash_wan_yuan: np.ndarray = field(default_factory=lambda: np.zeros(0))  # < 0: borrowed
     consecutive_loss_years: np.ndarray = field(
         default_factory=lambda: np.zeros(0, dtype=np.int16))

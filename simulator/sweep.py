@@ -75,21 +75,27 @@ from pydantic import (
 )
 from scipy.stats import qmc
 
-from simulator.calibration import MetricName, _apply, _load_spec, _Model, _value_at
-from simulator.calibration import _error as _calibration_error
 from simulator.dynamics import EXIT_REASONS
 from simulator.firms import CLASS_LABELS
 from simulator.scenario import (
     INVESTMENT_OPTIONS,
     POLLUTANTS,
+    LocatedError,
     Scenario,
     ScenarioError,
-    _check_path,
-    _did_you_mean,
-    _LocatedError,
     apply_changes,
+    check_path,
+    did_you_mean,
     load_scenario,
     safe_name,
+)
+from simulator.scenario.specfiles import (
+    MetricName,
+    SpecModel,
+    apply_section,
+    load_spec,
+    spec_error,
+    value_at,
 )
 
 __all__ = [
@@ -136,7 +142,7 @@ def _parse_year(value: Any) -> int | str:
     raise ValueError(f"year must be a calendar year or 'last', got {value!r}")
 
 
-class SweepParameter(_Model):
+class SweepParameter(SpecModel):
     """A swept scenario field: a list of values, or a range (``lower``, ``upper``)."""
 
     path: str = Field(description="dotted scenario path, e.g. dynamics.exit.loss_years")
@@ -158,7 +164,7 @@ class SweepParameter(_Model):
             raise ValueError("runs are named after the sweep and the design point")
         if root == "run":
             raise ValueError("every run has the same calendar: set run.* in overrides")
-        _check_path(Scenario, v, ())
+        check_path(Scenario, v, ())
         return v
 
     @model_validator(mode="after")
@@ -167,38 +173,38 @@ class SweepParameter(_Model):
             self._check_values()
             return self
         if self.lower is None and self.upper is None:
-            raise _LocatedError((), "give values (a list) or a range (lower and upper)")
+            raise LocatedError((), "give values (a list) or a range (lower and upper)")
         for bound in ("lower", "upper"):
             if getattr(self, bound) is None:
-                raise _LocatedError((bound,), f"{bound} is missing: a range needs lower and upper")
+                raise LocatedError((bound,), f"{bound} is missing: a range needs lower and upper")
         if not self.lower < self.upper:
-            raise _LocatedError(("upper",), f"upper ({self.upper:g}) must be greater than "
-                                            f"lower ({self.lower:g})")
+            raise LocatedError(("upper",), f"upper ({self.upper:g}) must be greater than "
+                                           f"lower ({self.lower:g})")
         if self.integer:
             for bound in ("lower", "upper"):
                 if not _is_whole(getattr(self, bound)):
-                    raise _LocatedError((bound,), f"{getattr(self, bound):g} is not a whole "
-                                                  "number (integer: true)")
+                    raise LocatedError((bound,), f"{getattr(self, bound):g} is not a whole "
+                                                 "number (integer: true)")
             count = int(self.upper - self.lower) + 1
             if self.steps is not None and self.steps > count:
-                raise _LocatedError(("steps",), f"{self.steps} steps would repeat whole numbers "
-                                                f"in {self.lower:g}..{self.upper:g}: use at most "
-                                                f"{count}")
+                raise LocatedError(("steps",), f"{self.steps} steps would repeat whole numbers "
+                                               f"in {self.lower:g}..{self.upper:g}: use at most "
+                                               f"{count}")
         return self
 
     def _check_values(self) -> None:
         if self.lower is not None or self.upper is not None:
-            raise _LocatedError(("values",), "give values or a range (lower, upper), not both")
+            raise LocatedError(("values",), "give values or a range (lower, upper), not both")
         if self.steps is not None:
-            raise _LocatedError(("steps",), "steps spaces a range; a values list is used as given")
+            raise LocatedError(("steps",), "steps spaces a range; a values list is used as given")
         if not self.values:
-            raise _LocatedError(("values",), "values is empty: give at least one value")
+            raise LocatedError(("values",), "values is empty: give at least one value")
         for k, value in enumerate(self.values):
             if any(value == earlier for earlier in self.values[:k]):
-                raise _LocatedError(("values", k), f"duplicate value {value!r}")
+                raise LocatedError(("values", k), f"duplicate value {value!r}")
             if self.integer and not _is_whole(value):
-                raise _LocatedError(("values", k), f"{value!r} is not a whole number "
-                                                   "(integer: true)")
+                raise LocatedError(("values", k), f"{value!r} is not a whole number "
+                                                  "(integer: true)")
 
     def typed(self, value: Any) -> Any:
         """Return ``value`` as it is applied: a Python int for integer parameters."""
@@ -207,7 +213,7 @@ class SweepParameter(_Model):
         return int(value) if self.integer else value
 
 
-class SweepOutput(_Model):
+class SweepOutput(SpecModel):
     """A scalar output of each run: an annual metric of one group in one year."""
 
     name: str | None = Field(None, min_length=1,
@@ -226,7 +232,7 @@ class SweepOutput(_Model):
         return v  # its values: against the base scenario (_check_outputs)
 
 
-class SweepSpec(_Model):
+class SweepSpec(SpecModel):
     """A sweep file: base scenario, overrides, parameters, design, replications, outputs."""
 
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+$",
@@ -245,44 +251,44 @@ class SweepSpec(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
         for path in self.overrides:
-            _check_path(Scenario, path, ("overrides", path))
+            check_path(Scenario, path, ("overrides", path))
         if "seed" in self.overrides and self.seed is not None:
-            raise _LocatedError(("overrides", "seed"), "the seed is also given as seed: "
-                                                       "set it once")
+            raise LocatedError(("overrides", "seed"), "the seed is also given as seed: "
+                                                      "set it once")
         for i, p in enumerate(self.parameters):
             loc = ("parameters", i, "path")
             for q in self.parameters[:i]:
                 if _overlap(p.path, q.path):
-                    raise _LocatedError(loc, f"duplicate parameter {p.path!r}" if p.path == q.path
-                                        else f"{p.path!r} overlaps parameter {q.path!r}")
+                    raise LocatedError(loc, f"duplicate parameter {p.path!r}" if p.path == q.path
+                                       else f"{p.path!r} overlaps parameter {q.path!r}")
             for path in self.overrides:
                 if _overlap(p.path, path):
-                    raise _LocatedError(loc, f"{p.path!r} is also set in overrides ({path!r})")
+                    raise LocatedError(loc, f"{p.path!r} is also set in overrides ({path!r})")
         self._check_design()
         return self
 
     def _check_design(self) -> None:
         if self.design == "grid":
             if self.samples is not None:
-                raise _LocatedError(("samples",), "samples is not used by the grid design: its "
-                                                  "points are all combinations of the values")
+                raise LocatedError(("samples",), "samples is not used by the grid design: its "
+                                                 "points are all combinations of the values")
             for i, p in enumerate(self.parameters):
                 if p.values is None and p.steps is None:
-                    raise _LocatedError(("parameters", i), "a grid needs values or steps for "
-                                                           "each parameter")
+                    raise LocatedError(("parameters", i), "a grid needs values or steps for "
+                                                          "each parameter")
             return
         if self.samples is None:
-            raise _LocatedError(("samples",), f"the {self.design} design needs samples "
-                                              "(the number of points)")
+            raise LocatedError(("samples",), f"the {self.design} design needs samples "
+                                             "(the number of points)")
         for i, p in enumerate(self.parameters):
             if p.steps is not None:
-                raise _LocatedError(("parameters", i, "steps"),
-                                    f"steps is for the grid design; {self.design} draws from "
-                                    "the whole range")
+                raise LocatedError(("parameters", i, "steps"),
+                                   f"steps is for the grid design; {self.design} draws from "
+                                   "the whole range")
             if self.design == "sobol" and p.values is not None:
-                raise _LocatedError(("parameters", i, "values"),
-                                    "the sobol design needs ranges (lower, upper), "
-                                    "not values lists")
+                raise LocatedError(("parameters", i, "values"),
+                                   "the sobol design needs ranges (lower, upper), "
+                                   "not values lists")
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -380,7 +386,7 @@ class SweepProblem:
 def _error(file: Path, lines: Mapping[tuple, int], message: str, loc: tuple) -> ScenarioError:
     # A missing samples: is reported at the design: line that asks for it.
     at = ("design",) if loc == ("samples",) and loc not in lines else loc
-    line = _calibration_error(file, lines, message, at).line
+    line = spec_error(file, lines, message, at).line
     return ScenarioError(message, file=file, line=line, field=".".join(str(p) for p in loc))
 
 
@@ -403,8 +409,8 @@ def load_sweep(path: str | Path) -> SweepProblem:
         Naming the file, line and field of the first problem found.
     """
     path = Path(path)
-    spec, lines, base_path = _load_spec(path, SweepSpec, "base", _error)
-    scenario = _apply(path, lines, load_scenario(base_path), "overrides", spec.overrides)
+    spec, lines, base_path = load_spec(path, SweepSpec, "base", _error)
+    scenario = apply_section(path, lines, load_scenario(base_path), "overrides", spec.overrides)
     if spec.seed is not None:
         scenario = apply_changes(scenario, {"seed": spec.seed})
     _check_base_values(path, lines, spec, scenario)
@@ -424,13 +430,13 @@ def load_sweep(path: str | Path) -> SweepProblem:
 def _base_value(dump: dict, path: str) -> tuple[Any, bool]:
     """Return (value, found) at ``path``; a new key of a mapping field is (None, False)."""
     try:
-        return _value_at(dump, path), True
+        return value_at(dump, path), True
     except KeyError as exc:
         error = exc
     parts = path.split(".")
     for k in range(len(parts) - 1, -1, -1):
         try:
-            node = _value_at(dump, ".".join(parts[:k])) if k else dump
+            node = value_at(dump, ".".join(parts[:k])) if k else dump
         except KeyError:
             continue
         if isinstance(node, dict):
@@ -485,7 +491,7 @@ def _check_outputs(problem: SweepProblem) -> None:
             if dimension not in known:
                 raise problem.error(
                     f"unknown group dimension {dimension!r}"
-                    f"{_did_you_mean(dimension, list(known))}; one of {', '.join(known)}",
+                    f"{did_you_mean(dimension, list(known))}; one of {', '.join(known)}",
                     (*loc, "group"))
             allowed = known[dimension]
         else:
@@ -493,7 +499,7 @@ def _check_outputs(problem: SweepProblem) -> None:
         if value not in allowed:
             shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
             raise problem.error(f"unknown {dimension} {value!r} in the base scenario"
-                                f"{_did_you_mean(value, list(allowed))}; one of {shown}",
+                                f"{did_you_mean(value, list(allowed))}; one of {shown}",
                                 (*loc, "group"))
 
 

@@ -216,14 +216,14 @@ def test_a_scenario_on_a_firm_table_is_validated_with_its_table(tmp_path, capsys
 def test_terminal_tables_print_large_values_and_intervals_in_full(capsys):
     # A mean just under 10^4 and interval bounds above it: never "1e+04" or "1.23e+04",
     # the difference signed, a missing interval left out and a missing value a dash.
-    from simulator.cli import _print_comparison, _print_summary
+    from simulator.cli.output import print_comparison, print_summary
 
     table = pd.DataFrame({
         "indicator": ["VA", "VA"], "scenario": ["base", "alt"], "year": [2030, 2030],
         "mean": [9999.6, 12345.4], "ci_low": [9000.2, 12001.0], "ci_high": [10999.7, 12690.0],
         "diff": [float("nan"), 2345.8], "diff_ci_low": [float("nan"), 1999.9],
         "diff_ci_high": [float("nan"), 2691.2]})
-    _print_comparison(table, replications=3)
+    print_comparison(table, replications=3)
     out = capsys.readouterr().out
     assert "10,000 [9,000, 11,000]" in out
     assert "12,345 [12,001, 12,690]" in out
@@ -234,8 +234,8 @@ def test_terminal_tables_print_large_values_and_intervals_in_full(capsys):
                             "2030 ci_low": [30000.0, float("nan")],
                             "2030 ci_high": [32831.8, float("nan")]},
                            index=["share", "price"])
-    _print_summary("s", {"firms": 10, "seed": 1, "wall_time_s": 0.5, "replications": 3},
-                   summary)
+    print_summary("s", {"firms": 10, "seed": 1, "wall_time_s": 0.5, "replications": 3},
+                  summary)
     out = capsys.readouterr().out
     assert "31,416 [30,000, 32,832]" in out
     assert "0.25" in out

@@ -1,0 +1,152 @@
+"""What every section of a scenario is built from.
+
+The evaluation classes, pollutants and quotas in the order of every array;
+calendar months (``YYYY-MM``) and :func:`month_index`; the base model of
+every scenario section (:class:`ScenarioModel`: unknown keys are errors,
+values are frozen, validated and finite); the constrained number types
+(``NonNeg``, ``Pos``, ``Share``...); and the small value groups used across
+sections: one number per class (:class:`ClassValues`), per pollutant
+(:class:`PollutantValues`) or per quota (:class:`QuotaValues`,
+:class:`QuotaChanges`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "CLASSES",
+    "POLLUTANTS",
+    "QUOTAS",
+    "CalendarYear",
+    "Change",
+    "ClassValues",
+    "GrowthRate",
+    "NonNeg",
+    "Pollutant",
+    "PollutantValues",
+    "Pos",
+    "QuotaChanges",
+    "QuotaValues",
+    "ScenarioModel",
+    "Share",
+    "YearMonth",
+    "month_index",
+    "safe_name",
+]
+
+#: Evaluation classes, best first (A 优先发展类 ... D 倒逼整治类).
+CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
+#: Pollutants under total-emission control, in the order used in every array.
+POLLUTANTS: tuple[str, ...] = ("cod", "nh3n", "so2", "nox")
+
+#: Tradeable quotas: energy-use rights (用能权, tce) and emission rights (排污权, t).
+QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
+Pollutant = Literal["cod", "nh3n", "so2", "nox"]
+
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def safe_name(text: str) -> str:
+    """Return ``text`` usable as a file or directory name: ASCII letters, digits, ``_.-``."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_.-" else "_" for c in text)
+
+
+def _parse_year_month(value: Any) -> str:
+    """Return a month (a date, a year, or ``YYYY-M``/``YYYY-MM``) as ``YYYY-MM``."""
+    if isinstance(value, date):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, int) and 1900 <= value <= 2200:
+        return f"{value:04d}-01"
+    if isinstance(value, str):
+        m = _YEAR_MONTH.match(value.strip())
+        if m and 1 <= int(m.group(2)) <= 12:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+
+
+#: A calendar month written ``YYYY-MM`` (e.g. ``2019-01``).
+YearMonth = Annotated[str, BeforeValidator(_parse_year_month)]
+
+
+def month_index(start: str, when: str) -> int:
+    """Return the number of months from ``start`` to ``when`` (both ``YYYY-MM``)."""
+    y0, m0 = (int(x) for x in start.split("-"))
+    y1, m1 = (int(x) for x in when.split("-"))
+    return (y1 - y0) * 12 + (m1 - m0)
+
+
+class ScenarioModel(BaseModel):
+    """Base of every scenario section: unknown keys are errors; values frozen and finite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              allow_inf_nan=False)  # a finite number wherever one is asked
+
+
+NonNeg = Annotated[float, Field(ge=0)]
+CalendarYear = Annotated[int, Field(ge=1900, le=2200)]
+GrowthRate = Annotated[float, Field(ge=-0.5, le=0.5)]  # a yearly change, as a share
+Share = Annotated[float, Field(ge=0, le=1)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class ClassValues(ScenarioModel):
+    """One number per evaluation class A-D."""
+
+    A: NonNeg = 0.0
+    B: NonNeg = 0.0
+    C: NonNeg = 0.0
+    D: NonNeg = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Return (A, B, C, D)."""
+        return (self.A, self.B, self.C, self.D)
+
+
+class PollutantValues(ScenarioModel):
+    """One number per controlled pollutant (COD, NH3-N, SO2, NOx)."""
+
+    cod: NonNeg = 0.0
+    nh3n: NonNeg = 0.0
+    so2: NonNeg = 0.0
+    nox: NonNeg = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Return (cod, nh3n, so2, nox)."""
+        return (self.cod, self.nh3n, self.so2, self.nox)
+
+
+Change = Annotated[float, Field(gt=-0.5, lt=0.5)]  # a signed yearly change, as a share
+
+
+class QuotaValues(ScenarioModel):
+    """One signed share per quota: energy and the controlled pollutants."""
+
+    energy: Change = 0.0
+    cod: Change = 0.0
+    nh3n: Change = 0.0
+    so2: Change = 0.0
+    nox: Change = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float, float]:
+        """Return (energy, cod, nh3n, so2, nox)."""
+        return (self.energy, self.cod, self.nh3n, self.so2, self.nox)
+
+
+class QuotaChanges(ScenarioModel):
+    """Signed shares for some quotas: the quotas left out keep the value in force."""
+
+    energy: Change | None = None
+    cod: Change | None = None
+    nh3n: Change | None = None
+    so2: Change | None = None
+    nox: Change | None = None
+
+    def over(self, values: tuple[float, ...]) -> tuple[float, ...]:
+        """Return ``values`` (energy, cod, nh3n, so2, nox) with the quotas given here replaced."""
+        mine = (self.energy, self.cod, self.nh3n, self.so2, self.nox)
+        return tuple(v if m is None else m for v, m in zip(values, mine, strict=True))

@@ -1,0 +1,181 @@
+"""The ``evaluation`` section: the annual comprehensive evaluation (综合评价).
+
+Indicators and their weights per tier (above-scale, below-scale, services),
+benchmarks, how scores become classes A-D (rank shares or score
+thresholds), the one-vote veto and bonus points.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simulator.scenario.base import (
+    ClassValues,
+    NonNeg,
+    PollutantValues,
+    Pos,
+    ScenarioModel,
+    Share,
+)
+from simulator.scenario.errors import LocatedError
+
+__all__ = [
+    "BelowIndicator",
+    "BonusSpec",
+    "ClassShares",
+    "ClassThresholds",
+    "ClassificationSpec",
+    "EvaluationSpec",
+    "FixedBenchmarks",
+    "Indicator",
+    "ServicesIndicator",
+    "VetoSpec",
+]
+
+Indicator = Literal[
+    "tax_per_mu", "va_per_mu", "va_per_tce", "va_per_emission", "labour_productivity", "rd_share"
+]
+BelowIndicator = Literal["tax_per_mu", "tax_per_kwh"]
+ServicesIndicator = Literal["tax_per_kwh", "sales_per_kwh", "tax", "sales"]
+
+
+class ClassShares(ClassValues):
+    """Shares of the ranked group put in each class; must sum to 1."""
+
+    A: Share = 0.20
+    B: Share = 0.55
+    C: Share = 0.20
+    D: Share = 0.05
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> ClassShares:
+        total = sum(self.as_tuple())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"class shares must sum to 1, got {total:g}")
+        return self
+
+
+class ClassThresholds(ScenarioModel):
+    """Minimum total score for classes A, B and C (below C's is D)."""
+
+    A: NonNeg = 120.0
+    B: NonNeg = 90.0
+    C: NonNeg = 60.0
+
+    @model_validator(mode="after")
+    def _decreasing(self) -> ClassThresholds:
+        if not self.A > self.B > self.C:
+            raise ValueError("class thresholds must decrease: A > B > C")
+        return self
+
+
+class ClassificationSpec(ScenarioModel):
+    """How scores become classes: by rank shares or by score thresholds."""
+
+    method: Literal["shares", "thresholds"] = "shares"
+    shares: ClassShares = Field(default_factory=ClassShares)
+    thresholds: ClassThresholds = Field(default_factory=ClassThresholds)
+
+
+class VetoSpec(ScenarioModel):
+    """One-vote veto (一票否决): vetoed firms cannot be A or B."""
+
+    accident_probability_per_year: Share = Field(
+        0.01, description="chance a firm has a safety/environmental accident in a year"
+    )
+    emission_violation: bool = Field(
+        True, description="emitting without rights (a compliance shortfall) triggers the veto"
+    )
+    energy_task_missed: bool = Field(
+        False, description="using energy over quota without rights triggers the veto"
+    )
+
+
+class BonusSpec(ScenarioModel):
+    """Bonus points added to the total score."""
+
+    high_tech: NonNeg = 5.0
+    listed: NonNeg = 3.0
+    brand: NonNeg = 2.0
+
+
+class FixedBenchmarks(ScenarioModel):
+    """Benchmarks per tier for ``benchmark: fixed``, in the indicators' units (rd_share: share)."""
+
+    above_scale: dict[Indicator, Pos] = Field(default_factory=dict)
+    below_scale: dict[BelowIndicator, Pos] = Field(default_factory=dict)
+    services: dict[ServicesIndicator, Pos] = Field(default_factory=dict)
+
+
+class EvaluationSpec(ScenarioModel):
+    """Annual comprehensive evaluation (综合评价)."""
+
+    min_land_mu_below_scale: NonNeg = Field(
+        5.0, description="below-scale firms with at least this much land are evaluated"
+    )
+    evaluate_services: bool = True
+    group_by: list[Literal["region", "sector", "park"]] = Field(
+        default_factory=lambda: ["region"],
+        description="firms are ranked within these groups (and by scale)",
+    )
+    benchmark: Literal["group_mean", "sector_mean", "fixed"] = "group_mean"
+    fixed_benchmarks: FixedBenchmarks = Field(
+        default_factory=FixedBenchmarks,
+        description="benchmark per tier and indicator when benchmark is 'fixed'",
+    )
+    indicator_cap: Pos = Field(2.0, description="cap on x/benchmark per indicator")
+    weights_above_scale: dict[Indicator, NonNeg] = Field(
+        default_factory=lambda: {
+            "tax_per_mu": 30.0,
+            "va_per_mu": 20.0,
+            "va_per_tce": 20.0,
+            "va_per_emission": 10.0,
+            "labour_productivity": 10.0,
+            "rd_share": 10.0,
+        }
+    )
+    weights_below_scale: dict[BelowIndicator, NonNeg] = Field(
+        default_factory=lambda: {"tax_per_mu": 50.0, "tax_per_kwh": 50.0}
+    )
+    weights_services: dict[ServicesIndicator, NonNeg] = Field(
+        default_factory=lambda: {
+            "tax_per_kwh": 30.0,
+            "sales_per_kwh": 30.0,
+            "tax": 20.0,
+            "sales": 20.0,
+        }
+    )
+    emission_weights: PollutantValues = Field(
+        default_factory=lambda: PollutantValues(cod=1.0, nh3n=1.0, so2=1.0, nox=1.0),
+        description="weights combining pollutants (t) into one emission total",
+    )
+    classification: ClassificationSpec = Field(default_factory=ClassificationSpec)
+    veto: VetoSpec = Field(default_factory=VetoSpec)
+    bonus: BonusSpec = Field(default_factory=BonusSpec)
+    protect_new_firms_years: Annotated[int, Field(ge=0, le=50)] = Field(
+        1, description="firms younger than this many years are not put in D"
+    )
+
+    @field_validator("weights_above_scale", "weights_below_scale", "weights_services")
+    @classmethod
+    def _positive_total(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or sum(v.values()) <= 0:
+            raise ValueError("weights must include at least one positive weight")
+        return v
+
+    @model_validator(mode="after")
+    def _fixed_needs_values(self) -> EvaluationSpec:
+        if self.benchmark == "fixed":
+            tiers = [("above_scale", self.weights_above_scale),
+                     ("below_scale", self.weights_below_scale)]
+            if self.evaluate_services:
+                tiers.append(("services", self.weights_services))
+            for tier, weights in tiers:
+                given = getattr(self.fixed_benchmarks, tier)
+                missing = sorted(k for k, w in weights.items() if w > 0 and k not in given)
+                if missing:
+                    raise LocatedError(("fixed_benchmarks", tier),
+                                       f"benchmark missing for {', '.join(missing)}")
+        return self
