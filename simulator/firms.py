@@ -165,7 +165,9 @@ class Firms:
             raise ValueError("appended firms must have larger firm ids than the existing ones")
         out = {f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
                for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
-        ytd = {k: np.concatenate([v, other.ytd[k]]) for k, v in self.ytd.items()}
+        # Firms appended without a sum (entrants have none of the further sums) start at 0.
+        ytd = {k: np.concatenate([v, other.ytd.get(k, np.zeros((other.n, *v.shape[1:])))])
+               for k, v in self.ytd.items()}
         return Firms(**out, ytd=ytd, calibration=self.calibration)
 
     def reset_ytd(self) -> None:
@@ -174,6 +176,9 @@ class Firms:
         for name in YTD_FIELDS:
             self.ytd[name] = np.zeros(n)
         self.ytd["emissions_t"] = np.zeros((n, len(POLLUTANTS)))
+        for name in self.ytd:  # further sums (e.g. of further tariffs, tariffs.linear)
+            if name not in YTD_FIELDS and name != "emissions_t":
+                self.ytd[name] = np.zeros(n)
 
     def nbytes(self) -> int:
         """Memory held by the state arrays, bytes."""

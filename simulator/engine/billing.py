@@ -56,6 +56,18 @@ def flush(state: RunState) -> None:
     y["pollution_surcharge_yuan"] += pol.class_surcharge_yuan
     differential_yuan = (elec.class_surcharge_yuan + elec.national_yuan + elec.tiered_yuan
                          + pol.class_surcharge_yuan)
+    further = tariffs.active(state.params.tariffs)
+    if further:  # the period's energy, corrections of abatement included
+        energy = va * f.energy_tce_per_wan_yuan
+        if "energy_tce" in state.corrected:
+            energy += correction["energy_tce"]
+    for tariff, spec in further:
+        bill = tariff.bill(energy * tariff.per_tce(f, spec, state.sector_names), klass=f.klass,
+                           params=spec)
+        total, surcharge = tariff.ytd_keys
+        y[total] += bill.total_yuan
+        y[surcharge] += bill.class_surcharge_yuan
+        differential_yuan = differential_yuan + bill.class_surcharge_yuan
     y["profit_wan_yuan"] += revenue * f.profit_margin - differential_yuan * 1e-4
     period.va = np.zeros(f.n)
     period.months = 0

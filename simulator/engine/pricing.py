@@ -58,6 +58,10 @@ def refresh_unit_cost(state: RunState, *, prices_changed: bool = True) -> None:
     fold_corrections(state, drop=prices_changed)
     yuan_per_wan_yuan_va = (r.yuan_per_kwh * f.electricity_kwh_per_wan_yuan
                             + np.einsum("ij,ij->i", r.yuan_per_t, f.emission_t_per_wan_yuan))
+    for tariff, spec in tariffs.active(state.params.tariffs):  # further linear tariffs
+        per_unit = tariff.bill(np.ones(f.n), klass=f.klass, params=spec).total_yuan
+        yuan_per_wan_yuan_va += (per_unit * tariff.per_tce(f, spec, state.sector_names)
+                                 * f.energy_tce_per_wan_yuan)
     # Rights used have an opportunity cost at the market price, free allocation or not.
     for market in state.markets.values():
         market.add_unit_cost(yuan_per_wan_yuan_va, f)
@@ -83,7 +87,11 @@ def cost_shares_at_potential(state: RunState) -> tuple[np.ndarray, np.ndarray]:
     wat = tariffs.water_bill(va * f.water_m3_per_wan_yuan, quota_m3=f.water_quota_m3 / 12.0,
                              klass=f.klass, params=t.water)
     full = state.rates.linear_cost_share + ratio(wat.total_yuan * 1e-4, revenue)
-    base = ratio((elec.energy_yuan + pol.base_yuan + wat.base_yuan) * 1e-4, revenue)
+    base_yuan = elec.energy_yuan + pol.base_yuan + wat.base_yuan
+    for tariff, spec in tariffs.active(t):  # further linear tariffs at their base price
+        units = va * f.energy_tce_per_wan_yuan * tariff.per_tce(f, spec, state.sector_names)
+        base_yuan = base_yuan + tariff.bill(units, klass=f.klass, params=spec).base_yuan
+    base = ratio(base_yuan * 1e-4, revenue)
     return full, base
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator import tariffs
 from simulator.engine.state import RunState
 from simulator.evaluation import transition_counts
 from simulator.firms import CLASS_LABELS, UNRATED
@@ -56,6 +57,8 @@ def annual(state: RunState, year: int, new_class: np.ndarray, vetoed: np.ndarray
     va = y["va_wan_yuan"]
     resource = (y["electricity_bill_yuan"] + y["water_bill_yuan"] + y["land_tax_yuan"]
                 + y["pollution_charge_yuan"])
+    for tariff, _ in tariffs.active(state.params.tariffs):  # further linear tariffs
+        resource = resource + y[tariff.ytd_keys[0]]
     # Performance: grouped by the class this year's evaluation gave.
     totals = {
         "va_wan_yuan": va, "revenue_wan_yuan": y["revenue_wan_yuan"],
@@ -121,6 +124,11 @@ def _bills(state: RunState, resource: np.ndarray) -> tuple[dict[str, np.ndarray]
         "resource_bill_yuan_per_wan_yuan_va": (resource, va, 1.0),
         "resource_bill_share_of_revenue": (resource, y["revenue_wan_yuan"], 1e-4),
     }
+    for tariff, _ in tariffs.active(state.params.tariffs):  # further linear tariffs
+        total, surcharge = tariff.ytd_keys
+        bills[total] = y[total]
+        bills[f"revenue_{tariff.name}_class_surcharge_yuan"] = y[surcharge]
+        bills["differential_revenue_yuan"] = bills["differential_revenue_yuan"] + y[surcharge]
     if state.markets:
         bills["quota_cost_yuan"] = y["quota_cost_yuan"]
         burden["quota_cost_yuan_per_wan_yuan_va"] = (y["quota_cost_yuan"], va, 1.0)

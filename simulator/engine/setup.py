@@ -51,6 +51,9 @@ def new_state(scenario: Scenario, *, replication: int,
         region_names=[r.name for r in scenario.population.regions],
         period=Period(va=np.zeros(n)), stationary_sd=stationary_sd, on_snapshot=on_snapshot,
         last_cost_share=np.full(n, np.nan), newly_above_scale=np.zeros(n, dtype=bool))
+    for tariff in tariffs.registered():  # the sums of further linear tariffs (off or on)
+        for key in tariff.ytd_keys:
+            firms.ytd[key] = np.zeros(n)
     state.new_buffers()
     return state
 

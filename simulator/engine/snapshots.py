@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from simulator import tariffs
 from simulator.engine.state import RunState
 from simulator.evaluation import EvaluationResult
 from simulator.firms import CLASS_LABELS
@@ -66,6 +67,9 @@ def snapshot(state: RunState, year: int, result: EvaluationResult, new_class: np
     }
     for name in _YTD_COLUMNS:
         cols[name] = owned(y[name])
+    for tariff, _ in tariffs.active(state.params.tariffs):  # further linear tariffs
+        for key in tariff.ytd_keys:
+            cols[key] = owned(y[key])
     for i, p in enumerate(POLLUTANTS):
         cols[f"{p}_t"] = owned(y["emissions_t"][:, i])
     for name, values in result.indicators.items():

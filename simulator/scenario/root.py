@@ -308,6 +308,15 @@ class Scenario(ScenarioModel):
         return self
 
     @model_validator(mode="after")
+    def _gas_sectors(self) -> Scenario:
+        sectors = list(self.population.sectors)
+        for sector in self.tariffs.gas.share_of_fuel:
+            if sector not in sectors:
+                raise LocatedError(("tariffs", "gas", "share_of_fuel", sector),
+                                   f"unknown sector {sector!r}{did_you_mean(sector, sectors)}")
+        return self
+
+    @model_validator(mode="after")
     def _land_grades_have_rates(self) -> Scenario:
         grades = len(self.population.land_grade_shares)
         rates = len(self.tariffs.land_tax.rate_yuan_per_m2_year_by_grade)

@@ -26,6 +26,7 @@ __all__ = [
     "Block",
     "ElectricityTariff",
     "Escalation",
+    "GasTariff",
     "LandTax",
     "PollutionCharge",
     "Subsidies",
@@ -215,6 +216,28 @@ class Subsidies(ScenarioModel):
     withdrawn_for: list[Literal["A", "B", "C", "D"]] = Field(default_factory=lambda: ["D"])
 
 
+class GasTariff(ScenarioModel):
+    """Natural gas for industry by class (差别化气价), billed on the gas share of fuel use."""
+
+    enabled: bool = Field(False, description="bill gas (a linear tariff, off by default)")
+    price_yuan_per_m3: NonNeg = Field(
+        3.6, description="base price of non-residential pipeline gas, yuan per m^3 (est: "
+        "Zhejiang city prices for industry were about 3.4-3.9 yuan/m^3 in 2019-2022)")
+    class_surcharge_yuan_per_m3: ClassValues = Field(
+        default_factory=lambda: ClassValues(D=1.0),
+        description="surcharge per m^3 by class (src: Qingdao 2022, D +1 yuan/m^3)")
+    share_of_fuel: dict[str, Share] = Field(
+        default_factory=dict, description="share of non-electric energy (tce) that is gas, "
+        "by sector; sectors not listed use default_share_of_fuel")
+    default_share_of_fuel: Share = Field(
+        0.3, description="gas share of non-electric energy where a sector is not listed (est: "
+        "gas was about a quarter to a third of Zhejiang industry's non-electric energy)")
+    kgce_per_m3: Pos = Field(
+        1.2143, description="standard coal equivalent of 1 m^3 of natural gas, kgce (src: "
+        "China Energy Statistical Yearbook, conversion factors: 1.1000-1.3300; 1.2143 is "
+        "the conventional value at 35,544 kJ/m^3)")
+
+
 class Tariffs(ScenarioModel):
     """All differentiated prices."""
 
@@ -223,3 +246,4 @@ class Tariffs(ScenarioModel):
     land_tax: LandTax = Field(default_factory=LandTax)
     pollution: PollutionCharge = Field(default_factory=PollutionCharge)
     subsidies: Subsidies = Field(default_factory=Subsidies)
+    gas: GasTariff = Field(default_factory=GasTariff)

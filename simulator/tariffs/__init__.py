@@ -11,8 +11,14 @@ a validated parameter model to a frozen result of float64 arrays in yuan:
 * :func:`subsidy` (:mod:`~simulator.tariffs.subsidies`);
 * :func:`unit_prices` and :func:`linear_bills` (:mod:`~simulator.tariffs.unit`): each
   firm's price per kWh and per tonne, and a period's linear bills, for the engine and
-  the investment decision alike.
+  the investment decision alike;
+* further linear tariffs (:mod:`~simulator.tariffs.linear`), each a module that
+  registers itself: gas (:mod:`~simulator.tariffs.gas`). Every module of this package
+  is imported here, so a new tariff module needs no other line.
 """
+
+import importlib
+import pkgutil
 
 from simulator.tariffs.electricity import (
     ElectricityBill,
@@ -20,14 +26,18 @@ from simulator.tariffs.electricity import (
     electricity_bill,
 )
 from simulator.tariffs.landtax import LandTaxBill, land_use_tax
+from simulator.tariffs.linear import LinearBill, LinearTariff, active, register, registered
 from simulator.tariffs.pollution import PollutionBill, pollution_charge, pollution_equivalents
 from simulator.tariffs.subsidies import SubsidyResult, subsidy
 from simulator.tariffs.unit import UnitPrices, linear_bills, unit_prices
 from simulator.tariffs.water import WaterBill, water_bill
 
 __all__ = [
+    "active",
     "ElectricityBill",
     "LandTaxBill",
+    "LinearBill",
+    "LinearTariff",
     "PollutionBill",
     "SubsidyResult",
     "UnitPrices",
@@ -38,7 +48,13 @@ __all__ = [
     "linear_bills",
     "pollution_charge",
     "pollution_equivalents",
+    "register",
+    "registered",
     "subsidy",
     "unit_prices",
     "water_bill",
 ]
+
+# Import every tariff module, so that those that register a linear tariff do.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
