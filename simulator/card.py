@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator import catalogue
 from simulator.evaluation import (
     INDICATOR_UNITS,
     INDICATORS,
@@ -84,21 +85,12 @@ __all__ = [
 CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
 #: ``scale`` column of firms.parquet -> evaluation tier code.
 _TIERS: dict[str, int] = {"above": 0, "below": 1, "services": 2}
-_EMISSIONS = "emissions"  # weighted sum of the pollutant columns <p>_t
-#: indicator -> (numerator column, denominator column or None, scale): the formulas of
-#: simulator.evaluation on firms.parquet's columns (tests check they give its ind_* values).
-FORMULAS: dict[str, tuple[str, str | None, float]] = {
-    "tax_per_mu": ("tax_wan_yuan", "land_mu", 1.0),
-    "va_per_mu": ("va_wan_yuan", "land_mu", 1.0),
-    "va_per_tce": ("va_wan_yuan", "energy_tce", 1.0),
-    "va_per_emission": ("va_wan_yuan", _EMISSIONS, 1.0),
-    "labour_productivity": ("va_wan_yuan", "employees", 1.0),
-    "rd_share": ("rd_wan_yuan", "revenue_wan_yuan", 1.0),
-    "tax_per_kwh": ("tax_wan_yuan", "electricity_kwh", 1e4),
-    "sales_per_kwh": ("revenue_wan_yuan", "electricity_kwh", 1e4),
-    "tax": ("tax_wan_yuan", None, 1.0),
-    "sales": ("revenue_wan_yuan", None, 1.0),
-}
+#: The weighted sum of the pollutant columns <p>_t (evaluation.emission_weights).
+_EMISSIONS = "weighted_emissions_t"
+#: indicator -> (numerator column, denominator column or None, scale): the catalogue's
+#: formulas of simulator.evaluation, on firms.parquet's columns (tests check they give its
+#: ind_* values).
+FORMULAS = catalogue.indicator_formulas()
 #: firms.parquet columns a card picks its rows by.
 _KEY_COLUMNS: tuple[str, ...] = ("replication", "year", "firm_id")
 #: Every firms.parquet column the card reads (checked before reading).
@@ -114,7 +106,6 @@ _COLUMNS: tuple[str, ...] = (
 #: Slack of floor(n * share + 0.5) for float error, as in the evaluation.
 _ROUNDING_TOLERANCE = 1e-9
 _QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
-_POLLUTANT_NAMES: dict[str, str] = {"cod": "COD", "nh3n": "NH3-N", "so2": "SO2", "nox": "NOx"}
 
 
 # ---------------------------------------------------------------- the lift computation
@@ -550,243 +541,20 @@ def _read_rules(run_dir: Path, firm_id: int) -> tuple[dict[str, Any], Evaluation
 
 # ---------------------------------------------------------------- text
 
-_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "lang": "en",
-        "title": "Firm report card (一企一单): firm {firm}",
-        "meta": "Scenario {scenario} · replication {replication} · generated {today} from {path}",
-        "firm": "The firm",
-        "firm_id": "Firm id", "sector": "Sector", "region": "Region", "park": "Park",
-        "scale": "Scale (last year)", "years": "Years in the run",
-        "present": "{first}–{last}, every year of the run",
-        "entered": "entered the run in {year} (new project)",
-        "exited": "closed at the end of {year}",
-        "not_in": "not in the run in {years}",
-        "scale.above": "above designated size (规上)",
-        "scale.below": "below designated size (规下)",
-        "scale.services": "services",
-        "evaluation": "Evaluation", "production": "Output and resources", "bills": "Bills",
-        "quotas": "Quotas and payments", "no_quotas": "Not covered by any quota market, "
-        "and no rights or payments in any year.",
-        "item": "Item", "unit": "Unit",
-        "class_in_force": "Class in force (charged as)", "class": "Class assigned this year",
-        "score": "Score", "rank": "Rank in its group", "vetoed": "One-vote veto",
-        "consecutive_d": "Consecutive years in D", "status": "Status",
-        "status.entered": "entered", "status.exits": "closes at year end",
-        "points": "points", "points_col": "Points", "yes": "yes", "no": "no",
-        "rank_of": "{rank} of {n}",
-        "not_rated": "not evaluated",
-        "va": "Value added", "revenue": "Revenue", "tax": "Tax paid", "profit": "Profit",
-        "rd": "R&D spend", "cash": "Cash", "land": "Land", "employees": "Employees",
-        "energy": "Energy use", "electricity": "Electricity use", "water": "Water use",
-        "investments": "Investments decided (cumulative)",
-        "inv.retrofit": "energy retrofit", "inv.pollution_control": "pollution control",
-        "inv.automation": "automation", "inv.space_for_land": "space for land",
-        "elec_bill": "Electricity bill (incl. surcharges)",
-        "elec_sur": "  of which class surcharge",
-        "water_bill": "Water bill (incl. surcharges)",
-        "water_sur": "  of which over-quota and class surcharges",
-        "pollution": "Pollution charge (incl. class multiplier)",
-        "pollution_sur": "  of which class multiplier part",
-        "land_tax": "Urban land-use tax, net of relief", "land_relief": "  relief granted",
-        "subsidy": "Subsidies received", "resource_bill": "Resource bill (4 bills above)",
-        "per_va": "Resource bill per 10k yuan VA", "quota_cost": "Quota payments and "
-        "abatement cost",
-        "market.energy": "Energy-use rights (用能权)", "market.cod": "COD emission rights",
-        "market.nh3n": "NH3-N emission rights", "market.so2": "SO2 emission rights",
-        "market.nox": "NOx emission rights",
-        "q.covered": "Covered by the market", "q.allocated": "Rights allocated",
-        "q.held": "Rights held at compliance (allocated, bought, leased, banked)",
-        "q.use": "Use (after abatement)", "q.shortfall": "Shortfall (not covered by rights)",
-        "q.net_paid": "Net payments (paid use, purchases, surcharges − sales)",
-        "q.abatement_cost": "Abatement cost", "q.abatement_share": "Abatement share",
-        "breakdown": "How the {year} score is made up",
-        "breakdown_note": "Points = 100 × weight × min(value / benchmark, {cap}) / total "
-                          "weight {total}. Benchmark: {benchmark}.",
-        "bench.group_mean": "the ratio of sums over the firm's ranking group",
-        "bench.sector_mean": "the ratio of sums over the firm's sector within its group",
-        "bench.fixed": "fixed values from the scenario",
-        "indicator": "Indicator", "value": "Value", "value_col": "Value",
-        "benchmark": "Benchmark",
-        "ratio": "Value / benchmark", "weight": "Weight", "max_points": "Max points",
-        "no_data_cell": "no data (group mean score)",
-        "bonus": "Bonus points (high-tech, listed, brand)", "total": "Total score",
-        "lift": "What would lift its class ({year})",
-        "lift.unrated": "The firm was not evaluated in {year} (outside the evaluation's scope), "
-                        "so it has no class to lift.",
-        "lift.top": "The firm is in class A in {year}: there is no higher class.",
-        "lift.veto": "The firm was under the one-vote veto (一票否决) in {year}: it could not "
-                     "be put in A or B whatever its score, so no rise of an indicator "
-                     "would have lifted it to {next}.",
-        "lift.no_place": "Its group of {n} firms has no place in class {next} "
-                         "(the class share rounds to zero).",
-        "lift.shares": "In {year} the firm scored {score} points, rank {rank} of {n} in its "
-                       "ranking group: class {klass}. Class {next} went to ranks 1–{cut}; the "
-                       "last of them, firm {target_firm}, scored {target} points, {gap} more "
-                       "than this firm (ties go to the smaller firm id).",
-        "lift.thresholds": "In {year} the firm scored {score} points: class {klass}. Class "
-                           "{next} needs at least {target} points, {gap} more.",
-        "lift.method": "Each row is how far one indicator alone would have to rise to close "
-                       "that gap, the other indicators and the other firms unchanged. A rise "
-                       "is a rise of the indicator's numerator (tax, value added, R&D or "
-                       "sales on the same land, energy, emissions, staff or electricity); "
-                       "where the benchmark is the group's average, the firm's own rise "
-                       "also raises that average, and the figures include it.",
-        "lift.together": "All scored indicators together (every numerator up by the same "
-                         "share, on the same land, energy, emissions, staff and electricity): "
-                         "+{pct}% each.",
-        "lift.together_never": "Even all scored indicators together cannot close the gap: "
-                               "each stops at its cap or where its group benchmark keeps "
-                               "pace with it.",
-        "needed": "Needed", "rise": "Rise", "rise_pct": "Rise (%)", "note": "Note",
-        "st.saturated": "cannot close the gap alone: capped at {cap} × benchmark, it adds at "
-                        "most {points} points",
-        "st.at_cap": "already at its cap ({cap} × benchmark): no more points from it",
-        "st.no_data": "no data: the firm gets its group's mean score for it",
-        "st.benchmark": "cannot close the gap alone: the firm weighs so much in the group "
-                        "benchmark that it rises with the firm's own value",
-        "st.reached": "no rise needed",
-        "rules": "Evaluation rules of the scenario",
-        "r.tier": "Tier", "r.groups": "Ranked within", "r.benchmark": "Benchmark",
-        "r.cap": "Indicator cap (× benchmark)", "r.weights": "Weights",
-        "r.method": "Classes", "r.shares": "by rank shares: {shares}",
-        "r.thresholds": "by score thresholds: {thresholds}", "r.veto": "One-vote veto",
-        "r.veto_text": "vetoed firms cannot be A or B (accident probability {p} a year"
-                       "{extra})",
-        "r.veto_emission": "; emission shortfall", "r.veto_energy": "; energy task missed",
-        "r.bonus": "Bonus points", "r.protect": "Protection",
-        "r.bonus_text": "high-tech {high_tech}, listed {listed}, brand {brand}",
-        "key.region": "region", "key.sector": "sector", "key.park": "park",
-        "r.protect_text": "firms younger than {years} year(s) and firms newly above scale are "
-                          "not put in D",
-        "tier.0": "above-scale industry", "tier.1": "below-scale industry",
-        "tier.2": "services",
-        "r.by": "scale tier × {keys}",
-    },
-    "zh": {
-        "lang": "zh",
-        "title": "企业评价结果告知单（一企一单）：企业 {firm}",
-        "meta": "情景 {scenario} · 第 {replication} 次重复 · {today} 根据 {path} 生成",
-        "firm": "企业概况",
-        "firm_id": "企业编号", "sector": "行业", "region": "区域", "park": "园区",
-        "scale": "规模（末年）", "years": "运行期内年份",
-        "present": "{first}–{last}，运行期内每年均在",
-        "entered": "{year} 年新进入（新项目）",
-        "exited": "{year} 年末退出",
-        "not_in": "{years} 年不在运行中",
-        "scale.above": "规上", "scale.below": "规下", "scale.services": "服务业",
-        "evaluation": "综合评价", "production": "产出与资源消耗", "bills": "资源要素费用",
-        "quotas": "配额与交易支出", "no_quotas": "未纳入任何配额市场，各年均无配额或支出。",
-        "item": "项目", "unit": "单位",
-        "class_in_force": "执行类别（计费类别）", "class": "本年评价类别",
-        "score": "综合得分", "rank": "组内排名", "vetoed": "一票否决",
-        "consecutive_d": "连续 D 类年数", "status": "状态",
-        "status.entered": "新进入", "status.exits": "年末退出",
-        "points": "分", "points_col": "得分", "yes": "是", "no": "否",
-        "rank_of": "{n} 家中第 {rank}",
-        "not_rated": "未参评",
-        "va": "增加值", "revenue": "营业收入", "tax": "实缴税金", "profit": "利润",
-        "rd": "研发经费", "cash": "现金", "land": "用地", "employees": "从业人员",
-        "energy": "能耗", "electricity": "用电量", "water": "用水量",
-        "investments": "已决定的投资（累计）",
-        "inv.retrofit": "节能改造", "inv.pollution_control": "污染治理",
-        "inv.automation": "机器换人", "inv.space_for_land": "空间换地",
-        "elec_bill": "电费（含加价）", "elec_sur": "  其中差别化加价",
-        "water_bill": "水费（含加价）", "water_sur": "  其中超定额及差别化加价",
-        "pollution": "排污费（含类别倍数）", "pollution_sur": "  其中类别加收部分",
-        "land_tax": "城镇土地使用税（减免后）", "land_relief": "  减免额",
-        "subsidy": "补助奖励", "resource_bill": "资源要素费用合计（上述四项）",
-        "per_va": "单位增加值资源要素费用", "quota_cost": "配额支出与减排成本",
-        "market.energy": "用能权", "market.cod": "化学需氧量排污权",
-        "market.nh3n": "氨氮排污权", "market.so2": "二氧化硫排污权",
-        "market.nox": "氮氧化物排污权",
-        "q.covered": "纳入市场", "q.allocated": "分配配额",
-        "q.held": "清缴时持有配额（分配、购入、租赁、结转）", "q.use": "实际用量（减排后）",
-        "q.shortfall": "配额缺口", "q.net_paid": "净支出（有偿使用、购买、加价 − 出售）",
-        "q.abatement_cost": "减排成本", "q.abatement_share": "减排比例",
-        "breakdown": "{year} 年得分构成",
-        "breakdown_note": "得分 = 100 × 权重 × min(指标值 / 基准值, {cap}) / 总权重 {total}。"
-                          "基准值：{benchmark}。",
-        "bench.group_mean": "所在排名组的合计比值",
-        "bench.sector_mean": "所在排名组内同行业的合计比值",
-        "bench.fixed": "情景设定的固定值",
-        "indicator": "指标", "value": "指标值", "value_col": "内容", "benchmark": "基准值",
-        "ratio": "指标值 / 基准值", "weight": "权重", "max_points": "满分",
-        "no_data_cell": "无数据（取组内平均得分）",
-        "bonus": "加分（高新技术、上市、品牌）", "total": "总分",
-        "lift": "如何提升类别（{year} 年）",
-        "lift.unrated": "企业 {year} 年未参评，无类别可提升。",
-        "lift.top": "企业 {year} 年为 A 类，已是最高类别。",
-        "lift.veto": "企业 {year} 年被一票否决：无论得分多少都不能评为 A 或 B 类，"
-                     "任何指标的提高都不能使其升为 {next} 类。",
-        "lift.no_place": "所在 {n} 家企业的排名组中没有 {next} 类名额（比例取整为零）。",
-        "lift.shares": "{year} 年企业得分 {score}，在排名组 {n} 家中列第 {rank} 位，"
-                       "评为 {klass} 类。{next} 类为第 1–{cut} 名；其中最后一名（企业 "
-                       "{target_firm}）得分 {target}，比本企业高 {gap} 分（同分时编号小者优先）。",
-        "lift.thresholds": "{year} 年企业得分 {score}，评为 {klass} 类。{next} 类至少需要 "
-                           "{target} 分，还差 {gap} 分。",
-        "lift.method": "每行为单独提高该指标、其他指标和其他企业不变时弥补差距所需的增幅。"
-                       "增幅按指标分子计算（同样用地、能耗、排放、人员或用电下的税收、增加值、"
-                       "研发或销售收入）；基准为组内平均时，企业自身的提高也会抬高平均值，"
-                       "表中已计入。",
-        "lift.together": "所有计分指标同时提高（各指标分子同比例增加，用地、能耗、排放、人员和"
-                         "用电不变）：各需提高 {pct}%。",
-        "lift.together_never": "即使所有计分指标同时提高也无法弥补差距：各指标均已封顶或受组内基准"
-                               "同步上升所限。",
-        "needed": "所需值", "rise": "增加", "rise_pct": "增幅（%）", "note": "说明",
-        "st.saturated": "单独无法弥补：封顶 {cap} 倍基准值，最多增加 {points} 分",
-        "st.at_cap": "已达封顶（{cap} 倍基准值），不能再加分",
-        "st.no_data": "无数据：该指标取组内平均得分",
-        "st.benchmark": "单独无法弥补：企业在组内基准中占比过大，基准随自身提高而上升",
-        "st.reached": "无需提高",
-        "rules": "情景评价规则",
-        "r.tier": "评价层级", "r.groups": "排名范围", "r.benchmark": "基准值",
-        "r.cap": "单项封顶（基准值倍数）", "r.weights": "权重",
-        "r.method": "分类方法", "r.shares": "按排名比例：{shares}",
-        "r.thresholds": "按得分线：{thresholds}", "r.veto": "一票否决",
-        "r.veto_text": "被否决企业不得评为 A、B 类（事故年概率 {p}{extra}）",
-        "r.veto_emission": "；排污超配额", "r.veto_energy": "；未完成节能任务",
-        "r.bonus": "加分项", "r.protect": "保护",
-        "r.bonus_text": "高新技术企业 {high_tech}，上市企业 {listed}，品牌 {brand}",
-        "key.region": "区域", "key.sector": "行业", "key.park": "园区",
-        "r.protect_text": "成立不满 {years} 年的企业和新升规企业不评为 D 类",
-        "tier.0": "规上工业", "tier.1": "规下工业", "tier.2": "服务业",
-        "r.by": "规模层级 × {keys}",
-    },
-}
-
-_INDICATOR_NAMES: dict[str, dict[str, str]] = {
-    "en": {"tax_per_mu": "Tax per mu", "va_per_mu": "Value added per mu",
-           "va_per_tce": "Value added per tce", "va_per_emission": "Value added per t emissions",
-           "labour_productivity": "Labour productivity", "rd_share": "R&D / revenue",
-           "tax_per_kwh": "Tax per kWh", "sales_per_kwh": "Taxable sales per kWh",
-           "tax": "Tax", "sales": "Taxable sales"},
-    "zh": {"tax_per_mu": "亩均税收", "va_per_mu": "亩均工业增加值",
-           "va_per_tce": "单位能耗工业增加值", "va_per_emission": "单位排放工业增加值",
-           "labour_productivity": "全员劳动生产率", "rd_share": "研发经费占比",
-           "tax_per_kwh": "单位电耗税收", "sales_per_kwh": "单位电耗应税销售收入",
-           "tax": "税收", "sales": "应税销售收入"},
-}
-
 
 def _text(lang: str) -> dict[str, str]:
-    if lang not in _TEXT:
-        raise ValueError(f"The 'lang' parameter must be one of {sorted(_TEXT)}. Got {lang!r}.")
-    return _TEXT[lang]
+    """Return the card's text in ``lang``: the locale's ``card`` section."""
+    return dict(catalogue.text(catalogue.check_language(lang), "card"))
 
 
-#: Units in Chinese, whole or as the parts of a ratio ("万元/mu" -> "万元/亩").
-_UNITS_ZH: dict[str, str] = {"mu": "亩", "person": "人", "persons": "人", "yuan": "元",
-                             "tce": "吨标准煤", "kWh": "千瓦时", "t": "吨", "m³": "立方米",
-                             "share": "比例", "share of revenue": "占营业收入比例",
-                             "points": "分"}
+def _indicator_name(name: str, lang: str) -> str:
+    """Return an evaluation indicator's label in ``lang``."""
+    return catalogue.label(f"ind_{name}", lang)
 
 
 def _unit(unit: str, lang: str) -> str:
     """Return ``unit`` in ``lang`` (units are written in English in the code)."""
-    if lang != "zh":
-        return unit
-    return "/".join(_UNITS_ZH.get(part, part) for part in unit.split("/"))
+    return catalogue.unit_text(unit, lang)
 
 
 # ---------------------------------------------------------------- the card
@@ -944,7 +712,7 @@ def _evaluation_table(mine: pd.DataFrame, run_years: list[int], t: dict[str, str
     for name in INDICATORS:
         column = f"ind_{name}"
         if column in mine.columns and mine[column].notna().any():
-            rows.append((_INDICATOR_NAMES[lang][name], INDICATOR_UNITS[name],
+            rows.append((_indicator_name(name, lang), INDICATOR_UNITS[name],
                          _values(mine, column)))
     return _year_table(mine, years, rows, t)
 
@@ -958,7 +726,7 @@ def _production_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -
         ("energy", "tce", "energy_tce"), ("electricity", "kWh", "electricity_kwh"),
         ("water", "m³", "water_m3"))]
     for p in POLLUTANTS:
-        rows.append((_POLLUTANT_NAMES[p], "t", _values(mine, f"{p}_t")))
+        rows.append((t[f"pollutant.{p}"], "t", _values(mine, f"{p}_t")))
     if "invested_options" in mine.columns:
         cells = []
         for bits in mine["invested_options"].to_numpy(dtype=int):
@@ -1021,7 +789,7 @@ def _breakdown(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str], lang: s
     rows = []
     for term in lift.terms:
         ratio = term.value / term.benchmark if term.has and term.benchmark > 0 else math.nan
-        rows.append((_INDICATOR_NAMES[lang][term.name],
+        rows.append((_indicator_name(term.name, lang),
                      fmt(term.value) if term.has else t["no_data_cell"],
                      fmt(term.benchmark), fmt(ratio), fmt(term.weight), fmt(term.points),
                      fmt(100.0 * term.weight * spec.indicator_cap / total)))
@@ -1045,7 +813,7 @@ def _lift_section(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str], lang
                           target=fmt(lift.target_score), gap=fmt(max(lift.gap, 0.0)))
     rows = []
     for item in lift.lifts:
-        name = _INDICATOR_NAMES[lang][item.indicator]
+        name = _indicator_name(item.indicator, lang)
         unit = _unit(INDICATOR_UNITS[item.indicator], lang)
         if item.status in ("ok", "reached"):
             rows.append((name, unit, fmt(item.value), fmt(item.required),
@@ -1068,7 +836,7 @@ def _rules(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str], lang: str) 
     if lift.tier is not None:
         rows.append((t["r.tier"], t[f"tier.{lift.tier}"]))
         rows.append((t["r.weights"], ", ".join(
-            f"{_INDICATOR_NAMES[lang].get(k, k)} {fmt(v)}"
+            f"{_indicator_name(k, lang) if k in INDICATOR_UNITS else k} {fmt(v)}"
             for k, v in _tier_weights(spec, lift.tier).items())))
     keys = " × ".join(t[f"key.{k}"] for k in spec.group_by) or "—"
     rows.append((t["r.groups"], t["r.by"].format(keys=keys)))
