@@ -13,11 +13,13 @@ Files
     entry, unit words, the key indicators' labels, and the text of the
     figures, the policy brief, the firm card and the backtest figure.
 
-Readers: :mod:`simulator.metrics` (``METRICS`` and the recorder's check),
-:mod:`simulator.evaluation` and :mod:`simulator.card` (indicator formulas),
-the engine (ratio metrics), :mod:`simulator.plots`, :mod:`simulator.report`,
-:mod:`simulator.card`, and the metric names of calibration targets and sweep
-outputs (:data:`MetricName`).
+Readers: :mod:`simulator.metrics` (``METRICS``, hence the recorder's check
+and the metric names of calibration targets and sweep outputs),
+:mod:`simulator.evaluation` and :mod:`simulator.reporting.lift` (indicator
+formulas and tiers), :mod:`simulator.experiment` (the key indicators),
+:mod:`simulator.plots` and :mod:`simulator.reporting` (every text). The
+engine's ratio metrics are :func:`ratio_terms`; :data:`MetricName` is the
+check for spec files' metric names.
 
 Examples
 --------
