@@ -12,7 +12,7 @@ with each mutant, and records it as
   marked ``equivalent: "reason"`` in the list, when no observable behaviour
   can differ; equivalent survivors are left out of the score's denominator;
 * **error**: the mutant's original text does not occur exactly once in its
-  file (the list is stale) or the mutated file does not compile. Reported
+  file (the list is stale) or the mutated Python file does not compile. Reported
   loudly; the command then exits with status 2.
 
 Usage (from the repository root, in the project's environment)::
@@ -192,7 +192,8 @@ def apply_and_test(mutant: Mutant, copy: Path, *, timeout: float) -> Outcome:
                        "(expected exactly once): the list is stale", 0.0)
     mutated = original.replace(mutant.original, mutant.replacement)
     try:
-        compile(mutated, str(path), "exec")
+        if path.suffix == ".py":  # a data file (the catalogue's YAML) is read as it is
+            compile(mutated, str(path), "exec")
     except SyntaxError as exc:
         return Outcome(mutant, "error", f"the mutated file does not compile: {exc}", 0.0)
     try:

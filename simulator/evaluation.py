@@ -30,7 +30,8 @@ are dense (0, 1, ...) in the order (tier, region, park, sector).
 Indicators
 ----------
 Each indicator is ``x = scale * numerator / denominator`` per firm (tiers
-where it is defined in brackets)::
+where it is defined in brackets; formulas, units and tiers are declared in
+the catalogue, ``simulator/catalogue/entries.yaml``)::
 
     tax_per_mu           tax / land_mu                     万元/mu      [0, 1]  亩均税收
     va_per_mu            va / land_mu                      万元/mu      [0]     亩均工业增加值
@@ -116,6 +117,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simulator import catalogue
 from simulator.firms import CLASS_LABELS, UNRATED
 from simulator.scenario import POLLUTANTS, EvaluationSpec, Scenario, ScenarioError
 
@@ -146,48 +148,18 @@ TIER_LABELS: tuple[str, ...] = ("above_scale", "below_scale", "services", "out_o
 _TIER_KEYS: dict[int, str] = {TIER_ABOVE_SCALE: "above_scale", TIER_BELOW_SCALE: "below_scale",
                               TIER_SERVICES: "services"}
 
+#: Indicator -> (numerator, denominator or None, scale), from the catalogue; operand names
+#: index _quantities().
+_FORMULAS = catalogue.indicator_formulas()
+#: Every indicator, in output-column order.
+INDICATORS: tuple[str, ...] = tuple(_FORMULAS)
 #: Indicator -> unit of its value.
 INDICATOR_UNITS: dict[str, str] = {
-    "tax_per_mu": "万元/mu",
-    "va_per_mu": "万元/mu",
-    "va_per_tce": "万元/tce",
-    "va_per_emission": "万元/t",
-    "labour_productivity": "万元/person",
-    "rd_share": "share of revenue",
-    "tax_per_kwh": "yuan/kWh",
-    "sales_per_kwh": "yuan/kWh",
-    "tax": "万元",
-    "sales": "万元",
-}
-#: Every indicator, in output-column order.
-INDICATORS: tuple[str, ...] = tuple(INDICATOR_UNITS)
-#: Tier code -> the indicators defined for it.
+    name: e.unit for name, e in catalogue.indicators().items()}
+#: Tier code -> the indicators defined for it (the catalogue's tiers, in column order).
 TIER_INDICATORS: dict[int, tuple[str, ...]] = {
-    TIER_ABOVE_SCALE: (
-        "tax_per_mu",
-        "va_per_mu",
-        "va_per_tce",
-        "va_per_emission",
-        "labour_productivity",
-        "rd_share",
-    ),
-    TIER_BELOW_SCALE: ("tax_per_mu", "tax_per_kwh"),
-    TIER_SERVICES: ("tax_per_kwh", "sales_per_kwh", "tax", "sales"),
-}
-
-# indicator -> (numerator, denominator or None, scale); names index _quantities().
-_FORMULAS: dict[str, tuple[str, str | None, float]] = {
-    "tax_per_mu": ("tax", "land", 1.0),
-    "va_per_mu": ("va", "land", 1.0),
-    "va_per_tce": ("va", "energy", 1.0),
-    "va_per_emission": ("va", "emissions", 1.0),
-    "labour_productivity": ("va", "employees", 1.0),
-    "rd_share": ("rd", "revenue", 1.0),
-    "tax_per_kwh": ("tax", "kwh", 1e4),  # 万元 -> yuan
-    "sales_per_kwh": ("revenue", "kwh", 1e4),
-    "tax": ("tax", None, 1.0),
-    "sales": ("revenue", None, 1.0),
-}
+    tier: tuple(name for name, e in catalogue.indicators().items() if tier in e.tiers)
+    for tier in (TIER_ABOVE_SCALE, TIER_BELOW_SCALE, TIER_SERVICES)}
 
 # Slack for floor(x + 0.5) when x = n * (cumulative share) carries float error.
 _ROUNDING_TOLERANCE = 1e-9
@@ -547,18 +519,18 @@ def _ranking_groups(
 
 
 def _quantities(inp: EvaluationInput, params: EvaluationSpec) -> dict[str, np.ndarray]:
-    """Numerators and denominators of the indicators, as float arrays."""
+    """Numerators and denominators of the indicators, as float arrays, by catalogue name."""
     emission_w = np.asarray(params.emission_weights.as_tuple(), dtype=float)
     return {
-        "tax": np.asarray(inp.tax_wan_yuan, dtype=float),
-        "va": np.asarray(inp.va_wan_yuan, dtype=float),
-        "revenue": np.asarray(inp.revenue_wan_yuan, dtype=float),
-        "rd": np.asarray(inp.rd_wan_yuan, dtype=float),
-        "land": np.asarray(inp.land_mu, dtype=float),
-        "energy": np.asarray(inp.energy_tce, dtype=float),
-        "emissions": np.asarray(inp.emissions_t, dtype=float) @ emission_w,
+        "tax_wan_yuan": np.asarray(inp.tax_wan_yuan, dtype=float),
+        "va_wan_yuan": np.asarray(inp.va_wan_yuan, dtype=float),
+        "revenue_wan_yuan": np.asarray(inp.revenue_wan_yuan, dtype=float),
+        "rd_wan_yuan": np.asarray(inp.rd_wan_yuan, dtype=float),
+        "land_mu": np.asarray(inp.land_mu, dtype=float),
+        "energy_tce": np.asarray(inp.energy_tce, dtype=float),
+        "weighted_emissions_t": np.asarray(inp.emissions_t, dtype=float) @ emission_w,
         "employees": np.asarray(inp.employees, dtype=float),
-        "kwh": np.asarray(inp.electricity_kwh, dtype=float),
+        "electricity_kwh": np.asarray(inp.electricity_kwh, dtype=float),
     }
 
 

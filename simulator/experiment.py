@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from simulator import faults
+from simulator import catalogue, faults
 from simulator.engine import simulate
 from simulator.executors import (
     DEFAULT_RETRIES,
@@ -71,24 +71,8 @@ log = logging.getLogger(__name__)
 
 #: ``progress(runs_done, runs_total, runs_failed)`` for experiments of several runs.
 Progress = Callable[[int, int, int], None]
-#: Indicators shown in the run summary: metric, group, label.
-SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("tax_per_mu_wan_yuan", "scale=above", "Tax per mu, above-scale (万元/mu)"),
-    ("va_per_mu_wan_yuan", "scale=above", "VA per mu, above-scale (万元/mu)"),
-    ("labour_productivity_wan_yuan", "scale=above",
-     "Labour productivity, above-scale (万元/person)"),
-    ("tax_per_mu_wan_yuan", "all", "Tax per mu, all industry (万元/mu)"),
-    ("va_per_mu_wan_yuan", "all", "VA per mu, all industry (万元/mu)"),
-    ("va_per_tce_wan_yuan", "all", "VA per tce (万元/tce)"),
-    ("va_per_t_emission_wan_yuan", "all", "VA per t emissions (万元/t)"),
-    ("energy_tce", "all", "Energy use (tce)"),
-    ("resource_bill_yuan_per_wan_yuan_va", "all", "Resource bill per 万元 VA (yuan)"),
-    ("differential_revenue_yuan", "all", "Differential revenue, net (yuan)"),
-    ("firms", "class=A", "Industrial firms in class A"),
-    ("firms", "class=B", "Industrial firms in class B"),
-    ("firms", "class=C", "Industrial firms in class C"),
-    ("firms", "class=D", "Industrial firms in class D"),
-)
+#: Indicators shown in the run summary: metric, group, label (the catalogue's key indicators).
+SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = catalogue.key_indicators("en")
 
 
 def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication: int = 0,

@@ -338,7 +338,8 @@ def test_formulas_give_the_indicators_in_firms_parquet(firms: pd.DataFrame,
     emissions = sum(w * firms[f"{p}_t"] for p, w in weights.items())
     for name, (numer, denom, scale) in FORMULAS.items():
         shown = firms[f"ind_{name}"]
-        d = 1.0 if denom is None else (emissions if denom == "emissions" else firms[denom])
+        d = 1.0 if denom is None else (emissions if denom == "weighted_emissions_t"
+                                     else firms[denom])
         mine = scale * firms[numer] / d
         assert shown.notna().any()
         np.testing.assert_allclose(mine[shown.notna()], shown[shown.notna()], rtol=1e-12)

@@ -23,7 +23,8 @@ calls.
 Modules: :mod:`~simulator.plots.data` (reading and summarising results),
 :mod:`~simulator.plots.core` (indicators, class counts, resource bill,
 transitions), :mod:`~simulator.plots.markets`, :mod:`~simulator.plots.dynamics`;
-``_labels`` and ``_style`` hold the label text, fonts, colours and saving.
+``_labels`` gathers the label text from the catalogue's locales
+(:mod:`simulator.catalogue`); ``_style`` holds the fonts, colours and saving.
 
 Example
 -------

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
+from simulator import catalogue
 from simulator.plots._style import (
     add_source_line,
     legend_row,
@@ -29,16 +30,6 @@ SIMULATED_COLOUR = "#0072B2"   # Okabe-Ito blue
 OBSERVED_COLOUR = "#000000"
 MISS_COLOUR = "#D55E00"        # Okabe-Ito vermillion
 
-_TEXT = {
-    "en": {"simulated": "Simulated (mean, 95% band)", "fitted": "Observed, fitted",
-           "held_out": "Observed, held out", "miss": "Outside tolerance",
-           "title": "Backtest {name}: simulated against observed, {n} replications"},
-    "zh": {"simulated": "模拟值(均值与95%区间)", "fitted": "观测值(已校准)",
-           "held_out": "观测值(未参与校准)", "miss": "超出容差",
-           "title": "历史回测 {name}:模拟值与观测值对比,{n} 次重复"},
-}
-
-
 def plot_backtest(result, out_dir: Path, *, lang: str = "en", title: str = "",
                   formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
     """Draw :class:`~simulator.backtest.BacktestResult` and save it as ``backtest.<fmt>``.
@@ -46,7 +37,7 @@ def plot_backtest(result, out_dir: Path, *, lang: str = "en", title: str = "",
     Returns the paths written.
     """
     style = style_for(lang)
-    text = _TEXT[style.lang]
+    text = catalogue.text(style.lang, "backtest")
     series = list(dict.fromkeys(result.paths["series"]))
     n = len(series)
     ncols = 4 if n > 6 else 3
