@@ -28,7 +28,7 @@ KINDS: tuple[str, ...] = ("quantity", "bill", "indicator", "metric")
 OUTPUTS: tuple[str, ...] = ("metrics", "firms")
 #: Fields an entry may have (after its section's defaults), and those it must have.
 _FIELDS = frozenset({"kind", "unit", "definition", "computed_in", "outputs", "groups",
-                     "period", "formula", "tiers", "sum_of"})
+                     "period", "formula", "tiers", "sum_of", "when"})
 _REQUIRED = ("kind", "unit", "definition", "computed_in", "outputs")
 _PERIODS = ("annual", "annual and monthly", "monthly", "per auction")
 #: Prefix of the indicators' firm columns: entry ``ind_<indicator>``.
@@ -85,6 +85,10 @@ class Entry:
         Indicators: the evaluation tiers they are defined for.
     sum_of : tuple of str
         Sums: the firm quantities added (``-name``: subtracted), in order.
+    when : str or None
+        The scenario switch (a dotted path to a boolean) without which it is
+        not written, for a mechanism that is off unless a scenario enables it
+        (e.g. ``tariffs.gas.enabled``); None: written whenever its mechanism runs.
     """
 
     name: str
@@ -100,6 +104,7 @@ class Entry:
     formula: Formula | None = None
     tiers: tuple[int, ...] = ()
     sum_of: tuple[str, ...] = ()
+    when: str | None = None
 
     @property
     def is_metric(self) -> bool:
@@ -183,7 +188,7 @@ def _entry(name: str, section: str, fields: dict[str, Any]) -> Entry:
         section=section, outputs=outputs, groups=tuple(fields.get("groups") or ()),
         period=fields.get("period"), column=name if "firms" in outputs else None,
         formula=formula, tiers=tuple(int(t) for t in fields.get("tiers") or ()),
-        sum_of=tuple(fields.get("sum_of") or ()))
+        sum_of=tuple(fields.get("sum_of") or ()), when=fields.get("when"))
 
 
 def _check(e: Entry, entries: dict[str, Entry], groupings: dict[str, str]) -> None:

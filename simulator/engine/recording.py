@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator import tariffs
+from simulator import catalogue, tariffs
 from simulator.engine.state import RunState
 from simulator.evaluation import transition_counts
 from simulator.firms import CLASS_LABELS, UNRATED
@@ -68,15 +68,12 @@ def annual(state: RunState, year: int, new_class: np.ndarray, vetoed: np.ndarray
         **{f"emissions_{p}_t": y["emissions_t"][:, i] for i, p in enumerate(POLLUTANTS)},
         "firms": np.ones(f.n),
     }
-    indicators = {
-        "tax_per_mu_wan_yuan": (y["tax_wan_yuan"], f.land_mu, 1.0),
-        "va_per_mu_wan_yuan": (va, f.land_mu, 1.0),
-        "va_per_tce_wan_yuan": (va, y["energy_tce"], 1.0),
-        "va_per_t_emission_wan_yuan": (va, y["emissions_t"] @ w, 1.0),
-        "labour_productivity_wan_yuan": (va, f.employees, 1.0),
-        "rd_share": (y["rd_wan_yuan"], y["revenue_wan_yuan"], 1.0),
-        "energy_intensity_tce_per_wan_yuan": (y["energy_tce"], va, 1.0),
-    }
+    # Indicators: the catalogue's formulas, ratios of the group sums of these quantities.
+    indicators = catalogue.ratio_terms("evaluated", {
+        "tax_wan_yuan": y["tax_wan_yuan"], "va_wan_yuan": va, "land_mu": f.land_mu,
+        "energy_tce": y["energy_tce"], "weighted_emissions_t": y["emissions_t"] @ w,
+        "employees": f.employees, "rd_wan_yuan": y["rd_wan_yuan"],
+        "revenue_wan_yuan": y["revenue_wan_yuan"]})
     _record(state, year, _groupings(state, new_class), totals, indicators)
     # Bills: grouped by the class in force (the one firms were charged as).
     bills, burden = _bills(state, resource)
@@ -120,19 +117,16 @@ def _bills(state: RunState, resource: np.ndarray) -> tuple[dict[str, np.ndarray]
             + y["water_surcharge_yuan"] + y["pollution_surcharge_yuan"]
             - y["land_tax_relief_yuan"]),
     }
-    burden = {
-        "resource_bill_yuan_per_wan_yuan_va": (resource, va, 1.0),
-        "resource_bill_share_of_revenue": (resource, y["revenue_wan_yuan"], 1e-4),
-    }
     for tariff, _ in tariffs.active(state.params.tariffs):  # further linear tariffs
         total, surcharge = tariff.ytd_keys
         bills[total] = y[total]
         bills[f"revenue_{tariff.name}_class_surcharge_yuan"] = y[surcharge]
         bills["differential_revenue_yuan"] = bills["differential_revenue_yuan"] + y[surcharge]
+    charged = {"resource_bill_yuan": resource, "va_wan_yuan": va,
+               "revenue_wan_yuan": y["revenue_wan_yuan"]}
     if state.markets:
-        bills["quota_cost_yuan"] = y["quota_cost_yuan"]
-        burden["quota_cost_yuan_per_wan_yuan_va"] = (y["quota_cost_yuan"], va, 1.0)
-    return bills, burden
+        bills["quota_cost_yuan"] = charged["quota_cost_yuan"] = y["quota_cost_yuan"]
+    return bills, catalogue.ratio_terms("charged", charged)
 
 
 def markets(state: RunState, year: int) -> None:

@@ -7,8 +7,8 @@ later name the spec file, the line of a field and its path
 (:func:`spec_error`). :func:`apply_section` applies a section of dotted
 changes (``fixed``, ``overrides``) to the scenario, reporting a bad one at
 its line; :func:`value_at` reads a dotted path of a scenario dump.
-:data:`MetricName` is a metric name checked against the catalogue
-(:data:`simulator.metrics.METRICS`).
+:data:`MetricName` (re-exported from :mod:`simulator.catalogue`) is a metric
+name checked against the catalogue.
 
 Not imported by ``simulator.scenario`` itself, which does not read the
 metric catalogue.
@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from simulator.metrics import METRICS
+from simulator.catalogue import MetricName
 from simulator.scenario.changes import apply_changes
 from simulator.scenario.errors import ScenarioError, describe, did_you_mean
 from simulator.scenario.loading import locate, read_yaml
@@ -40,17 +40,6 @@ class SpecModel(BaseModel):
 
 
 Spec = TypeVar("Spec", bound=SpecModel)
-
-
-def _known_metric(name: str) -> str:
-    """Return ``name`` if it is in the metric catalogue (simulator.metrics.METRICS)."""
-    if name not in METRICS:
-        raise ValueError(f"unknown metric {name!r}{did_you_mean(name, sorted(METRICS))}")
-    return name
-
-
-#: A metric name, checked against the catalogue (calibration targets, sweep outputs).
-MetricName = Annotated[str, AfterValidator(_known_metric)]
 
 
 def spec_error(file: Path, lines: Mapping[tuple, int], message: str,
