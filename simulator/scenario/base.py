@@ -13,13 +13,15 @@ sections: one number per class (:class:`ClassValues`), per pollutant
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "CLASSES",
+    "INDUSTRIAL_SECTOR_NAME",
     "POLLUTANTS",
     "QUOTAS",
     "CalendarYear",
@@ -32,17 +34,30 @@ __all__ = [
     "Pos",
     "QuotaChanges",
     "QuotaValues",
+    "SECTOR_NAME",
     "ScenarioModel",
+    "SectorName",
+    "IndustrialSectorName",
     "Share",
     "YearMonth",
     "month_index",
     "safe_name",
+    "sector_keyed",
 ]
 
 #: Evaluation classes, best first (A 优先发展类 ... D 倒逼整治类).
 CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
 #: Pollutants under total-emission control, in the order used in every array.
 POLLUTANTS: tuple[str, ...] = ("cod", "nh3n", "so2", "nox")
+
+#: Marks the keys of a mapping as sector names of the population (:data:`SectorName`):
+#: the scenario checks every such key against ``population.sectors``, wherever the
+#: mapping is (a new sector-keyed parameter needs no check of its own).
+SECTOR_NAME = "sector name"
+#: The same for industrial sectors only (:data:`IndustrialSectorName`).
+INDUSTRIAL_SECTOR_NAME = "industrial sector name"
+SectorName = Annotated[str, SECTOR_NAME]
+IndustrialSectorName = Annotated[str, INDUSTRIAL_SECTOR_NAME]
 
 #: Tradeable quotas: energy-use rights (用能权, tce) and emission rights (排污权, t).
 QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
@@ -150,3 +165,42 @@ class QuotaChanges(ScenarioModel):
         """Return ``values`` (energy, cod, nh3n, so2, nox) with the quotas given here replaced."""
         mine = (self.energy, self.cod, self.nh3n, self.so2, self.nox)
         return tuple(v if m is None else m for v, m in zip(values, mine, strict=True))
+
+
+def sector_keyed(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, list[str]]]:
+    """Yield (location, marker, keys) of every sector-keyed mapping within ``model``.
+
+    A mapping is sector-keyed when its key type is :data:`SectorName` or
+    :data:`IndustrialSectorName` (the marker says which); the walk goes
+    through nested sections, mappings and lists.
+    """
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        here = (*loc, name)
+        marker = _key_marker(field.annotation)
+        if marker is not None and isinstance(value, Mapping):
+            yield here, marker, list(value)
+        yield from _within(value, here)
+
+
+def _within(value: Any, loc: tuple) -> Iterator[tuple[tuple, str, list[str]]]:
+    if isinstance(value, BaseModel):
+        yield from sector_keyed(value, loc)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _within(item, (*loc, key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _within(item, (*loc, i))
+
+
+def _key_marker(annotation: Any) -> str | None:
+    """Return the sector marker of a mapping type's keys (None if it has none)."""
+    for candidate in (annotation, *get_args(annotation)):  # X, or X | None
+        if get_origin(candidate) in (dict, Mapping):
+            key = get_args(candidate)[0]
+            if get_origin(key) is Annotated:
+                for mark in get_args(key)[1:]:
+                    if mark in (SECTOR_NAME, INDUSTRIAL_SECTOR_NAME):
+                        return mark
+    return None

@@ -14,10 +14,12 @@ from pydantic import Field, model_validator
 
 from simulator.scenario.base import (
     ClassValues,
+    IndustrialSectorName,
     NonNeg,
     PollutantValues,
     Pos,
     ScenarioModel,
+    SectorName,
     Share,
 )
 
@@ -73,7 +75,7 @@ class InvestmentOption(ScenarioModel):
         default_factory=ClassValues, description="share of capex the government pays, by class")
     cost_sigma: NonNeg = Field(
         0.5, description="log-sd of each firm's capex around the option's (drawn once per firm)")
-    by_sector: dict[str, OptionOverride] = Field(default_factory=dict)
+    by_sector: dict[SectorName, OptionOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _subsidy_shares(self) -> InvestmentOption:
@@ -134,7 +136,7 @@ class EntrySpec(ScenarioModel):
     candidates_per_year_per_1000_firms: Annotated[float, Field(ge=0, le=10_000)] = Field(
         40.0, description="candidate projects a year per 1,000 industrial firms at the start "
                           "(at most 10,000: ten candidates per firm)")
-    sector_shares: dict[str, Share] = Field(
+    sector_shares: dict[IndustrialSectorName, Share] = Field(
         default_factory=dict,
         description="sector mix of candidates (default: the population's industrial mix)")
     productivity_premium: Annotated[float, Field(gt=0, le=100)] = Field(

@@ -22,6 +22,7 @@ from simulator.scenario.base import (
     Pollutant,
     Pos,
     ScenarioModel,
+    SectorName,
     Share,
 )
 from simulator.scenario.errors import LocatedError
@@ -158,7 +159,7 @@ class AllocationSpec(ScenarioModel):
 class MacSpec(ScenarioModel):
     """Marginal abatement cost MAC_i(q) = c_i q, set by the MAC at 10% abatement."""
 
-    at_10pct_yuan_per_unit: dict[str, Pos] = Field(
+    at_10pct_yuan_per_unit: dict[SectorName, Pos] = Field(
         default_factory=dict, description="sector -> MAC when abating 10% of baseline use"
     )
     default_at_10pct_yuan_per_unit: Pos = 1000.0

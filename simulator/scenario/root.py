@@ -18,7 +18,15 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from simulator.scenario.base import QUOTAS, QuotaValues, ScenarioModel, YearMonth, month_index
+from simulator.scenario.base import (
+    INDUSTRIAL_SECTOR_NAME,
+    QUOTAS,
+    QuotaValues,
+    ScenarioModel,
+    YearMonth,
+    month_index,
+    sector_keyed,
+)
 from simulator.scenario.behaviour import BehaviourSpec
 from simulator.scenario.dynamics import DynamicsSpec
 from simulator.scenario.errors import LocatedError, describe, did_you_mean
@@ -274,16 +282,10 @@ class Scenario(ScenarioModel):
                                    f"from {change.date}, {field}: {msg}") from None
 
     @model_validator(mode="after")
-    def _market_keys(self) -> Scenario:
-        sectors = list(self.population.sectors)
+    def _cap_years(self) -> Scenario:
         markets = [("energy", self.markets.energy)] + [
             (f"emissions.{p}", m) for p, m in self.markets.emissions.items()]
         for name, market in markets:
-            for sector in market.mac.at_10pct_yuan_per_unit:
-                if sector not in sectors:
-                    raise LocatedError(
-                        ("markets", *name.split("."), "mac", "at_10pct_yuan_per_unit", sector),
-                        f"unknown sector {sector!r}{did_you_mean(sector, sectors)}")
             for year in market.cap.yearly:
                 if not self.run.first_year <= year < self.run.first_year + self.run.n_years:
                     raise LocatedError(("markets", *name.split("."), "cap", "yearly", year),
@@ -291,29 +293,17 @@ class Scenario(ScenarioModel):
         return self
 
     @model_validator(mode="after")
-    def _dynamics_sectors(self) -> Scenario:
+    def _sector_keys(self) -> Scenario:
+        """Every key of a sector-keyed mapping, wherever it is, names a sector."""
         sectors = list(self.population.sectors)
         industrial = [k for k, v in self.population.sectors.items() if v.kind == "industrial"]
-        for option, spec in self.dynamics.investment.items():
-            for sector in spec.by_sector:
-                if sector not in sectors:
-                    raise LocatedError(
-                        ("dynamics", "investment", option, "by_sector", sector),
-                        f"unknown sector {sector!r}{did_you_mean(sector, sectors)}")
-        for sector in self.dynamics.entry.sector_shares:
-            if sector not in industrial:
-                raise LocatedError(
-                    ("dynamics", "entry", "sector_shares", sector),
-                    f"unknown industrial sector {sector!r}{did_you_mean(sector, industrial)}")
-        return self
-
-    @model_validator(mode="after")
-    def _gas_sectors(self) -> Scenario:
-        sectors = list(self.population.sectors)
-        for sector in self.tariffs.gas.share_of_fuel:
-            if sector not in sectors:
-                raise LocatedError(("tariffs", "gas", "share_of_fuel", sector),
-                                   f"unknown sector {sector!r}{did_you_mean(sector, sectors)}")
+        for loc, marker, keys in sector_keyed(self):
+            known, what = ((industrial, "industrial sector") if marker == INDUSTRIAL_SECTOR_NAME
+                           else (sectors, "sector"))
+            for sector in keys:
+                if sector not in known:
+                    raise LocatedError((*loc, sector),
+                                       f"unknown {what} {sector!r}{did_you_mean(sector, known)}")
         return self
 
     @model_validator(mode="after")

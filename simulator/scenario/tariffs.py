@@ -19,6 +19,7 @@ from simulator.scenario.base import (
     PollutantValues,
     Pos,
     ScenarioModel,
+    SectorName,
     Share,
 )
 
@@ -226,7 +227,7 @@ class GasTariff(ScenarioModel):
     class_surcharge_yuan_per_m3: ClassValues = Field(
         default_factory=lambda: ClassValues(D=1.0),
         description="surcharge per m^3 by class (src: Qingdao 2022, D +1 yuan/m^3)")
-    share_of_fuel: dict[str, Share] = Field(
+    share_of_fuel: dict[SectorName, Share] = Field(
         default_factory=dict, description="share of non-electric energy (tce) that is gas, "
         "by sector; sectors not listed use default_share_of_fuel")
     default_share_of_fuel: Share = Field(

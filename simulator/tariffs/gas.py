@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from simulator.firms import Firms, per_class
-from simulator.scenario import GasTariff
+from simulator.scenario.tariffs import GasTariff
 from simulator.tariffs.linear import LinearBill, LinearTariff, register
 
 __all__ = ["TARIFF", "gas_bill", "gas_m3_per_tce"]
@@ -37,7 +37,7 @@ def gas_bill(m3: ArrayLike, *, klass: ArrayLike, params: GasTariff) -> LinearBil
     --------
     A D firm using 1,000 m^3 at 3.6 yuan/m^3 with a D surcharge of 1 yuan/m^3:
 
-    >>> from simulator.scenario import GasTariff
+    >>> from simulator.scenario.tariffs import GasTariff
     >>> bill = gas_bill([1000.0], klass=[3], params=GasTariff(enabled=True))
     >>> float(bill.base_yuan[0]), float(bill.class_surcharge_yuan[0])
     (3600.0, 1000.0)
