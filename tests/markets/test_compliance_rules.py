@@ -414,7 +414,7 @@ def test_a_short_firm_bids_the_surcharge_its_last_unit_short_would_pay(base):
                          scenario=base, rng=np.random.default_rng(0))
     quota = np.full(5, 100.0)
     short = np.array([5.0, 10.0, 15.0, 20.0, 25.0])
-    prices, level = market._shortfall_levels(spec, short, quota)
+    prices, level = market.kind.shortfall_levels(spec, short, quota)
     np.testing.assert_array_equal(prices[level], [3000.0, 3000.0, 5000.0, 5000.0, 8000.0])
     last_unit = (overquota_surcharge(quota + short, quota=quota,
                                      blocks=spec.overquota_surcharge)
