@@ -325,7 +325,7 @@ class QuotaMarket(ParticipantBook):
         ``cumsum(keep) - 1`` (each kept firm's new row), if the caller has it.
         """
         spec = self.spec(scenario)
-        self._keep_sort_hint(keep, rows)
+        self._carry_order_over(keep, rows)
         self.ledger.remove_firms(~keep, n_new=entrants.n)
         potential = self.intensity(entrants) * entrants.va_wan_yuan
         slope = mac_slopes(potential, sector=entrants.sector,

@@ -57,6 +57,8 @@ class ParticipantBook:
         # (book, ledger moves) after an auction of that book found no trade.
         self._quiet: tuple[AbatementBook, int] | None = None
 
+    # ------------------------------------------------------------------- the book
+
     def invalidate(self) -> None:
         """Forget the year's sorted bids: firms' needs, the bid cap or the MAC bounds changed.
 
@@ -179,6 +181,7 @@ class ParticipantBook:
         new[kept] = False
         return np.concatenate([kept, np.flatnonzero(new)])
 
+    # ------------------------------------------------------------------ abatement
 
     def accrue_abatement_cost(self, month: int, firms: Firms) -> None:
         """Book the abatement cost of the months since the last accrual (``month``: run month)."""
@@ -212,7 +215,6 @@ class ParticipantBook:
         self._accrued_to = max(month, self._accrued_to)
         return factor if changed else None
 
-
     # -------------------------------------------------- allocation and firm replacement
 
     def _new_participants(self) -> None:
@@ -220,7 +222,7 @@ class ParticipantBook:
         self.invalidate()
         self._same_idx = False
 
-    def _keep_sort_hint(self, keep: np.ndarray, rows: np.ndarray | None) -> None:
+    def _carry_order_over(self, keep: np.ndarray, rows: np.ndarray | None) -> None:
         """Forget the book before firms are replaced, its kink order kept for the firms ``keep``.
 
         ``rows`` is ``cumsum(keep) - 1`` (each kept firm's new row), if the
