@@ -1,4 +1,4 @@
-"""Compiled kernels of the markets (simulator/markets/kernels.py) against their numpy expressions.
+"""Compiled kernels of the markets (simulator/markets/kernels/) against their numpy expressions.
 
 Every kernel's docstring states the numpy expression it computes; each ``ref_*``
 below is a short, direct translation of that expression, checked against the
@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 
 from simulator.markets import auction, kernels
 from simulator.markets.auction import AbatementBook, StepOrders
+from simulator.markets.book import _BookCurve
+from simulator.markets.clearing import WHOLE_SIDES, clearing_price
+from simulator.markets.kernels.clearing import _point
 
 TINY = np.finfo(np.float64).tiny
 
@@ -612,17 +615,17 @@ def test_step_only_clearing_volume_matches_brute_force(stp):
 
 
 def kernel_and_reference_price(book: AbatementBook, held: float, stp: StepOrders):
-    curve = auction._BookCurve(book, held, stp)
-    want = auction._clearing_price(curve)
+    curve = _BookCurve(book, held, stp)
+    want = clearing_price(curve)
     step = curve.step
     extra, at = book.extra_points(step.prices)
     # The kernel's breakpoints, never built, are the readable search's.
-    merged = [kernels._point(m, book.kink, extra, at) for m in range(book.kink.size + extra.size)]
+    merged = [_point(m, book.kink, extra, at) for m in range(book.kink.size + extra.size)]
     np.testing.assert_array_equal(merged, curve.points)
     price, code = kernels.book_price(book.kink, extra, at, book.reach_below, book.slope_above,
                                      curve.const, step.buy_p, step.buy_q, step.sell_p,
                                      step.sell_q, curve.tol)
-    return (price, auction._WHOLE[code]), want
+    return (price, WHOLE_SIDES[code]), want
 
 
 def steps_of(*orders: tuple[float, float, bool]) -> StepOrders:

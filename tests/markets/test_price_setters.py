@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from simulator import apply_changes, load_scenario, simulate
-from simulator.markets.cycle import PRICE_SETTERS, _Steps
+from simulator.markets.reserve import PRICE_SETTERS, Steps
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_order_priced_at_the_clearing_price_set_it():
-    steps = _Steps()
+    steps = Steps()
     steps.add(50_000, 10.0, False, "penalty", reserve=False)
     steps.add(4_000, 5.0, False, "reserve")
     steps.add(20_000, 5.0, False, "ceiling")
