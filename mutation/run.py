@@ -122,11 +122,11 @@ def make_copy(files: list[str]) -> Path:
             continue  # deleted in the working tree, not yet in the index
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst, follow_symlinks=False)  # keep mtimes: numba's cache checks them
-    cache = ROOT / "simulator" / "markets" / "__pycache__"
+    cache = ROOT / "simulator" / "markets" / "kernels" / "__pycache__"
     if cache.is_dir():
-        target = dest / "simulator" / "markets" / "__pycache__"
-        target.mkdir(exist_ok=True)
-        for item in cache.glob("kernels.*.nb[ic]"):
+        target = dest / "simulator" / "markets" / "kernels" / "__pycache__"
+        target.mkdir(parents=True, exist_ok=True)
+        for item in cache.glob("*.nb[ic]"):
             shutil.copy2(item, target / item.name)
     return dest
 
