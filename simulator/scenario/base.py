@@ -15,13 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "CLASSES",
+    "DEFAULT_POLLUTANTS",
     "INDUSTRIAL_SECTOR_NAME",
+    "POLLUTANT_NAME",
     "POLLUTANTS",
     "QUOTAS",
     "CalendarYear",
@@ -30,6 +32,7 @@ __all__ = [
     "GrowthRate",
     "NonNeg",
     "Pollutant",
+    "PollutantSpec",
     "PollutantValues",
     "Pos",
     "QuotaChanges",
@@ -42,12 +45,14 @@ __all__ = [
     "YearMonth",
     "month_index",
     "safe_name",
-    "sector_keyed",
+    "marked_keys",
 ]
 
 #: Evaluation classes, best first (A 优先发展类 ... D 倒逼整治类).
 CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
-#: Pollutants under total-emission control, in the order used in every array.
+#: The four pollutants under total-emission control in the 12th-14th five-year plans, in the
+#: order of every array: the default of a scenario's ``pollutants`` (further pollutants, e.g.
+#: VOCs, are scenario entries: :class:`PollutantSpec`).
 POLLUTANTS: tuple[str, ...] = ("cod", "nh3n", "so2", "nox")
 
 #: Marks the keys of a mapping as sector names of the population (:data:`SectorName`):
@@ -61,7 +66,9 @@ IndustrialSectorName = Annotated[str, INDUSTRIAL_SECTOR_NAME]
 
 #: Tradeable quotas: energy-use rights (用能权, tce) and emission rights (排污权, t).
 QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
-Pollutant = Literal["cod", "nh3n", "so2", "nox"]
+#: Marks the keys of a mapping as pollutant names, checked against ``pollutants``.
+POLLUTANT_NAME = "pollutant name"
+Pollutant = Annotated[str, POLLUTANT_NAME]
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -122,8 +129,36 @@ class ClassValues(ScenarioModel):
         return (self.A, self.B, self.C, self.D)
 
 
+class PollutantSpec(ScenarioModel):
+    """A pollutant under total-emission control: its names and where it is discharged."""
+
+    label: str = Field(description="name in outputs, e.g. NH3-N")
+    label_zh: str = Field(description="Chinese name, e.g. 氨氮")
+    medium: Literal["water", "air"] = Field(
+        description="discharged to water or air (the pollution charge's rate per equivalent)")
+
+
+#: The specs of the default pollutants (``pollutants`` of a scenario that names none).
+DEFAULT_POLLUTANTS: dict[str, dict[str, str]] = {
+    "cod": {"label": "COD", "label_zh": "化学需氧量", "medium": "water"},
+    "nh3n": {"label": "NH3-N", "label_zh": "氨氮", "medium": "water"},
+    "so2": {"label": "SO2", "label_zh": "二氧化硫", "medium": "air"},
+    "nox": {"label": "NOx", "label_zh": "氮氧化物", "medium": "air"},
+}
+
+
 class PollutantValues(ScenarioModel):
-    """One number per controlled pollutant (COD, NH3-N, SO2, NOx)."""
+    """One number per pollutant: the four standard ones, and any further one declared.
+
+    A pollutant declared in the scenario's ``pollutants`` besides the four is
+    a further key (e.g. ``vocs: 1.0e-4``); the scenario checks every key
+    against ``pollutants``. A pollutant not given is 0.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, NonNeg]
+    #: The further keys are pollutant names (checked by the scenario).
+    extra_keys: ClassVar[str] = POLLUTANT_NAME
 
     cod: NonNeg = 0.0
     nh3n: NonNeg = 0.0
@@ -134,12 +169,20 @@ class PollutantValues(ScenarioModel):
         """Return (cod, nh3n, so2, nox)."""
         return (self.cod, self.nh3n, self.so2, self.nox)
 
+    def values(self, names: tuple[str, ...]) -> tuple[float, ...]:
+        """Return the values of the pollutants ``names``, in that order (0 if not given)."""
+        return _values(self, names)
+
 
 Change = Annotated[float, Field(gt=-0.5, lt=0.5)]  # a signed yearly change, as a share
 
 
 class QuotaValues(ScenarioModel):
-    """One signed share per quota: energy and the controlled pollutants."""
+    """One signed share per quota: energy and the controlled pollutants (further ones too)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Change]
+    extra_keys: ClassVar[str] = POLLUTANT_NAME
 
     energy: Change = 0.0
     cod: Change = 0.0
@@ -151,9 +194,17 @@ class QuotaValues(ScenarioModel):
         """Return (energy, cod, nh3n, so2, nox)."""
         return (self.energy, self.cod, self.nh3n, self.so2, self.nox)
 
+    def values(self, names: tuple[str, ...]) -> tuple[float, ...]:
+        """Return the values of the quotas ``names``, in that order (0 if not given)."""
+        return _values(self, names)
+
 
 class QuotaChanges(ScenarioModel):
     """Signed shares for some quotas: the quotas left out keep the value in force."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Change | None]
+    extra_keys: ClassVar[str] = POLLUTANT_NAME
 
     energy: Change | None = None
     cod: Change | None = None
@@ -161,19 +212,35 @@ class QuotaChanges(ScenarioModel):
     so2: Change | None = None
     nox: Change | None = None
 
-    def over(self, values: tuple[float, ...]) -> tuple[float, ...]:
-        """Return ``values`` (energy, cod, nh3n, so2, nox) with the quotas given here replaced."""
-        mine = (self.energy, self.cod, self.nh3n, self.so2, self.nox)
+    def over(self, values: tuple[float, ...],
+             names: tuple[str, ...] = ("energy", *POLLUTANTS)) -> tuple[float, ...]:
+        """Return ``values`` (of the quotas ``names``) with the quotas given here replaced."""
+        extra = self.model_extra or {}
+        mine = (getattr(self, n) if n in type(self).model_fields else extra.get(n)
+                for n in names)
         return tuple(v if m is None else m for v, m in zip(values, mine, strict=True))
 
 
-def sector_keyed(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, list[str]]]:
-    """Yield (location, marker, keys) of every sector-keyed mapping within ``model``.
+def _values(model: BaseModel, names: tuple[str, ...]) -> tuple[float, ...]:
+    """Return ``model``'s values of ``names``: its fields, or its further keys (0 if absent)."""
+    fields = type(model).model_fields
+    extra = model.model_extra or {}
+    return tuple(float(getattr(model, n)) if n in fields else float(extra.get(n) or 0.0)
+                 for n in names)
 
-    A mapping is sector-keyed when its key type is :data:`SectorName` or
-    :data:`IndustrialSectorName` (the marker says which); the walk goes
+
+def marked_keys(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, list[str]]]:
+    """Yield (location, marker, keys) of every mapping within ``model`` whose keys are names.
+
+    A mapping's keys are names of sectors or pollutants when its key type is
+    :data:`SectorName`, :data:`IndustrialSectorName` or :data:`Pollutant`
+    (the marker says which), and so are the further keys of a model that
+    allows them (``extra_keys``, e.g. :class:`PollutantValues`); the walk goes
     through nested sections, mappings and lists.
     """
+    marker = getattr(type(model), "extra_keys", None)
+    if marker is not None and model.model_extra:
+        yield loc, marker, list(model.model_extra)
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         here = (*loc, name)
@@ -185,7 +252,7 @@ def sector_keyed(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str
 
 def _within(value: Any, loc: tuple) -> Iterator[tuple[tuple, str, list[str]]]:
     if isinstance(value, BaseModel):
-        yield from sector_keyed(value, loc)
+        yield from marked_keys(value, loc)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from _within(item, (*loc, key))
@@ -195,12 +262,12 @@ def _within(value: Any, loc: tuple) -> Iterator[tuple[tuple, str, list[str]]]:
 
 
 def _key_marker(annotation: Any) -> str | None:
-    """Return the sector marker of a mapping type's keys (None if it has none)."""
+    """Return the name marker of a mapping type's keys (None if it has none)."""
     for candidate in (annotation, *get_args(annotation)):  # X, or X | None
         if get_origin(candidate) in (dict, Mapping):
             key = get_args(candidate)[0]
             if get_origin(key) is Annotated:
                 for mark in get_args(key)[1:]:
-                    if mark in (SECTOR_NAME, INDUSTRIAL_SECTOR_NAME):
+                    if mark in (SECTOR_NAME, INDUSTRIAL_SECTOR_NAME, POLLUTANT_NAME):
                         return mark
     return None

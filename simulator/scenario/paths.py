@@ -42,6 +42,9 @@ def _child_type(annotation: Any, key: str) -> tuple[Any, list[str] | None]:
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         fields = ann.model_fields
         if key not in fields:
+            if getattr(ann, "extra_keys", None) is not None:  # further keys (e.g. a pollutant)
+                extra = typing.get_type_hints(ann, include_extras=True)["__pydantic_extra__"]
+                return typing.get_args(extra)[1], None
             raise KeyError(sorted(fields))
         return fields[key].annotation, None
     origin = typing.get_origin(ann)

@@ -19,13 +19,17 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, model_validator
 
 from simulator.scenario.base import (
+    DEFAULT_POLLUTANTS,
     INDUSTRIAL_SECTOR_NAME,
+    POLLUTANT_NAME,
     QUOTAS,
+    SECTOR_NAME,
+    PollutantSpec,
     QuotaValues,
     ScenarioModel,
     YearMonth,
+    marked_keys,
     month_index,
-    sector_keyed,
 )
 from simulator.scenario.behaviour import BehaviourSpec
 from simulator.scenario.dynamics import DynamicsSpec
@@ -196,6 +200,11 @@ class Scenario(ScenarioModel):
     seed: Annotated[int, Field(ge=0)] = 20170101
     run: RunSettings = Field(default_factory=RunSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    pollutants: dict[str, PollutantSpec] = Field(
+        default_factory=lambda: {k: PollutantSpec(**v) for k, v in DEFAULT_POLLUTANTS.items()},
+        description="pollutants under total-emission control, in the order of every array "
+                    "(default: cod, nh3n, so2, nox); a further one (e.g. vocs) is an entry here "
+                    "and its values in the sections that take one per pollutant")
     population: PopulationSpec
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     tariffs: Tariffs = Field(default_factory=Tariffs)
@@ -293,18 +302,35 @@ class Scenario(ScenarioModel):
         return self
 
     @model_validator(mode="after")
-    def _sector_keys(self) -> Scenario:
-        """Every key of a sector-keyed mapping, wherever it is, names a sector."""
-        sectors = list(self.population.sectors)
-        industrial = [k for k, v in self.population.sectors.items() if v.kind == "industrial"]
-        for loc, marker, keys in sector_keyed(self):
-            known, what = ((industrial, "industrial sector") if marker == INDUSTRIAL_SECTOR_NAME
-                           else (sectors, "sector"))
-            for sector in keys:
-                if sector not in known:
-                    raise LocatedError((*loc, sector),
-                                       f"unknown {what} {sector!r}{did_you_mean(sector, known)}")
+    def _named_keys(self) -> Scenario:
+        """Every key that names a sector or a pollutant, wherever it is, names a known one."""
+        known = {SECTOR_NAME: (list(self.population.sectors), "sector"),
+                 INDUSTRIAL_SECTOR_NAME: ([k for k, v in self.population.sectors.items()
+                                           if v.kind == "industrial"], "industrial sector"),
+                 POLLUTANT_NAME: (list(self.pollutants), "pollutant")}
+        for name in self.pollutants:
+            if not name.isidentifier() or name != name.lower() or name == "energy":
+                raise LocatedError(("pollutants", name), f"a pollutant's name is a lower-case "
+                                   f"identifier other than 'energy', got {name!r}")
+        for loc, marker, keys in marked_keys(self):
+            names, what = known[marker]
+            for key in keys:
+                if key not in names:
+                    hint = did_you_mean(key, names)
+                    if not hint and marker == POLLUTANT_NAME:
+                        listed = ", ".join(repr(n) for n in names[:-1])
+                        hint = (f" (the scenario's pollutants are {listed} or {names[-1]!r}; "
+                                "declare a further one in pollutants)")
+                    raise LocatedError((*loc, key), f"unknown {what} {key!r}{hint}")
         return self
+
+    def pollutant_names(self) -> tuple[str, ...]:
+        """Return the pollutants of the scenario, in the order of every array."""
+        return tuple(self.pollutants)
+
+    def quota_names(self) -> tuple[str, ...]:
+        """Return the tradeable quotas: energy, then the pollutants."""
+        return ("energy", *self.pollutants)
 
     @model_validator(mode="after")
     def _land_grades_have_rates(self) -> Scenario:
