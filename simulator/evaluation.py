@@ -185,7 +185,7 @@ class EvaluationInput:
     electricity_kwh : ndarray of float
         Electricity use over the year, kWh.
     emissions_t : ndarray of float, shape (n, 4)
-        Emissions over the year, tonnes, columns in ``POLLUTANTS`` order
+        Emissions over the year, tonnes, one column per pollutant (the scenario's order)
         (cod, nh3n, so2, nox).
     above_scale, is_services : ndarray of bool
         Above designated size (规上); services firm.
@@ -224,8 +224,8 @@ class EvaluationInput:
         n = self.n
         for f in dataclasses.fields(self):
             shape = np.shape(getattr(self, f.name))
-            want = (n, len(POLLUTANTS)) if f.name == "emissions_t" else (n,)
-            if shape != want:
+            want = (n, *shape[1:2]) if f.name == "emissions_t" else (n,)
+            if shape != want or (f.name == "emissions_t" and len(shape) != 2):
                 raise ValueError(
                     f"The '{f.name}' array must have shape {want}. Got {shape} instead."
                 )
@@ -279,7 +279,8 @@ class EvaluationResult:
     klass: np.ndarray
 
 
-def evaluate(inp: EvaluationInput, *, params: EvaluationSpec) -> EvaluationResult:
+def evaluate(inp: EvaluationInput, *, params: EvaluationSpec,
+             pollutants: tuple[str, ...] = POLLUTANTS) -> EvaluationResult:
     """Score, rank and classify every firm (formulas in the module docstring).
 
     Parameters
@@ -288,6 +289,9 @@ def evaluate(inp: EvaluationInput, *, params: EvaluationSpec) -> EvaluationResul
         The year's totals per firm.
     params : EvaluationSpec
         The evaluation rules (scope, groups, weights, benchmarks, classes).
+    pollutants : tuple of str
+        The pollutants of ``inp.emissions_t``'s columns (the scenario's
+        :meth:`~simulator.scenario.Scenario.pollutant_names`); by default the four.
 
     Returns
     -------
@@ -308,13 +312,13 @@ def evaluate(inp: EvaluationInput, *, params: EvaluationSpec) -> EvaluationResul
     """
     firm_id = np.asarray(inp.firm_id)
     if np.all(np.diff(firm_id) > 0):
-        return _evaluate_sorted(inp, params)
+        return _evaluate_sorted(inp, params, pollutants)
     # Work in firm_id order so that group sums, and hence scores, are
     # bit-identical whatever the order of the rows.
     order = np.argsort(firm_id, kind="stable")
     if np.any(np.diff(firm_id[order]) == 0):
         raise ValueError("The 'firm_id' array must hold unique ids. Got duplicates instead.")
-    res = _evaluate_sorted(inp.take(order), params)
+    res = _evaluate_sorted(inp.take(order), params, pollutants)
     back = np.empty_like(order)
     back[order] = np.arange(order.size)
     return EvaluationResult(
@@ -329,7 +333,8 @@ def evaluate(inp: EvaluationInput, *, params: EvaluationSpec) -> EvaluationResul
     )
 
 
-def _evaluate_sorted(inp: EvaluationInput, params: EvaluationSpec) -> EvaluationResult:
+def _evaluate_sorted(inp: EvaluationInput, params: EvaluationSpec,
+                     pollutants: tuple[str, ...]) -> EvaluationResult:
     """Evaluate firms given in strictly increasing ``firm_id`` order."""
     n = inp.n
     tier = _tiers(inp, params)
@@ -341,7 +346,7 @@ def _evaluate_sorted(inp: EvaluationInput, params: EvaluationSpec) -> Evaluation
     else:
         bench_group, n_bench = group, n_groups
 
-    quantities = _quantities(inp, params)
+    quantities = _quantities(inp, params, pollutants)
     indicators = {name: np.full(n, np.nan) for name in INDICATORS}
     score = np.full(n, np.nan)
     tier_weights = {
@@ -518,9 +523,10 @@ def _ranking_groups(
     return _dense_ids(key, in_scope)
 
 
-def _quantities(inp: EvaluationInput, params: EvaluationSpec) -> dict[str, np.ndarray]:
+def _quantities(inp: EvaluationInput, params: EvaluationSpec,
+                pollutants: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Numerators and denominators of the indicators, as float arrays, by catalogue name."""
-    emission_w = np.asarray(params.emission_weights.as_tuple(), dtype=float)
+    emission_w = np.asarray(params.emission_weights.values(pollutants), dtype=float)
     return {
         "tax_wan_yuan": np.asarray(inp.tax_wan_yuan, dtype=float),
         "va_wan_yuan": np.asarray(inp.va_wan_yuan, dtype=float),
@@ -745,7 +751,8 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         energy_tce=reported("energy_tce"),
         electricity_kwh=reported("electricity_kwh"),
         # A pollutant the table has no column for: none discharged (tables report some).
-        emissions_t=np.column_stack([reported(f"{p}_t", 0.0) for p in POLLUTANTS]),
+        emissions_t=np.column_stack([reported(f"{p}_t", 0.0)
+                                     for p in scenario.pollutant_names()]),
         above_scale=firms.above_scale,
         is_services=firms.is_services,
         sector=firms.sector,
@@ -757,7 +764,7 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         vetoed=firms.vetoed,
         protected=np.zeros(firms.n, dtype=bool),
     )
-    result = evaluate(inp, params=spec)
+    result = evaluate(inp, params=spec, pollutants=scenario.pollutant_names())
     regions = [r.name for r in scenario.population.regions]
     if "region" in table.columns:
         regions += [r for r in sorted(set(table["region"])) if r not in regions]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from simulator.scenario import CLASSES, POLLUTANTS
+from simulator.scenario import CLASSES
 
 __all__ = [
     "CLASS_CODES",
@@ -104,7 +104,7 @@ class Firms:
     electricity_share: np.ndarray  # share of energy (tce) that is electricity
     water_m3_per_wan_yuan: np.ndarray
     water_quota_m3: np.ndarray  # annual quota at full output
-    emission_t_per_wan_yuan: np.ndarray  # shape (n, 4) in POLLUTANTS order
+    emission_t_per_wan_yuan: np.ndarray  # shape (n, pollutants), the scenario's order
     unit_consumption: np.ndarray  # kWh per unit product for tiered sectors, NaN elsewhere
     output_elasticity: np.ndarray
     # evaluation state
@@ -175,7 +175,7 @@ class Firms:
         n = self.n
         for name in YTD_FIELDS:
             self.ytd[name] = np.zeros(n)
-        self.ytd["emissions_t"] = np.zeros((n, len(POLLUTANTS)))
+        self.ytd["emissions_t"] = np.zeros((n, self.emission_t_per_wan_yuan.shape[1]))
         for name in self.ytd:  # further sums (e.g. of further tariffs, tariffs.linear)
             if name not in YTD_FIELDS and name != "emissions_t":
                 self.ytd[name] = np.zeros(n)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.firms import Firms
-from simulator.scenario import BehaviourSpec
+from simulator.scenario import POLLUTANTS, QUOTAS, BehaviourSpec
 
 __all__ = ["Frontier", "grow"]
 
@@ -33,8 +33,13 @@ class Frontier:
     """Potential output per firm (VA, revenue, water quota)."""
     employees: float = 1.0
     """Employees per firm of the same sector and size."""
-    intensity: np.ndarray = field(default_factory=lambda: np.ones(5))
-    """Energy and emission intensities per 万元 VA (energy, COD, NH3-N, SO2, NOx)."""
+    intensity: np.ndarray = field(default_factory=lambda: np.ones(1 + len(POLLUTANTS)))
+    """Energy and emission intensities per 万元 VA (energy, then each pollutant)."""
+
+    @classmethod
+    def of(cls, quotas: tuple[str, ...]) -> Frontier:
+        """Return the frontier at the start of a run whose quotas are ``quotas``."""
+        return cls(intensity=np.ones(len(quotas)))
 
     def scale(self, firms: Firms) -> None:
         """Scale firms drawn at first-year values to the frontier, in place (before sizing)."""
@@ -45,7 +50,8 @@ class Frontier:
         firms.emission_t_per_wan_yuan = firms.emission_t_per_wan_yuan * self.intensity[1:]
 
 
-def grow(firms: Firms, behaviour: BehaviourSpec, year: int, frontier: Frontier) -> None:
+def grow(firms: Firms, behaviour: BehaviourSpec, year: int, frontier: Frontier,
+         quotas: tuple[str, ...] = QUOTAS) -> None:
     """Move the firms' potentials from ``year - 1`` into ``year``, in place.
 
     Parameters
@@ -58,6 +64,8 @@ def grow(firms: Firms, behaviour: BehaviourSpec, year: int, frontier: Frontier) 
         The calendar year the potentials grow into.
     frontier : Frontier
         Updated with the same factors.
+    quotas : tuple of str
+        Energy and the scenario's pollutants (the intensities' order).
 
     Notes
     -----
@@ -68,7 +76,7 @@ def grow(firms: Firms, behaviour: BehaviourSpec, year: int, frontier: Frontier) 
     """
     growth = 1.0 + behaviour.potential_growth(year)
     employees = growth / (1.0 + behaviour.labour_productivity_growth(year))
-    change = 1.0 + np.asarray(behaviour.intensity_change(year))
+    change = 1.0 + np.asarray(behaviour.intensity_change(year, quotas))
     if growth != 1.0:
         for name in ("va_wan_yuan", "revenue_wan_yuan", "water_quota_m3", "capacity_kva"):
             setattr(firms, name, getattr(firms, name) * growth)

@@ -28,6 +28,12 @@ METRICS: dict[str, tuple[str, str]] = {
     e.name: (e.unit, e.definition) for e in catalogue.entries() if e.is_metric}
 
 
+def _in_family(metric: str) -> bool:
+    """Whether ``metric`` is a member of a family metric (e.g. a further pollutant's)."""
+    family = catalogue.family_of(metric)
+    return family is not None and family.is_metric
+
+
 class Grouping:
     """Firms' membership in the groups of one dimension, for repeated group sums.
 
@@ -128,7 +134,7 @@ class MetricsRecorder:
     def add(self, year: int, month: int, groups: Sequence[str], metric: str,
             values: Sequence[float] | np.ndarray) -> None:
         """Record one metric for several groups (``month`` 0 means annual)."""
-        if metric not in METRICS:
+        if metric not in METRICS and not _in_family(metric):
             raise KeyError(f"unknown metric {metric!r}; add it to the catalogue "
                            "(simulator/catalogue/entries.yaml)")
         values = np.asarray(values, dtype=float).ravel()

@@ -79,7 +79,6 @@ from simulator.dynamics import EXIT_REASONS
 from simulator.firms import CLASS_LABELS
 from simulator.scenario import (
     INVESTMENT_OPTIONS,
-    POLLUTANTS,
     LocatedError,
     Scenario,
     ScenarioError,
@@ -508,7 +507,7 @@ def _group_values(scenario: Scenario) -> dict[str, list[str]]:
     return {"class": list(CLASS_LABELS), "scale": ["above", "below"],
             "sector": list(scenario.sector_names()),
             "region": [r.name for r in scenario.population.regions],
-            "market": ["energy", *POLLUTANTS], "option": list(INVESTMENT_OPTIONS),
+            "market": list(scenario.quota_names()), "option": list(INVESTMENT_OPTIONS),
             "reason": list(EXIT_REASONS), "kind": ["services"],
             # the initial state's years in D (from 1) and loss years (from 0)
             "years": [str(k) for k in range(max(scenario.initial_state.years_in_d.max,

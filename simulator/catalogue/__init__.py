@@ -50,6 +50,7 @@ from simulator.catalogue._entries import (
     catalogue,
     did_you_mean,
     entry,
+    family_of,
 )
 from simulator.catalogue._locale import (
     LANGUAGES,
@@ -75,6 +76,7 @@ __all__ = [
     "check_metric",
     "entries",
     "entry",
+    "family_of",
     "groupings",
     "indicator_formulas",
     "indicators",
@@ -165,7 +167,8 @@ def ratio_terms(groups: str, quantities: Mapping[str, Any]) -> dict[str, tuple[A
 
 def check_metric(name: str) -> str:
     """Return ``name`` if it is a catalogue metric; ValueError (with the closest name) if not."""
-    if name not in _metric_set():
+    family = family_of(name) if name not in _metric_set() else None
+    if name not in _metric_set() and not (family is not None and family.is_metric):
         raise ValueError(f"unknown metric {name!r}{did_you_mean(name, sorted(_metric_set()))}")
     return name
 

@@ -18,8 +18,9 @@ from typing import Any, NamedTuple
 
 import yaml
 
-__all__ = ["KINDS", "OUTPUTS", "Catalogue", "CatalogueError", "Entry", "Formula", "catalogue",
-           "did_you_mean", "entry", "read_yaml"]
+__all__ = ["KINDS", "OUTPUTS", "POLLUTANT_PLACEHOLDER", "Catalogue", "CatalogueError", "Entry",
+           "Formula", "catalogue", "did_you_mean", "entry", "family_match", "family_of",
+           "read_yaml"]
 
 HERE = Path(__file__).resolve().parent
 #: The kinds of entry.
@@ -31,6 +32,9 @@ _FIELDS = frozenset({"kind", "unit", "definition", "computed_in", "outputs", "gr
                      "period", "formula", "tiers", "sum_of", "when"})
 _REQUIRED = ("kind", "unit", "definition", "computed_in", "outputs")
 _PERIODS = ("annual", "annual and monthly", "monthly", "per auction")
+#: The placeholder of a family entry: one entry for every pollutant a scenario declares
+#: besides the four standard ones (``emissions_<pollutant>_t``, ``<pollutant>_t``).
+POLLUTANT_PLACEHOLDER = "<pollutant>"
 #: Prefix of the indicators' firm columns: entry ``ind_<indicator>``.
 INDICATOR_PREFIX = "ind_"
 #: libyaml's loader when PyYAML has it (the catalogue is read at every start).
@@ -224,9 +228,45 @@ def _check(e: Entry, entries: dict[str, Entry], groupings: dict[str, str]) -> No
             fail(f"{name!r} is not a quantity or bill of the catalogue")
 
 
+def family_match(name: str) -> tuple[Entry, str] | None:
+    """Return the family entry ``name`` is a member of and the pollutant it names, or None.
+
+    Examples
+    --------
+    >>> family, pollutant = family_match("emissions_vocs_t")
+    >>> family.name, pollutant
+    ('emissions_<pollutant>_t', 'vocs')
+    """
+    for e in _families():
+        prefix, _, suffix = e.name.partition(POLLUTANT_PLACEHOLDER)
+        if len(name) <= len(prefix) + len(suffix):
+            continue
+        middle = name[len(prefix):len(name) - len(suffix)]
+        if (name.startswith(prefix) and name.endswith(suffix) and middle.isidentifier()
+                and middle == middle.lower()):
+            return e, middle
+    return None
+
+
+def family_of(name: str) -> Entry | None:
+    """Return the family entry (``...<pollutant>...``) that ``name`` is a member of, or None."""
+    match = family_match(name)
+    return None if match is None else match[0]
+
+
+@functools.cache
+def _families() -> tuple[Entry, ...]:
+    """Return the family entries, the most specific pattern (longest fixed part) first."""
+    found = [e for e in catalogue().entries.values() if POLLUTANT_PLACEHOLDER in e.name]
+    return tuple(sorted(found, key=lambda e: -len(e.name)))
+
+
 def entry(name: str) -> Entry:
-    """Return the catalogue entry ``name``; KeyError (with the closest name) if there is none."""
+    """Return the catalogue entry ``name`` (or its family's); KeyError if there is none."""
     entries = catalogue().entries
     if name not in entries:
+        family = family_of(name)
+        if family is not None:
+            return family
         raise KeyError(f"{name!r} is not in the catalogue{did_you_mean(name, list(entries))}")
     return entries[name]

@@ -10,7 +10,15 @@ import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from simulator.catalogue._entries import HERE, CatalogueError, catalogue, entry, read_yaml
+from simulator.catalogue._entries import (
+    HERE,
+    POLLUTANT_PLACEHOLDER,
+    CatalogueError,
+    catalogue,
+    entry,
+    family_match,
+    read_yaml,
+)
 
 __all__ = ["LANGUAGES", "SECTIONS", "check_language", "key_indicators", "label", "text",
            "unit", "unit_text"]
@@ -80,6 +88,10 @@ def label(name: str, lang: str) -> str:
     '亩均税收'
     """
     labels = text(lang, "labels")
+    if name not in labels:  # a member of a family (a further pollutant's): the family's label
+        match = family_match(name)
+        if match is not None and match[0].name in labels:
+            return labels[match[0].name].replace(POLLUTANT_PLACEHOLDER, match[1])
     if name not in labels:
         raise KeyError(f"no {lang} label for {name!r}: add it to the labels of "
                        f"simulator/catalogue/locales/{lang}.yaml")

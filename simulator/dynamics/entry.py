@@ -76,7 +76,8 @@ def _entrants(state: RunState, year: int) -> Firms | None:
              & (tax_per_mu >= std.min_tax_wan_yuan_per_mu)
              & (cand.energy_tce_per_wan_yuan <= std.max_energy_tce_per_wan_yuan)
              & (cand.emission_t_per_wan_yuan
-                <= np.array(std.max_emissions_t_per_wan_yuan.as_tuple())).all(axis=1)
+                <= np.array(std.max_emissions_t_per_wan_yuan.values(
+                    p.pollutant_names(), default=np.inf))).all(axis=1)
              & (cand.process_status == 0))
     granted = np.zeros(n, dtype=bool)
     if meets.any():

@@ -21,7 +21,7 @@ from simulator.dynamics.prices import price_path
 from simulator.dynamics.state import AUTOMATION, POLLUTION, RETROFIT, loan_rates
 from simulator.engine.state import RunState, draw
 from simulator.firms import CLASS_LABELS, per_class
-from simulator.scenario import INVESTMENT_OPTIONS, POLLUTANTS
+from simulator.scenario import INVESTMENT_OPTIONS
 
 __all__ = ["decide"]
 
@@ -109,7 +109,7 @@ def _value_options(state: RunState, year: int, stays: np.ndarray,
             # The rights the tonnes removed no longer need, at each market's last price
             # (covered firms only): the same in every year ahead.
             rights = np.zeros(n)
-            for j, q in enumerate(POLLUTANTS):
+            for j, q in enumerate(p.pollutant_names()):
                 if q in state.markets:
                     rights += removed[:, j] * (state.markets[q].last_price * covered[q])
             saving = values.path(

@@ -18,7 +18,6 @@ from simulator.firms import CLASS_LABELS, UNRATED
 from simulator.markets.cycle import ADMINISTRATIVE_SETTERS, PRICE_SETTERS, QuotaMarket
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, ratio
-from simulator.scenario import POLLUTANTS
 
 __all__ = ["annual", "markets", "monthly"]
 
@@ -53,7 +52,8 @@ def annual(state: RunState, year: int, new_class: np.ndarray, vetoed: np.ndarray
     f = state.firms
     y = f.ytd
     add = state.recorder.add
-    w = np.asarray(state.params.evaluation.emission_weights.as_tuple())
+    w = np.asarray(state.params.evaluation.emission_weights.values(
+        state.params.pollutant_names()))
     va = y["va_wan_yuan"]
     resource = (y["electricity_bill_yuan"] + y["water_bill_yuan"] + y["land_tax_yuan"]
                 + y["pollution_charge_yuan"])
@@ -65,7 +65,8 @@ def annual(state: RunState, year: int, new_class: np.ndarray, vetoed: np.ndarray
         "tax_wan_yuan": y["tax_wan_yuan"], "land_mu": f.land_mu, "jobs": f.employees,
         "energy_tce": y["energy_tce"], "electricity_kwh": y["electricity_kwh"],
         "water_m3": y["water_m3"],
-        **{f"emissions_{p}_t": y["emissions_t"][:, i] for i, p in enumerate(POLLUTANTS)},
+        **{f"emissions_{p}_t": y["emissions_t"][:, i]
+           for i, p in enumerate(state.params.pollutant_names())},
         "firms": np.ones(f.n),
     }
     # Indicators: the catalogue's formulas, ratios of the group sums of these quantities.

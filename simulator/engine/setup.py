@@ -20,6 +20,7 @@ from simulator import tariffs
 from simulator.engine.state import Period, RunState, evaluation_input, reset_corrections
 from simulator.evaluation import evaluate
 from simulator.firms import CLASS_CODES
+from simulator.growth import Frontier
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.metrics import MetricsRecorder
 from simulator.population import build_population, calibrate_tax
@@ -50,6 +51,7 @@ def new_state(scenario: Scenario, *, replication: int,
         sector_names=scenario.sector_names(),
         region_names=[r.name for r in scenario.population.regions],
         period=Period(va=np.zeros(n)), stationary_sd=stationary_sd, on_snapshot=on_snapshot,
+        frontier=Frontier.of(scenario.quota_names()),
         last_cost_share=np.full(n, np.nan), newly_above_scale=np.zeros(n, dtype=bool))
     for tariff in tariffs.registered():  # the sums of further linear tariffs (off or on)
         for key in tariff.ytd_keys:
@@ -73,7 +75,8 @@ def initial_classes(state: RunState) -> None:
     }
     protected = f.age_years < state.params.evaluation.protect_new_firms_years
     result = evaluate(evaluation_input(f, totals, f.vetoed, protected),
-                      params=state.params.evaluation)
+                      params=state.params.evaluation,
+                      pollutants=state.params.pollutant_names())
     f.klass = result.klass.astype(np.int8)
 
 

@@ -14,7 +14,6 @@ from simulator import tariffs
 from simulator.engine.state import RunState
 from simulator.evaluation import EvaluationResult
 from simulator.firms import CLASS_LABELS
-from simulator.scenario import POLLUTANTS
 
 __all__ = ["owned", "snapshot"]
 
@@ -70,7 +69,7 @@ def snapshot(state: RunState, year: int, result: EvaluationResult, new_class: np
     for tariff, _ in tariffs.active(state.params.tariffs):  # further linear tariffs
         for key in tariff.ytd_keys:
             cols[key] = owned(y[key])
-    for i, p in enumerate(POLLUTANTS):
+    for i, p in enumerate(state.params.pollutant_names()):
         cols[f"{p}_t"] = owned(y["emissions_t"][:, i])
     for name, values in result.indicators.items():
         cols[f"ind_{name}"] = owned(values)

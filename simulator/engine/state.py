@@ -206,7 +206,7 @@ def reset_corrections(state: RunState) -> None:
         state.correction = {}
     elif not state.correction or state.correction["energy_tce"].size != n:
         state.correction = {"energy_tce": np.zeros(n), "electricity_kwh": np.zeros(n),
-                            "emissions_t": np.zeros((n, len(POLLUTANTS)))}
+                            "emissions_t": np.zeros(state.firms.emission_t_per_wan_yuan.shape)}
     else:
         for key in state.corrected:
             state.correction[key].fill(0.0)

@@ -75,7 +75,8 @@ def evaluate_year(state: RunState, year: int, violation: np.ndarray) -> YearEval
     protected = ((f.age_years < p.evaluation.protect_new_firms_years)
                  | state.newly_above_scale)
     given = evaluation_input(f, f.ytd, vetoed, protected)
-    return YearEvaluation(evaluate(given, params=p.evaluation), vetoed)
+    return YearEvaluation(evaluate(given, params=p.evaluation,
+                                   pollutants=p.pollutant_names()), vetoed)
 
 
 def advance(state: RunState, year: int, evaluated: YearEvaluation) -> None:
@@ -93,7 +94,7 @@ def advance(state: RunState, year: int, evaluated: YearEvaluation) -> None:
         y["revenue_wan_yuan"] >= p.population.above_scale_revenue_wan_yuan)
     state.newly_above_scale = above & ~f.above_scale
     f.above_scale = above
-    grow(f, p.behaviour, year + 1, state.frontier)
+    grow(f, p.behaviour, year + 1, state.frontier, p.quota_names())
 
 
 def replace_firms(state: RunState, keep: np.ndarray, entrants: Firms, year: int) -> None:

@@ -58,8 +58,6 @@ from simulator.markets.reserve import (
     settle,
 )
 from simulator.scenario import (
-    POLLUTANTS,
-    QUOTAS,
     EmissionMarketSpec,
     EnergyMarketSpec,
     Scenario,
@@ -72,7 +70,7 @@ __all__ = ["ADMINISTRATIVE_SETTERS", "PRICE_SETTERS", "RIGHTS_FLOWS", "AuctionRe
 def enabled_markets(scenario: Scenario) -> list[str]:
     """Names of the markets switched on, in a fixed order (energy, then pollutants)."""
     names = ["energy"] if scenario.markets.energy.enabled else []
-    names += [p for p in POLLUTANTS
+    names += [p for p in scenario.pollutant_names()
               if p in scenario.markets.emissions and scenario.markets.emissions[p].enabled]
     return names
 
@@ -106,7 +104,7 @@ class QuotaMarket(ParticipantBook):
     def __init__(self, quota: str, *, firms: Firms, scenario: Scenario,
                  rng: np.random.Generator, by_sector: np.ndarray | None = None):
         self.quota = quota
-        self.kind = kind_of(quota)
+        self.kind = kind_of(quota, scenario.pollutant_names())
         n = firms.n
         self.ledger = QuotaLedger(n, quota=quota)
         spec = self.spec(scenario)
@@ -255,8 +253,7 @@ class QuotaMarket(ParticipantBook):
         led.issue_to_firms(entitled, index=idx)
         if year == self.first_year:
             # Rights banked before the run (initial_state), on top of the first allocation.
-            share = dict(zip(QUOTAS, scenario.initial_state.banked_share_of_allocation.as_tuple(),
-                             strict=True))[self.quota]
+            share, = scenario.initial_state.banked_share_of_allocation.values((self.quota,))
             self.banked_at_start = float(entitled.sum()) * share
             if share > 0:
                 led.issue_to_firms(entitled * share, index=idx)

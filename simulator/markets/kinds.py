@@ -315,8 +315,12 @@ class EmissionRights(RightsKind):
 KINDS: dict[str, type[RightsKind]] = {"energy": EnergyRights, "emissions": EmissionRights}
 
 
-def kind_of(quota: str) -> RightsKind:
-    """Return the kind of the market ``quota`` (``"energy"`` or a pollutant)."""
+def kind_of(quota: str, pollutants: tuple[str, ...] = POLLUTANTS) -> RightsKind:
+    """Return the kind of the market ``quota`` (``"energy"`` or one of ``pollutants``).
+
+    ``pollutants`` are the scenario's, in the order of the firms' emission
+    columns (:meth:`~simulator.scenario.Scenario.pollutant_names`).
+    """
     if quota == "energy":
         return KINDS["energy"]()
-    return KINDS["emissions"](quota, POLLUTANTS.index(quota))
+    return KINDS["emissions"](quota, pollutants.index(quota))

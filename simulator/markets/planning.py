@@ -33,9 +33,10 @@ import pandas as pd
 
 from simulator.growth import Frontier, grow
 from simulator.markets.allocation import mac_slopes, next_cap
+from simulator.markets.kinds import kind_of
 from simulator.population import build_population
 from simulator.rng import mechanism_rng
-from simulator.scenario import POLLUTANTS, Scenario, apply_changes
+from simulator.scenario import Scenario, apply_changes
 
 __all__ = [
     "MarketProjection",
@@ -169,11 +170,10 @@ def project_market(scenario: Scenario, quota: str, *, replication: int = 0) -> M
     """
     seed = scenario.seed
     firms = build_population(scenario, mechanism_rng(seed, replication, "population"))
-    col = None if quota == "energy" else POLLUTANTS.index(quota)
+    kind = kind_of(quota, scenario.pollutant_names())
 
     def intensity() -> np.ndarray:
-        return (firms.energy_tce_per_wan_yuan if col is None
-                else firms.emission_t_per_wan_yuan[:, col])
+        return kind.intensity(firms)
 
     spec = scenario.markets.of(quota)
     if not spec.enabled:
@@ -185,18 +185,17 @@ def project_market(scenario: Scenario, quota: str, *, replication: int = 0) -> M
     with np.errstate(divide="ignore"):
         inv_slope = np.where(np.isfinite(slope), 1.0 / slope, 0.0)
     baseline_total = float(potential[potential >= spec.scope_min_use_per_year].sum())
-    frontier = Frontier()
+    frontier = Frontier.of(scenario.quota_names())
     years, needs, reaches, caps, reserve = [], [], [], [], []
     cap = 0.0
     for year in scenario.years:
         now = _scenario_in(scenario, year)
         if year > scenario.run.first_year:
-            grow(firms, now.behaviour, year, frontier)
+            grow(firms, now.behaviour, year, frontier, scenario.quota_names())
         s = now.markets.of(quota)
         use = intensity() * firms.va_wan_yuan
         need = np.where(use >= s.scope_min_use_per_year, use, 0.0)
-        bid_cap = (s.overquota_surcharge[0].price_yuan_per_unit if col is None
-                   else s.penalty_yuan_per_t)
+        bid_cap = kind.bid_cap(s)
         cap = next_cap(s.cap, year=year, first_year=scenario.run.first_year,
                        baseline_total=baseline_total, previous=cap)
         years.append(year)

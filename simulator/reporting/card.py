@@ -26,7 +26,12 @@ from simulator.reporting.html import Markup, fmt, html_page, html_table, para, w
 from simulator.reporting.lift import CLASSES, ClassLift, class_lift, tier_weights
 from simulator.reporting.sections import read_run_scenario
 from simulator.results import parquet_columns, read_json_record, read_parquet_file, verify_file
-from simulator.scenario import INVESTMENT_OPTIONS, POLLUTANTS, EvaluationSpec, ScenarioError
+from simulator.scenario import (
+    DEFAULT_POLLUTANTS,
+    INVESTMENT_OPTIONS,
+    EvaluationSpec,
+    ScenarioError,
+)
 
 __all__ = ["read_firm_years", "write_card"]
 
@@ -42,7 +47,6 @@ _COLUMNS: tuple[str, ...] = (
     "water_surcharge_yuan", "land_tax_yuan", "land_tax_relief_yuan", "pollution_charge_yuan",
     "pollution_surcharge_yuan", "subsidy_yuan",
 )
-_QUOTAS: tuple[str, ...] = ("energy", *POLLUTANTS)
 
 
 def read_firm_years(run_dir: str | Path, *, replication: int | None = 0) -> pd.DataFrame:
@@ -154,7 +158,9 @@ def write_card(run_dir: str | Path, firm_id: int, *, out: str | Path | None = No
     scenario, spec = _read_rules(run_dir, firm_id)
     run_years = sorted(int(y) for y in firms["year"].unique())
     last_year = int(mine["year"].iloc[-1])
-    lift = class_lift(firms[firms["year"].to_numpy() == last_year], firm_id, spec)
+    pollutants = _pollutants(scenario)
+    lift = class_lift(firms[firms["year"].to_numpy() == last_year], firm_id, spec,
+                      tuple(pollutants))
 
     name = str(scenario.get("name") or run_dir.name)
     title = t["title"].format(firm=firm_id)
@@ -164,9 +170,9 @@ def write_card(run_dir: str | Path, firm_id: int, *, out: str | Path | None = No
     body = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
             _h2(t["firm"]), _firm_facts(mine, run_years, scenario, t),
             _h2(t["evaluation"]), _evaluation_table(mine, run_years, t, lang),
-            _h2(t["production"]), _production_table(mine, years, t),
-            _h2(t["bills"]), _bills_table(mine, years, t),
-            _h2(t["quotas"]), _quota_tables(mine, years, t),
+            _h2(t["production"]), _production_table(mine, years, t, pollutants, lang),
+            _h2(t["bills"]), _bills_table(mine, years, t, pollutants),
+            _h2(t["quotas"]), _quota_tables(mine, years, t, pollutants, lang),
             _h2(t["breakdown"].format(year=last_year)), _breakdown(lift, spec, t, lang),
             _h2(t["lift"].format(year=last_year)), _lift_section(lift, spec, t, lang),
             _h2(t["rules"]), _rules(lift, spec, t, lang)]
@@ -253,7 +259,19 @@ def _evaluation_table(mine: pd.DataFrame, run_years: list[int], t: dict[str, str
     return _year_table(mine, years, rows, t)
 
 
-def _production_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str:
+def _pollutants(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return the run's pollutants (name -> spec) from its resolved scenario."""
+    return dict(scenario.get("pollutants") or DEFAULT_POLLUTANTS)
+
+
+def _pollutant_label(name: str, spec: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """Return a pollutant's name: the card's text for the four, else the scenario's label."""
+    return t.get(f"pollutant.{name}") or str(spec.get("label_zh" if lang == "zh" else "label",
+                                                       name))
+
+
+def _production_table(mine: pd.DataFrame, years: list[int], t: dict[str, str],
+                      pollutants: dict[str, dict[str, Any]], lang: str) -> str:
     rows = [(t[key], unit, _values(mine, column)) for key, unit, column in (
         ("va", "万元", "va_wan_yuan"), ("revenue", "万元", "revenue_wan_yuan"),
         ("tax", "万元", "tax_wan_yuan"), ("profit", "万元", "profit_wan_yuan"),
@@ -261,8 +279,8 @@ def _production_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -
         ("land", "mu", "land_mu"), ("employees", "persons", "employees"),
         ("energy", "tce", "energy_tce"), ("electricity", "kWh", "electricity_kwh"),
         ("water", "m³", "water_m3"))]
-    for p in POLLUTANTS:
-        rows.append((t[f"pollutant.{p}"], "t", _values(mine, f"{p}_t")))
+    for p, spec in pollutants.items():
+        rows.append((_pollutant_label(p, spec, t, lang), "t", _values(mine, f"{p}_t")))
     if "invested_options" in mine.columns:
         cells = []
         for bits in mine["invested_options"].to_numpy(dtype=int):
@@ -272,7 +290,8 @@ def _production_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -
     return _year_table(mine, years, rows, t)
 
 
-def _bills_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str:
+def _bills_table(mine: pd.DataFrame, years: list[int], t: dict[str, str],
+                 pollutants: dict[str, dict[str, Any]]) -> str:
     rows = [(t[key], "yuan", _values(mine, column)) for key, column in (
         ("elec_bill", "electricity_bill_yuan"), ("elec_sur", "electricity_surcharge_yuan"),
         ("water_bill", "water_bill_yuan"), ("water_sur", "water_surcharge_yuan"),
@@ -286,17 +305,18 @@ def _bills_table(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str
         per_va = np.where(va > 0, total / va, np.nan)
     rows += [(t["resource_bill"], "yuan", [fmt(v) for v in total]),
              (t["per_va"], "yuan/万元", [fmt(v) for v in per_va])]
-    quota_costs = [c for q in _QUOTAS for c in (f"{q}_net_paid_yuan", f"{q}_abatement_cost_yuan")
-                   if c in mine.columns]
+    quota_costs = [c for q in ("energy", *pollutants)
+                   for c in (f"{q}_net_paid_yuan", f"{q}_abatement_cost_yuan") if c in mine.columns]
     if quota_costs:
         cost = sum(mine[c].to_numpy(dtype=float) for c in quota_costs)
         rows.append((t["quota_cost"], "yuan", [fmt(v) for v in cost]))
     return _year_table(mine, years, rows, t)
 
 
-def _quota_tables(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> str:
+def _quota_tables(mine: pd.DataFrame, years: list[int], t: dict[str, str],
+                  pollutants: dict[str, dict[str, Any]], lang: str) -> str:
     parts = []
-    for quota in _QUOTAS:
+    for quota in ("energy", *pollutants):
         if f"{quota}_allocated" not in mine.columns:
             continue
         numbers = [f"{quota}_{k}" for k in ("allocated", "held", "shortfall", "net_paid_yuan",
@@ -313,7 +333,8 @@ def _quota_tables(mine: pd.DataFrame, years: list[int], t: dict[str, str]) -> st
             ("shortfall", unit, "shortfall"), ("net_paid", "yuan", "net_paid_yuan"),
             ("abatement_cost", "yuan", "abatement_cost_yuan"))]
         rows.append((t["q.abatement_share"], "share", _values(mine, f"{quota}_abatement_share")))
-        parts.append(f"<h3>{html.escape(t[f'market.{quota}'])}</h3>"
+        heading = t.get(f"market.{quota}") or _pollutant_label(quota, pollutants[quota], t, lang)
+        parts.append(f"<h3>{html.escape(heading)}</h3>"
                      + _year_table(mine, years, rows, t))
     return "\n".join(parts) if parts else para(t["no_quotas"], "note")
 

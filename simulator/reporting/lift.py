@@ -298,13 +298,14 @@ def _ranking_group(year_firms: pd.DataFrame, row: pd.Series,
     return mask
 
 
-def _column(frame: pd.DataFrame, name: str | None, spec: EvaluationSpec) -> np.ndarray:
+def _column(frame: pd.DataFrame, name: str | None, spec: EvaluationSpec,
+            pollutants: tuple[str, ...]) -> np.ndarray:
     if name is None:
         return np.ones(len(frame))
     if name == _EMISSIONS:
-        weights = spec.emission_weights.as_tuple()
+        weights = spec.emission_weights.values(pollutants)
         return sum(w * frame[f"{p}_t"].to_numpy(dtype=float)
-                   for p, w in zip(POLLUTANTS, weights, strict=True))
+                   for p, w in zip(pollutants, weights, strict=True))
     return frame[name].to_numpy(dtype=float)
 
 
@@ -316,8 +317,8 @@ def _firm_position(year_firms: pd.DataFrame, firm_id: int) -> int:
     return int(hits[0])
 
 
-def score_terms(year_firms: pd.DataFrame, firm_id: int,
-                spec: EvaluationSpec) -> tuple[IndicatorTerm, ...]:
+def score_terms(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec,
+                pollutants: tuple[str, ...] = POLLUTANTS) -> tuple[IndicatorTerm, ...]:
     """Return the scored indicators of one firm in one year, as the evaluation scored them.
 
     Parameters
@@ -328,6 +329,8 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int,
         The firm.
     spec : EvaluationSpec
         The scenario's evaluation rules.
+    pollutants : tuple of str
+        The run's pollutants (the snapshot's ``<pollutant>_t`` columns), by default the four.
 
     Returns
     -------
@@ -359,8 +362,8 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int,
         if w <= 0:
             continue
         numer_col, denom_col, scale = FORMULAS[name]
-        numer = _column(members, numer_col, spec)
-        denom = _column(members, denom_col, spec)
+        numer = _column(members, numer_col, spec, pollutants)
+        denom = _column(members, denom_col, spec, pollutants)
         has = np.isfinite(numer) & np.isfinite(denom) & (denom > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(has, scale * numer / denom, np.nan)
@@ -383,7 +386,8 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int,
     return tuple(terms)
 
 
-def class_lift(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec) -> ClassLift:
+def class_lift(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec,
+               pollutants: tuple[str, ...] = POLLUTANTS) -> ClassLift:
     """Return the score the firm lacked for the next class, and each indicator's lift.
 
     Parameters
@@ -394,6 +398,8 @@ def class_lift(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec) -> 
         The firm.
     spec : EvaluationSpec
         The scenario's evaluation rules.
+    pollutants : tuple of str
+        The run's pollutants (the snapshot's ``<pollutant>_t`` columns), by default the four.
 
     Returns
     -------
@@ -408,7 +414,7 @@ def class_lift(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec) -> 
                 group_size=int(row["group_size"]), tier=tier)
     if klass not in CLASSES or tier is None:
         return ClassLift(next_class=None, status="unrated", **base)
-    terms = score_terms(year_firms, firm_id, spec)
+    terms = score_terms(year_firms, firm_id, spec, pollutants)
     bonus = base["score"] - sum(t.points for t in terms)
     bonus = 0.0 if abs(bonus) < 1e-9 else bonus  # float dust of the sum
     if klass == "A":

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from simulator.scenario.base import (
     CLASSES,
+    DEFAULT_POLLUTANTS,
     POLLUTANTS,
     QUOTAS,
     CalendarYear,
@@ -47,6 +48,7 @@ from simulator.scenario.base import (
     GrowthRate,
     NonNeg,
     Pollutant,
+    PollutantSpec,
     PollutantValues,
     Pos,
     QuotaChanges,
@@ -142,6 +144,7 @@ from simulator.scenario.tariffs import (
 
 __all__ = [
     "CLASSES",
+    "DEFAULT_POLLUTANTS",
     "INVESTMENT_OPTIONS",
     "POLLUTANTS",
     "QUOTAS",
@@ -187,6 +190,7 @@ __all__ = [
     "OptionOverride",
     "OutputSettings",
     "Pollutant",
+    "PollutantSpec",
     "PollutantValues",
     "PollutionCharge",
     "PopulationSpec",

@@ -130,20 +130,26 @@ class ClassValues(ScenarioModel):
 
 
 class PollutantSpec(ScenarioModel):
-    """A pollutant under total-emission control: its names and where it is discharged."""
+    """A pollutant under total-emission control: where it is discharged, and its names.
 
-    label: str = Field(description="name in outputs, e.g. NH3-N")
-    label_zh: str = Field(description="Chinese name, e.g. 氨氮")
+    The four standard pollutants are named by the catalogue's locale files; a
+    further one gives its names here.
+    """
+
     medium: Literal["water", "air"] = Field(
         description="discharged to water or air (the pollution charge's rate per equivalent)")
+    label: str | None = Field(None, description="name in outputs, e.g. VOCs (a further "
+                                                "pollutant must give one)")
+    label_zh: str | None = Field(None, description="Chinese name, e.g. 挥发性有机物 (a "
+                                                   "further pollutant must give one)")
 
 
 #: The specs of the default pollutants (``pollutants`` of a scenario that names none).
 DEFAULT_POLLUTANTS: dict[str, dict[str, str]] = {
-    "cod": {"label": "COD", "label_zh": "化学需氧量", "medium": "water"},
-    "nh3n": {"label": "NH3-N", "label_zh": "氨氮", "medium": "water"},
-    "so2": {"label": "SO2", "label_zh": "二氧化硫", "medium": "air"},
-    "nox": {"label": "NOx", "label_zh": "氮氧化物", "medium": "air"},
+    "cod": {"medium": "water"},
+    "nh3n": {"medium": "water"},
+    "so2": {"medium": "air"},
+    "nox": {"medium": "air"},
 }
 
 
@@ -169,9 +175,13 @@ class PollutantValues(ScenarioModel):
         """Return (cod, nh3n, so2, nox)."""
         return (self.cod, self.nh3n, self.so2, self.nox)
 
-    def values(self, names: tuple[str, ...]) -> tuple[float, ...]:
-        """Return the values of the pollutants ``names``, in that order (0 if not given)."""
-        return _values(self, names)
+    def values(self, names: tuple[str, ...], default: float = 0.0) -> tuple[float, ...]:
+        """Return the values of the pollutants ``names``, in that order.
+
+        A further pollutant not given here is ``default`` (0; an upper limit
+        passes ``inf``: no limit).
+        """
+        return _values(self, names, default)
 
 
 Change = Annotated[float, Field(gt=-0.5, lt=0.5)]  # a signed yearly change, as a share
@@ -196,7 +206,7 @@ class QuotaValues(ScenarioModel):
 
     def values(self, names: tuple[str, ...]) -> tuple[float, ...]:
         """Return the values of the quotas ``names``, in that order (0 if not given)."""
-        return _values(self, names)
+        return _values(self, names, 0.0)
 
 
 class QuotaChanges(ScenarioModel):
@@ -221,12 +231,12 @@ class QuotaChanges(ScenarioModel):
         return tuple(v if m is None else m for v, m in zip(values, mine, strict=True))
 
 
-def _values(model: BaseModel, names: tuple[str, ...]) -> tuple[float, ...]:
-    """Return ``model``'s values of ``names``: its fields, or its further keys (0 if absent)."""
+def _values(model: BaseModel, names: tuple[str, ...], default: float) -> tuple[float, ...]:
+    """Return ``model``'s values of ``names``: its fields, or its further keys (else default)."""
     fields = type(model).model_fields
     extra = model.model_extra or {}
-    return tuple(float(getattr(model, n)) if n in fields else float(extra.get(n) or 0.0)
-                 for n in names)
+    return tuple(float(getattr(model, n)) if n in fields
+                 else float(default if extra.get(n) is None else extra[n]) for n in names)
 
 
 def marked_keys(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, list[str]]]:

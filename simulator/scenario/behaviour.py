@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field
 
 from simulator.scenario.base import (
+    QUOTAS,
     CalendarYear,
     GrowthRate,
     NonNeg,
@@ -81,11 +82,16 @@ class BehaviourSpec(ScenarioModel):
         """Return the growth of potential output from ``year - 1`` to ``year``."""
         return _in_force(self.potential_growth_by_year, year, self.potential_growth_per_year)
 
-    def intensity_change(self, year: int) -> tuple[float, ...]:
-        """Return the change from ``year - 1`` to ``year`` (energy, cod, nh3n, so2, nox)."""
-        change = self.intensity_change_per_year.as_tuple()
+    def intensity_change(self, year: int,
+                         quotas: tuple[str, ...] = QUOTAS) -> tuple[float, ...]:
+        """Return the change from ``year - 1`` to ``year`` of each of ``quotas``.
+
+        ``quotas`` are energy and the scenario's pollutants
+        (:meth:`Scenario.quota_names`); by default the standard five.
+        """
+        change = self.intensity_change_per_year.values(quotas)
         for listed in sorted(y for y in self.intensity_change_by_year if y <= year):
-            change = self.intensity_change_by_year[listed].over(change)
+            change = self.intensity_change_by_year[listed].over(change, quotas)
         return change
 
     def labour_productivity_growth(self, year: int) -> float:

@@ -22,7 +22,6 @@ from simulator.scenario.base import (
     DEFAULT_POLLUTANTS,
     INDUSTRIAL_SECTOR_NAME,
     POLLUTANT_NAME,
-    QUOTAS,
     SECTOR_NAME,
     PollutantSpec,
     QuotaValues,
@@ -133,7 +132,7 @@ class InitialStateSpec(ScenarioModel):
         if self.years_in_d.min < 1:
             raise LocatedError(("years_in_d", "min"),
                                "a firm in D at the start has been in D at least 1 year")
-        for quota, share in zip(QUOTAS, self.banked_share_of_allocation.as_tuple(), strict=True):
+        for quota, share in self.banked_share_of_allocation.model_dump().items():
             if share < 0:
                 raise LocatedError(("banked_share_of_allocation", quota),
                                    f"a banked share cannot be negative, got {share:g}")
@@ -142,7 +141,7 @@ class InitialStateSpec(ScenarioModel):
 
 #: Fields a timeline change may not set at all: what the run is.
 _RUN_IDENTITY: tuple[str, ...] = ("timeline", "run", "population", "name", "seed",
-                                  "initial_state")
+                                  "initial_state", "pollutants")
 
 #: Fields read once, at the start of a run ("*": every key): a timeline change may not
 #: alter them. Which markets and mechanisms run; a market's auction calendar and the MAC
@@ -308,10 +307,17 @@ class Scenario(ScenarioModel):
                  INDUSTRIAL_SECTOR_NAME: ([k for k, v in self.population.sectors.items()
                                            if v.kind == "industrial"], "industrial sector"),
                  POLLUTANT_NAME: (list(self.pollutants), "pollutant")}
-        for name in self.pollutants:
+        for name, spec in self.pollutants.items():
             if not name.isidentifier() or name != name.lower() or name == "energy":
                 raise LocatedError(("pollutants", name), f"a pollutant's name is a lower-case "
                                    f"identifier other than 'energy', got {name!r}")
+            if name not in DEFAULT_POLLUTANTS and not (spec.label and spec.label_zh):
+                raise LocatedError(("pollutants", name), "a further pollutant gives its names "
+                                   "(label and label_zh)")
+            if self.tariffs.pollution.equivalent_kg.values((name,))[0] <= 0:
+                raise LocatedError(("tariffs", "pollution", "equivalent_kg", name),
+                                   f"the pollution equivalent of {name!r} (kg) is missing; "
+                                   "it must be above 0")
         for loc, marker, keys in marked_keys(self):
             names, what = known[marker]
             for key in keys:

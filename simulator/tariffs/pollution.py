@@ -2,27 +2,27 @@
 
 Each controlled pollutant is converted to pollution equivalents (emissions in
 kg divided by the pollutant's equivalent value: COD 1, NH3-N 0.8, SO2 0.95,
-NOx 0.95 kg). Water pollutants (COD, NH3-N) pay
-``params.water_yuan_per_equivalent`` and air pollutants (SO2, NOx)
-``params.air_yuan_per_equivalent`` (Zhejiang from 2014-04: 1.4 and 1.2). The
+NOx 0.95 kg). Water pollutants (COD, NH3-N; a further pollutant by its
+``medium``) pay ``params.water_yuan_per_equivalent`` and air pollutants (SO2,
+NOx) ``params.air_yuan_per_equivalent`` (Zhejiang from 2014-04: 1.4 and 1.2). The
 class multiplier scales the whole charge (default D x2, estimated); unrated
 firms pay x1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from simulator.firms import per_class
-from simulator.scenario import POLLUTANTS, PollutionCharge
+from simulator.scenario import DEFAULT_POLLUTANTS, PollutionCharge
 
 __all__ = ["PollutionBill", "pollution_charge", "pollution_equivalents"]
 
-#: Pollutants discharged to water; the others in ``POLLUTANTS`` go to air.
-_WATER_POLLUTANTS = frozenset({"cod", "nh3n"})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -40,22 +40,28 @@ class PollutionBill:
     """The whole charge."""
 
 
-def pollution_equivalents(emissions_t: ArrayLike, *, params: PollutionCharge) -> np.ndarray:
+def pollution_equivalents(emissions_t: ArrayLike, *, params: PollutionCharge,
+                          pollutants: Mapping[str, Any] | None = None) -> np.ndarray:
     """Return pollution equivalents per firm and pollutant.
 
     Parameters
     ----------
     emissions_t : array_like of float, shape (n, 4)
-        Emissions, tonnes, columns in ``POLLUTANTS`` order (cod, nh3n, so2, nox).
+        Emissions, tonnes, columns in the order of ``pollutants`` (by default cod,
+        nh3n, so2, nox).
     params : PollutionCharge
         ``equivalent_kg``: kg of each pollutant per pollution equivalent.
+    pollutants : mapping, optional
+        The scenario's pollutants (name -> spec with ``medium``), in the order
+        of the columns; by default the standard four.
 
     Returns
     -------
     ndarray of float64, shape (n, 4)
         ``emissions_t * 1000 / equivalent_kg``, pollution equivalents.
     """
-    return np.asarray(emissions_t, dtype=np.float64) * _equivalents_per_t(params)
+    names = tuple(pollutants or DEFAULT_POLLUTANTS)
+    return np.asarray(emissions_t, dtype=np.float64) * _equivalents_per_t(params, names)
 
 
 def pollution_charge(
@@ -63,18 +69,23 @@ def pollution_charge(
     *,
     klass: ArrayLike,
     params: PollutionCharge,
+    pollutants: Mapping[str, Any] | None = None,
 ) -> PollutionBill:
     """Return each firm's pollution charge for one period, in yuan.
 
     Parameters
     ----------
     emissions_t : array_like of float, shape (n, 4)
-        Emissions in the period, tonnes, columns in ``POLLUTANTS`` order
-        (cod, nh3n, so2, nox).
+        Emissions in the period, tonnes, columns in the order of ``pollutants``
+        (by default cod, nh3n, so2, nox).
     klass : array_like of int, shape (n,)
         Evaluation class code (0..3 = A..D, 4 = unrated, multiplier 1).
     params : PollutionCharge
         Rates, equivalent values and class multipliers.
+    pollutants : mapping, optional
+        The scenario's pollutants (name -> spec with ``medium``: water
+        pollutants pay the water rate, air pollutants the air rate), in the
+        order of the columns; by default the standard four.
 
     Returns
     -------
@@ -93,15 +104,16 @@ def pollution_charge(
     >>> float(bill.total_yuan[0])
     2800.0
     """
+    specs = pollutants or DEFAULT_POLLUTANTS
     rates_yuan_per_equivalent = np.array(
         [
             params.water_yuan_per_equivalent
-            if p in _WATER_POLLUTANTS
+            if _medium(spec) == "water"
             else params.air_yuan_per_equivalent
-            for p in POLLUTANTS
+            for spec in specs.values()
         ]
     )
-    yuan_per_t = _equivalents_per_t(params) * rates_yuan_per_equivalent
+    yuan_per_t = _equivalents_per_t(params, tuple(specs)) * rates_yuan_per_equivalent
     base = np.asarray(emissions_t, dtype=np.float64) @ yuan_per_t
     surcharge = per_class(params.class_multiplier.as_tuple(), klass, unrated=1.0)
     surcharge -= 1.0
@@ -111,6 +123,11 @@ def pollution_charge(
     )
 
 
-def _equivalents_per_t(params: PollutionCharge) -> np.ndarray:
-    """Pollution equivalents per tonne of each pollutant, shape (4,)."""
-    return 1000.0 / np.asarray(params.equivalent_kg.as_tuple(), dtype=np.float64)
+def _equivalents_per_t(params: PollutionCharge, names: tuple[str, ...]) -> np.ndarray:
+    """Pollution equivalents per tonne of each pollutant ``names``, shape (len(names),)."""
+    return 1000.0 / np.asarray(params.equivalent_kg.values(names), dtype=np.float64)
+
+
+def _medium(spec: Any) -> str:
+    """Return ``"water"`` or ``"air"`` of a pollutant's spec (a model or a mapping)."""
+    return spec["medium"] if isinstance(spec, Mapping) else spec.medium

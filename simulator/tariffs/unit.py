@@ -10,12 +10,14 @@ of tariffs the timeline brings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from simulator.firms import CLASS_LABELS, Firms
-from simulator.scenario import POLLUTANTS, Tariffs
+from simulator.scenario import DEFAULT_POLLUTANTS, Tariffs
 from simulator.tariffs.electricity import electricity_bill
 from simulator.tariffs.pollution import pollution_charge
 
@@ -36,7 +38,8 @@ class UnitPrices:
     """Pollution charge per tonne at the base rate, shape (n, pollutants)."""
 
 
-def unit_prices(firms: Firms, tariffs: Tariffs, sector_names: list[str]) -> UnitPrices:
+def unit_prices(firms: Firms, tariffs: Tariffs, sector_names: list[str],
+                pollutants: Mapping[str, Any] | None = None) -> UnitPrices:
     """Return each firm's prices per kWh and per tonne under ``tariffs``, at its class now.
 
     Parameters
@@ -48,6 +51,9 @@ def unit_prices(firms: Firms, tariffs: Tariffs, sector_names: list[str]) -> Unit
         The tariffs in force (or those a timeline change will bring).
     sector_names : list of str
         Sector names by code (the tiered price's sectors).
+    pollutants : mapping, optional
+        The scenario's pollutants (name -> spec), in the order of the firms'
+        emission columns; by default the standard four.
     """
     f = firms
     elec = electricity_bill(
@@ -58,9 +64,10 @@ def unit_prices(firms: Firms, tariffs: Tariffs, sector_names: list[str]) -> Unit
     )
     # Pollution charges per tonne depend on the class alone: price one tonne of each
     # pollutant for each class code, then look the table up by class.
-    k, m = len(CLASS_LABELS), len(POLLUTANTS)
+    k, m = len(CLASS_LABELS), len(pollutants or DEFAULT_POLLUTANTS)
     codes = np.repeat(np.arange(k), m)
-    table = pollution_charge(np.tile(np.eye(m), (k, 1)), klass=codes, params=tariffs.pollution)
+    table = pollution_charge(np.tile(np.eye(m), (k, 1)), klass=codes, params=tariffs.pollution,
+                             pollutants=pollutants)
     return UnitPrices(
         per_kwh=elec.total_yuan - elec.capacity_yuan,
         base_per_kwh=elec.energy_yuan,
@@ -70,7 +77,8 @@ def unit_prices(firms: Firms, tariffs: Tariffs, sector_names: list[str]) -> Unit
 
 
 def linear_bills(firms: Firms, tariffs: Tariffs, sector_names: list[str], kwh: np.ndarray,
-                 emissions_t: np.ndarray, *, months: float):
+                 emissions_t: np.ndarray, *, months: float,
+                 pollutants: Mapping[str, Any] | None = None):
     """Electricity and pollution bills of a period's quantities (both linear at fixed prices).
 
     The capacity charge is fixed per month, so billing a period's total at
@@ -87,4 +95,5 @@ def linear_bills(firms: Firms, tariffs: Tariffs, sector_names: list[str], kwh: n
         unit_consumption=f.unit_consumption, sector=f.sector,
         sector_names=sector_names, params=tariffs.electricity, months=months,
     )
-    return elec, pollution_charge(emissions_t, klass=f.klass, params=tariffs.pollution)
+    return elec, pollution_charge(emissions_t, klass=f.klass, params=tariffs.pollution,
+                                  pollutants=pollutants)
