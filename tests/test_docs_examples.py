@@ -279,6 +279,19 @@ RUNNABLE = [p for p in pages() if any(b.lang in ("bash", "python", "yaml") or b.
 JOBS = max(1, min(2, os.cpu_count() or 1))
 
 
+def _cost(page: Path) -> int:
+    """Rough cost of a page, to start the longest first: its commands and scripts."""
+    cost = 0
+    for b in blocks(page):
+        if b.lang == "bash" and b.title is None:
+            cost += sum(4 if "run.py run" in line or "run.py compare" in line
+                        or "run.py sweep" in line or line.strip() == "python run.py" else 1
+                        for line in b.body.splitlines() if line.strip())
+        elif b.lang == "python" and b.title is None:
+            cost += 4
+    return cost
+
+
 @pytest.fixture(scope="module")
 def page_results(request, tmp_path_factory) -> dict[str, tuple[str | None, float]]:
     """Run every selected page, ``JOBS`` at a time: page -> (failure or None, seconds)."""
@@ -293,7 +306,7 @@ def page_results(request, tmp_path_factory) -> dict[str, tuple[str | None, float
             return f"{type(exc).__name__}: {exc}", time.perf_counter() - start
         return None, time.perf_counter() - start
 
-    order = [p for p in RUNNABLE if p in wanted]
+    order = sorted((p for p in RUNNABLE if p in wanted), key=_cost, reverse=True)
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         results = dict(zip(order, pool.map(one, order), strict=True))
     return {_rel(page): result for page, result in results.items()}
