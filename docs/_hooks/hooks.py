@@ -20,6 +20,9 @@ for path in (str(_HERE), str(_ROOT)):  # the generators, and this checkout's sim
     if path not in sys.path:
         sys.path.insert(0, path)
 
+# MkDocs restores sys.path once this file is loaded, so import this checkout's package now:
+# its submodules are then found through simulator.__path__, not an installed copy elsewhere.
+import simulator  # noqa: E402, F401
 from api_reference import api_reference  # noqa: E402
 from catalogue import metrics_table  # noqa: E402
 from cli_reference import cli_reference  # noqa: E402
