@@ -24,13 +24,15 @@ for path in (str(_HERE), str(_ROOT)):  # the generators, and this checkout's sim
 # its submodules are then found through simulator.__path__, not an installed copy elsewhere.
 import simulator  # noqa: E402, F401
 from api_reference import api_reference  # noqa: E402
-from catalogue import metrics_table  # noqa: E402
+from catalogue import firm_columns_table, groupings_table, metrics_table  # noqa: E402
 from cli_reference import cli_reference  # noqa: E402
 from scenario_reference import scenario_reference  # noqa: E402
 
 GENERATORS = {
     "scenario-fields": scenario_reference,
     "metrics": metrics_table,
+    "metric-groups": groupings_table,
+    "firm-columns": firm_columns_table,
     "cli": cli_reference,
     "api": api_reference,
 }

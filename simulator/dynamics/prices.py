@@ -56,7 +56,7 @@ def rates(firms: Firms, params: Scenario, sector_names: list[str]) -> Rates:
     f = firms
     t = params.tariffs
     fin = params.dynamics.finance
-    unit = tariffs.unit_prices(f, t, sector_names, params.pollutants)
+    unit = tariffs.unit_prices(f, t, sector_names, params.pollutant_specs())
     kwh_per_tce = 1.0 / TCE_PER_KWH
     share = f.electricity_share
     fuel = (1.0 - share) * fin.fuel_price_yuan_per_tce

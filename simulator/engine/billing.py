@@ -36,7 +36,7 @@ def flush(state: RunState) -> None:
         emissions += correction["emissions_t"]
     elec, pol = tariffs.linear_bills(f, state.params.tariffs, state.sector_names, kwh,
                                      emissions, months=float(period.months),
-                                     pollutants=state.params.pollutants)
+                                     pollutants=state.params.pollutant_specs())
     revenue = va * (f.revenue_wan_yuan / np.where(f.va_wan_yuan > 0, f.va_wan_yuan, 1.0))
     y["va_wan_yuan"] += va
     y["revenue_wan_yuan"] += revenue

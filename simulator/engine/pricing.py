@@ -39,7 +39,7 @@ def refresh_rates(state: RunState, *, prices_changed: bool = True) -> None:
     r.quota_month = f.water_quota_m3 / 12.0
     r.inv_unit_cost = 1.0 / np.maximum(1.0 - f.profit_margin, 0.05)
     prices = tariffs.unit_prices(f, state.params.tariffs, state.sector_names,
-                                 state.params.pollutants)
+                                 state.params.pollutant_specs())
     r.yuan_per_kwh = prices.per_kwh
     r.yuan_per_t = prices.per_t
     refresh_unit_cost(state, prices_changed=prices_changed)
@@ -84,7 +84,8 @@ def cost_shares_at_potential(state: RunState) -> tuple[np.ndarray, np.ndarray]:
     revenue = f.revenue_wan_yuan / 12.0
     elec, pol = tariffs.linear_bills(
         f, t, state.sector_names, va * f.electricity_kwh_per_wan_yuan,
-        va[:, None] * f.emission_t_per_wan_yuan, months=1.0, pollutants=state.params.pollutants)
+        va[:, None] * f.emission_t_per_wan_yuan, months=1.0,
+        pollutants=state.params.pollutant_specs())
     wat = tariffs.water_bill(va * f.water_m3_per_wan_yuan, quota_m3=f.water_quota_m3 / 12.0,
                              klass=f.klass, params=t.water)
     full = state.rates.linear_cost_share + ratio(wat.total_yuan * 1e-4, revenue)

@@ -261,7 +261,7 @@ def _evaluation_table(mine: pd.DataFrame, run_years: list[int], t: dict[str, str
 
 def _pollutants(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Return the run's pollutants (name -> spec) from its resolved scenario."""
-    return dict(scenario.get("pollutants") or DEFAULT_POLLUTANTS)
+    return {**DEFAULT_POLLUTANTS, **(scenario.get("pollutants") or {})}
 
 
 def _pollutant_label(name: str, spec: dict[str, Any], t: dict[str, str], lang: str) -> str:

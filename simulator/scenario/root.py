@@ -200,10 +200,10 @@ class Scenario(ScenarioModel):
     run: RunSettings = Field(default_factory=RunSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
     pollutants: dict[str, PollutantSpec] = Field(
-        default_factory=lambda: {k: PollutantSpec(**v) for k, v in DEFAULT_POLLUTANTS.items()},
-        description="pollutants under total-emission control, in the order of every array "
-                    "(default: cod, nh3n, so2, nox); a further one (e.g. vocs) is an entry here "
-                    "and its values in the sections that take one per pollutant")
+        default_factory=dict,
+        description="further pollutants under total-emission control besides the four standard "
+                    "ones (cod, nh3n, so2, nox), e.g. vocs; each with its values in the "
+                    "sections that take one per pollutant")
     population: PopulationSpec
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     tariffs: Tariffs = Field(default_factory=Tariffs)
@@ -306,12 +306,15 @@ class Scenario(ScenarioModel):
         known = {SECTOR_NAME: (list(self.population.sectors), "sector"),
                  INDUSTRIAL_SECTOR_NAME: ([k for k, v in self.population.sectors.items()
                                            if v.kind == "industrial"], "industrial sector"),
-                 POLLUTANT_NAME: (list(self.pollutants), "pollutant")}
+                 POLLUTANT_NAME: (list(self.pollutant_names()), "pollutant")}
         for name, spec in self.pollutants.items():
             if not name.isidentifier() or name != name.lower() or name == "energy":
                 raise LocatedError(("pollutants", name), f"a pollutant's name is a lower-case "
                                    f"identifier other than 'energy', got {name!r}")
-            if name not in DEFAULT_POLLUTANTS and not (spec.label and spec.label_zh):
+            if name in DEFAULT_POLLUTANTS:
+                raise LocatedError(("pollutants", name), f"{name!r} is one of the four standard "
+                                   "pollutants already (declare further ones here)")
+            if not (spec.label and spec.label_zh):
                 raise LocatedError(("pollutants", name), "a further pollutant gives its names "
                                    "(label and label_zh)")
             if self.tariffs.pollution.equivalent_kg.values((name,))[0] <= 0:
@@ -331,12 +334,17 @@ class Scenario(ScenarioModel):
         return self
 
     def pollutant_names(self) -> tuple[str, ...]:
-        """Return the pollutants of the scenario, in the order of every array."""
-        return tuple(self.pollutants)
+        """Return the pollutants, in the order of every array: the four, then further ones."""
+        return (*DEFAULT_POLLUTANTS, *self.pollutants)
+
+    def pollutant_specs(self) -> dict[str, PollutantSpec]:
+        """Return every pollutant's spec (the four standard ones' and the further ones')."""
+        return {**{k: PollutantSpec(**v) for k, v in DEFAULT_POLLUTANTS.items()},
+                **self.pollutants}
 
     def quota_names(self) -> tuple[str, ...]:
         """Return the tradeable quotas: energy, then the pollutants."""
-        return ("energy", *self.pollutants)
+        return ("energy", *self.pollutant_names())
 
     @model_validator(mode="after")
     def _land_grades_have_rates(self) -> Scenario:
