@@ -39,6 +39,8 @@ The year of a market:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from simulator.firms import Firms
@@ -153,6 +155,14 @@ class QuotaMarket(ParticipantBook):
     def spec(self, scenario: Scenario) -> EnergyMarketSpec | EmissionMarketSpec:
         """Return this market's parameters in ``scenario``."""
         return scenario.markets.of(self.quota)
+
+    @property
+    def is_energy(self) -> bool:
+        """Whether this is the energy-use rights market (deprecated: use ``kind``)."""
+        warnings.warn("QuotaMarket.is_energy is deprecated and will be removed in the next "
+                      "release: the market's rules are its kind (QuotaMarket.kind, "
+                      "simulator.markets.kinds)", DeprecationWarning, stacklevel=2)
+        return self.kind.name == "energy"
 
     def intensity(self, firms: Firms) -> np.ndarray:
         """Effective use per 万元 VA (after abatement); a view into the firms' state."""

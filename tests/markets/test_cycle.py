@@ -529,3 +529,13 @@ def test_the_auction_lot_is_a_share_of_what_the_reserve_keeps_beyond_the_unalloc
     np.testing.assert_allclose(steps.prices, [floor * (1 + 1e-9), 800.0, ceiling, floor])
     np.testing.assert_allclose(steps.qty, [200.0, 25.0, 75.0, 81.0])
     assert steps.buy == [False, False, False, True]
+
+
+def test_is_energy_still_answers_with_a_deprecation_warning(small):
+    from simulator.engine import calendar
+
+    state = calendar.start(small, replication=0)
+    with pytest.warns(DeprecationWarning, match="QuotaMarket.kind"):
+        assert state.markets["energy"].is_energy
+    with pytest.warns(DeprecationWarning):
+        assert not state.markets["cod"].is_energy
