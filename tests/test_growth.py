@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from simulator import apply_changes, load_scenario, simulate
+from simulator.dynamics.growth import Frontier, grow
 from simulator.engine import calendar
-from simulator.growth import Frontier, grow
 from simulator.scenario import BehaviourSpec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.land import LandPools
+from simulator.dynamics.land import LandPools
 from simulator.scenario import LandSpec
 
 

@@ -7,6 +7,12 @@
    ``simulator/catalogue/locales/en.yaml`` and ``zh.yaml``, and this test: six files.
    The billing, unit cost, metrics and snapshots come from the registry of linear
    tariffs (``simulator/tariffs/linear.py``), written once for every such tariff.
+2. **A new quota: VOCs emission rights** (挥发性有机物排污权). Files touched: the scenario
+   ``scenarios/vocs_rights.yaml`` (the pollutant, its values per sector, its pollution
+   equivalent, its market) and this test: two files, no code. The market is an
+   emission-rights kind (``simulator/markets/kinds.py``) like the other four; the
+   catalogue names its outputs by the pollutant families ``<pollutant>_t`` and
+   ``emissions_<pollutant>_t``.
 """
 
 from __future__ import annotations
@@ -117,4 +123,72 @@ def test_an_unknown_sector_in_the_gas_shares_is_named(small, tmp_path):
                     "tariffs:\n  gas:\n    enabled: true\n    share_of_fuel: {metal: 0.5}\n",
                     encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"unknown sector 'metal' \(did you mean 'metals'"):
+        load_scenario(path)
+
+
+# ------------------------------------------------------------- VOCs emission rights
+
+
+@pytest.fixture(scope="module")
+def vocs(small):
+    base = load_scenario(ROOT / "scenarios" / "vocs_rights.yaml")
+    # The small population and run of tests/scenarios/small.yaml, VOCs as the file has them.
+    scenario = apply_changes(base, {"population.n_industrial": small.population.n_industrial,
+                                    "population.n_services": small.population.n_services,
+                                    "run.end": small.run.end})
+    return scenario, *run(scenario)
+
+
+def test_vocs_is_a_fifth_pollutant_with_its_own_market(vocs):
+    scenario, result, firms = vocs
+    assert scenario.pollutant_names() == ("cod", "nh3n", "so2", "nox", "vocs")
+    assert set(result.ledgers) == {"energy", "cod", "nh3n", "so2", "nox", "vocs"}
+    result.ledgers["vocs"].check()  # every right issued is held, surrendered or expired
+    m = result.metrics
+    market = m[m["group"] == "market=vocs"]
+    assert {"quota_cap", "quota_price_yuan_per_unit", "gov_paid_use_yuan"} <= set(market["metric"])
+    assert annual(m, "quota_cap", "market=vocs").gt(0).all()
+    # every VOCs right issued is held by firms or the reserve, surrendered or expired
+    t = market[market["month"].isna()].pivot_table(index="year", columns="metric", values="value")
+    issued = t["quota_issued"].cumsum()
+    accounted = (t["quota_surrendered"].cumsum() + t["quota_expired"].cumsum()
+                 + t["quota_held_year_end"] + t["reserve_held_year_end"])
+    np.testing.assert_allclose(issued, accounted, rtol=1e-9)
+
+
+def test_vocs_emissions_are_recorded_and_summed_from_the_firms(vocs):
+    scenario, result, firms = vocs
+    assert {"vocs_t", "vocs_allocated", "vocs_held"} <= set(firms.columns)
+    recorded = annual(result.metrics, "emissions_vocs_t")
+    for year, rows in firms.groupby("year"):
+        industrial = rows[rows["scale"] != "services"]
+        assert recorded[year] == pytest.approx(industrial["vocs_t"].sum())
+    chemicals = firms[firms["sector"].astype(str) == "chemicals"]["vocs_t"].sum()
+    cement = firms[firms["sector"].astype(str) == "cement"]["vocs_t"].sum()
+    assert chemicals > cement > 0  # the file's sector intensities: 1.2e-2 and 2.0e-4 t per 万元
+
+
+def test_vocs_is_charged_at_the_air_rate_per_equivalent(vocs, small):
+    # 1 t of VOCs = 1000 / 0.95 equivalents at 1.2 yuan (air): 1,263.16 yuan, x2 for D firms.
+    from simulator.tariffs import pollution_charge
+
+    scenario = vocs[0]
+    one_tonne = np.array([[0.0, 0.0, 0.0, 0.0, 1.0]])
+    bill = pollution_charge(one_tonne, klass=[3], params=scenario.tariffs.pollution,
+                            pollutants=scenario.pollutant_specs())
+    assert float(bill.base_yuan[0]) == pytest.approx(1000 / 0.95 * 1.2)
+    assert float(bill.total_yuan[0]) == pytest.approx(2 * 1000 / 0.95 * 1.2)
+
+
+def test_a_further_pollutant_must_be_declared_and_have_an_equivalent(tmp_path):
+    path = tmp_path / "pm.yaml"
+    path.write_text(f"extends: {ROOT / 'tests' / 'scenarios' / 'small.yaml'}\n"
+                    "population:\n  sectors:\n    metals:\n"
+                    "      emissions_t_per_wan_yuan_va: {pm25: 1.0e-4}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"unknown pollutant 'pm25'.*declare a further one"):
+        load_scenario(path)
+    path.write_text(f"extends: {ROOT / 'tests' / 'scenarios' / 'small.yaml'}\n"
+                    "pollutants:\n  pm25: {medium: air, label: PM2.5, label_zh: 细颗粒物}\n",
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"equivalent_kg.pm25.*pollution equivalent"):
         load_scenario(path)

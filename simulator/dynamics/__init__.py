@@ -19,7 +19,7 @@ regions, never over firms.
    expects (:mod:`~.prices`) and takes the affordable ones with positive NPV;
    projects complete after their lead time (:func:`projects.complete`).
 5. **Entry and land** (:func:`entry.admit`, 标准地): the land pools release
-   new and revitalised land (:mod:`simulator.land`); candidates meeting the
+   new and revitalised land (:mod:`simulator.dynamics.land`); candidates meeting the
    entry standards win land by expected tax per mu and enter next year.
 
 The dynamics' own state (land pools, the fund, projects) is

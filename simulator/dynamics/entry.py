@@ -1,7 +1,7 @@
 """Stage: land and entry (标准地).
 
 The land pools release new land and revitalise idle land past its delay
-(:mod:`simulator.land`). Candidate projects arrive (a Poisson number), those
+(:mod:`simulator.dynamics.land`). Candidate projects arrive (a Poisson number), those
 meeting the entry standards are ranked by expected tax per mu and win
 available land in their region in that order; winners enter as new, unrated
 firms next year (B until first evaluated).

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.dynamics.land import LandPools
 from simulator.firms import Firms, per_class
-from simulator.land import LandPools
 from simulator.rng import mechanism_rng
 from simulator.scenario import INVESTMENT_OPTIONS, Scenario
 

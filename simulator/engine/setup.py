@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 
 from simulator import tariffs
+from simulator.dynamics.growth import Frontier
 from simulator.engine.state import Period, RunState, evaluation_input, reset_corrections
 from simulator.evaluation import evaluate
 from simulator.firms import CLASS_CODES
-from simulator.growth import Frontier
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.metrics import MetricsRecorder
 from simulator.population import build_population, calibrate_tax

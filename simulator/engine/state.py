@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from simulator.dynamics.growth import Frontier
 from simulator.evaluation import EvaluationInput
 from simulator.firms import Firms
-from simulator.growth import Frontier
 from simulator.markets.cycle import QuotaMarket
 from simulator.metrics import MetricsRecorder
 from simulator.rng import mechanism_rng

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from simulator import tariffs
+from simulator.dynamics.growth import grow
 from simulator.engine.state import RunState, draw, evaluation_input, reset_corrections
 from simulator.evaluation import EvaluationResult, evaluate
 from simulator.firms import CLASS_CODES, Firms
-from simulator.growth import grow
 from simulator.rng import mechanism_rng
 
 __all__ = ["YearEvaluation", "advance", "annual_charges", "evaluate_year", "replace_firms"]

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulator.growth import Frontier, grow
+from simulator.dynamics.growth import Frontier, grow
 from simulator.markets.allocation import mac_slopes, next_cap
 from simulator.markets.kinds import kind_of
 from simulator.population import build_population

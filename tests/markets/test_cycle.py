@@ -537,5 +537,5 @@ def test_is_energy_still_answers_with_a_deprecation_warning(small):
     state = calendar.start(small, replication=0)
     with pytest.warns(DeprecationWarning, match="QuotaMarket.kind"):
         assert state.markets["energy"].is_energy
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="is_energy is deprecated"):
         assert not state.markets["cod"].is_energy
