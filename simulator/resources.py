@@ -132,11 +132,28 @@ def estimate_run(scenario: Scenario, *, n_firms: int | None = None, replications
     markets = int(scenario.markets.energy.enabled) + sum(
         m.enabled for m in scenario.markets.emissions.values())
 
-    firm_bytes = (FIRM_BYTES + MARKET_BYTES_PER_FIRM * markets
-                  + (DYNAMICS_BYTES_PER_FIRM if dynamics.enabled else 0.0))
-    run_bytes = firms * firm_bytes
     replications = max(1, int(replications))
     parallel = min(replications, _workers(workers))
+    peak = _peak_bytes(scenario, firms=firms, markets=markets, replications=replications,
+                       parallel=parallel, executor=executor, figures=figures)
+    share = (BASE_SHARE + MARKET_SHARE * markets
+             + (DYNAMICS_SHARE if dynamics.enabled else 0.0))
+    run_seconds = SECONDS_PER_FIRM_YEAR * share * years * (initial + entrants / 2)
+    waves = math.ceil(replications / parallel)
+    seconds = START_SECONDS + waves * run_seconds + (FIGURES_SECONDS if figures else 0.0)
+    return RunEstimate(peak_bytes=peak, seconds=seconds, firms=round(firms))
+
+
+def _peak_bytes(scenario: Scenario, *, firms: float, markets: int, replications: int,
+                parallel: int, executor: str, figures: bool) -> float:
+    """Return the estimated peak memory of a run of ``firms`` firms at its peak, bytes.
+
+    See :func:`estimate_run`; ``parallel`` replications run at a time.
+    """
+    years = scenario.run.n_years
+    firm_bytes = (FIRM_BYTES + MARKET_BYTES_PER_FIRM * markets
+                  + (DYNAMICS_BYTES_PER_FIRM if scenario.dynamics.enabled else 0.0))
+    run_bytes = firms * firm_bytes
     parent_bytes = PROCESS_BYTES + (FIGURES_BYTES if figures else 0.0)
     year_table = 0.0
     if scenario.output.firm_snapshots:
@@ -144,19 +161,11 @@ def estimate_run(scenario: Scenario, *, n_firms: int | None = None, replications
     if replications == 1 or (executor == "local" and parallel == 1):
         # One process runs them all, one after the other; a single run streams its years.
         kept = 2 * year_table * (years if replications > 1 else 1)
-        peak = parent_bytes + run_bytes + kept
-    else:
-        workers_here = 0 if executor == "dask" else parallel
-        waiting = parallel if executor == "local" else replications  # received out of order
-        peak = (parent_bytes + waiting * years * year_table
-                + workers_here * (PROCESS_BYTES + run_bytes + 2 * years * year_table))
-
-    share = (BASE_SHARE + MARKET_SHARE * markets
-             + (DYNAMICS_SHARE if dynamics.enabled else 0.0))
-    run_seconds = SECONDS_PER_FIRM_YEAR * share * years * (initial + entrants / 2)
-    waves = math.ceil(replications / parallel)
-    seconds = START_SECONDS + waves * run_seconds + (FIGURES_SECONDS if figures else 0.0)
-    return RunEstimate(peak_bytes=peak, seconds=seconds, firms=round(firms))
+        return parent_bytes + run_bytes + kept
+    workers_here = 0 if executor == "dask" else parallel
+    waiting = parallel if executor == "local" else replications  # received out of order
+    return (parent_bytes + waiting * years * year_table
+            + workers_here * (PROCESS_BYTES + run_bytes + 2 * years * year_table))
 
 
 def available_memory_bytes() -> int | None:

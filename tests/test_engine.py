@@ -185,7 +185,7 @@ def test_run_directory_is_complete_and_parquet_is_deterministic(tmp_path, small)
 
 
 def test_failed_run_leaves_nothing(tmp_path, small, monkeypatch):
-    import simulator.experiment as experiment
+    import simulator.experiment.runs as experiment  # where the run is simulated
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")

@@ -267,7 +267,7 @@ def test_executor_errors_are_input_errors_and_write_nothing(tmp_path, tiny, monk
     assert not any((tmp_path / d).exists() for d in "abc")
     # A scheduler that does not answer is known only when the runs start: the experiment
     # directory made for them goes again, so a corrected rerun starts afresh.
-    from simulator import experiment
+    from simulator.experiment import directory as experiment  # where the runs start
 
     def unreachable(*args, **kwargs):
         raise ScenarioError("cannot reach the Dask scheduler at tcp://nowhere:1",

@@ -9,7 +9,7 @@ with the t-based 95% CI of that paired difference). The figures are drawn
 from these files only. :func:`compare_figures` writes to ``<exp_dir>/figures``:
 
 ``compare_indicators``
-    one panel per key indicator (``simulator.experiment.SUMMARY_ROWS``) found
+    one panel per key indicator (``simulator.summary.SUMMARY_ROWS``) found
     in the data: each scenario's mean over the years, with its CI as a band;
 ``compare_differences``
     each scenario's paired difference to the reference in the end year, in %
@@ -53,6 +53,7 @@ from simulator.plots._style import (
     wrap_label,
 )
 from simulator.plots.data import CLASSES, read_record
+from simulator.summary import SUMMARY_ROWS
 
 __all__ = [
     "COMPARE_FIGURES",
@@ -82,7 +83,7 @@ FIRMS_METRIC = "firms"
 #: Values of at least this size are drawn in units of 10^4 (万) to keep tick labels short.
 TEN_THOUSAND_FROM = 1e6
 
-Indicator = tuple[str, str, str]  # metric, group, label (as simulator.experiment.SUMMARY_ROWS)
+Indicator = tuple[str, str, str]  # metric, group, label (as simulator.summary.SUMMARY_ROWS)
 
 
 # ---------------------------------------------------------------- reading
@@ -158,12 +159,9 @@ def key_indicators(summary: pd.DataFrame,
                    rows: Sequence[Indicator] | None = None) -> list[Indicator]:
     """Return the key indicators that have at least one mean in ``summary``, in order.
 
-    ``rows`` defaults to ``simulator.experiment.SUMMARY_ROWS`` (metric, group, label).
+    ``rows`` defaults to ``simulator.summary.SUMMARY_ROWS`` (metric, group, label).
     """
     if rows is None:
-        # Imported here: simulator.experiment may import this module to draw its figures.
-        from simulator.experiment import SUMMARY_ROWS
-
         rows = SUMMARY_ROWS
     present = set(map(tuple, summary.loc[summary["mean"].notna(), ["metric", "group"]]
                       .drop_duplicates().to_numpy()))

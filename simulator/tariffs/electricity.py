@@ -140,33 +140,20 @@ def electricity_bill(
     1050.0
     """
     kwh = np.asarray(kwh, dtype=np.float64)
-    capacity_kva = np.asarray(capacity_kva, dtype=np.float64)
     klass = np.asarray(klass)
-
-    large = capacity_kva >= params.large_industry_min_kva
-    tou = params.time_of_use.mean_multiplier
-    energy = np.where(
-        large,
-        params.large_industry_price_yuan_per_kwh * tou,
-        params.general_price_yuan_per_kwh * tou,
-    )
-    energy *= kwh
-    capacity = np.where(large, capacity_kva, 0.0)
-    capacity *= params.capacity_charge_yuan_per_kva_month * months
+    energy, capacity = _energy_and_capacity(kwh, capacity_kva, params, months)
 
     national = _national_per_kwh(process_status, params)
     tiered = _tiered_per_kwh(unit_consumption, sector, sector_names, params, kwh.shape)
     surcharge = class_surcharge_per_kwh(klass, consecutive_d_years, params)
-
     if params.stacking == "highest":
-        # Only the highest of national, tiered and class is charged (Shandong 2022).
-        national_wins = national >= tiered
-        covered = np.maximum(national, tiered)
-        national = np.where(national_wins, national, 0.0)
-        tiered = np.where(national_wins, 0.0, tiered)
-        surcharge -= covered
-        np.maximum(surcharge, 0.0, out=surcharge)
+        national, tiered, surcharge = _highest_only(national, tiered, surcharge)
+    return _bill(kwh, energy, capacity, national, tiered, surcharge)
 
+
+def _bill(kwh: np.ndarray, energy: np.ndarray, capacity: np.ndarray, national: np.ndarray,
+          tiered: np.ndarray, surcharge: np.ndarray) -> ElectricityBill:
+    """Return the bill: the extra parts per kWh (changed in place) times kWh, and the total."""
     national *= kwh
     tiered *= kwh
     surcharge *= kwh
@@ -182,6 +169,44 @@ def electricity_bill(
         class_surcharge_yuan=surcharge,
         total_yuan=total,
     )
+
+
+def _energy_and_capacity(kwh: np.ndarray, capacity_kva: ArrayLike, params: ElectricityTariff,
+                         months: float) -> tuple[np.ndarray, np.ndarray]:
+    """Energy charge (general or large-industry price, time-of-use weighted) and capacity charge.
+
+    Firms with at least ``params.large_industry_min_kva`` pay the large-industry
+    (two-part) price per kWh and the capacity charge; the others the general price.
+    """
+    capacity_kva = np.asarray(capacity_kva, dtype=np.float64)
+    large = capacity_kva >= params.large_industry_min_kva
+    tou = params.time_of_use.mean_multiplier
+    energy = np.where(
+        large,
+        params.large_industry_price_yuan_per_kwh * tou,
+        params.general_price_yuan_per_kwh * tou,
+    )
+    energy *= kwh
+    capacity = np.where(large, capacity_kva, 0.0)
+    capacity *= params.capacity_charge_yuan_per_kva_month * months
+    return energy, capacity
+
+
+def _highest_only(national: np.ndarray, tiered: np.ndarray,
+                  surcharge: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stack the extra parts per kWh by the ``"highest"`` rule (Shandong 2022).
+
+    Only the highest of national, tiered and class is charged: the larger of
+    national and tiered in full under its own field (national wins a tie), the
+    class surcharge only for what it adds on top (``surcharge`` is changed in place).
+    """
+    national_wins = national >= tiered
+    covered = np.maximum(national, tiered)
+    national = np.where(national_wins, national, 0.0)
+    tiered = np.where(national_wins, 0.0, tiered)
+    surcharge -= covered
+    np.maximum(surcharge, 0.0, out=surcharge)
+    return national, tiered, surcharge
 
 
 def class_surcharge_per_kwh(

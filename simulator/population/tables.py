@@ -1,20 +1,11 @@
-"""Firm populations: synthetic by sector and calibrated to aggregates, or read from a table.
+"""Firm tables: CSV or Excel, Chinese or English headers -> a canonical table -> Firms.
 
-Synthetic firms are drawn sector by sector: land and VA per mu are lognormal
-around the sector's medians, and every intensity (energy, water, emissions per
-万元 VA) is lognormal around the sector's value. Calibration then rescales
-
-* VA (and revenue with it) so that above-scale VA per mu = target,
-* tax so that above-scale tax per mu = target,
-* employees so that above-scale VA per employee = target,
-
-each target being a ratio of sums over above-scale industrial firms
-(e.g. total tax / total land), as the provincial statistics are published.
-Rescaling VA moves firms across the 规上 revenue threshold, so the VA factor
-is found by fixed-point iteration; tax and employees follow exactly.
-
-Firm tables (the 亩均 platforms publish one row per firm) are read from CSV or
-Excel; Chinese or English headers are mapped by :data:`COLUMN_ALIASES`.
+The 亩均 platforms publish one row per firm. :func:`read_firm_table` reads such
+a table (CSV in UTF-8 or GBK, or Excel), maps its headers by
+:data:`COLUMN_ALIASES` (converting units a header names, e.g. 平方米 to mu)
+and checks every cell, naming the file, line and column of the first
+problem; :func:`firms_from_table` turns the canonical table into
+:class:`~simulator.firms.Firms` for simulation.
 """
 
 from __future__ import annotations
@@ -26,25 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.firms import (
-    TCE_PER_KWH,
-    UNRATED,
-    Firms,
-)
+from simulator.firms import TCE_PER_KWH, UNRATED, Firms
+from simulator.population.synthetic import finish_firms
 from simulator.scenario import POLLUTANTS, PopulationSpec, Scenario, ScenarioError
 
-__all__ = [
-    "COLUMN_ALIASES",
-    "build_population",
-    "calibrate_population",
-    "calibrate_tax",
-    "counts_by_share",
-    "draw_firms",
-    "finish_firms",
-    "firms_from_table",
-    "read_firm_table",
-    "synthetic_population",
-]
+__all__ = ["COLUMN_ALIASES", "REQUIRED_COLUMNS", "firms_from_table", "read_firm_table"]
 
 #: Canonical column -> accepted headers (case- and space-insensitive), with a unit factor.
 #: A header naming another unit (e.g. 平方米, 元) converts to the canonical unit.
@@ -99,295 +76,6 @@ _NAN_WORDS = {"nan", "1.#qnan", "1.#ind"}
 def _norm(header: str) -> str:
     return "".join(str(header).split()).lower().replace("（", "(").replace("）", ")")
 
-
-def _lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: np.ndarray | float,
-               n: int) -> np.ndarray:
-    return np.asarray(median) * np.exp(np.asarray(sigma) * rng.standard_normal(n))
-
-
-def counts_by_share(n: int, shares: np.ndarray) -> np.ndarray:
-    """Split n into integer counts proportional to shares (largest remainder)."""
-    raw = n * shares
-    counts = np.floor(raw).astype(np.int64)
-    order = np.argsort(-(raw - counts), kind="stable")
-    counts[order[: n - counts.sum()]] += 1
-    return counts
-
-
-def synthetic_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
-    """Draw a synthetic population by sector (not yet calibrated).
-
-    Parameters
-    ----------
-    scenario : Scenario
-        Its ``population`` section gives counts, sector intensities and spreads.
-    rng : numpy.random.Generator
-        Source of randomness.
-
-    Returns
-    -------
-    Firms
-        One row per firm, firm ids 1..n.
-    """
-    spec = scenario.population
-    sectors = list(spec.sectors.values())
-    n_by_kind = {"industrial": spec.n_industrial, "services": spec.n_services}
-    codes: list[np.ndarray] = []
-    for kind in ("industrial", "services"):
-        idx = np.array([i for i, s in enumerate(sectors) if s.kind == kind], dtype=np.int16)
-        if idx.size and n_by_kind[kind]:
-            shares = np.array([sectors[i].share for i in idx])
-            codes.append(np.repeat(idx, counts_by_share(n_by_kind[kind], shares)))
-    sector = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int16)
-    sector = sector[rng.permutation(sector.size)].astype(np.int16)
-    firms = draw_firms(scenario, rng, sector, first_id=1)
-    finish_firms(firms, spec)
-    return firms
-
-
-def draw_firms(scenario: Scenario, rng: np.random.Generator, sector: np.ndarray, *,
-               first_id: int, productivity: float = 1.0) -> Firms:
-    """Draw firms of the given sectors from the scenario's sector distributions.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        Its ``population`` section gives the sector intensities and spreads.
-    rng : numpy.random.Generator
-        Source of randomness.
-    sector : ndarray of int16
-        Sector code of each firm to draw.
-    first_id : int
-        Firm id of the first; the others follow.
-    productivity : float
-        Multiplier of the sectors' VA per mu (e.g. new projects' premium).
-
-    Returns
-    -------
-    Firms
-        Not finished: scale, capacity and accumulators are set by ``finish_firms``.
-    """
-    spec = scenario.population
-    sectors = list(spec.sectors.values())
-    n = sector.size
-
-    def col(attr: str) -> np.ndarray:
-        return np.array([getattr(s, attr) for s in sectors], dtype=float)[sector]
-
-    land_med = np.array([s.land_mu.median for s in sectors])[sector]
-    land_sig = np.array([s.land_mu.sigma for s in sectors])[sector]
-    vpm_med = np.array([s.va_per_mu_wan_yuan.median for s in sectors])[sector]
-    vpm_sig = np.array([s.va_per_mu_wan_yuan.sigma for s in sectors])[sector]
-    disp = spec.dispersion
-    land = _lognormal(rng, land_med, land_sig, n)
-    va = land * _lognormal(rng, vpm_med * productivity, vpm_sig, n)
-    va_share = np.clip(_lognormal(rng, col("va_share_of_revenue"), disp.revenue_share_sigma, n),
-                       0.02, 0.95)
-    isig = col("intensity_sigma")
-    z_energy = rng.standard_normal(n)
-    energy_int = col("energy_tce_per_wan_yuan_va") * np.exp(isig * z_energy)
-    emis_med = np.array([s.emissions_t_per_wan_yuan_va.as_tuple() for s in sectors])[sector]
-    emis = emis_med * np.exp(isig[:, None] * rng.standard_normal((n, len(POLLUTANTS))))
-    water_int = _lognormal(rng, col("water_m3_per_wan_yuan_va"), isig, n)
-
-    unit = np.full(n, np.nan)
-    names = scenario.sector_names()
-    for name, sched in scenario.tariffs.electricity.tiered.items():
-        if name in names:
-            mask = sector == names.index(name)
-            spread = np.exp(sched.firm_sigma * z_energy[mask])
-            unit[mask] = sched.reference_unit_consumption * spread
-
-    regions = spec.regions
-    region = rng.choice(len(regions), size=n, p=[r.share for r in regions]).astype(np.int16)
-    parks = np.array([r.parks for r in regions])[region]
-    park = np.floor(rng.random(n) * parks).astype(np.int16)
-    u = rng.random(n)
-    process = np.where(u < col("eliminated_share"), 2,
-                       np.where(u < col("eliminated_share") + col("restricted_share"), 1, 0))
-    grades = np.asarray(spec.land_grade_shares)
-    land_grade = rng.choice(grades.size, size=n, p=grades / grades.sum()).astype(np.int8)
-
-    return Firms(
-        firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
-        sector=sector,
-        region=region,
-        park=park,
-        is_services=np.array([s.kind == "services" for s in sectors], dtype=bool)[sector],
-        high_tech=rng.random(n) < col("high_tech_share"),
-        listed=rng.random(n) < spec.listed_share,
-        brand=rng.random(n) < spec.brand_share,
-        process_status=process.astype(np.int8),
-        land_grade=land_grade,
-        age_years=rng.integers(0, spec.max_age_years, size=n).astype(np.int16),
-        above_scale=np.zeros(n, dtype=bool),
-        land_mu=land,
-        employees=va / _lognormal(rng, col("va_per_employee_wan_yuan"), disp.labour_sigma, n),
-        capacity_kva=np.zeros(n),
-        va_wan_yuan=va,
-        revenue_wan_yuan=va / va_share,
-        tax_share_of_va=np.clip(_lognormal(rng, col("tax_share_of_va"), disp.tax_share_sigma, n),
-                                0.0, 0.9),
-        rd_share_of_revenue=np.clip(
-            _lognormal(rng, np.maximum(col("rd_share_of_revenue"), 1e-12), disp.rd_sigma, n),
-            0.0, 0.5,
-        ),
-        profit_margin=col("profit_margin") + disp.margin_sd * rng.standard_normal(n),
-        energy_tce_per_wan_yuan=energy_int,
-        electricity_share=col("electricity_share_of_energy"),
-        water_m3_per_wan_yuan=water_int,
-        water_quota_m3=col("water_m3_per_wan_yuan_va") * va,
-        emission_t_per_wan_yuan=emis,
-        unit_consumption=unit,
-        output_elasticity=col("output_elasticity"),
-        klass=np.full(n, UNRATED, dtype=np.int8),
-        consecutive_d_years=np.zeros(n, dtype=np.int16),
-        vetoed=np.zeros(n, dtype=bool),
-        log_shock=np.zeros(n),
-        reference_cost_share=np.full(n, np.nan),
-        output_factor=np.ones(n),
-    )
-
-
-def finish_firms(firms: Firms, spec: PopulationSpec) -> None:
-    """Derive scale and transformer capacity from the potentials."""
-    firms.employees = np.maximum(firms.employees, 1.0)
-    firms.above_scale = (~firms.is_services) & (
-        firms.revenue_wan_yuan >= spec.above_scale_revenue_wan_yuan
-    )
-    kwh = firms.va_wan_yuan * firms.electricity_kwh_per_wan_yuan
-    firms.capacity_kva = kwh / spec.electricity_utilisation_hours
-    n = firms.n
-    if firms.income_tax_rate.shape != (n,):
-        firms.income_tax_rate = np.where(firms.high_tech, spec.high_tech_income_tax_rate,
-                                         spec.corporate_income_tax_rate)
-    if firms.cash_wan_yuan.shape != (n,):  # set once, at creation
-        firms.cash_wan_yuan = np.zeros(n)
-        firms.consecutive_loss_years = np.zeros(n, dtype=np.int16)
-        firms.rectification_years = np.zeros(n, dtype=np.int16)
-        firms.invested = np.zeros(n, dtype=np.int8)
-        firms.cost_factor = np.ones((n, 4))
-    firms.reset_ytd()
-
-
-def above_scale_aggregates(firms: Firms) -> dict[str, float]:
-    """Ratio-of-sums aggregates over above-scale industrial firms (potential values).
-
-    Returns
-    -------
-    dict
-        ``tax_per_mu_wan_yuan``, ``va_per_mu_wan_yuan`` and
-        ``labour_productivity_wan_yuan_per_person``.
-    """
-    m = firms.above_scale
-    land = firms.land_mu[m].sum()
-    va = firms.va_wan_yuan[m].sum()
-    return {
-        "tax_per_mu_wan_yuan": float(firms.potential_tax_wan_yuan()[m].sum() / land),
-        "va_per_mu_wan_yuan": float(va / land),
-        "labour_productivity_wan_yuan_per_person": float(va / firms.employees[m].sum()),
-    }
-
-
-def calibrate_population(firms: Firms, spec: PopulationSpec, *, max_iter: int = 100) -> Firms:
-    """Rescale VA, tax and employees so above-scale aggregates equal the targets.
-
-    Parameters
-    ----------
-    firms : Firms
-        A population (modified in place and returned).
-    spec : PopulationSpec
-        Gives the 规上 threshold and the targets.
-    max_iter : int
-        Iterations of the VA fixed point.
-
-    Returns
-    -------
-    Firms
-        The calibrated population.
-
-    Raises
-    ------
-    ScenarioError
-        If no firm is above scale, so no target can be met.
-    """
-    targets = spec.targets
-    industrial = ~firms.is_services
-    va_factor = 1.0
-    for _ in range(max_iter):
-        threshold = spec.above_scale_revenue_wan_yuan
-        firms.above_scale = industrial & (firms.revenue_wan_yuan >= threshold)
-        if not firms.above_scale.any():
-            raise ScenarioError(
-                "no synthetic firm reaches the above-scale revenue threshold; "
-                "raise va_per_mu_wan_yuan or land_mu", field="population.sectors"
-            )
-        factor = targets.va_per_mu_wan_yuan / above_scale_aggregates(firms)["va_per_mu_wan_yuan"]
-        if abs(factor - 1.0) < 1e-12:
-            break
-        # Services are scaled too, so their size relative to industry is kept.
-        firms.va_wan_yuan *= factor
-        firms.revenue_wan_yuan *= factor
-        firms.water_quota_m3 *= factor
-        va_factor *= factor
-    agg = above_scale_aggregates(firms)
-    employee_factor = agg["labour_productivity_wan_yuan_per_person"] / (
-        targets.labour_productivity_wan_yuan_per_person)
-    # Income tax follows profit; the other taxes are scaled so the total hits the target.
-    tax_factor = calibrate_tax(firms, spec, profit_wan_yuan=np.maximum(
-        firms.revenue_wan_yuan * firms.profit_margin, 0.0), apply=False)
-    firms.tax_share_of_va *= tax_factor
-    firms.employees *= employee_factor
-    firms.calibration = (va_factor, tax_factor, employee_factor)
-    finish_firms(firms, spec)
-    return firms
-
-
-def calibrate_tax(firms: Firms, spec: PopulationSpec, *, profit_wan_yuan: np.ndarray,
-                  apply: bool = True) -> float:
-    """Scale the non-income taxes so above-scale tax per mu hits the target, given profits.
-
-    Income tax follows each firm's expected taxable profit (``profit_wan_yuan``,
-    e.g. at potential output, or after the charges the firm will pay); the
-    other taxes (``tax_share_of_va``) are scaled so that the total matches
-    ``spec.targets.tax_per_mu_wan_yuan``. Returns the factor (applied in place
-    unless ``apply`` is False).
-
-    Raises
-    ------
-    ScenarioError
-        If income tax alone already exceeds the target.
-    """
-    m = firms.above_scale
-    land = float(firms.land_mu[m].sum())
-    other = float((firms.va_wan_yuan * firms.tax_share_of_va)[m].sum())
-    income = float((firms.income_tax_rate * np.maximum(profit_wan_yuan, 0.0))[m].sum())
-    wanted = spec.targets.tax_per_mu_wan_yuan * land
-    if wanted <= income or other <= 0:
-        raise ScenarioError(
-            f"income tax alone ({income / land:.3g} 万元/mu) reaches the tax-per-mu target "
-            f"{spec.targets.tax_per_mu_wan_yuan:g}; lower the profit margins or the income "
-            "tax rate", field="population.targets.tax_per_mu_wan_yuan")
-    factor = (wanted - income) / other
-    if apply:
-        firms.tax_share_of_va *= factor
-        va, tax, emp = firms.calibration
-        firms.calibration = (va, tax * factor, emp)
-    return factor
-
-
-def build_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
-    """Build the scenario's firms: synthetic (calibrated if asked) or from its firm table."""
-    spec = scenario.population
-    if spec.source == "file":
-        return firms_from_table(read_firm_table(spec.file), scenario)
-    firms = synthetic_population(scenario, rng)
-    if spec.calibrate and firms.n:
-        calibrate_population(firms, spec)
-    return firms
-
-
-# --------------------------------------------------------------------- firm tables
 
 
 def read_firm_table(path: str | Path) -> pd.DataFrame:
@@ -578,6 +266,50 @@ def _column(table: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
     return np.full(len(table), default)
 
 
+def _table_sectors(table: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Return each row's sector code, matched by name or Chinese label.
+
+    Without a sector column, every firm is in the scenario's first industrial sector.
+
+    Raises
+    ------
+    ScenarioError
+        If a firm's sector is not one of the scenario's sectors.
+    """
+    names = scenario.sector_names()
+    sectors = list(scenario.population.sectors.values())
+    by_label = {s.label_zh: i for i, s in enumerate(sectors) if s.label_zh}
+    by_label.update({name: i for i, name in enumerate(names)})
+    if "sector" in table.columns:
+        unknown = sorted(set(table["sector"]) - set(by_label))
+        if unknown:
+            raise ScenarioError(f"sector {unknown[0]!r} is not a scenario sector "
+                                f"(known: {', '.join(names)})", file=table.attrs.get("file"),
+                                field="sector")
+        return table["sector"].map(by_label).to_numpy(dtype=np.int16)
+    first_ind = next(i for i, s in enumerate(sectors) if s.kind == "industrial")
+    return np.full(len(table), first_ind, dtype=np.int16)
+
+
+def _table_places(table: pd.DataFrame, spec: PopulationSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's region and park codes.
+
+    Regions are the scenario's first, then the table's others (sorted); parks are
+    numbered in order of appearance.
+    """
+    n = len(table)
+    region_names = [r.name for r in spec.regions]
+    if "region" in table.columns:
+        extra = [r for r in sorted(set(table["region"])) if r not in region_names]
+        region_names = region_names + extra
+        region = table["region"].map({r: i for i, r in enumerate(region_names)}).to_numpy(np.int16)
+    else:
+        region = np.zeros(n, dtype=np.int16)
+    park = (pd.factorize(table["park"])[0].astype(np.int16) if "park" in table.columns
+            else np.zeros(n, dtype=np.int16))
+    return region, park
+
+
 def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
     """Turn a canonical firm table into :class:`Firms` for simulation.
 
@@ -594,28 +326,9 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
     spec = scenario.population
     names = scenario.sector_names()
     sectors = list(spec.sectors.values())
-    by_label = {s.label_zh: i for i, s in enumerate(sectors) if s.label_zh}
-    by_label.update({name: i for i, name in enumerate(names)})
     n = len(table)
-    if "sector" in table.columns:
-        unknown = sorted(set(table["sector"]) - set(by_label))
-        if unknown:
-            raise ScenarioError(f"sector {unknown[0]!r} is not a scenario sector "
-                                f"(known: {', '.join(names)})", file=table.attrs.get("file"),
-                                field="sector")
-        sector = table["sector"].map(by_label).to_numpy(dtype=np.int16)
-    else:
-        first_ind = next(i for i, s in enumerate(sectors) if s.kind == "industrial")
-        sector = np.full(n, first_ind, dtype=np.int16)
-    region_names = [r.name for r in spec.regions]
-    if "region" in table.columns:
-        extra = [r for r in sorted(set(table["region"])) if r not in region_names]
-        region_names = region_names + extra
-        region = table["region"].map({r: i for i, r in enumerate(region_names)}).to_numpy(np.int16)
-    else:
-        region = np.zeros(n, dtype=np.int16)
-    park = (pd.factorize(table["park"])[0].astype(np.int16) if "park" in table.columns
-            else np.zeros(n, dtype=np.int16))
+    sector = _table_sectors(table, scenario)
+    region, park = _table_places(table, spec)
 
     def scol(attr: str) -> np.ndarray:
         return np.array([getattr(s, attr) for s in sectors], dtype=float)[sector]
