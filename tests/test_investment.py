@@ -577,9 +577,13 @@ def test_space_for_land_frees_a_share_of_land_at_capex_per_mu():
 
 
 def test_quantity_helpers_reject_bad_shapes():
-    with pytest.raises(ValueError, match=r"'emissions_t_per_year' parameter must have shape "
-                                         r"\(n, 4\).*\(2, 3\)"):
-        pollution_quantities(np.zeros((2, 3)), 0.3, 1.0)
+    # One column per pollutant, as many as the scenario has (VOCs makes five).
+    for bad in (np.zeros(3), np.zeros((2, 0))):
+        with pytest.raises(ValueError, match=r"'emissions_t_per_year' parameter must have shape "
+                                             r"\(n, pollutants\)"):
+            pollution_quantities(bad, 0.3, 1.0)
+    removed, _ = pollution_quantities(np.ones((2, 5)), 0.3, 1.0)
+    assert removed.shape == (2, 5)
     with pytest.raises(ValueError, match=r"'effect_share' parameter must be a scalar or have "
                                          r"shape \(2,\)"):
         retrofit_quantities(np.zeros(2), np.zeros(3), 1.0)

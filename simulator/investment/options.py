@@ -141,9 +141,9 @@ def pollution_quantities(
 
     Parameters
     ----------
-    emissions_t_per_year : array_like of float, shape (n, 4)
-        Emissions at full output, t per year, in ``POLLUTANTS`` order
-        (COD, NH3-N, SO2, NOx).
+    emissions_t_per_year : array_like of float, shape (n, pollutants)
+        Emissions at full output, t per year, one column per pollutant (the
+        scenario's order: COD, NH3-N, SO2, NOx and any further ones).
     effect_share : array_like of float, shape (n,) or scalar
         Share of emissions per VA removed (every pollutant alike).
     capex_yuan_per_t : array_like of float, shape (n,) or scalar
@@ -157,9 +157,9 @@ def pollution_quantities(
         ``sum over pollutants of removed * capex_yuan_per_t``, yuan.
     """
     emissions = np.asarray(emissions_t_per_year, dtype=float)
-    if emissions.ndim != 2 or emissions.shape[1] != 4:
-        raise ValueError(f"The 'emissions_t_per_year' parameter must have shape (n, 4) "
-                         f"(COD, NH3-N, SO2, NOx). Got shape {emissions.shape} instead.")
+    if emissions.ndim != 2 or emissions.shape[1] < 1:
+        raise ValueError(f"The 'emissions_t_per_year' parameter must have shape (n, pollutants) "
+                         f"(one column per pollutant). Got shape {emissions.shape} instead.")
     n = emissions.shape[0]
     removed = emissions * per_firm("effect_share", effect_share, n)[:, None]
     return removed, removed.sum(axis=1) * per_firm("capex_yuan_per_t", capex_yuan_per_t, n)

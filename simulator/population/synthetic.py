@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.firms import UNRATED, Firms
-from simulator.scenario import POLLUTANTS, PopulationSpec, Scenario
+from simulator.scenario import PopulationSpec, Scenario
 
 __all__ = ["counts_by_share", "draw_firms", "finish_firms", "synthetic_population"]
 
@@ -97,7 +97,7 @@ def draw_firms(scenario: Scenario, rng: np.random.Generator, sector: np.ndarray,
 
     disp = spec.dispersion
     land, va, va_share, z_energy, energy_int, emis, water_int = _draw_sizes(
-        spec, rng, sector, col, productivity)
+        spec, rng, sector, col, productivity, scenario.pollutant_names())
     unit = _unit_consumption(scenario, sector, z_energy)
     region, park, process, land_grade = _draw_places(spec, rng, col, n)
 
@@ -143,7 +143,8 @@ def draw_firms(scenario: Scenario, rng: np.random.Generator, sector: np.ndarray,
 
 
 def _draw_sizes(spec: PopulationSpec, rng: np.random.Generator, sector: np.ndarray,
-                col: Callable[[str], np.ndarray], productivity: float) -> tuple[np.ndarray, ...]:
+                col: Callable[[str], np.ndarray], productivity: float,
+                pollutants: tuple[str, ...]) -> tuple[np.ndarray, ...]:
     """Draw land, VA, VA share of revenue and the intensities (draws in this order).
 
     Returns land, VA, VA share, the energy-intensity normal (shared with the
@@ -163,8 +164,9 @@ def _draw_sizes(spec: PopulationSpec, rng: np.random.Generator, sector: np.ndarr
     isig = col("intensity_sigma")
     z_energy = rng.standard_normal(n)
     energy_int = col("energy_tce_per_wan_yuan_va") * np.exp(isig * z_energy)
-    emis_med = np.array([s.emissions_t_per_wan_yuan_va.as_tuple() for s in sectors])[sector]
-    emis = emis_med * np.exp(isig[:, None] * rng.standard_normal((n, len(POLLUTANTS))))
+    emis_med = np.array([s.emissions_t_per_wan_yuan_va.values(pollutants)
+                         for s in sectors])[sector]
+    emis = emis_med * np.exp(isig[:, None] * rng.standard_normal((n, len(pollutants))))
     water_int = _lognormal(rng, col("water_m3_per_wan_yuan_va"), isig, n)
     return land, va, va_share, z_energy, energy_int, emis, water_int
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from simulator.firms import TCE_PER_KWH, UNRATED, Firms
 from simulator.population.synthetic import finish_firms
-from simulator.scenario import POLLUTANTS, PopulationSpec, Scenario, ScenarioError
+from simulator.scenario import PopulationSpec, Scenario, ScenarioError
 
 __all__ = ["COLUMN_ALIASES", "REQUIRED_COLUMNS", "firms_from_table", "read_firm_table"]
 
@@ -343,7 +343,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
     elec_share = np.where(energy > 0, np.clip(kwh * TCE_PER_KWH / np.where(energy > 0, energy, 1),
                                               0, 1), scol("electricity_share_of_energy"))
     energy = np.where(energy > 0, energy, kwh * TCE_PER_KWH)
-    emissions = np.column_stack([_column(table, f"{p}_t") for p in POLLUTANTS])
+    emissions = np.column_stack([_column(table, f"{p}_t") for p in scenario.pollutant_names()])
     water = _column(table, "water_m3")
     is_services = (table["is_services"].to_numpy(bool) if "is_services" in table.columns
                    else np.array([s.kind == "services" for s in sectors])[sector])
