@@ -23,8 +23,11 @@ calls.
 Modules: :mod:`~simulator.plots.data` (reading and summarising results),
 :mod:`~simulator.plots.core` (indicators, class counts, resource bill,
 transitions), :mod:`~simulator.plots.markets`, :mod:`~simulator.plots.dynamics`;
-``_labels`` gathers the label text from the catalogue's locales
-(:mod:`simulator.catalogue`); ``_style`` holds the fonts, colours and saving.
+the experiment figures of a comparison (:mod:`~simulator.plots.compare`) and of a
+sweep (:mod:`~simulator.plots.sweep`) read their directory through
+:mod:`~simulator.plots.experiment_data`; ``_labels`` gathers the label text
+from the catalogue's locales (:mod:`simulator.catalogue`); ``_style`` holds the
+fonts, colours and saving.
 
 Example
 -------

@@ -6,7 +6,8 @@ git revision), ``summary.csv`` (each scenario's mean over replications with
 its t-based 95% CI, by group, metric and year) and ``differences.csv`` (each
 scenario minus the reference, replication by replication on the same seeds,
 with the t-based 95% CI of that paired difference). The figures are drawn
-from these files only. :func:`compare_figures` writes to ``<exp_dir>/figures``:
+from these files only (read and prepared by :mod:`simulator.plots.experiment_data`).
+:func:`compare_figures` writes to ``<exp_dir>/figures``:
 
 ``compare_indicators``
     one panel per key indicator (``simulator.summary.SUMMARY_ROWS``) found
@@ -35,7 +36,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from simulator.plots._labels import labels_for
 from simulator.plots._style import (
     COLOURS,
     QUANTITY_FORMAT,
@@ -52,15 +52,38 @@ from simulator.plots._style import (
     style_for,
     wrap_label,
 )
-from simulator.plots.data import CLASSES, read_record
-from simulator.summary import SUMMARY_ROWS
+from simulator.plots.data import CLASSES
+from simulator.plots.experiment_data import (
+    CLASS_SHARE_METRIC,
+    DIFFERENCE_COLUMNS,
+    FIRMS_METRIC,
+    SUMMARY_COLUMNS,
+    Indicator,
+    check_unique,
+    class_shares,
+    experiment_source_line,
+    has_ci,
+    key_indicators,
+    percent_differences,
+    read_experiment,
+    read_experiment_table,
+    replication_count,
+    scenario_order,
+)
 
+# With every public name of simulator.plots.experiment_data (once part of this module).
 __all__ = [
+    "CLASS_SHARE_METRIC",
     "COMPARE_FIGURES",
+    "DIFFERENCE_COLUMNS",
+    "FIRMS_METRIC",
+    "SUMMARY_COLUMNS",
+    "Indicator",
     "check_unique",
     "class_shares",
     "compare_figures",
     "experiment_source_line",
+    "has_ci",
     "key_indicators",
     "percent_differences",
     "plot_class_shares",
@@ -68,6 +91,8 @@ __all__ = [
     "plot_compare_indicators",
     "read_experiment",
     "read_experiment_table",
+    "replication_count",
+    "scenario_order",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,208 +100,8 @@ logger = logging.getLogger(__name__)
 #: Figure names, in the order :func:`compare_figures` draws them.
 COMPARE_FIGURES: tuple[str, ...] = (
     "compare_indicators", "compare_differences", "compare_class_shares")
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "scenario", "group", "metric", "year", "n", "mean", "sd", "ci_low", "ci_high")
-DIFFERENCE_COLUMNS: tuple[str, ...] = ("scenario", "reference", *SUMMARY_COLUMNS[1:])
-CLASS_SHARE_METRIC = "class_share"
-FIRMS_METRIC = "firms"
 #: Values of at least this size are drawn in units of 10^4 (万) to keep tick labels short.
 TEN_THOUSAND_FROM = 1e6
-
-Indicator = tuple[str, str, str]  # metric, group, label (as simulator.summary.SUMMARY_ROWS)
-
-
-# ---------------------------------------------------------------- reading
-
-
-def read_experiment(exp_dir: str | Path) -> dict[str, Any]:
-    """Return an experiment directory's ``experiment.json`` as a dict.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``experiment.json`` is missing.
-    """
-    return read_record(Path(exp_dir) / "experiment.json", "experiment record")
-
-
-def read_experiment_table(exp_dir: str | Path, name: str,
-                          columns: Sequence[str]) -> pd.DataFrame:
-    """Return the CSV table ``<exp_dir>/<name>``, checking that it has ``columns``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file is missing.
-    ValueError
-        If a required column is missing.
-    """
-    path = Path(exp_dir) / name
-    if not path.is_file():
-        raise FileNotFoundError(f"No {name}: {path} does not exist.")
-    table = pd.read_csv(path)
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{path} lacks column(s) {missing}; it has {list(table.columns)}.")
-    for column in ("scenario", "reference", "group", "metric"):
-        if column in table.columns:
-            table[column] = table[column].astype(str)
-    return table
-
-
-def check_unique(table: pd.DataFrame, keys: Sequence[str], name: str) -> None:
-    """Raise ValueError naming the first row of ``table`` whose ``keys`` repeat."""
-    repeated = table[table.duplicated(list(keys), keep=False)]
-    if len(repeated):
-        first = repeated.iloc[0][list(keys)].to_dict()
-        raise ValueError(f"{name} has several rows for {first}; expected one.")
-
-
-def experiment_source_line(experiment: dict[str, Any], *, lang: str = "en") -> str:
-    """Return the provenance line printed under every experiment figure.
-
-    Example: ``"Mujun 0.2.0 · experiment strict_d · revision 1a2b3c4d5e6f · seed 42
-    · 20 replication(s)"`` (the git revision shortened to 12 characters).
-    """
-    labels = labels_for(lang)
-    revision = experiment.get("git_revision")
-    return labels["experiment_source"].format(
-        version=experiment.get("version", "?"), name=experiment.get("name", "?"),
-        revision=str(revision)[:12] if revision else labels["revision.unknown"],
-        seed=experiment.get("seed", "?"), replications=experiment.get("replications", "?"))
-
-
-# ---------------------------------------------------------------- preparing the data
-
-
-def scenario_order(experiment: dict[str, Any], table: pd.DataFrame) -> list[str]:
-    """Return the scenarios of ``experiment.json`` in order, then any others in ``table``."""
-    listed = [str(s) for s in experiment.get("scenarios", [])]
-    return [*listed, *(s for s in pd.unique(table["scenario"]) if s not in listed)]
-
-
-def key_indicators(summary: pd.DataFrame,
-                   rows: Sequence[Indicator] | None = None) -> list[Indicator]:
-    """Return the key indicators that have at least one mean in ``summary``, in order.
-
-    ``rows`` defaults to ``simulator.summary.SUMMARY_ROWS`` (metric, group, label).
-    """
-    if rows is None:
-        rows = SUMMARY_ROWS
-    present = set(map(tuple, summary.loc[summary["mean"].notna(), ["metric", "group"]]
-                      .drop_duplicates().to_numpy()))
-    return [row for row in rows if (row[0], row[1]) in present]
-
-
-def percent_differences(summary: pd.DataFrame, differences: pd.DataFrame, *, reference: str,
-                        year: int, indicators: Sequence[Indicator]) -> pd.DataFrame:
-    """Return each scenario's paired difference to the reference in ``year``, in %.
-
-    The difference, its CI bounds and the reference's mean come from the CSV
-    tables; the percentages divide them by the absolute reference mean, so
-    that a positive value is an increase. The reference's mean is taken as
-    known: the CI is that of the difference, rescaled.
-
-    Parameters
-    ----------
-    summary, differences : pandas.DataFrame
-        ``summary.csv`` and ``differences.csv`` of a comparison.
-    reference : str
-        The reference scenario.
-    year : int
-        Year compared, usually the last.
-    indicators : sequence of (metric, group, label)
-        Indicators in the order wanted.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per indicator and scenario with a difference, in the order of
-        ``indicators`` then of ``differences``: metric, group, label,
-        scenario, n, reference_mean, difference, ci_low, ci_high (same units
-        as the metric), pct, pct_low, pct_high (% of the reference's mean;
-        NaN when that mean is 0 or missing, CI bounds NaN for n < 2).
-
-    Raises
-    ------
-    ValueError
-        If ``differences`` has rows against another reference.
-    """
-    others = sorted(set(differences["reference"]) - {reference})
-    if others:
-        raise ValueError(f"differences.csv has differences to {others}; expected to "
-                         f"{reference!r}, the first scenario of experiment.json.")
-    ref = (summary[(summary["scenario"] == reference) & (summary["year"] == year)]
-           .set_index(["metric", "group"])["mean"])
-    diffs = differences[(differences["year"] == year) & (differences["scenario"] != reference)]
-    records = []
-    for metric, group, label in indicators:
-        rows = diffs[(diffs["metric"] == metric) & (diffs["group"] == group)]
-        ref_mean = float(ref.get((metric, group), np.nan))
-        scale = 100.0 / abs(ref_mean) if np.isfinite(ref_mean) and ref_mean != 0 else np.nan
-        for row in rows.itertuples(index=False):
-            records.append({
-                "metric": metric, "group": group, "label": label, "scenario": row.scenario,
-                "n": int(row.n), "reference_mean": ref_mean, "difference": row.mean,
-                "ci_low": row.ci_low, "ci_high": row.ci_high, "pct": row.mean * scale,
-                "pct_low": row.ci_low * scale, "pct_high": row.ci_high * scale,
-            })
-    columns = ["metric", "group", "label", "scenario", "n", "reference_mean", "difference",
-               "ci_low", "ci_high", "pct", "pct_low", "pct_high"]
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-def class_shares(summary: pd.DataFrame, *, year: int,
-                 scenarios: Sequence[str]) -> pd.DataFrame:
-    """Return the share of evaluated firms in each class A-D per scenario in ``year``.
-
-    Shares come from the ``class_share`` rows (groups ``class=A`` ..
-    ``class=D``) with their CIs; a scenario without them gets its shares from
-    the mean ``firms`` counts by class, without CI (the share of a mean is not
-    the mean share, and the replications are not in the summary).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns scenario, klass, share, ci_low, ci_high (shares in 0..1), derived
-        (True when computed from firm counts); rows in the order of
-        ``scenarios`` then A-D. A scenario with neither metric is left out.
-    """
-    groups = [f"class={c}" for c in CLASSES]
-    at_year = summary[(summary["year"] == year) & summary["group"].isin(groups)]
-    records = []
-    for scenario in scenarios:
-        rows = at_year[at_year["scenario"] == scenario]
-        shares = rows[rows["metric"] == CLASS_SHARE_METRIC].set_index("group")
-        derived = shares["mean"].notna().sum() == 0
-        if derived:
-            counts = rows[rows["metric"] == FIRMS_METRIC].set_index("group")["mean"]
-            total = counts.reindex(groups).fillna(0.0).sum()
-            if total <= 0:
-                continue
-            shares = pd.DataFrame({"mean": counts / total, "ci_low": np.nan, "ci_high": np.nan})
-        shares = shares.reindex(groups)
-        for c, group in zip(CLASSES, groups, strict=True):
-            records.append({"scenario": scenario, "klass": c,
-                            "share": float(np.nan_to_num(shares.at[group, "mean"])),
-                            "ci_low": shares.at[group, "ci_low"],
-                            "ci_high": shares.at[group, "ci_high"], "derived": bool(derived)})
-    return pd.DataFrame.from_records(
-        records, columns=["scenario", "klass", "share", "ci_low", "ci_high", "derived"])
-
-
-def replication_count(table: pd.DataFrame) -> str:
-    """Return the number of replications behind ``table``'s rows: ``"20"`` or ``"10–20"``."""
-    counts = table["n"].dropna().astype(int)
-    if counts.empty:
-        return "?"
-    low, high = counts.min(), counts.max()
-    return str(low) if low == high else f"{low}–{high}"
-
-
-def has_ci(table: pd.DataFrame) -> bool:
-    """Return whether any row of ``table`` rests on two or more replications (so has a CI)."""
-    return bool((table["n"] >= 2).any())
 
 
 # ---------------------------------------------------------------- drawing

@@ -44,7 +44,7 @@ from simulator.plots._style import (
     style_for,
     wrap_label,
 )
-from simulator.plots.compare import (
+from simulator.plots.experiment_data import (
     experiment_source_line,
     read_experiment,
     read_experiment_table,

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from simulator import catalogue
-from simulator.evaluation import TIER_INDICATORS, _benchmark_sums, _Bins, _indicator_score
+from simulator.evaluation import TIER_INDICATORS, Bins, benchmark_sums, indicator_score
 from simulator.scenario import POLLUTANTS, EvaluationSpec
 
 __all__ = ["CLASSES", "FORMULAS", "ClassLift", "IndicatorTerm", "Lift", "class_lift",
@@ -353,8 +353,8 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec,
     # groups by sector or one for all).
     bench_ids = (np.unique(members["sector"].astype(str).to_numpy(), return_inverse=True)[1]
                  if spec.benchmark == "sector_mean" else np.zeros(len(members), dtype=np.int64))
-    bins = _Bins(group=np.zeros(len(members), dtype=np.int64), n_group=1,
-                 bench=bench_ids.astype(np.int64), n_bench=int(bench_ids.max(initial=0)) + 1)
+    bins = Bins(group=np.zeros(len(members), dtype=np.int64), n_group=1,
+                bench=bench_ids.astype(np.int64), n_bench=int(bench_ids.max(initial=0)) + 1)
     tier_key = ("above_scale", "below_scale", "services")[tier]
     terms = []
     for name in TIER_INDICATORS[tier]:
@@ -372,12 +372,12 @@ def score_terms(year_firms: pd.DataFrame, firm_id: int, spec: EvaluationSpec,
             bench_me, big_n, big_d = fixed, math.nan, math.nan
         else:
             fixed = None
-            sum_n, sum_d = _benchmark_sums(numer, denom, has, bins)
+            sum_n, sum_d = benchmark_sums(numer, denom, has, bins)
             big_n, big_d = float(sum_n[bins.bench[me]]), float(sum_d[bins.bench[me]])
             bench_me = scale * big_n / big_d if big_d > 0 else math.nan  # nobody has it
         # Without the data a firm gets the group's mean score (Huangyan 2022).
-        s_me = float(_indicator_score(value, numer, denom, has, bins, weight=w, scale=scale,
-                                      fixed=fixed, cap=spec.indicator_cap)[me])
+        s_me = float(indicator_score(value, numer, denom, has, bins, weight=w, scale=scale,
+                                     fixed=fixed, cap=spec.indicator_cap)[me])
         terms.append(IndicatorTerm(
             name=name, value=float(value[me]), weight=w, points=100.0 * s_me / total,
             benchmark=float(bench_me), numerator=float(numer[me]),
