@@ -31,8 +31,8 @@ def main() -> None:
     p.add_argument("--workers", type=int, help="worker processes (default: all CPUs)")
     args = p.parse_args()
 
-    from simulator.executors import default_workers
     from simulator.experiment import sweep
+    from simulator.experiment.executors import default_workers
     from simulator.sweep import load_sweep
 
     problem = load_sweep(args.sweep)

@@ -1,6 +1,7 @@
 """The layout keeps its rules (docs/architecture.md, "Rules of the layout").
 
 * The calendar (``simulator/engine/calendar.py``) is the only importer of the stages.
+* No module imports another module's private (underscore) names.
 * No module is over 500 lines and no function over 80, except those listed with a
   reason in the architecture document's table "Larger than the limits"; the table
   lists nothing that is back within the limits.
@@ -74,6 +75,19 @@ def test_only_the_calendar_imports_the_stages():
         for imported, _, line in _imports(MODULES[module], module):
             if imported in STAGES and imported != module:
                 offenders.append(f"{MODULES[module].relative_to(ROOT)}:{line} imports {imported}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_no_module_imports_another_modules_private_names():
+    offenders = []
+    for module, path in MODULES.items():
+        for imported, names, line in _imports(path, module):
+            if not imported.startswith("simulator") or imported == module:
+                continue
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if private:
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {private} "
+                                 f"from {imported}")
     assert not offenders, "\n".join(offenders)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.backtest import (
+from simulator.calibration.backtest import (
     SeriesSpec,
     _transformed,
     backtest,
@@ -135,7 +135,7 @@ def test_simulated_means_intervals_errors_and_roles(tmp_path):
 
 
 def test_backtest_check_exits_1_on_a_miss_and_0_when_reported_only(tmp_path, monkeypatch):
-    import simulator.backtest as bt
+    import simulator.calibration.backtest as bt
 
     monkeypatch.setattr(bt, "_default_simulate", _fake_metrics)
     obs_rows = "tax,2017,25,万元/亩,src,a source,\n"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from simulator import load_scenario, simulate
-from simulator.diagnostics import market_warnings
+from simulator.reporting.diagnostics import market_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Secondary prices of February 2022, yuan per t (Zhejiang index report; parameters.md).

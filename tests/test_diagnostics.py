@@ -1,4 +1,4 @@
-"""Warnings about slack and administratively priced markets (simulator/diagnostics.py)."""
+"""Warnings about slack and administratively priced markets (simulator/reporting/diagnostics.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 
 from simulator import apply_changes, load_scenario
 from simulator.cli import main
-from simulator.diagnostics import market_warnings, projected_warnings
+from simulator.reporting.diagnostics import market_warnings, projected_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulator.executors as executors
+import simulator.experiment.executors as executors
 from simulator.cli import main
 from simulator.experiment import compare, run_scenario, summary_table
 from simulator.results import ExperimentFailedError
+from simulator.results.stats import mean_ci, paired_differences, summarise
 from simulator.scenario import ScenarioError, apply_changes, load_scenario
-from simulator.stats import mean_ci, paired_differences, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -96,7 +96,7 @@ def test_run_brief_holds_the_key_numbers_and_embedded_figures(run_dir: Path):
 
 
 def test_run_brief_says_what_each_market_did_and_flags_slack_ones(run_dir: Path):
-    from simulator.diagnostics import market_summary
+    from simulator.reporting.diagnostics import market_summary
 
     text = write_report(run_dir).read_text(encoding="utf-8")
     assert "<h3>Quota markets</h3>" in text

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import resources
 from simulator.cli import main
-from simulator.resources import RunEstimate, check_fits, estimate_run
+from simulator.experiment import resources
+from simulator.experiment.resources import RunEstimate, check_fits, estimate_run
 from simulator.scenario import ScenarioError, apply_changes, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

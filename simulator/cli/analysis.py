@@ -64,7 +64,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
 def backtest_command(args: argparse.Namespace) -> int:
     """Run a history and compare it with what was observed (``backtest``)."""
-    from simulator.backtest import backtest, failures, load_backtest, write_backtest
+    from simulator.calibration.backtest import backtest, failures, load_backtest, write_backtest
 
     problem = load_backtest(args.file)  # input errors before any simulation
     name = problem.scenario.name

@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulator import resources
 from simulator.cli.output import print_comparison, print_summary, run_bar, warn
+from simulator.experiment import resources
 from simulator.scenario import default_scenario_path, load_scenario
 
 __all__ = ["compare_command", "run_command", "sweep_command"]
@@ -58,7 +58,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"results: {run_dir}")
         if not args.no_figures:
             print(f"figures: {run_dir / 'figures'}")
-    from simulator.diagnostics import market_warnings
+    from simulator.reporting.diagnostics import market_warnings
 
     warn(market_warnings(metrics))
     return 0

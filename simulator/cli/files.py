@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from simulator import resources
 from simulator.cli.output import warn
+from simulator.experiment import resources
 from simulator.scenario import json_schema, load_scenario
 
 __all__ = ["card_command", "plot_command", "report_command", "schema_command",
@@ -43,7 +43,7 @@ def validate_command(args: argparse.Namespace) -> int:
           f"({scenario.run.start} to {scenario.run.end}, {len(scenario.timeline)} "
           f"timeline change(s)), {estimate.describe()}")
     if args.project:
-        from simulator.diagnostics import projected_warnings
+        from simulator.reporting.diagnostics import projected_warnings
 
         warn(projected_warnings(scenario))
     return 0

@@ -17,12 +17,12 @@ Comparisons and sweeps write into an :class:`ExperimentDirectory`
 (:mod:`~simulator.experiment.directory`) whose path does not depend on the
 time, so that rerunning the same command resumes: each finished run is a
 directory renamed into place when complete (``runs/<id>``), and a rerun skips
-those and runs the rest. Runs are computed by :mod:`simulator.executors` (this
+those and runs the rest. Runs are computed by :mod:`simulator.experiment.executors` (this
 process, a local process pool or a Dask cluster) and written here as each one
 finishes, so memory holds one run at a time; every summary is computed from
 the files, sorted by run, so results do not depend on the executor, the
 number of workers or interruptions. The key indicators and the summary tables
-are in :mod:`simulator.summary` (re-exported here).
+are in :mod:`simulator.results.summary` (re-exported here).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from simulator.experiment.directory import ExperimentDirectory, Progress, finger
 from simulator.experiment.runs import run_scenario
 from simulator.experiment.sweeps import sweep
 from simulator.results import ExperimentFailedError
-from simulator.summary import SUMMARY_ROWS, key_outcomes, summary_table
+from simulator.results.summary import SUMMARY_ROWS, key_outcomes, summary_table
 
 __all__ = ["SUMMARY_ROWS", "ExperimentDirectory", "ExperimentFailedError", "Progress", "compare",
            "fingerprint", "key_outcomes", "run_scenario", "summary_table", "sweep"]

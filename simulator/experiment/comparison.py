@@ -15,12 +15,12 @@ from pathlib import Path
 
 import yaml
 
-from simulator.executors import DEFAULT_RETRIES, RunTask, check_executor
 from simulator.experiment.directory import ExperimentDirectory, Progress, fingerprint, slug
+from simulator.experiment.executors import DEFAULT_RETRIES, RunTask, check_executor
 from simulator.results import atomic_write, write_parquet
+from simulator.results.stats import paired_differences, summarise
+from simulator.results.summary import key_outcomes
 from simulator.scenario import Scenario, ScenarioError, apply_changes
-from simulator.stats import paired_differences, summarise
-from simulator.summary import key_outcomes
 
 __all__ = ["compare"]
 

@@ -25,7 +25,13 @@ from typing import Any
 import pandas as pd
 
 from simulator import faults
-from simulator.executors import DEFAULT_RETRIES, RunFailure, RunOutput, RunTask, run_tasks
+from simulator.experiment.executors import (
+    DEFAULT_RETRIES,
+    RunFailure,
+    RunOutput,
+    RunTask,
+    run_tasks,
+)
 from simulator.results import (
     DirectoryLock,
     ExperimentFailedError,

@@ -4,7 +4,7 @@
 the random streams) and writes a complete run directory
 (:class:`~simulator.results.RunDirectory`): metrics, per-firm rows, the
 resolved scenario, the manifest and, inside it before the rename, the
-figures. Several replications run through :mod:`simulator.executors` and are
+figures. Several replications run through :mod:`simulator.experiment.executors` and are
 written in replication order as they finish.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from simulator.engine import simulate
-from simulator.executors import (
+from simulator.experiment.directory import Progress
+from simulator.experiment.executors import (
     DEFAULT_RETRIES,
     RunFailure,
     RunOutput,
@@ -26,7 +27,6 @@ from simulator.executors import (
     check_executor,
     run_tasks,
 )
-from simulator.experiment.directory import Progress
 from simulator.results import ExperimentFailedError, RunDirectory, manifest_for
 from simulator.scenario import Scenario, ScenarioError
 
@@ -65,7 +65,7 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
         ``run_progress(runs_done, runs_total, runs_failed)`` (several replications).
     executor, workers, scheduler, retries
         Where replications run and how often a replication whose worker died is
-        tried again (see :func:`simulator.executors.run_tasks`); one
+        tried again (see :func:`simulator.experiment.executors.run_tasks`); one
         replication always runs in this process.
 
     Returns

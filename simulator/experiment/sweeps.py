@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
-from simulator.executors import DEFAULT_RETRIES, RunTask, check_executor
 from simulator.experiment.directory import ExperimentDirectory, Progress, fingerprint, slug
+from simulator.experiment.executors import DEFAULT_RETRIES, RunTask, check_executor
 from simulator.results import read_run
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
     force : bool
         Start over, deleting what ``out`` holds.
     executor, workers, scheduler
-        Where runs execute (see :func:`simulator.executors.run_tasks`).
+        Where runs execute (see :func:`simulator.experiment.executors.run_tasks`).
     progress : callable, optional
         ``progress(runs_done, runs_total, runs_failed)``.
 

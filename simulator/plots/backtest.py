@@ -32,7 +32,7 @@ MISS_COLOUR = "#D55E00"        # Okabe-Ito vermillion
 
 def plot_backtest(result, out_dir: Path, *, lang: str = "en", title: str = "",
                   formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
-    """Draw :class:`~simulator.backtest.BacktestResult` and save it as ``backtest.<fmt>``.
+    """Draw a :class:`~simulator.calibration.backtest.BacktestResult`; save ``backtest.<fmt>``.
 
     Returns the paths written.
     """

@@ -10,7 +10,7 @@ from these files only (read and prepared by :mod:`simulator.plots.experiment_dat
 :func:`compare_figures` writes to ``<exp_dir>/figures``:
 
 ``compare_indicators``
-    one panel per key indicator (``simulator.summary.SUMMARY_ROWS``) found
+    one panel per key indicator (``simulator.results.summary.SUMMARY_ROWS``) found
     in the data: each scenario's mean over the years, with its CI as a band;
 ``compare_differences``
     each scenario's paired difference to the reference in the end year, in %

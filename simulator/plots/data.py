@@ -17,7 +17,7 @@ import pandas as pd
 
 from simulator.plots._labels import labels_for
 from simulator.results import METRICS_COLUMNS, read_metrics_table
-from simulator.stats import mean_ci
+from simulator.results.stats import mean_ci
 
 __all__ = [
     "CLASSES",

@@ -25,7 +25,7 @@ import pandas as pd
 
 from simulator.plots._labels import labels_for
 from simulator.plots.data import CLASSES, read_record
-from simulator.summary import SUMMARY_ROWS
+from simulator.results.summary import SUMMARY_ROWS
 
 __all__ = [
     "CLASS_SHARE_METRIC",
@@ -54,7 +54,7 @@ DIFFERENCE_COLUMNS: tuple[str, ...] = ("scenario", "reference", *SUMMARY_COLUMNS
 CLASS_SHARE_METRIC = "class_share"
 FIRMS_METRIC = "firms"
 
-Indicator = tuple[str, str, str]  # metric, group, label (as simulator.summary.SUMMARY_ROWS)
+Indicator = tuple[str, str, str]  # metric, group, label (as results.summary.SUMMARY_ROWS)
 
 
 # ---------------------------------------------------------------- reading
@@ -130,7 +130,7 @@ def key_indicators(summary: pd.DataFrame,
                    rows: Sequence[Indicator] | None = None) -> list[Indicator]:
     """Return the key indicators that have at least one mean in ``summary``, in order.
 
-    ``rows`` defaults to ``simulator.summary.SUMMARY_ROWS`` (metric, group, label).
+    ``rows`` defaults to ``simulator.results.summary.SUMMARY_ROWS`` (metric, group, label).
     """
     if rows is None:
         rows = SUMMARY_ROWS

@@ -78,7 +78,7 @@ def run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]:
 
 def _markets_in_words(metrics: pd.DataFrame, t: dict[str, str]) -> str:
     """Say what each quota market did: when its cap bound, who set its prices, compliance."""
-    from simulator.diagnostics import ADMINISTRATIVE_LIMIT, market_summary
+    from simulator.reporting.diagnostics import ADMINISTRATIVE_LIMIT, market_summary
 
     summary = market_summary(metrics)
     if summary.empty:
@@ -111,7 +111,7 @@ def _timeline(scenario: dict[str, Any], t: dict[str, str]) -> str:
 
 def _run_findings(annual: pd.DataFrame, years: list[int], replications: int,
                   t: dict[str, str], lang: str) -> str:
-    from simulator.stats import mean_ci
+    from simulator.results.stats import mean_ci
 
     first, last = years[0], years[-1]
     rows = []

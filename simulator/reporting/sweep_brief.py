@@ -132,7 +132,7 @@ def _sensitivity(means: pd.DataFrame, parameters: list[str], outputs: list[str],
 
 def _grid_table(table: pd.DataFrame, parameters: list[str], outputs: list[str],
                 t: dict[str, str]) -> str:
-    from simulator.stats import mean_ci
+    from simulator.results.stats import mean_ci
 
     rows = []
     for sample, part in table.groupby("sample", sort=True):

@@ -39,6 +39,7 @@ import pandas as pd
 from pydantic import Field, FiniteFloat, model_validator
 
 from simulator.calibration import load_calibration
+from simulator.results.stats import mean_ci
 from simulator.scenario import (
     LocatedError,
     Scenario,
@@ -48,7 +49,6 @@ from simulator.scenario import (
     read_yaml,
 )
 from simulator.scenario.specfiles import MetricName, SpecModel, load_spec, spec_error
-from simulator.stats import mean_ci
 
 __all__ = ["OBSERVED_COLUMNS", "BacktestResult", "BacktestSpec", "SeriesSpec", "backtest",
            "default_backtest_path", "failures", "load_backtest", "read_observed",

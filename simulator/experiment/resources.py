@@ -212,7 +212,7 @@ def check_fits(estimate: RunEstimate, *, file: str | Path | None = None,
 
 def _workers(workers: int | None) -> int:
     if workers is None:
-        from simulator.executors import default_workers
+        from simulator.experiment.executors import default_workers
 
         return default_workers()
     return max(1, int(workers))

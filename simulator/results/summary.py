@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from simulator import catalogue
-from simulator.stats import summarise
+from simulator.results.stats import summarise
 
 __all__ = ["SUMMARY_ROWS", "key_outcomes", "summary_table"]
 
