@@ -123,6 +123,13 @@ def test_modules_and_functions_over_the_limits_are_listed_with_a_reason():
     assert all(len(reason) > 10 for reason in listed.values())
 
 
+def test_every_module_is_listed_in_the_architecture_document():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    missing = [str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.py"))
+               if f"`{p.relative_to(PACKAGE).as_posix()}`" not in text]
+    assert not missing, f"not in docs/architecture.md: {missing}"
+
+
 @pytest.mark.parametrize("module", sorted(STAGES))
 def test_a_stage_module_says_what_it_does(module):
     doc = ast.get_docstring(ast.parse(MODULES[module].read_text(encoding="utf-8")))

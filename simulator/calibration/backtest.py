@@ -135,7 +135,7 @@ class BacktestProblem:
 
 def default_backtest_path() -> Path:
     """Return the packaged backtest of the reform's history."""
-    return Path(__file__).resolve().parent / "scenarios" / "backtest" / "zhejiang_history.yaml"
+    return Path(__file__).resolve().parents[1] / "scenarios" / "backtest" / "zhejiang_history.yaml"
 
 
 def read_observed(path: str | Path) -> pd.DataFrame:

@@ -4,7 +4,7 @@
 for the machine (say 20 + 20 million firms) is refused in a second with one
 line, instead of dying of memory after minutes. The estimate is a linear model
 of the firms the run holds, with the constants measured by
-``benchmarks/throughput.py`` (tables in ``benchmarks/README.md``); it errs on
+``benchmarks/throughput.py`` (tables in ``docs/explanation/performance.md``); it errs on
 the large side (every candidate project is counted as entering), so a run
 refused by a narrow margin may still fit: ``--force`` runs it anyway.
 """
@@ -22,7 +22,7 @@ __all__ = ["RunEstimate", "available_memory_bytes", "check_fits", "estimate_run"
 
 GB = 1e9
 
-# Memory (benchmarks/README.md, "2026-11-29, markets reworked" and "2026-12-06" tables,
+# Memory (docs/explanation/performance.md, "The figures the run-size estimate uses",
 # 10^5 and 10^6 firms x 10 years, bytes of peak RSS per initial firm):
 #: firm state and the yearly mechanisms, no markets, no dynamics: 917-963 B/firm
 FIRM_BYTES = 950.0
@@ -43,7 +43,7 @@ FIGURES_BYTES = 80e6
 SNAPSHOT_ROW_BYTES = 300.0
 SNAPSHOT_BYTES_PER_MARKET = 64.0
 
-# Time (benchmarks/README.md: the default scenario, 10^5 firms x 10 years, 5.3 s on this
+# Time (docs/explanation/performance.md: the default scenario, 10^5 firms x 10 years, 5.3 s on this
 # 2-core machine, 2026-12-06; the shares of the parts from the 2026-11-29 table, one
 # session: no markets/no dynamics 1.31 s, markets 1.85 s, dynamics 2.75 s, both 3.44 s):
 #: seconds per firm-year of the default scenario

@@ -218,6 +218,16 @@ def legend_row(fig: Figure, grid: GridSpec, handles: dict[str, Any], style: Styl
                          loc="center", prop=style.legend_font(), frameon=False)
 
 
+def finish_panels(fig: Figure, grid: GridSpec, panels: list, handles: dict[str, Any],
+                  style: Style, *, title_key: str, empty: bool) -> Figure:
+    """Finish a grid of panels: "No data" if ``empty``, the title, one legend row."""
+    if empty:
+        no_data(panels[0][0], style)
+    fig.suptitle(style.labels[title_key], **style.fontkw, size="x-large")
+    legend_row(fig, grid, handles, style)
+    return fig
+
+
 def legend_right(ax: Axes, style: Style) -> None:
     """Put the Axes' legend outside, to its right."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), prop=style.legend_font(),

@@ -36,8 +36,8 @@ from simulator.plots._style import (
     COLOURS,
     MARKERS,
     QUANTITY_FORMAT,
+    finish_panels,
     legend_right,
-    legend_row,
     new_figure,
     no_data,
     panel_grid,
@@ -215,11 +215,8 @@ def plot_investment(metrics: pd.DataFrame, *, lang: str = "en",
             ax.set_ylabel(style.labels["investment.ylabel"], **style.fontkw)
         if bottom_row:
             ax.set_xlabel(style.labels["year"], **style.fontkw)
-    if not options:
-        no_data(panels[0][0], style)
-    fig.suptitle(style.labels["investment.title"], **style.fontkw, size="x-large")
-    legend_row(fig, grid, handles, style)
-    return fig
+    return finish_panels(fig, grid, panels, handles, style, title_key="investment.title",
+                         empty=not options)
 
 
 def plot_entry_exit(metrics: pd.DataFrame, *, lang: str = "en",

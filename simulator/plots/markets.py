@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from simulator.plots._style import (
     QUANTITY_FORMAT,
     Style,
+    finish_panels,
     fractional_year_axis,
     legend_right,
     legend_row,
@@ -146,11 +147,8 @@ def plot_caps(metrics: pd.DataFrame, *, lang: str = "en", fig: Figure | None = N
         ax.yaxis.set_major_formatter(QUANTITY_FORMAT)
         if bottom_row:
             ax.set_xlabel(style.labels["year"], **style.fontkw)
-    if not markets:
-        no_data(panels[0][0], style)
-    fig.suptitle(style.labels["market_caps.title"], **style.fontkw, size="x-large")
-    legend_row(fig, grid, handles, style)
-    return fig
+    return finish_panels(fig, grid, panels, handles, style, title_key="market_caps.title",
+                         empty=not markets)
 
 
 def plot_quota_burden(metrics: pd.DataFrame, *, lang: str = "en",
