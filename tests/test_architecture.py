@@ -135,3 +135,22 @@ def test_a_stage_module_says_what_it_does(module):
     doc = ast.get_docstring(ast.parse(MODULES[module].read_text(encoding="utf-8")))
     assert doc, module
     assert doc.startswith("Stage:"), module
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("simulator.stats", "simulator.results.stats"),
+    ("simulator.executors", "simulator.experiment.executors"),
+    ("simulator.resources", "simulator.experiment.resources"),
+    ("simulator.backtest", "simulator.calibration.backtest"),
+    ("simulator.diagnostics", "simulator.reporting.diagnostics"),
+    ("simulator.growth", "simulator.dynamics.growth"),
+    ("simulator.land", "simulator.dynamics.land"),
+])
+def test_a_moved_module_keeps_its_old_path_with_a_deprecation_message(old, new):
+    import importlib
+    import sys
+
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"{old} is deprecated.*import {new}"):
+        module = importlib.import_module(old)
+    assert module is importlib.import_module(new)
