@@ -5,11 +5,13 @@ Nothing here reads results; the figure modules pass in what to draw.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ __all__ = [
     "MARKERS",
     "SCENARIO_COLOURS",
     "Style",
+    "bundled_cjk_font",
     "find_cjk_font",
     "scenario_styles",
     "style_for",
@@ -59,6 +62,8 @@ FIGSIZE = (10.0, 6.0)  # inches, policy-brief page width
 DPI = 150
 SVG_HASHSALT = "mujun"  # fixed salt -> stable element ids -> byte-identical SVG
 
+#: The CJK font file that comes with the install (in the mplfonts package).
+BUNDLED_CJK_FILE = "NotoSansCJKsc-Regular.otf"
 #: Fonts with Chinese glyphs, in order of preference.
 CJK_FONT_CANDIDATES: tuple[str, ...] = (
     "Noto Sans CJK SC",
@@ -82,12 +87,36 @@ class CJKFontWarning(UserWarning):
 # ---------------------------------------------------------------- fonts and labels
 
 
-def find_cjk_font() -> str | None:
-    """Return the name of an installed font with Chinese glyphs, or None.
+def bundled_cjk_font() -> Path | None:
+    """Return the CJK font that comes with the install (Noto Sans CJK SC), or None.
 
-    Tries :data:`CJK_FONT_CANDIDATES` in order, then any font whose name
-    contains "CJK".
+    It is shipped by the ``mplfonts`` package (a dependency; the font is under
+    the SIL Open Font License), so Chinese labels render on a machine with no
+    system font and no font cache to clear.
     """
+    try:
+        path = files("mplfonts") / "fonts" / BUNDLED_CJK_FILE
+    except ModuleNotFoundError:
+        return None
+    return Path(str(path)) if path.is_file() else None
+
+
+@functools.cache
+def _register_bundled_cjk_font() -> None:
+    """Add the bundled CJK font to matplotlib's font list of this process (once)."""
+    path = bundled_cjk_font()
+    if path is not None and not any(f.fname == str(path) for f in fontManager.ttflist):
+        fontManager.addfont(str(path))
+
+
+def find_cjk_font() -> str | None:
+    """Return the name of a font with Chinese glyphs, or None.
+
+    Registers the bundled font (:func:`bundled_cjk_font`) first, then tries
+    :data:`CJK_FONT_CANDIDATES` in order, then any font whose name contains
+    "CJK".
+    """
+    _register_bundled_cjk_font()
     names = sorted({f.name for f in fontManager.ttflist})
     for candidate in CJK_FONT_CANDIDATES:
         if candidate in names:
