@@ -1,4 +1,8 @@
-"""Firm report card (simulator.card): the lift computation by hand, then a real small run."""
+"""Firm report card (simulator.card): the lift computation by hand, then a real small run.
+
+The layout tests at the end load cards in headless Chromium (Playwright) at 1280 px
+and at A4 print width; they are skipped when Playwright or /usr/bin/chromium is absent.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import dataclasses
 import json
 import math
 import shutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,10 +28,12 @@ from simulator.card import (
     uniform_rise,
     write_card,
 )
+from simulator.cli import main
 from simulator.evaluation import EvaluationInput, evaluate
 from simulator.experiment import run_scenario
 from simulator.firms import CLASS_LABELS
 from simulator.report import fmt
+from simulator.reporting.card import MAX_YEARS_PER_TABLE, year_blocks
 from simulator.scenario import (
     POLLUTANTS,
     BonusSpec,
@@ -43,35 +50,58 @@ SMALL = Path(__file__).parent / "scenarios" / "small.yaml"
 
 
 class _Tables(HTMLParser):
-    """Every <table> of a page as a list of rows of cell texts."""
+    """Every <table> of a page as a list of rows of cell texts (a label's unit left out)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tables: list[list[list[str]]] = []
+        self.captions: list[str] = []
+        self.units: dict[str, str] = {}
         self._cell: list[str] | None = None
+        self._unit: list[str] | None = None
+        self._caption: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         if tag == "table":
             self.tables.append([])
+            self.captions.append("")
         elif tag == "tr":
             self.tables[-1].append([])
         elif tag in ("td", "th"):
             self._cell = []
+        elif tag == "span" and ("class", "unit") in attrs:
+            self._unit = []
+        elif tag == "caption":
+            self._caption = []
 
     def handle_endtag(self, tag):
         if tag in ("td", "th"):
             self.tables[-1][-1].append("".join(self._cell).strip())
             self._cell = None
+        elif tag == "span" and self._unit is not None:
+            self.units["".join(self._cell).strip()] = "".join(self._unit).strip()
+            self._unit = None
+        elif tag == "caption":
+            self.captions[-1] = "".join(self._caption).strip()
+            self._caption = None
 
     def handle_data(self, data):
-        if self._cell is not None:
+        if self._unit is not None:
+            self._unit.append(data)
+        elif self._cell is not None:
             self._cell.append(data)
+        elif self._caption is not None:
+            self._caption.append(data)
+
+
+def _parsed(path: Path) -> _Tables:
+    parser = _Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
 
 
 def _tables(path: Path) -> list[list[list[str]]]:
-    parser = _Tables()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser.tables
+    return _parsed(path).tables
 
 
 def _row(tables: list[list[list[str]]], label: str, *, after: str | None = None) -> list[str]:
@@ -423,25 +453,33 @@ def test_card_tables_hold_the_firms_values(run_dir: Path, firms: pd.DataFrame):
     mine = firms[firms["firm_id"] == fid].sort_values("year")
     path = write_card(run_dir, fid)
     assert path == run_dir / "cards" / f"firm_{fid}.html"
-    tables = _tables(path)
+    parsed = _parsed(path)
+    tables = parsed.tables
     header = _row(tables, "Item", after="Score")
-    assert header[2:] == [str(y) for y in mine["year"]]
-    for label, column in (("Score", "score"), ("Tax per mu", "ind_tax_per_mu"),
-                          ("Tax paid", "tax_wan_yuan"), ("Land", "land_mu"),
-                          ("Electricity bill (incl. surcharges)", "electricity_bill_yuan"),
+    assert header[1:] == [str(y) for y in mine["year"]]
+    for label, column, unit in (("Score", "score", "points"),
+                                ("Tax per mu", "ind_tax_per_mu", "万元/mu"),
+                                ("Tax paid", "tax_wan_yuan", "万元"), ("Land", "land_mu", "mu")):
+        assert _row(tables, label)[1:] == [fmt(v) for v in mine[column]], label
+        assert parsed.units[label] == f"({unit})"
+    # Money is in 万元 throughout: bills are stored in yuan.
+    for label, column in (("Electricity bill (incl. surcharges)", "electricity_bill_yuan"),
                           ("Urban land-use tax, net of relief", "land_tax_yuan"),
                           ("Subsidies received", "subsidy_yuan")):
-        assert _row(tables, label)[2:] == [fmt(v) for v in mine[column]], label
-    assert _row(tables, "Class assigned this year")[2:] == [str(c) for c in mine["class"]]
-    assert _row(tables, "Class in force (charged as)")[2:] == [
+        assert _row(tables, label)[1:] == [fmt(v / 1e4) for v in mine[column]], label
+        assert parsed.units[label] == "(万元)"
+    assert _row(tables, "Electricity use")[1:] == [fmt(v / 1e4) for v in mine["electricity_kwh"]]
+    assert parsed.units["Electricity use"] == "(10k kWh)"
+    assert _row(tables, "Class assigned this year")[1:] == [str(c) for c in mine["class"]]
+    assert _row(tables, "Class in force (charged as)")[1:] == [
         str(c) for c in mine["class_in_force"]]
-    assert _row(tables, "Rank in its group")[2:] == [
+    assert _row(tables, "Rank in its group")[1:] == [
         f"{r} of {n}" for r, n in zip(mine["rank"], mine["group_size"], strict=True)]
     assert _row(tables, "Net payments (paid use, purchases, surcharges − sales)",
-                after="Rights allocated")[2:]
+                after="Rights allocated")[1:]
     # The first market table's holdings at compliance, from its <quota>_held column.
     held = _row(tables, "Rights held at compliance (allocated, bought, leased, banked)",
-                after="Rights allocated")[2:]
+                after="Rights allocated")[1:]
     assert held in [[fmt(v) for v in mine[f"{q}_held"]]
                     for q in ("energy", "cod", "nh3n", "so2", "nox")]
     assert any(v != "0" for v in held)
@@ -465,7 +503,7 @@ def test_card_lift_table_matches_class_lift(run_dir: Path, last_year: pd.DataFra
              "va_per_emission": "Value added per t emissions",
              "labour_productivity": "Labour productivity", "rd_share": "R&D / revenue"}
     row = _row(tables, names[item.indicator], after="Needed")
-    assert row[3:6] == [fmt(item.required), fmt(item.rise, signed=True), fmt(item.rise_pct)]
+    assert row[2:5] == [fmt(item.required), fmt(item.rise, signed=True), fmt(item.rise_pct)]
     assert fmt(lift.target_score) in path.read_text(encoding="utf-8")
 
 
@@ -481,13 +519,21 @@ def test_card_of_firms_that_exited_or_entered_shows_only_their_years(run_dir: Pa
                         (entered[0], f"entered the run in {span.loc[entered[0], 'min']}")):
         path = write_card(run_dir, int(fid))
         years = list(range(span.loc[fid, "min"], span.loc[fid, "max"] + 1))
-        assert _row(_tables(path), "Item", after="Score")[2:] == [str(y) for y in years]
+        assert _row(_tables(path), "Item", after="Score")[1:] == [str(y) for y in years]
         assert phrase in path.read_text(encoding="utf-8")
 
 
-def test_unknown_firm_is_an_error_naming_the_file_and_the_id(run_dir: Path):
+def test_unknown_firm_is_an_error_naming_the_file_and_the_id(run_dir: Path, firms: pd.DataFrame,
+                                                             capsys: pytest.CaptureFixture):
     with pytest.raises(ScenarioError, match=r"firms\.parquet.*firm 999999"):
         write_card(run_dir, 999_999)
+    # On the command line: one line, exit status 2, the ids the run holds and how to list them.
+    assert main(["card", str(run_dir), "--firm", "999999"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    n, low, high = firms["firm_id"].nunique(), firms["firm_id"].min(), firms["firm_id"].max()
+    assert f"firm 999999 is not in this run (replication 0 holds {n} firms, ids {low}–{high}" in err
+    assert f"python run.py firms {run_dir} --class D" in err
     with pytest.raises(ScenarioError, match=r"replication 7"):
         write_card(run_dir, 1, replication=7)
 
@@ -557,3 +603,127 @@ def test_run_inside_an_experiment_reads_the_rules_from_its_scenario_file(run_dir
     (tmp_path / "exp" / "scenarios" / "small.yaml").unlink()
     with pytest.raises(ScenarioError, match=f"firm {fid}"):
         write_card(run, fid)
+
+
+def test_employees_are_shown_as_whole_persons(run_dir: Path, firms: pd.DataFrame):
+    # The model carries fractional employees (scaled by growth and calibration).
+    assert (firms["employees"] % 1 != 0).mean() > 0.9
+    fid = int(firms["firm_id"].iloc[0])
+    mine = firms[firms["firm_id"] == fid].sort_values("year")
+    path = write_card(run_dir, fid, out=run_dir / "cards" / "staff.html")
+    shown = _row(_tables(path), "Employees")[1:]
+    assert shown == [f"{math.floor(v + 0.5):,d}" for v in mine["employees"]]
+    assert all(cell.replace(",", "").isdigit() for cell in shown)
+
+
+def test_year_blocks_split_evenly_into_at_most_the_maximum():
+    assert MAX_YEARS_PER_TABLE == 6
+    assert year_blocks([2017, 2018, 2019]) == [[2017, 2018, 2019]]
+    assert year_blocks(list(range(2017, 2023))) == [list(range(2017, 2023))]
+    assert year_blocks(list(range(2017, 2024))) == [[2017, 2018, 2019, 2020], [2021, 2022, 2023]]
+    assert [len(b) for b in year_blocks(list(range(15)))] == [5, 5, 5]
+    assert [len(b) for b in year_blocks(list(range(20)))] == [5, 5, 5, 5]
+    assert [len(b) for b in year_blocks(list(range(13)), max_years=4)] == [4, 3, 3, 3]
+    with pytest.raises(ValueError, match="'max_years' parameter must be at least 1"):
+        year_blocks([2017], max_years=0)
+
+
+@pytest.fixture(scope="module")
+def long_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """18 years (2017–2034) of a small county: three blocks of six years."""
+    scenario = apply_changes(load_scenario(SMALL), {
+        "population.n_industrial": 60, "population.n_services": 10, "run.end": "2034-12"})
+    return run_scenario(scenario, out=tmp_path_factory.mktemp("card_long"), figures=False)
+
+
+def test_a_long_run_is_split_into_tables_of_six_years(long_run_dir: Path):
+    firms = read_firm_years(long_run_dir)
+    span = firms.groupby("firm_id")["year"].agg(["min", "max", "count"])
+    fid = int(span[(span["min"] == 2017) & (span["max"] == 2034)].index[0])
+    mine = firms[firms["firm_id"] == fid].sort_values("year")
+    parsed = _parsed(write_card(long_run_dir, fid))
+    headers = [t[0] for t in parsed.tables if t[0][0] == "Item" and any(
+        r[0] == "Score" for r in t)]
+    assert [h[1:] for h in headers] == [[str(y) for y in range(a, a + 6)]
+                                        for a in (2017, 2023, 2029)]
+    evaluation = [k for k, t in enumerate(parsed.tables) if any(r[0] == "Score" for r in t)]
+    assert [parsed.captions[k] for k in evaluation] == ["2017–2022", "2023–2028", "2029–2034"]
+    scores = [c for k in evaluation for c in _row([parsed.tables[k]], "Score")[1:]]
+    assert scores == [fmt(v) for v in mine["score"]]
+    employees = [c for t in parsed.tables for r in t if r[0] == "Employees" for c in r[1:]]
+    assert employees == [f"{math.floor(v + 0.5):,d}" for v in mine["employees"]]
+
+
+def test_chinese_card_reads_in_chinese(run_dir: Path, firms: pd.DataFrame, tmp_path: Path):
+    rated = firms.groupby("firm_id")["rank"].min() > 0
+    fid = int(rated[rated].index[0])
+    mine = firms[firms["firm_id"] == fid].sort_values("year")
+    parsed = _parsed(write_card(run_dir, fid, out=tmp_path / "zh.html", lang="zh"))
+    assert _row(parsed.tables, "项目", after="综合得分")[1:] == [str(y) for y in mine["year"]]
+    assert _row(parsed.tables, "组内排名（名次/企业数）")[1:] == [
+        f"{r}/{n}" for r, n in zip(mine["rank"], mine["group_size"], strict=True)]
+    assert parsed.units["电费（含加价）"] == "（万元）"
+    assert parsed.units["用电量"] == "（万千瓦时）"
+    assert parsed.units["从业人员"] == "（人）"
+
+
+# ---------------------------------------------------------------- layout in a browser
+
+_CHROMIUM = Path("/usr/bin/chromium")
+#: A4 portrait between the card's 1.6 cm margins: 17.8 cm at 96 px per inch.
+_A4_CONTENT_PX = round(17.8 / 2.54 * 96)
+
+_MEASURE = """() => {
+  const page = document.documentElement.clientWidth;
+  const tables = [...document.querySelectorAll('table')].map(t => ({
+    scroll: t.scrollWidth, width: t.getBoundingClientRect().width,
+    container: t.parentElement.clientWidth, right: t.getBoundingClientRect().right}));
+  const em = parseFloat(getComputedStyle(document.body).fontSize);
+  const labels = [...document.querySelectorAll('tbody th.label')].map(
+    th => th.getBoundingClientRect().width / em);
+  return {page, doc: document.documentElement.scrollWidth, tables,
+          narrowest_label_em: Math.min(...labels)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not _CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium to drive with Playwright")
+    if sys.platform != "linux":
+        pytest.skip("the layout test drives Debian's chromium")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(_CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+def _measure(browser, path: Path, *, width: int, media: str) -> dict:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.emulate_media(media=media)
+    page.goto(path.as_uri())
+    measured = page.evaluate(_MEASURE)
+    page.close()
+    return measured
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("run", ["run_dir", "long_run_dir"])
+def test_every_table_fits_the_screen_and_an_a4_page(browser, request: pytest.FixtureRequest,
+                                                    run: str, lang: str, tmp_path: Path):
+    directory = request.getfixturevalue(run)
+    firms = read_firm_years(directory)
+    # The firm with the largest numbers (widest cells), and one that took part in a market.
+    fid = int(firms.loc[firms["electricity_kwh"].idxmax(), "firm_id"])
+    path = write_card(directory, fid, out=tmp_path / f"{lang}.html", lang=lang)
+    for width, media in ((1280, "screen"), (_A4_CONTENT_PX, "print")):
+        m = _measure(browser, path, width=width, media=media)
+        assert m["doc"] <= m["page"], (width, media, m["doc"])
+        assert len(m["tables"]) >= 6
+        for k, table in enumerate(m["tables"]):
+            assert table["scroll"] <= table["container"], (width, media, k, table)
+            assert table["right"] <= m["page"], (width, media, k, table)
+        # A label column never shrinks to a character or two per line.
+        assert m["narrowest_label_em"] >= 7.5, (width, media, m["narrowest_label_em"])
