@@ -469,6 +469,8 @@ def test_card_tables_hold_the_firms_values(run_dir: Path, firms: pd.DataFrame):
         assert _row(tables, label)[1:] == [fmt(v / 1e4) for v in mine[column]], label
         assert parsed.units[label] == "(万元)"
     assert _row(tables, "Electricity use")[1:] == [fmt(v / 1e4) for v in mine["electricity_kwh"]]
+    assert _row(tables, "R&D / revenue")[1:] == [fmt(100 * v) for v in mine["ind_rd_share"]]
+    assert parsed.units["R&D / revenue"] == "(%)"
     assert parsed.units["Electricity use"] == "(10k kWh)"
     assert _row(tables, "Class assigned this year")[1:] == [str(c) for c in mine["class"]]
     assert _row(tables, "Class in force (charged as)")[1:] == [
@@ -503,7 +505,9 @@ def test_card_lift_table_matches_class_lift(run_dir: Path, last_year: pd.DataFra
              "va_per_emission": "Value added per t emissions",
              "labour_productivity": "Labour productivity", "rd_share": "R&D / revenue"}
     row = _row(tables, names[item.indicator], after="Needed")
-    assert row[2:5] == [fmt(item.required), fmt(item.rise, signed=True), fmt(item.rise_pct)]
+    scale = 100.0 if item.indicator == "rd_share" else 1.0  # a share is shown in percent
+    assert row[2:5] == [fmt(item.required * scale), fmt(item.rise * scale, signed=True),
+                        fmt(item.rise_pct)]
     assert fmt(lift.target_score) in path.read_text(encoding="utf-8")
 
 

@@ -43,6 +43,15 @@ def _indicator_name(name: str, lang: str) -> str:
     return catalogue.label(f"ind_{name}", lang)
 
 
+def _indicator_unit(name: str) -> tuple[str, float]:
+    """Return an indicator's unit on the card and the factor from its stored value.
+
+    Shares (R&D / revenue) are shown in percent: 4.1 reads better than 0.041.
+    """
+    unit = INDICATOR_UNITS[name]
+    return ("%", 100.0) if unit.startswith("share") else (unit, 1.0)
+
+
 def _unit(unit: str, lang: str) -> str:
     """Return ``unit`` in ``lang`` (units are written in English in the code)."""
     return catalogue.unit_text(unit, lang)
@@ -183,8 +192,9 @@ def evaluation_rows(mine: pd.DataFrame, run_years: list[int], t: dict[str, str],
     for name in INDICATORS:
         column = f"ind_{name}"
         if column in mine.columns and mine[column].notna().any():
-            rows.append(_row(_indicator_name(name, lang), INDICATOR_UNITS[name],
-                             _values(mine, column), t))
+            unit, scale = _indicator_unit(name)
+            rows.append(_row(_indicator_name(name, lang), unit,
+                             _values(mine, column, scale=scale), t))
     return rows
 
 
@@ -273,8 +283,8 @@ def quota_parts(mine: pd.DataFrame, years: list[int], t: dict[str, str],
                  for key in ("allocated", "held", "use", "shortfall")]
         rows += [_row(t[f"q.{key}"], "万元", _values(mine, f"{quota}_{key}_yuan", scale=_WAN), t)
                  for key in ("net_paid", "abatement_cost")]
-        rows.append(_row(t["q.abatement_share"], "share",
-                         _values(mine, f"{quota}_abatement_share"), t))
+        rows.append(_row(t["q.abatement_share"], "%",
+                         _values(mine, f"{quota}_abatement_share", scale=100.0), t))
         heading = t.get(f"market.{quota}") or _pollutant_label(quota, pollutants[quota], t, lang)
         parts.append({"kind": "heading", "text": heading, "level": 3})
         parts.append(years_part(years, rows, t))
@@ -297,8 +307,10 @@ def breakdown_parts(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str],
     rows = []
     for term in lift.terms:
         ratio = term.value / term.benchmark if term.has and term.benchmark > 0 else math.nan
-        rows.append(_row(_indicator_name(term.name, lang), INDICATOR_UNITS[term.name], [
-            fmt(term.value) if term.has else t["no_data_cell"], fmt(term.benchmark), fmt(ratio),
+        unit, scale = _indicator_unit(term.name)
+        rows.append(_row(_indicator_name(term.name, lang), unit, [
+            fmt(term.value * scale) if term.has else t["no_data_cell"],
+            fmt(term.benchmark * scale), fmt(ratio),
             fmt(term.weight), fmt(term.points),
             fmt(100.0 * term.weight * spec.indicator_cap / total)], t))
     rows.append(_row(t["bonus"], "", ["", "", "", "", fmt(lift.bonus), ""], t))
@@ -324,15 +336,16 @@ def lift_parts(lift: ClassLift, spec: EvaluationSpec, t: dict[str, str],
                           target=fmt(lift.target_score), gap=fmt(max(lift.gap, 0.0)))
     rows = []
     for item in lift.lifts:
-        name, unit = _indicator_name(item.indicator, lang), INDICATOR_UNITS[item.indicator]
+        name = _indicator_name(item.indicator, lang)
+        unit, scale = _indicator_unit(item.indicator)
         if item.status in ("ok", "reached"):
-            rows.append(_row(name, unit, [fmt(item.value), fmt(item.required),
-                                          fmt(item.rise, signed=True), fmt(item.rise_pct), ""],
-                             t))
+            rows.append(_row(name, unit, [
+                fmt(item.value * scale), fmt(item.required * scale),
+                fmt(item.rise * scale, signed=True), fmt(item.rise_pct), ""], t))
             continue
         note = t[f"st.{item.status}"].format(cap=fmt(spec.indicator_cap),
                                              points=fmt(item.max_points))
-        rows.append(_row(name, unit, [fmt(item.value), "—", "—", "—", note], t))
+        rows.append(_row(name, unit, [fmt(item.value * scale), "—", "—", "—", note], t))
     table = _table([t["indicator"], t["value"], t["needed"], t["rise"], t["rise_pct"],
                     t["note"]], rows, text_from=5)
     if math.isnan(lift.uniform_rise_pct):
