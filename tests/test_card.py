@@ -537,7 +537,20 @@ def test_unknown_firm_is_an_error_naming_the_file_and_the_id(run_dir: Path, firm
     assert err.count("\n") == 1
     n, low, high = firms["firm_id"].nunique(), firms["firm_id"].min(), firms["firm_id"].max()
     assert f"firm 999999 is not in this run (replication 0 holds {n} firms, ids {low}–{high}" in err
+    assert ("not every id in between" in err) == (n < high - low + 1)
     assert f"python run.py firms {run_dir} --class D" in err
+
+
+def test_unknown_firm_error_says_when_ids_have_gaps(run_dir: Path, firms: pd.DataFrame,
+                                                    tmp_path: Path):
+    # Firms 1-4 only, without firm 3: 3 firms, ids 1–4 with a gap.
+    gappy = tmp_path / "gappy"
+    shutil.copytree(run_dir, gappy, ignore=shutil.ignore_patterns("firms.parquet", "cards"))
+    firms[firms["firm_id"].isin([1, 2, 4])].to_parquet(gappy / "firms.parquet", index=False)
+    _record_checksum(gappy, "firms.parquet")
+    with pytest.raises(ScenarioError, match=r"firm 3 is not in this run \(replication 0 holds 3 "
+                                            r"firms, ids 1–4, not every id in between\); list"):
+        write_card(gappy, 3)
     with pytest.raises(ScenarioError, match=r"replication 7"):
         write_card(run_dir, 1, replication=7)
 
@@ -682,9 +695,8 @@ _MEASURE = """() => {
   const tables = [...document.querySelectorAll('table')].map(t => ({
     scroll: t.scrollWidth, width: t.getBoundingClientRect().width,
     container: t.parentElement.clientWidth, right: t.getBoundingClientRect().right}));
-  const em = parseFloat(getComputedStyle(document.body).fontSize);
   const labels = [...document.querySelectorAll('tbody th.label')].map(
-    th => th.getBoundingClientRect().width / em);
+    th => th.getBoundingClientRect().width / parseFloat(getComputedStyle(th).fontSize));
   return {page, doc: document.documentElement.scrollWidth, tables,
           narrowest_label_em: Math.min(...labels)};
 }"""
@@ -729,5 +741,6 @@ def test_every_table_fits_the_screen_and_an_a4_page(browser, request: pytest.Fix
         for k, table in enumerate(m["tables"]):
             assert table["scroll"] <= table["container"], (width, media, k, table)
             assert table["right"] <= m["page"], (width, media, k, table)
-        # A label column never shrinks to a character or two per line.
+        # A label column never shrinks to a character or two per line (in its own ems:
+        # a Chinese character is 1 em wide).
         assert m["narrowest_label_em"] >= 7.5, (width, media, m["narrowest_label_em"])

@@ -195,10 +195,12 @@ def _read_firms(run_dir: Path, firm_id: int, replication: int | None) -> pd.Data
 
 def _not_in_run(run_dir: Path, firms: pd.DataFrame, firm_id: int, replication: int) -> str:
     """Return the one-line error for a firm id the run does not hold, with how to list them."""
-    ids = firms["firm_id"].to_numpy()
-    return (f"firm {firm_id} is not in this run (replication {replication} holds "
-            f"{np.unique(ids).size} firms, ids {int(ids.min())}–{int(ids.max())}, not every id "
-            f"in between); list them with: python run.py firms {run_dir} --class D")
+    ids = np.unique(firms["firm_id"].to_numpy())
+    low, high = int(ids[0]), int(ids[-1])
+    gaps = ", not every id in between" if ids.size < high - low + 1 else ""
+    return (f"firm {firm_id} is not in this run (replication {replication} holds {ids.size} "
+            f"firms, ids {low}–{high}{gaps}); list them with: python run.py firms {run_dir} "
+            f"--class D")
 
 
 @cache
