@@ -17,7 +17,12 @@ from typing import Any
 import pandas as pd
 from markupsafe import escape
 
-from simulator.reporting.describe import changes_between, describe_difference, month_words
+from simulator.reporting.describe import (
+    changes_between,
+    clause,
+    describe_difference,
+    month_words,
+)
 from simulator.reporting.findings import (
     Finding,
     amount,
@@ -41,6 +46,8 @@ from simulator.reporting.sections import (
 from simulator.results import read_text_file
 from simulator.scenario import ScenarioError
 
+#: Between the sentences of a paragraph.
+_SEP = {"en": " ", "zh": ""}
 __all__ = ["compare_context"]
 
 _SUMMARY_COLUMNS = ("scenario", "group", "metric", "year", "mean", "ci_low", "ci_high")
@@ -189,8 +196,7 @@ def _executive_summary(variant: dict[str, Any], reference: str, year: int | None
                                       n=replications, **period)]
     policy = variant["policy"]
     if policy:
-        first = policy[0].rstrip(".。")
-        first = first[:1].lower() + first[1:] if lang == "en" else first
+        first = clause(policy[0], lang)
         key = {1: "exec.policy", 2: "exec.policy_one_more"}.get(len(policy), "exec.policy_more")
         parts.append(t[key].format(policy=first, k=len(policy) - 1))
     effects = [f for f in found if f.kind == "effect"]
@@ -208,4 +214,4 @@ def _executive_summary(variant: dict[str, Any], reference: str, year: int | None
             parts.append(t["exec.quiet"].format(labels=_join(quiet, t)))
     else:
         parts.append(t["exec.nothing"].format(year=year, m=len(found), reference=reference))
-    return t["sentence_sep"].join(parts)
+    return _SEP[lang].join(parts)

@@ -18,36 +18,32 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.reporting.sections import text
 
-__all__ = ["Change", "changes_between", "describe_difference", "describe_timeline",
+__all__ = ["Change", "changes_between", "clause", "describe_difference", "describe_timeline",
            "field_unit", "field_words", "month_words"]
 
 CLASSES = ("A", "B", "C", "D", "U")
 #: Fields that are not policy: left out of the description.
 _SKIP = ("name", "description", "timeline", "extends", "output.")
-# Unit suffixes of field names, longest first: suffix -> (en, zh).
-_UNITS: tuple[tuple[str, str, str], ...] = (
-    ("_yuan_per_kva_month", "yuan/kVA a month", "元/千伏安·月"),
-    ("_yuan_per_m2_year_by_grade", "yuan/m² a year", "元/平方米·年"),
-    ("_yuan_per_t_year", "yuan/t a year", "元/吨·年"),
-    ("_yuan_per_kwh", "yuan/kWh", "元/千瓦时"),
-    ("_yuan_per_m3", "yuan/m³", "元/立方米"),
-    ("_yuan_per_tce", "yuan/tce", "元/吨标准煤"),
-    ("_yuan_per_t", "yuan/t", "元/吨"),
-    ("_yuan_per_unit", "yuan/unit", "元/单位"),
-    ("_yuan_per_equivalent", "yuan/equivalent", "元/当量"),
-    ("_wan_yuan_per_mu", "10k yuan/mu", "万元/亩"),
-    ("_wan_yuan", "10k yuan", "万元"),
-    ("_yuan", "yuan", "元"),
-    ("_years", "years", "年"),
-    ("_mu", "mu", "亩"),
-    ("_tce", "tce", "吨标准煤"),
-    ("_kwh", "kWh", "千瓦时"),
+# Unit suffixes of field names, longest first: suffix -> the catalogue's unit symbol
+# (in words by simulator.catalogue.unit_text).
+_UNITS: tuple[tuple[str, str], ...] = (
+    ("_yuan_per_kwh", "yuan/kWh"),
+    ("_yuan_per_m3", "yuan/m³"),
+    ("_yuan_per_tce", "yuan/tce"),
+    ("_yuan_per_t", "yuan/t"),
+    ("_wan_yuan_per_mu", "万元/mu"),
+    ("_wan_yuan", "万元"),
+    ("_yuan", "yuan"),
+    ("_mu", "mu"),
+    ("_tce", "tce"),
+    ("_kwh", "kWh"),
 )
 
 
@@ -226,17 +222,29 @@ def _item(reference: Mapping[str, Any], variant: Mapping[str, Any], change: Chan
     return {}
 
 
+def clause(sentence: str, lang: str) -> str:
+    """Return a sentence as a clause to go on from: no closing stop, lower case first (en).
+
+    Examples
+    --------
+    >>> clause("From January 2019, D firms pay more.", "en")
+    'from January 2019, D firms pay more'
+    """
+    if sentence and unicodedata.category(sentence[-1]) == "Po":
+        sentence = sentence[:-1]
+    return sentence[:1].lower() + sentence[1:] if lang == "en" else sentence
+
+
 def month_words(month: str, lang: str) -> str:
     """Return ``"2019-01"`` as "January 2019" (en) or "2019 年 1 月" (zh)."""
     try:
         year, mon = (int(x) for x in str(month).split("-")[:2])
     except ValueError:
         return str(month)
-    if lang == "zh":
-        return f"{year} 年 {mon} 月"
-    names = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-    return f"{names[mon - 1]} {year}" if 1 <= mon <= 12 else str(month)
+    if not 1 <= mon <= 12:
+        return str(month)
+    t = text(lang)
+    return t["date"].format(month=t[f"month.{mon}"], year=year)
 
 
 def field_unit(name: str, lang: str) -> tuple[str, str]:
@@ -247,9 +255,11 @@ def field_unit(name: str, lang: str) -> tuple[str, str]:
     >>> field_unit("class_surcharge_yuan_per_kwh", "en")
     ('class_surcharge', 'yuan/kWh')
     """
-    for suffix, en, zh in _UNITS:
+    from simulator.catalogue import unit_text
+
+    for suffix, symbol in _UNITS:
         if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)], en if lang == "en" else zh
+            return name[: -len(suffix)], unit_text(symbol, lang)
     return name, ""
 
 
@@ -298,6 +308,7 @@ def _what_who(parts: list[str], t: dict[str, str], lang: str,
     parent = key.rpartition(".")[0]
     if what is None and f"field.{parent}" in t:  # a family of fields, e.g. evaluation weights
         what = t[f"field.{parent}"].replace("{leaf}", _leaf_label(field_parts[-1], lang))
+        unit = ""  # the leaf names an indicator or a pollutant, not a unit
     if what is None:  # no name: the path in words
         words = name.replace("_", " ")
         where = ".".join(p for p in field_parts[:-1] if not p.isdigit())
@@ -316,18 +327,25 @@ def _phrase(change: Change, t: dict[str, str], lang: str, item: dict) -> str:
     what, who, unit = _what_who(change.path.split("."), t, lang, qualifier)
     when = _when(change, t, lang)
     fields = {"when": when, "When": when[:1].upper() + when[1:], "what": what, "who": who or "",
-              "unit": unit, "unit_s": f" {unit}" if unit and lang == "en" else unit,
+              "unit": unit, "unit_s": f" {unit}" if unit else "",
               "old": _show(change.old, t), "new": _show(change.new, t)}
     if _number(change.old) and _number(change.new):
         delta = change.new - change.old
         fields["delta"] = _show(abs(delta), t)
         up = delta > 0
-        if who and unit.startswith(("yuan/", "元/")):
+        if who and _is_price(change.path):
             return t["policy.pays"].format(more=t["policy.more_" + ("up" if up else "down")],
                                            **fields)
         template = "policy.rises" if up else "policy.falls"
         return t[template + (".who" if who else "")].format(**fields)
     return t["policy.set" + (".who" if who else "")].format(**fields)
+
+
+def _is_price(path: str) -> bool:
+    """Whether a field is a price per unit (yuan per kWh, m³, t, tce): then firms "pay"."""
+    parts = [p for p in path.split(".") if p not in CLASSES and not p.isdigit()]
+    return any(parts[-1].endswith(suffix) for suffix, symbol in _UNITS
+               if symbol.startswith("yuan/"))
 
 
 def _when(change: Change, t: dict[str, str], lang: str) -> str:
@@ -347,7 +365,9 @@ def _leaf_label(name: str, lang: str) -> str:
 
     for candidate in (f"ind_{name}", f"emissions_{name}_t"):
         try:
-            return catalogue.label(candidate, lang)
+            label = catalogue.label(candidate, lang)
+            return label[:1].lower() + label[1:] if lang == "en" and label[1:2].islower() \
+                else label
         except KeyError:
             continue
     return name.replace("_", " ")

@@ -48,6 +48,9 @@ CANDIDATES: tuple[tuple[str, str], ...] = (
     ("exits", "all"),
     ("entries", "all"),
 )
+#: The large and the medium scale of numbers in words: 10^9 and 10^6 (billion, million);
+#: 10^8 and 10^4 in Chinese (亿, 万).
+_SCALES = {"en": (1e9, 1e6), "zh": (1e8, 1e4)}
 _PLURALS = ("firms", "persons", "projects", "auctions", "participants")
 _ORDER = {"effect": 0, "constant": 1, "none": 2, "zero": 3, "no_interval": 4}
 
@@ -201,21 +204,21 @@ def scale_for(value: float, unit: str, lang: str) -> tuple[float, str]:
     >>> scale_for(3e6, "万元", "en")
     (100000.0, 'billion yuan')
     """
+    t = catalogue.text(lang, "brief")
+    large, medium = _SCALES[lang]
     from_wan = unit == "万元"
     if unit in ("yuan", "万元"):
         base = abs(value) * (1e4 if from_wan else 1.0)
-        scales = ((1e8, "亿元"), (1e4, "万元"), (1.0, "元")) if lang == "zh" else \
-            ((1e9, "billion yuan"), (1e6, "million yuan"), (1.0, "yuan"))
-        for size, word in scales:
+        for size, key in ((large, "scale.money_large"), (medium, "scale.money_medium"),
+                          (1.0, "scale.money")):
             if base >= size or size == 1.0:
-                return (size / 1e4 if from_wan else size), word
+                return (size / 1e4 if from_wan else size), t[key]
     words = catalogue.unit_text(unit, lang) if unit else ""
     if "/" in unit or not math.isfinite(value):
         return 1.0, words
-    scales = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e9, "billion "), (1e6, "million "))
-    for size, word in scales:
+    for size, key in ((large, "scale.large"), (medium, "scale.medium")):
         if abs(value) >= size:
-            return size, word + words
+            return size, t[key].format(unit=words)
     return 1.0, words
 
 

@@ -30,8 +30,8 @@ def font_face_css(text: str) -> str:
     Parameters
     ----------
     text : str
-        Everything the page shows (its HTML will do: markup characters are
-        ASCII and cost a few glyphs).
+        Everything the page shows (its HTML will do: markup is ASCII, and
+        ASCII characters are left to the page's other fonts).
 
     Returns
     -------
@@ -47,7 +47,9 @@ def font_face_css(text: str) -> str:
     >>> css.startswith('@font-face { font-family: "Mujun Noto Sans CJK"')
     True
     """
-    chars = "".join(sorted({c for c in text if ord(c) > 0x20}))
+    # Beyond ASCII only: Latin text takes the page's other fonts, and the rule stays the
+    # same whatever paths and numbers the page shows.
+    chars = "".join(sorted({c for c in text if ord(c) > 0x7F}))
     data = _subset(chars)
     if not data:
         return ""

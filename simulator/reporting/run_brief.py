@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.reporting.describe import describe_timeline, month_words
+from simulator.reporting.describe import clause, describe_timeline, month_words
 from simulator.reporting.findings import amount
 from simulator.reporting.html import fmt
 from simulator.reporting.sections import (
@@ -29,6 +29,8 @@ from simulator.reporting.sections import (
 )
 from simulator.results import read_run
 
+#: Between the sentences of a paragraph.
+_SEP = {"en": " ", "zh": ""}
 __all__ = ["run_context"]
 
 #: Changes written as sentences (the rest are in the table).
@@ -62,12 +64,10 @@ def run_context(directory: Path, t: dict[str, str], lang: str) -> dict[str, Any]
     summary = t["exec.run"].format(name=name, firms=fmt(firms) if firms else "—", reps=reps,
                                    **period)
     if scenario.get("timeline"):
-        first_change = policy[0].rstrip(".。")
-        if lang == "en":
-            first_change = first_change[:1].lower() + first_change[1:]
-        summary += t["sentence_sep"] + t["exec.run_policy"].format(policy=first_change)
+        first_change = clause(policy[0], lang)
+        summary += _SEP[lang] + t["exec.run_policy"].format(policy=first_change)
     if sentences:
-        summary += t["sentence_sep"] + t["exec.run_changes"].format(
+        summary += _SEP[lang] + t["exec.run_changes"].format(
             first=years[0], last=years[-1], changes=t["list_sep"].join(
                 _short(c, lang, entry) for c in ranked[:3]))
     blocks = [{"title": t["resolved"].format(name=name), "text": scenario_text},

@@ -35,6 +35,8 @@ from simulator.reporting.sections import (
 )
 from simulator.results import numeric_columns, read_text_file
 
+#: Between the sentences of a paragraph.
+_SEP = {"en": " ", "zh": ""}
 __all__ = ["FLAT_RANGE", "MATTERS", "eta_squared", "relative_range", "spearman_interval",
            "sweep_context"]
 
@@ -119,13 +121,13 @@ def sweep_context(directory: Path, record: dict[str, Any], t: dict[str, str],
     summary = t["exec.sweep"].format(name=name, p=len(parameters), n=len(means),
                                      design=t.get(f"design.{design}", design))
     if matter:
-        summary += t["sentence_sep"] + t["exec.sweep_matter"].format(
+        summary += _SEP[lang] + t["exec.sweep_matter"].format(
             k=len(matter), p=len(parameters),
             params=t["list_sep"].join(plabel[p][0] for p in matter))
     elif varying:
-        summary += t["sentence_sep"] + t["exec.sweep_none"].format(threshold=fmt(MATTERS))
+        summary += _SEP[lang] + t["exec.sweep_none"].format(threshold=fmt(MATTERS))
     if flat:
-        summary += t["sentence_sep"] + t["flat_outputs"].format(
+        summary += _SEP[lang] + t["flat_outputs"].format(
             outputs=t["list_sep"].join(labels[o][0] for o in flat), pct=fmt(100 * FLAT_RANGE))
     warning = unfinished(record, t)
     if method == "spearman" and len(means) < _FEW_POINTS:
@@ -266,11 +268,15 @@ def _findings(scores: dict, outputs: list[str], parameters: list[str], labels: d
                                                      value=scores[(o, p)][0])
                  for p in drivers[:3]]
         items.append({"kind": "effect", "strength": scores[(o, drivers[0])][1],
-                      "text": t["sweep.drivers"].format(output=labels[o][0],
+                      "text": t["sweep.drivers"].format(output=_capital(labels[o][0]),
                                                         drivers=t["list_sep"].join(named))})
     strength = {p: max(scores[(o, p)][1] for o in outputs if (o, p) in scores) for p in matter}
     items.sort(key=lambda item: (item["kind"] != "effect", -item["strength"]))
     return items, sorted(matter, key=lambda p: -strength[p])
+
+
+def _capital(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 def _grid_rows(table: pd.DataFrame, parameters: list[str], outputs: list[str]) -> list[tuple]:
