@@ -347,7 +347,7 @@ def test_comparison_brief_states_effects_and_no_detectable_effect(tmp_path: Path
     assert '<span class="sig">+0.75 (+2.9%) *</span>' in text
     assert "<td class=num>-10 (0.0%)</td><td class=num>-30 … +10</td>" in text
     # a difference identically zero over the replications is no effect, not a significant one
-    assert re.search(r'<tr class="zero"><td>the number of class A firms \(firms\)</td>'
+    assert re.search(r'<tr class="zero"><td>the number of class A firms</td>'
                      r"<td class=num>40</td><td class=num>40</td><td class=num>0 \(0.0%\)</td>",
                      text)
     assert "Baseline &lt;2019&gt;" not in text.split("<details", 1)[0]  # its own description

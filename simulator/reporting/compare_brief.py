@@ -172,7 +172,8 @@ def _row(f: Finding, lang: str) -> tuple[object, ...]:
                 f"{number(f.low / size, signed=True)} … {number(f.high / size, signed=True)}")
     level = ((number(ref / size), number((ref + f.diff) / size)) if pd.notna(ref)
              else ("—", "—"))
-    return (f"{f.label} ({words})" if words else f.label, *level, diff, interval)
+    shown_unit = words if words and f.unit != "firms" else ""  # "number of firms (firms)"
+    return (f"{f.label} ({shown_unit})" if shown_unit else f.label, *level, diff, interval)
 
 
 def _percent(value: float) -> str:
