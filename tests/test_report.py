@@ -237,7 +237,10 @@ def test_comparison_brief_leads_with_summary_policy_and_findings(compare_dir: Pa
     policy = ("From January 2019, class D firms pay 0.3 yuan/kWh more: the electricity class "
               "surcharge is 0.8 instead of 0.5 yuan/kWh.")
     assert f"<li>{policy}</li>" in text
-    assert "{&quot;" not in text.split("<details", 1)[0]  # no JSON before the appendix
+    before_appendix = text.split("<details", 1)[0]
+    json_key = r"(&#34;|&quot;|\")\w+(&#34;|&quot;|\"): "
+    assert not re.search(json_key, before_appendix)  # no raw JSON in the brief itself
+    assert re.search(json_key, text.split("<details", 1)[1])  # the record, in the appendix
     # the findings, strongest relative to their uncertainty first, as the table orders them
     found = findings(pd.read_csv(compare_dir / "differences.csv"),
                      pd.read_csv(compare_dir / "summary.csv"), scenario="strict_d",
