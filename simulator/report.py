@@ -1,4 +1,4 @@
-"""Policy brief (政策简报): one self-contained HTML file from a results directory.
+"""Policy brief (政策简报): a self-contained HTML page, or a PDF, from a results directory.
 
 The brief is written by :mod:`simulator.reporting` (:func:`write_report` in
 :mod:`simulator.reporting.brief`, its parts beside it); this module keeps the

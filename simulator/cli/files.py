@@ -83,10 +83,16 @@ def plot_command(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    """Write the HTML brief of a results directory; print its path (``report``)."""
+    """Write the policy brief (HTML or PDF) of a results directory; print its path (``report``)."""
     from simulator.report import write_report
+    from simulator.scenario import ScenarioError
 
-    print(write_report(args.directory, out=args.out, lang=args.lang))
+    if args.pdf and args.format not in (None, "pdf"):
+        raise ScenarioError(f"--pdf and --format {args.format} contradict each other",
+                            field="--format")
+    fmt = "pdf" if args.pdf else (args.format or "html")
+    print(write_report(args.directory, out=args.out, lang=args.lang, format=fmt,
+                       appendix=args.appendix))
     return 0
 
 

@@ -87,10 +87,19 @@ def _add_file_commands(add_parser: AddParser) -> None:
     pl.add_argument("run_dir")
     pl.add_argument("--lang", choices=("en", "zh"), default="en")
 
-    rp = add_parser("report", help="write a self-contained HTML brief of a results directory")
+    rp = add_parser("report", help="write the policy brief of a results directory (HTML or PDF)")
     rp.add_argument("directory", help="a run directory, or a compare or sweep directory")
-    rp.add_argument("--out", help="HTML file (default: DIR/brief.html)")
-    rp.add_argument("--lang", choices=("en", "zh"), default="en")
+    rp.add_argument("--out", help="file to write (default: DIR/brief.html, DIR/brief.pdf; "
+                                  "in Chinese DIR/brief_zh.html, DIR/brief_zh.pdf)")
+    rp.add_argument("--lang", choices=("en", "zh"), default="en",
+                    help="language of the brief and its figures (default en)")
+    rp.add_argument("--format", choices=("html", "pdf"), default=None,
+                    help="html (one self-contained file, the default) or pdf (A4, needs "
+                         'WeasyPrint: pip install -e ".[pdf]")')
+    rp.add_argument("--pdf", action="store_true", help="the same as --format pdf")
+    rp.add_argument("--appendix", action="store_true",
+                    help="print the appendix too (provenance, full scenarios); in HTML it is "
+                         "always there, collapsed")
 
     cd = add_parser("card", help="one firm's report card (一企一单) from a run directory")
     cd.add_argument("directory", help="a run directory with firms.parquet")

@@ -31,6 +31,7 @@ from markupsafe import Markup
 from simulator import catalogue
 from simulator.reporting import card_tables as tables
 from simulator.reporting.card_tables import MAX_YEARS_PER_TABLE, year_blocks
+from simulator.reporting.fonts import font_face_css
 from simulator.reporting.html import write_html
 from simulator.reporting.lift import class_lift
 from simulator.reporting.sections import read_run_scenario
@@ -221,6 +222,8 @@ def _head_css(text: str) -> str:
         The page as rendered without a style sheet: the characters it shows
         (for a style that depends on them, such as an embedded font subset).
     """
-    return (_TEMPLATES / "card.css").read_text(encoding="utf-8")
+    # The CJK font comes with the page (subset to its characters), so Chinese renders
+    # on a machine with no CJK font of its own.
+    return font_face_css(text) + "\n" + (_TEMPLATES / "card.css").read_text(encoding="utf-8")
 
 

@@ -1,50 +1,68 @@
-"""The brief of a comparison: end-year outcomes, paired differences, differing parameters.
+"""The brief of a comparison: the policy difference in words, the findings, the figures.
 
-Each scenario's end-year outcomes, the paired differences to the reference
-with their intervals, and what differs in the scenarios' parameters.
+For every scenario besides the reference: what differs in its policy
+(:mod:`~simulator.reporting.describe`), its findings in the end year, strongest
+relative to their uncertainty first (:mod:`~simulator.reporting.findings`),
+and a table of every indicator considered. The executive summary says it in
+one paragraph; the appendix holds the provenance, the differing fields by
+path and the resolved scenarios.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from markupsafe import escape
 
-from simulator.reporting.html import Markup, fmt, html_table, para
+from simulator.reporting.describe import (
+    changes_between,
+    clause,
+    describe_difference,
+    month_words,
+)
+from simulator.reporting.findings import (
+    Finding,
+    amount,
+    finding_sentence,
+    findings,
+    number,
+    scale_for,
+)
+from simulator.reporting.html import Markup, fmt
 from simulator.reporting.sections import (
     SIGNIFICANT,
-    appendix_yaml,
-    ci_cell,
-    facts_table,
-    figures,
-    header,
-    key_indicator_rows,
+    page_meta,
     parse_stored_scenario,
+    provenance,
     read_table,
-    record_facts,
+    record_text,
+    select_figures,
     show,
     unfinished,
 )
 from simulator.results import read_text_file
 from simulator.scenario import ScenarioError
 
-__all__ = ["compare_brief"]
+#: Between the sentences of a paragraph.
+_SEP = {"en": " ", "zh": ""}
+__all__ = ["compare_context"]
 
 _SUMMARY_COLUMNS = ("scenario", "group", "metric", "year", "mean", "ci_low", "ci_high")
 _DIFFERENCE_COLUMNS = ("scenario", "reference", "group", "metric", "year", "mean", "ci_low",
                        "ci_high")
-_MAX_DIFF_ROWS = 60
+#: Findings written as sentences (the rest are in the table).
+MAX_SENTENCES = 6
+_MAX_PATHS = 40
+#: Indicators without a detectable effect named in the text (the table has them all).
+_MAX_QUIET = 5
 
 
-def compare_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
-                  lang: str) -> tuple[str, str]:
-    """Return the title and body of a comparison's brief."""
+def compare_context(directory: Path, record: dict[str, Any], t: dict[str, str],
+                    lang: str) -> dict[str, Any]:
+    """Return the variables of ``compare.html.j2`` for a comparison directory."""
     summary = read_table(directory / "summary.csv", _SUMMARY_COLUMNS)
     differences = read_table(directory / "differences.csv", _DIFFERENCE_COLUMNS)
     scenarios = [str(s) for s in record.get("scenarios") or pd.unique(summary["scenario"])]
@@ -54,41 +72,40 @@ def compare_brief(directory: Path, record: dict[str, Any], t: dict[str, str],
     reference = str(record.get("reference") or scenarios[0])
     if reference in scenarios:  # the reference comes first in every table
         scenarios = [reference, *(s for s in scenarios if s != reference)]
-    yamls = _scenario_texts(directory, scenarios)
+    texts = _scenario_texts(directory, scenarios)
     parsed = {name: parse_stored_scenario(text_, directory / "scenarios" / f"{name}.yaml")
-              for name, text_ in yamls.items()}
-    name = str(record.get("name", directory.name))
-    title = t["title.compare"].format(name=name)
+              for name, text_ in texts.items()}
     year = int(summary["year"].max()) if len(summary) else None
-    replications = record.get("replications")
-
-    scenario_rows = [(s + (t["reference_mark"] if s == reference else ""),
-                      parsed.get(s, {}).get("description", "")) for s in scenarios]
-    run = parsed.get(reference, {}).get("run") or {}
-    facts = [
-        (t["reference"], reference),
-        (t["period"], f"{run.get('start', '?')} – {run.get('end', '?')}" if run else None),
-        (t["replications"], replications),
-        *record_facts(record, t),
-    ]
-    body = [header(title, directory, str(record.get("version", "?")), t),
-            unfinished(record, t),
-            f"<h2>{html.escape(t['what'])}</h2>",
-            html_table([t["scenario"], t["description"]], scenario_rows, numeric_from=99),
-            facts_table(facts, t)]
-    for other in scenarios[1:]:
-        body.append(_what_differs(parsed.get(reference, {}), parsed.get(other, {}),
-                                  other, reference, t))
-    body.append(f"<h2>{html.escape(t['findings'])}</h2>")
-    if year is not None:
-        body.append(_compare_findings(summary, differences, scenarios, year,
-                                      int(replications or 0), t, lang))
-    body += [f"<h2>{html.escape(t['figures'])}</h2>", figures(directory, t, lang),
-             f"<h2>{html.escape(t['appendix'])}</h2>"]
-    body += [appendix_yaml(t["resolved"].format(name=s), text_) for s, text_ in yamls.items()]
-    body.append(appendix_yaml(t["record"].format(file="experiment.json"),
-                              json.dumps(record, indent=2, ensure_ascii=False)))
-    return title, "\n".join(body)
+    replications = int(record.get("replications") or 0)
+    run = (parsed.get(reference) or {}).get("run") or {}
+    period = {"start": month_words(run.get("start", "?"), lang),
+              "end": month_words(run.get("end", "?"), lang)}
+    variants = [_variant(name, reference, parsed, summary, differences, year, replications,
+                         t, lang) for name in scenarios[1:]]
+    others = ", ".join(scenarios[1:]) or reference
+    title = t["title.compare"].format(scenarios=others, reference=reference)
+    firms = (parsed.get(reference) or {}).get("population") or {}
+    n_firms = sum(int(firms.get(k) or 0) for k in ("n_industrial", "n_services"))
+    meta = page_meta(t, what=t["meta.compare"].format(
+        n=len(scenarios), replications=replications, firms=fmt(n_firms) if n_firms else "—",
+        **period))
+    summary_paragraphs = [p for p in (unfinished(record, t),) if p]
+    summary_paragraphs += [_executive_summary(v, reference, year, replications, period, t,
+                                              lang) for v in variants]
+    if not variants:
+        summary_paragraphs.append(t["no_variant"].format(reference=reference))
+    blocks = [{"title": t["resolved"].format(name=s), "text": text_}
+              for s, text_ in texts.items()]
+    blocks.append({"title": t["record"].format(file="experiment.json"),
+                   "text": record_text(record)})
+    return {
+        "kind": "compare", "title": title, "meta": meta, "summary": summary_paragraphs,
+        "variants": variants,
+        "figures": select_figures(directory, "compare", lang, t),
+        "provenance": provenance(record, t, directory, [
+            (t["reference"], reference), (t["replications"], replications)]),
+        "appendix_blocks": blocks,
+    }
 
 
 def _scenario_texts(directory: Path, names: Sequence[str]) -> dict[str, str]:
@@ -100,102 +117,102 @@ def _scenario_texts(directory: Path, names: Sequence[str]) -> dict[str, str]:
     return texts
 
 
-def _pick(table: pd.DataFrame, **keys: object) -> pd.Series | None:
-    mask = np.ones(len(table), dtype=bool)
-    for column, value in keys.items():
-        mask &= (table[column] == value).to_numpy()
-    rows = table[mask]
-    return None if rows.empty else rows.iloc[0]
+def _variant(name: str, reference: str, parsed: dict[str, dict], summary: pd.DataFrame,
+             differences: pd.DataFrame, year: int | None, replications: int,
+             t: dict[str, str], lang: str) -> dict[str, Any]:
+    """One scenario against the reference: its policy difference, findings and table."""
+    ref, var = parsed.get(reference) or {}, parsed.get(name) or {}
+    policy = (describe_difference(ref, var, lang, reference_name=reference)
+              if ref and var else [t["no_scenario_file"]])
+    found = ([] if year is None else
+             findings(differences, summary, scenario=name, reference=reference, year=year,
+                      lang=lang))
+    n = max([f.n for f in found], default=replications)
+    warning = t["few_replications"].format(n=n) if n < 2 else ""
+    stated = [f for f in found if f.kind in ("effect", "constant")][:MAX_SENTENCES]
+    if n < 2:
+        stated = []
+    quiet = [f.label for f in found if f.kind in ("none", "zero")]
+    no_effect = ""
+    if quiet and n >= 2:
+        no_effect = (t["no_effect_list"].format(year=year, labels=_join(quiet, t))
+                     if len(quiet) <= _MAX_QUIET else
+                     t["no_effect_many"].format(year=year, k=len(quiet),
+                                                labels=t["list_sep"].join(quiet[:_MAX_QUIET])))
+    if n >= 2 and not stated:
+        no_effect = t["no_significant"].format(year=year, reference=reference) + (
+            " " + no_effect if no_effect else "")
+    paths = [(c.path + (f" ({month_words(c.start, lang)})" if c.start else ""),
+              show(c.old), show(c.new)) for c in changes_between(ref, var)][:_MAX_PATHS]
+    return {
+        "name": name, "description": var.get("description", ""), "policy": policy,
+        "warning": warning, "no_effect": no_effect, "found": found,
+        "findings": [{"kind": f.kind, "text": finding_sentence(f, t, lang)} for f in stated],
+        "table_title": t["differences"].format(reference=reference, scenario=name, year=year),
+        "header": [t["indicator"], reference, name, t["difference"], t["interval"]],
+        "rows": [_row(f, lang) for f in found],
+        "row_classes": [f.kind for f in found],
+        "table_note": t["differences_note"].format(reference=reference, mark=SIGNIFICANT,
+                                                    n=n),
+        "paths_title": t["what_differs"].format(reference=reference, scenario=name),
+        "paths_header": [t["path"], reference, name], "paths": paths,
+    }
 
 
-def _compare_findings(summary: pd.DataFrame, differences: pd.DataFrame, scenarios: list[str],
-                      year: int, replications: int, t: dict[str, str], lang: str) -> str:
-    reference, others = scenarios[0], scenarios[1:]
-    key_rows = [r for r in key_indicator_rows(lang)
-                if ((summary["metric"] == r[0]) & (summary["group"] == r[1])).any()]
-    outcome_rows, difference_rows, sentences = [], [], []
-    for metric, group, label in key_rows:
-        cells = []
-        ref_mean = float("nan")
-        for s in scenarios:
-            row = _pick(summary, scenario=s, metric=metric, group=group, year=year)
-            cells.append("—" if row is None else ci_cell(row))
-            if s == reference and row is not None:
-                ref_mean = float(row["mean"])
-        outcome_rows.append((label, *cells))
-        diff_cells: list[object] = []
-        for s in others:
-            row = _pick(differences, scenario=s, reference=reference, metric=metric,
-                        group=group, year=year)
-            if row is None:
-                diff_cells.append("—")
-                continue
-            shown = ci_cell(row, signed=True)
-            excludes_zero = (pd.notna(row["ci_low"]) and pd.notna(row["ci_high"])
-                             and (row["ci_low"] > 0 or row["ci_high"] < 0))
-            if excludes_zero:
-                diff_cells.append(Markup(f'<span class="sig">{html.escape(shown)} '
-                                         f"{SIGNIFICANT}</span>"))
-                sentences.append(_significant_sentence(label, s, reference, row, ref_mean,
-                                                       year, t))
-            else:
-                diff_cells.append(shown)
-        difference_rows.append((label, *diff_cells))
-
-    parts = [f"<h3>{html.escape(t['end_year'].format(year=year))}</h3>",
-             html_table([t["indicator"], *scenarios], outcome_rows),
-             para(t["end_year_note"].format(year=year), "note")]
-    if others:
-        parts += [f"<h3>{html.escape(t['differences'].format(reference=reference, year=year))}"
-                  "</h3>",
-                  html_table([t["indicator"], *others], difference_rows),
-                  para(t["differences_note"].format(reference=reference, mark=SIGNIFICANT),
-                       "note")]
-        if replications < 2:
-            parts.append(para(t["no_ci_note"], "note"))
-        if sentences:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
-                         + "</ul>")
-        else:
-            parts.append(para(t["no_significant"].format(year=year)))
-    return "\n".join(parts)
+def _row(f: Finding, lang: str) -> tuple[object, ...]:
+    """Return a finding as a table row: label (unit), both levels, difference, interval."""
+    ref = f.reference_mean
+    size, words = scale_for(max(abs(ref), abs(f.diff)) if pd.notna(ref) else f.diff, f.unit,
+                            lang)
+    pct = "" if pd.isna(f.percent) else f" ({_percent(f.percent)})"
+    diff = number(f.diff / size, signed=True) + pct
+    if f.kind == "effect":
+        diff = Markup(f'<span class="sig">{escape(diff)} {SIGNIFICANT}</span>')
+    interval = ("—" if f.kind == "no_interval" else
+                f"{number(f.low / size, signed=True)} … {number(f.high / size, signed=True)}")
+    level = ((number(ref / size), number((ref + f.diff) / size)) if pd.notna(ref)
+             else ("—", "—"))
+    shown_unit = words if words and f.unit != "firms" else ""  # "number of firms (firms)"
+    return (f"{f.label} ({shown_unit})" if shown_unit else f.label, *level, diff, interval)
 
 
-def _significant_sentence(label: str, scenario: str, reference: str, row: pd.Series,
-                          ref_mean: float, year: int, t: dict[str, str]) -> str:
-    diff = float(row["mean"])
-    pct = (f"{100 * diff / abs(ref_mean):+.1f}%" if math.isfinite(ref_mean) and ref_mean != 0
-           else "—")
-    return t["significant"].format(
-        year=year, label=label, scenario=scenario, reference=reference,
-        direction=t["higher"] if diff > 0 else t["lower"], diff=fmt(abs(diff)), pct=pct,
-        low=fmt(row["ci_low"]), high=fmt(row["ci_high"]))
+def _percent(value: float) -> str:
+    """Return a percentage with one decimal and its sign, 0.0% without one."""
+    shown = f"{value:+.1f}%"
+    return "0.0%" if shown in ("+0.0%", "-0.0%") else shown
 
 
-def _flatten(data: object, prefix: str = "") -> dict[str, object]:
-    """Dotted path -> leaf value (lists are leaves)."""
-    if isinstance(data, dict):
-        out: dict[str, object] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix.rstrip("."): data}
+def _join(labels: Sequence[str], t: dict[str, str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels)
+    return t["list_sep"].join(labels[:-1]) + t["list_and"] + labels[-1]
 
 
-def _what_differs(reference: dict[str, Any], other: dict[str, Any], name: str,
-                  reference_name: str, t: dict[str, str]) -> str:
-    heading = f"<h3>{html.escape(t['what_differs'].format(reference=reference_name))}: " \
-              f"{html.escape(name)}</h3>"
-    if not reference or not other:
-        return ""
-    a, b = _flatten(reference), _flatten(other)
-    skip = {"name", "description"}
-    paths = [p for p in sorted(set(a) | set(b)) if p not in skip and a.get(p) != b.get(p)]
-    if not paths:
-        return heading + para(t["no_difference"].format(scenario=name, reference=reference_name))
-    rows = [(p, show(a.get(p, "—")), show(b.get(p, "—"))) for p in paths[:_MAX_DIFF_ROWS]]
-    parts = [heading, html_table([t["path"], reference_name, name], rows, numeric_from=99),
-             para(t["what_differs_note"], "note")]
-    if len(paths) > _MAX_DIFF_ROWS:
-        parts.append(para(t["more_rows"].format(n=len(paths) - _MAX_DIFF_ROWS), "note"))
-    return "\n".join(parts)
+def _executive_summary(variant: dict[str, Any], reference: str, year: int | None,
+                       replications: int, period: dict[str, str], t: dict[str, str],
+                       lang: str) -> str:
+    """One paragraph: what differs, what it does, what it does not do."""
+    found: list[Finding] = variant["found"]
+    parts = [t["exec.compare"].format(scenario=variant["name"], reference=reference,
+                                      n=replications, **period)]
+    policy = variant["policy"]
+    if policy:
+        first = clause(policy[0], lang)
+        key = {1: "exec.policy", 2: "exec.policy_one_more"}.get(len(policy), "exec.policy_more")
+        parts.append(t[key].format(policy=first, k=len(policy) - 1))
+    effects = [f for f in found if f.kind == "effect"]
+    if variant["warning"]:
+        parts.append(variant["warning"])
+    elif effects:
+        top = [t["exec.effect"].format(label=f.label,
+                                       signed=amount(f.diff, f.unit, lang, signed=True),
+                                       pct=_percent(f.percent) if pd.notna(f.percent) else "")
+               for f in effects[:3]]
+        parts.append(t["exec.effects"].format(year=year, k=len(effects), m=len(found),
+                                              top=t["list_sep"].join(top)))
+        quiet = [f.label for f in found if f.kind in ("none", "zero")][:4]
+        if quiet:
+            parts.append(t["exec.quiet"].format(labels=_join(quiet, t)))
+    else:
+        parts.append(t["exec.nothing"].format(year=year, m=len(found), reference=reference))
+    return _SEP[lang].join(parts)

@@ -1,27 +1,39 @@
-"""HTML helpers of the brief and the card: tables, number formats, the page and its style.
+"""HTML helpers of the brief and the card: templates, tables, number formats, the page.
 
-Everything a report writes is escaped unless it is :class:`Markup`; pages are
-self-contained (inline CSS, figures as base64 PNG) and written atomically.
+The brief's pages are Jinja2 templates (``simulator/reporting/templates``,
+rendered by :func:`render` with autoescaping); the card builds its page from
+the helpers here. Everything a report writes is escaped unless it is
+:class:`Markup`; pages are self-contained (inline CSS, the CJK font subset to
+the page by :func:`simulator.reporting.fonts.font_face_css`, figures as
+base64 PNG) and written atomically.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup as _SafeMarkup
 
+from simulator.reporting.fonts import FONT_FAMILY, font_face_css
 from simulator.results import atomic_write
 
-__all__ = ["Markup", "figure", "fmt", "fmt_ci", "html_page", "html_table", "para", "pre_block",
-           "write_html"]
+__all__ = ["FONT_SLOT", "Markup", "embed_font", "figure", "fmt", "fmt_ci", "html_page",
+           "html_table", "para", "png_data_uri", "pre_block", "render", "write_html"]
+
+#: Where a page's ``@font-face`` rule goes; :func:`embed_font` fills it.
+FONT_SLOT = "/*@font-face*/"
 
 
-class Markup(str):
-    """A string of HTML that is already safe: :func:`html_table` does not escape it."""
+class Markup(_SafeMarkup):
+    """A string of HTML that is already safe: :func:`html_table` and templates keep it."""
 
     __slots__ = ()
 
@@ -99,6 +111,11 @@ def para(content: str, cls: str | None = None) -> str:
     return f"<p{attr}>{html.escape(content)}</p>"
 
 
+def png_data_uri(path: Path) -> str:
+    """Return a PNG file as a ``data:image/png;base64,...`` URI."""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
 def figure(path: Path, caption: str, k: int, t: dict[str, str]) -> str:
     """Return a PNG embedded as base64 in a numbered, captioned figure."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -109,8 +126,8 @@ def figure(path: Path, caption: str, k: int, t: dict[str, str]) -> str:
 
 
 _CSS = """
-body { font-family: "Source Han Sans", "Noto Sans CJK SC", "Microsoft YaHei", "Helvetica Neue",
-       Arial, sans-serif; color: #222; max-width: 62em; margin: 2em auto; padding: 0 1.5em;
+body { font-family: "Helvetica Neue", Arial, "FONT_FAMILY", "Noto Sans CJK SC", sans-serif;
+       color: #222; max-width: 62em; margin: 2em auto; padding: 0 1.5em;
        line-height: 1.45; font-size: 11pt; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 1px solid #999; padding-bottom: 0.15em; margin-top: 1.8em; }
@@ -134,16 +151,46 @@ table, pre { page-break-inside: avoid; break-inside: avoid; }
 @media print { body { max-width: none; margin: 0; font-size: 10pt; }
                h2 { page-break-after: avoid; break-after: avoid; } }
 @page { margin: 1.6cm; }
-"""
+""".replace("FONT_FAMILY", FONT_FAMILY)
 
 
 def html_page(title: str, body: str, *, lang: str = "en") -> str:
     """Return a complete HTML document with the inline style sheet."""
     code = "zh-CN" if lang == "zh" else "en"
-    return (f'<!DOCTYPE html>\n<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+    return embed_font(
+        f'<!DOCTYPE html>\n<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{FONT_SLOT}{_CSS}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def embed_font(document: str) -> str:
+    """Fill the page's :data:`FONT_SLOT` with the CJK font subset to the page's characters."""
+    return document.replace(FONT_SLOT, font_face_css(document), 1)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("simulator.reporting", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["fmt"] = fmt
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Return a template of ``simulator/reporting/templates`` rendered, its font embedded.
+
+    Parameters
+    ----------
+    template : str
+        File name, e.g. ``"compare.html.j2"``.
+    **context
+        The template's variables; strings are escaped unless :class:`Markup`.
+    """
+    return embed_font(_environment().get_template(template).render(
+        font_slot=Markup(FONT_SLOT), **context))
 
 
 def write_html(path: str | Path, document: str) -> Path:

@@ -1,140 +1,185 @@
-"""The brief of a run: what was run, key indicators, quota markets, figures, appendix.
+"""The brief of a run: its policy timeline in words, how the key indicators moved, the markets.
 
-The key indicators are shown in the first and last year, the quota markets
-in words.
+The findings are the key indicators' change from the first to the last
+year, largest relative to its uncertainty first (relative change with one
+replication); the quota markets are said in words.
 """
 
 from __future__ import annotations
 
-import html
-import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from simulator.reporting.html import html_table, para
+from simulator.reporting.describe import clause, describe_timeline, month_words
+from simulator.reporting.findings import amount
+from simulator.reporting.html import fmt
 from simulator.reporting.sections import (
-    appendix_yaml,
     ci_cell,
-    facts_table,
-    figures,
-    header,
+    figure_dir,
     key_indicator_rows,
+    page_meta,
+    provenance,
     read_run_scenario,
-    show,
+    record_text,
+    replications_words,
+    select_figures,
 )
 from simulator.results import read_run
 
-__all__ = ["run_brief"]
+#: Between the sentences of a paragraph.
+_SEP = {"en": " ", "zh": ""}
+__all__ = ["run_context"]
+
+#: Changes written as sentences (the rest are in the table).
+MAX_SENTENCES = 6
 
 
-def run_brief(directory: Path, t: dict[str, str], lang: str) -> tuple[str, str]:
-    """Return the title and body of a run directory's brief."""
+def run_context(directory: Path, t: dict[str, str], lang: str) -> dict[str, Any]:
+    """Return the variables of ``run.html.j2`` for a run directory."""
+    from simulator.catalogue import entry
     from simulator.plots import make_figures
 
     manifest, metrics = read_run(directory)
     scenario, scenario_text = read_run_scenario(directory, manifest) or ({}, "")
     name = str(manifest.get("scenario_name") or scenario.get("name", directory.name))
-    figures_dir = directory / "figures"
-    if not figures_dir.is_dir() or not any(figures_dir.glob("*.png")):
+    if not any(figure_dir(directory, lang).glob("*.png")):
         make_figures(directory, lang=lang)
 
     annual = metrics[metrics["month"].isna()]
     years = sorted(int(y) for y in annual["year"].unique())
     replications = int(annual["replication"].nunique()) if len(annual) else 0
     run = scenario.get("run", {}) or {}
-    title = t["title.run"].format(name=name)
-    facts = [
-        (t["scenario"], name),
-        (t["description"], scenario.get("description", "")),
-        (t["period"], f"{run.get('start', years[0] if years else '?')} – "
-                      f"{run.get('end', years[-1] if years else '?')}"),
-        (t["firms"], manifest.get("firms")),
-        (t["seed"], manifest.get("seed")),
-        (t["replications"], manifest.get("replications", replications)),
-        (t["version"], manifest.get("version")),
-        (t["git"], manifest.get("git_revision")),
-        (t["python"], manifest.get("python")),
-        (t["started"], manifest.get("started")),
-        (t["wall"], manifest.get("wall_time_s")),
-    ]
-    body = [header(title, directory, str(manifest.get("version", "?")), t),
-            f"<h2>{html.escape(t['what'])}</h2>", facts_table(facts, t),
-            f"<h3>{html.escape(t['timeline'])}</h3>", _timeline(scenario, t),
-            f"<h2>{html.escape(t['findings'])}</h2>"]
-    if years:
-        body.append(_run_findings(annual, years, replications, t, lang))
-    body.append(_markets_in_words(metrics, t))
-    body += [f"<h2>{html.escape(t['figures'])}</h2>", figures(directory, t, lang),
-             f"<h2>{html.escape(t['appendix'])}</h2>",
-             appendix_yaml(t["resolved"].format(name=name), scenario_text)]
-    record = {k: v for k, v in manifest.items() if k != "scenario"}
-    body.append(appendix_yaml(t["record"].format(file="manifest.json"),
-                              json.dumps(record, indent=2, ensure_ascii=False)))
-    body.append(para(t["record_note"], "note"))
-    return title, "\n".join(body)
+    period = {"start": month_words(run.get("start", years[0] if years else "?"), lang),
+              "end": month_words(run.get("end", years[-1] if years else "?"), lang)}
+    changes = _changes(annual, years, lang) if years else []
+    ranked = sorted(changes, key=_rank)
+    sentences = [{"kind": c["kind"], "text": _sentence(c, t, lang, entry)}
+                 for c in ranked[:MAX_SENTENCES]]
+    policy = describe_timeline(scenario, lang) if scenario else [t["no_timeline"]]
+    firms = manifest.get("firms")
+    reps = replications_words(replications, t)
+    summary = t["exec.run"].format(name=name, firms=fmt(firms) if firms else "—", reps=reps,
+                                   **period)
+    if scenario.get("timeline"):
+        first_change = clause(policy[0], lang)
+        summary += _SEP[lang] + t["exec.run_policy"].format(policy=first_change)
+    if sentences:
+        summary += _SEP[lang] + t["exec.run_changes"].format(
+            first=years[0], last=years[-1], changes=t["list_sep"].join(
+                _short(c, lang, entry) for c in ranked[:3]))
+    blocks = [{"title": t["resolved"].format(name=name), "text": scenario_text},
+              {"title": t["record"].format(file="manifest.json"), "text": record_text(manifest)}]
+    first, last = (years[0], years[-1]) if years else ("", "")
+    return {
+        "kind": "run", "title": t["title.run"].format(name=name),
+        "meta": page_meta(t, what=t["meta.run"].format(
+            firms=fmt(firms) if firms else "—", reps=reps, **period)),
+        "summary": [summary], "description": scenario.get("description", ""),
+        "policy": policy, "findings": sentences,
+        "warning": "" if replications > 1 else t["single_note"],
+        "table_title": t["key_indicators"],
+        "header": [t["indicator"], str(first), str(last),
+                   t["change"].format(first=first, last=last), t["change_pct"]],
+        "rows": [c["row"] for c in changes],
+        "table_note": (t["ci_note"].format(n=replications) if replications > 1
+                       else t["single_note_table"]),
+        "markets": _markets_in_words(metrics, t),
+        "figures": select_figures(directory, "run", lang, t),
+        "provenance": provenance(manifest, t, directory, [
+            (t["scenario"], name), (t["firms"], firms),
+            (t["replications"], manifest.get("replications", replications))]),
+        "appendix_blocks": blocks,
+    }
 
 
-def _markets_in_words(metrics: pd.DataFrame, t: dict[str, str]) -> str:
-    """Say what each quota market did: when its cap bound, who set its prices, compliance."""
-    from simulator.reporting.diagnostics import ADMINISTRATIVE_LIMIT, market_summary
-
-    summary = market_summary(metrics)
-    if summary.empty:
-        return ""
-    out = [f"<h3>{html.escape(t['markets'])}</h3>"]
-    for m in summary.itertuples():
-        n = m.last_year - m.first_year + 1
-        bound = (t["markets.bound"].format(k=len(m.binding_years), n=n,
-                                           first=m.binding_years[0], last=m.binding_years[-1])
-                 if m.binding_years else t["markets.never"].format(n=n))
-        text = t["markets.line"].format(
-            market=t.get(f"market.{m.market}", m.market), bound=bound,
-            admin=f"{100 * m.administrative_share:.0f}", low=f"{m.price_min:,.0f}",
-            high=f"{m.price_max:,.0f}", compliance=f"{100 * m.compliance_min:.1f}")
-        warn = (not m.binding_years or m.administrative_share > ADMINISTRATIVE_LIMIT)
-        out.append(para(text, "warn" if warn else None))
-    return "\n".join(out)
+def _rank(change: dict[str, Any]) -> tuple[int, float]:
+    """Clear changes first, largest relative to their interval (or in %, without one)."""
+    order = {"effect": 0, "change": 0, "none": 1, "flat": 2}[change["kind"]]
+    strength = change["strength"] if math.isfinite(change["strength"]) else 0.0
+    return order, -strength
 
 
-def _timeline(scenario: dict[str, Any], t: dict[str, str]) -> str:
-    changes = scenario.get("timeline") or []
-    if not changes:
-        return para(t["no_timeline"], "note")
-    rows = []
-    for change in sorted(changes, key=lambda c: str(c.get("date", ""))):
-        for path, value in (change.get("set") or {}).items():
-            rows.append((change.get("date", ""), path, show(value)))
-    return html_table(["", t["path"], t["value"]], rows, numeric_from=99)
-
-
-def _run_findings(annual: pd.DataFrame, years: list[int], replications: int,
-                  t: dict[str, str], lang: str) -> str:
+def _changes(annual: pd.DataFrame, years: list[int], lang: str) -> list[dict[str, Any]]:
+    """Each key indicator's level in the first and last year and its change, with intervals."""
     from simulator.results.stats import mean_ci
 
     first, last = years[0], years[-1]
-    rows = []
+    out = []
     for metric, group, label in key_indicator_rows(lang):
         sel = annual[(annual["metric"] == metric) & (annual["group"] == group)]
         if sel.empty:
             continue
         wide = sel.pivot_table(index="year", columns="replication", values="value",
                                aggfunc="first")
-        cells = []
-        for year in (first, last):
-            row = wide.loc[[year]] if year in wide.index else None
-            cells.append("—" if row is None else ci_cell(mean_ci(row).iloc[0]))
-        if first in wide.index and last in wide.index:
-            change = mean_ci(pd.DataFrame(wide.loc[[last]].to_numpy()
-                                          - wide.loc[[first]].to_numpy())).iloc[0]
-            base = float(wide.loc[first].mean())
-            cells.append(ci_cell(change, signed=True))
-            cells.append(f"{100 * change['mean'] / abs(base):+.1f}%" if base else "—")
+        if first not in wide.index or last not in wide.index:
+            continue
+        a, b = mean_ci(wide.loc[[first]]).iloc[0], mean_ci(wide.loc[[last]]).iloc[0]
+        change = mean_ci(pd.DataFrame(wide.loc[[last]].to_numpy()
+                                      - wide.loc[[first]].to_numpy())).iloc[0]
+        base = float(a["mean"])
+        pct = 100 * float(change["mean"]) / abs(base) if base else math.nan
+        half = (change["ci_high"] - change["ci_low"]) / 2
+        if pd.isna(half):
+            kind, strength = ("flat" if change["mean"] == 0 else "change"), abs(pct) \
+                if math.isfinite(pct) else 0.0
+        elif half == 0:
+            kind, strength = ("flat" if change["mean"] == 0 else "change"), math.inf
         else:
-            cells += ["—", "—"]
-        rows.append((label, *cells))
-    note = (t["ci_note"].format(n=replications) if replications > 1 else t["single_note"])
-    table = html_table([t["indicator"], str(first), str(last),
-                        t["change"].format(first=first, last=last), t["change_pct"]], rows)
-    return f"{table}\n{para(note, 'note')}"
+            clear = change["ci_low"] > 0 or change["ci_high"] < 0
+            kind, strength = ("effect" if clear else "none"), abs(change["mean"]) / half
+        out.append({"metric": metric, "group": group, "kind": kind, "strength": strength,
+                    "first": first, "last": last, "a": float(a["mean"]), "b": float(b["mean"]),
+                    "change": change, "pct": pct,
+                    "row": (label, ci_cell(a), ci_cell(b), ci_cell(change, signed=True),
+                            f"{pct:+.1f}%" if math.isfinite(pct) else "—")})
+    return out
+
+
+def _sentence(c: dict[str, Any], t: dict[str, str], lang: str, entry: Any) -> str:
+    from simulator.reporting.findings import metric_label
+
+    unit = entry(c["metric"]).unit
+    label = metric_label(c["metric"], c["group"], lang)
+    fields = {"label": label, "Label": label[:1].upper() + label[1:], "first": c["first"],
+              "last": c["last"], "a": amount(c["a"], unit, lang), "b": amount(c["b"], unit, lang),
+              "pct": f"{c['pct']:+.0f}%" if math.isfinite(c["pct"]) else "",
+              "low": amount(c["change"]["ci_low"], unit, lang, signed=True),
+              "high": amount(c["change"]["ci_high"], unit, lang, signed=True)}
+    if c["kind"] == "flat":
+        return t["run.flat"].format(**fields)
+    direction = "rise" if c["b"] > c["a"] else "fall"
+    if c["kind"] == "none":
+        return t["run.none"].format(**fields)
+    key = f"run.{direction}" + (".ci" if c["kind"] == "effect" else "")
+    return t[key].format(**fields)
+
+
+def _short(c: dict[str, Any], lang: str, entry: Any) -> str:
+    from simulator.reporting.findings import metric_label
+
+    label = metric_label(c["metric"], c["group"], lang)
+    pct = f" ({c['pct']:+.0f}%)" if math.isfinite(c["pct"]) else ""
+    return f"{label} {amount(c['b'] - c['a'], entry(c['metric']).unit, lang, signed=True)}{pct}"
+
+
+def _markets_in_words(metrics: pd.DataFrame, t: dict[str, str]) -> list[dict[str, Any]]:
+    """Say what each quota market did: when its cap bound, who set its prices, compliance."""
+    from simulator.reporting.diagnostics import ADMINISTRATIVE_LIMIT, market_summary
+
+    summary = market_summary(metrics)
+    out = []
+    for m in summary.itertuples():
+        n = m.last_year - m.first_year + 1
+        bound = (t["markets.bound"].format(k=len(m.binding_years), n=n,
+                                           first=m.binding_years[0], last=m.binding_years[-1])
+                 if m.binding_years else t["markets.never"].format(n=n))
+        line = t["markets.line"].format(
+            market=t.get(f"market.{m.market}", m.market), bound=bound,
+            admin=f"{100 * m.administrative_share:.0f}", low=f"{m.price_min:,.0f}",
+            high=f"{m.price_max:,.0f}", compliance=f"{100 * m.compliance_min:.1f}")
+        warn = (not m.binding_years or m.administrative_share > ADMINISTRATIVE_LIMIT)
+        out.append({"text": line, "warn": warn})
+    return out

@@ -1,14 +1,17 @@
-"""What the three kinds of brief share.
+"""What the three kinds of brief share: their text, figures, provenance and stored files.
 
-Their text, the key indicators, the facts table, the figures, the appendix,
-and reading the stored scenarios and tables.
+The text (:func:`text`, the locale's ``brief`` section), the figures chosen
+by name from a preference list (:func:`select_figures`, in the language's
+folder), the provenance facts of the appendix (:func:`provenance`), and
+reading the stored scenarios and tables (:func:`read_table`,
+:func:`read_run_scenario`, :func:`parse_stored_scenario`).
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,22 +20,40 @@ import pandas as pd
 import yaml
 
 from simulator import catalogue
-from simulator.reporting.html import figure, fmt_ci, html_table, para, pre_block
+from simulator.reporting.html import fmt_ci, png_data_uri
 from simulator.results import numeric_columns, read_text_file, require_file
 from simulator.scenario import ScenarioError
 
-__all__ = ["FIGURE_ORDER", "SIGNIFICANT", "TEXT_COLUMNS", "appendix_yaml", "ci_cell", "facts_table",
-           "figures", "header", "key_indicator_rows", "parse_stored_scenario", "read_run_scenario",
-           "read_table", "record_facts", "show", "text", "unfinished"]
+__all__ = ["FIGURE_ORDER", "FIGURE_PREFERENCE", "SIGNIFICANT", "TEXT_COLUMNS", "Figure",
+           "ci_cell", "figure_dir", "key_indicator_rows", "page_meta", "parse_stored_scenario",
+           "provenance", "read_run_scenario", "read_table", "record_text", "replications_words",
+           "select_figures", "show", "text", "unfinished"]
 
-#: Figure names in the order the brief shows them (others follow, sorted).
-FIGURE_ORDER: tuple[str, ...] = (
-    "indicators", "class_counts", "resource_bill", "transitions",
-    "market_prices", "market_caps", "quota_burden", "land_use", "investment", "entry_exit",
-    "compare_indicators", "compare_differences", "compare_class_shares", "sweep_scatter",
-)
+#: The figures a brief shows, by kind, in order of preference; missing ones are skipped.
+FIGURE_PREFERENCE: dict[str, tuple[str, ...]] = {
+    "run": ("indicators", "class_counts", "resource_bill", "market_prices", "transitions",
+            "entry_exit", "market_caps", "land_use", "quota_burden", "investment"),
+    "compare": ("compare_differences", "compare_indicators", "market_prices",
+                "compare_class_shares"),
+    "sweep": ("sweep_heatmap", "sweep_scatter"),
+}
+#: Every figure name a brief knows, in the order it shows them.
+FIGURE_ORDER: tuple[str, ...] = tuple(dict.fromkeys(
+    n for names in FIGURE_PREFERENCE.values() for n in names))
+#: Most figures in a brief (a comparison prints in at most 8 A4 pages).
+MAX_FIGURES = 6
 SIGNIFICANT = "*"
 TEXT_COLUMNS = ("scenario", "reference", "group", "metric", "output", "parameter")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the brief: its PNG as a data URI, its caption and number."""
+
+    name: str
+    src: str
+    caption: str
+    number: int
 
 
 def text(lang: str) -> dict[str, str]:
@@ -66,69 +87,94 @@ def read_table(path: Path, columns: Sequence[str],
     return numeric_columns(table, numeric, path)
 
 
-def header(title: str, directory: Path, version: str, t: dict[str, str]) -> str:
-    """Return the brief's title and the line saying how it was made."""
-    generated = t["generated"].format(today=date.today().isoformat(), version=version,
-                                      path=directory)
-    return f"<h1>{html.escape(title)}</h1>\n{para(generated, 'meta')}"
+def figure_dir(directory: Path, lang: str) -> Path:
+    """Return where a directory's figures in ``lang`` are: ``figures/`` (en), ``figures/zh/``.
+
+    Falls back to ``figures/`` when a Chinese folder has no PNG (figures
+    made before the two languages were written side by side).
+    """
+    try:  # the plotting package's own rule, where it has one
+        from simulator.plots import figure_dir as plots_figure_dir
+    except ImportError:
+        plots_figure_dir = None
+    if plots_figure_dir is not None:
+        folder = Path(plots_figure_dir(directory, lang))
+    else:
+        folder = directory / "figures" / ("zh" if lang == "zh" else "")
+    if lang != "en" and not any(folder.glob("*.png")):
+        return directory / "figures"
+    return folder
 
 
-def facts_table(rows: Sequence[tuple[str, object]], t: dict[str, str]) -> str:
-    """Return a two-column table of facts, "—" for a missing value."""
-    shown = [(k, "—" if v is None or v == "" else v) for k, v in rows]
-    return html_table([t["field"], t["value"]], shown, numeric_from=99)
+def select_figures(directory: Path, kind: str, lang: str, t: dict[str, str], *,
+                   extra: Sequence[tuple[str, str]] = ()) -> list[Figure]:
+    """Return the brief's figures: :data:`FIGURE_PREFERENCE` of ``kind`` that exist, then ``extra``.
+
+    Parameters
+    ----------
+    directory : Path
+        The results directory.
+    kind : {"run", "compare", "sweep"}
+        The kind of brief.
+    lang : {"en", "zh"}
+        Language (the folder of the figures, the captions).
+    t : dict
+        The brief's texts (captions ``fig.<name>``).
+    extra : sequence of (name, caption)
+        More figures by name, e.g. a sweep's Sobol figure of each output that matters.
+
+    Returns
+    -------
+    list of Figure
+        At most :data:`MAX_FIGURES`, numbered from 1.
+    """
+    folder = figure_dir(directory, lang)
+    wanted = [(n, t.get(f"fig.{n}", n.replace("_", " ").capitalize() + "."))
+              for n in FIGURE_PREFERENCE[kind]]
+    out: list[Figure] = []
+    for name, caption in [*wanted, *extra]:
+        path = folder / f"{name}.png"
+        if path.is_file() and len(out) < MAX_FIGURES and name not in {f.name for f in out}:
+            out.append(Figure(name, png_data_uri(path), caption, len(out) + 1))
+    return out
 
 
-def figures(directory: Path, t: dict[str, str], lang: str,
-            outputs: Sequence[str] = ()) -> str:
-    """Return the directory's figures, in :data:`FIGURE_ORDER`, with captions."""
-    pngs = {p.stem: p for p in sorted((directory / "figures").glob("*.png"))}
-    if not pngs:
-        return para(t["no_figures"], "note")
-    order = [n for n in FIGURE_ORDER if n in pngs] + sorted(set(pngs) - set(FIGURE_ORDER))
-    sobol = {}
-    if outputs:
-        from simulator.plots.sweep import figure_stems
-
-        sobol = {stem: output for output, stem in figure_stems(list(outputs)).items()}
-    parts = []
-    for k, name in enumerate(order, start=1):
-        caption = (t["fig.sobol"].format(output=sobol[name]) if name in sobol
-                   else _caption(name, t, lang))
-        parts.append(figure(pngs[name], caption, k, t))
-    return "\n".join(parts)
+def provenance(record: dict[str, Any], t: dict[str, str], directory: Path,
+               extra: Sequence[tuple[str, object]] = ()) -> list[tuple[str, str]]:
+    """Return the appendix's facts: where the results are, seed, versions, revision, times."""
+    rows: list[tuple[str, object]] = [
+        (t["directory"], str(directory)), *extra,
+        (t["seed"], record.get("seed")), (t["runs"], record.get("runs")),
+        (t["version"], record.get("version")), (t["git"], record.get("git_revision")),
+        (t["python"], record.get("python")),
+        (t["created"], record.get("created") or record.get("started")),
+        (t["wall"], record.get("wall_time_s")),
+        (t["generated_on"], date.today().isoformat())]
+    return [(k, "—" if v is None or v == "" else str(v)) for k, v in rows]
 
 
-def _caption(name: str, t: dict[str, str], lang: str) -> str:
-    if f"fig.{name}" in t:
-        return t[f"fig.{name}"]
-    from simulator.plots._labels import LABELS
-
-    title = LABELS.get(lang, {}).get(f"{name}.title", "")
-    if title and "{" not in title:
-        return title
-    return name.replace("_", " ").capitalize() + "."
+def replications_words(n: object, t: dict[str, str]) -> str:
+    """Return "1 replication", "3 replications" (重复运行 3 次)."""
+    return t["reps.one"] if n == 1 else t["reps.many"].format(n=n)
 
 
-def record_facts(record: dict[str, Any], t: dict[str, str]) -> list[tuple[str, object]]:
-    """Return the seed, runs, versions and times of an experiment record."""
-    return [(t["seed"], record.get("seed")), (t["runs"], record.get("runs")),
-            (t["version"], record.get("version")), (t["git"], record.get("git_revision")),
-            (t["python"], record.get("python")), (t["created"], record.get("created")),
-            (t["wall"], record.get("wall_time_s"))]
+def page_meta(t: dict[str, str], **fields: object) -> str:
+    """Return the line under the title (what was run, when it was written)."""
+    return t["meta"].format(today=date.today().isoformat(), **fields)
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """Return an experiment record or a manifest as indented JSON (without its checksums)."""
+    shown = {k: v for k, v in record.items() if k not in ("files", "scenario")}
+    return json.dumps(shown, indent=2, ensure_ascii=False)
 
 
 def unfinished(record: dict[str, Any], t: dict[str, str]) -> str:
-    """Return a warning when the experiment record says it did not finish."""
+    """Return a warning when the experiment record says it did not finish ("" if it did)."""
     if record.get("finished", True):
         return ""
     failed = record.get("failed") or []
-    return para(t["unfinished"].format(failed=", ".join(map(str, failed)) or "—"), "warn")
-
-
-def appendix_yaml(title: str, content: str) -> str:
-    """Return a titled ``<pre>`` block of the appendix."""
-    return f"<h3>{html.escape(title)}</h3>\n{pre_block(content)}"
+    return t["unfinished"].format(failed=", ".join(map(str, failed)) or "—")
 
 
 def ci_cell(stats: pd.Series, *, signed: bool = False) -> str:
