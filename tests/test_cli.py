@@ -108,8 +108,8 @@ def test_validate_accepts_the_shipped_scenarios_and_sweeps(capsys):
         assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "valid scenario 'no_differentiation'" in out
-    assert "valid sweep 'sweep_sobol_levers' (sobol design, 1024 points x 1 replication(s) = " \
-           "1024 runs)" in out
+    assert "valid sweep 'sweep_sobol_levers' (sobol design, 1,024 points x 1 replication = " \
+           "1,024 runs)" in out
     bad = ROOT / "tests" / "scenarios" / "bad_sweep_unknown_key.yaml"
     assert main(["validate", str(bad)]) == 2
 
@@ -267,7 +267,7 @@ BAD_RESULTS = {
                                      "manifest.json: manifest.json does not hold a JSON object"),
     "plot: metrics lack columns": ("plot", {"metrics.parquet": "metrics lacking month",
                                             "manifest.json": "{}"},
-                                   "metrics.parquet: metrics.parquet lacks column(s) month"),
+                                   "metrics.parquet: metrics.parquet lacks columns month"),
     "plot: metrics not Parquet": ("plot", {"metrics.parquet": "garbage", "manifest.json": "{}"},
                                   "metrics.parquet: cannot read metrics.parquet"),
     "report: metrics not Parquet": ("report", {"metrics.parquet": "garbage",
@@ -289,7 +289,7 @@ BAD_RESULTS = {
                                     "firms.parquet: cannot read firms.parquet"),
     "card: snapshots lack firm ids": ("card", {"firms.parquet": "firms lacking ids",
                                                "manifest.json": "{}"},
-                                      "firms.parquet: firms.parquet lacks column(s) "
+                                      "firms.parquet: firms.parquet lacks columns "
                                       "replication, firm_id"),
     "card: no manifest": ("card", {"firms.parquet": "firms"}, "manifest.json: incomplete"),
     "card: manifest not JSON": ("card", {"firms.parquet": "firms", "manifest.json": "{"},
