@@ -88,14 +88,7 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = DEFAULT_REPLIC
             exp.write_text(f"scenarios/{scenario.name}.yaml",
                            yaml.safe_dump(scenario.model_dump(mode="json"), allow_unicode=True,
                                           sort_keys=False))
-        tasks, manifests = [], {}
-        for scenario in scenarios:
-            for k in range(replications):
-                run_id = f"{scenario.name}/r{k:03d}"
-                tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
-                                     snapshots=scenario.output.firm_snapshots))
-                manifests[run_id] = {"scenario_name": scenario.name, "seed": seed, "replication": k,
-                                     "scenario_file": f"../../../scenarios/{scenario.name}.yaml"}
+        tasks, manifests = _runs(scenarios, replications, seed)
         exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,
                     scheduler=scheduler, retries=retries)
 
@@ -116,3 +109,17 @@ def compare(scenarios: Sequence[Scenario], *, replications: int = DEFAULT_REPLIC
         exp.finish()  # after the figures: an interrupted experiment is not finished
         return exp.path
 
+
+
+def _runs(scenarios: Sequence[Scenario], replications: int,
+          seed: int) -> tuple[list[RunTask], dict[str, dict]]:
+    """Return the comparison's runs (a task per scenario and replication) and manifests."""
+    tasks, manifests = [], {}
+    for scenario in scenarios:
+        for k in range(replications):
+            run_id = f"{scenario.name}/r{k:03d}"
+            tasks.append(RunTask(run_id=run_id, scenario=scenario, replication=k,
+                                 snapshots=scenario.output.firm_snapshots))
+            manifests[run_id] = {"scenario_name": scenario.name, "seed": seed, "replication": k,
+                                 "scenario_file": f"../../../scenarios/{scenario.name}.yaml"}
+    return tasks, manifests

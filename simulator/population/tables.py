@@ -134,27 +134,7 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
         raise ScenarioError(f"cannot read firm table: {exc}", file=path) from None
     if raw.empty:
         raise ScenarioError("firm table has no rows", file=path)
-    lookup = {_norm(alias): (canon, factor)
-              for canon, aliases in COLUMN_ALIASES.items() for alias, factor in aliases}
-    out = pd.DataFrame(index=raw.index)
-    headers: dict[str, str] = {}  # canonical column -> the table's header, for messages
-    for header in raw.columns:
-        hit = lookup.get(_norm(header))
-        if hit is None or hit[0] in out.columns:
-            continue
-        canon, factor = hit
-        headers[canon] = str(header)
-        col = raw[header]
-        if canon in _NUMERIC:
-            out[canon] = _numbers(col, factor, file=path, lines=lines, header=str(header),
-                                  column=canon)
-        elif canon in _FLAGS:
-            out[canon] = col.astype(str).str.strip().str.lower().isin(_TRUE)
-        elif canon == "firm_id":
-            out[canon] = _firm_ids(col, file=path, lines=lines, header=str(header),
-                                   text=_norm(header) in _CODE_HEADERS)
-        else:
-            out[canon] = col.astype(str).str.strip()
+    out, headers = _canonical(raw, file=path, lines=lines)
     missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
     if missing:
         names = ", ".join(f"{c} (e.g. {COLUMN_ALIASES[c][1][0]})" for c in missing)
@@ -173,6 +153,33 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     # Named by later errors about the table's content (a sector no scenario has).
     out.attrs.update(file=str(path), lines=[lines[i] for i in order], headers=headers)
     return out
+
+
+def _canonical(raw: pd.DataFrame, *, file: Path, lines: list[int]
+               ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return the table's canonical columns, parsed, and canonical column -> the file's header."""
+    lookup = {_norm(alias): (canon, factor)
+              for canon, aliases in COLUMN_ALIASES.items() for alias, factor in aliases}
+    out = pd.DataFrame(index=raw.index)
+    headers: dict[str, str] = {}  # canonical column -> the table's header, for messages
+    for header in raw.columns:
+        hit = lookup.get(_norm(header))
+        if hit is None or hit[0] in out.columns:
+            continue
+        canon, factor = hit
+        headers[canon] = str(header)
+        col = raw[header]
+        if canon in _NUMERIC:
+            out[canon] = _numbers(col, factor, file=file, lines=lines, header=str(header),
+                                  column=canon)
+        elif canon in _FLAGS:
+            out[canon] = col.astype(str).str.strip().str.lower().isin(_TRUE)
+        elif canon == "firm_id":
+            out[canon] = _firm_ids(col, file=file, lines=lines, header=str(header),
+                                   text=_norm(header) in _CODE_HEADERS)
+        else:
+            out[canon] = col.astype(str).str.strip()
+    return out, headers
 
 
 def _numbers(col: pd.Series, factor: float, *, file: Path, lines: list[int], header: str,
@@ -343,6 +350,13 @@ def _table_places(table: pd.DataFrame, spec: PopulationSpec) -> tuple[np.ndarray
     return region, park
 
 
+def _firm_numbers(ids: pd.Series) -> np.ndarray:
+    """Return integer firm ids: the table's, or 1..n in id order for text ids (credit codes)."""
+    if ids.dtype == object:
+        return np.arange(1, len(ids) + 1, dtype=np.int64)
+    return ids.to_numpy(np.int64)
+
+
 def firms_from_table(table: pd.DataFrame, scenario: Scenario, *,
                      sectors: SectorMatcher | None = None) -> Firms:
     """Turn a canonical firm table into :class:`Firms` for simulation.
@@ -350,15 +364,10 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario, *,
     Observed quantities become annual potentials and intensities (e.g. energy
     per 万元 VA = energy / VA); behaviour parameters the table cannot give
     (margin, elasticity, water quota norm) come from the firm's sector in the
-    scenario. Sectors are matched by name, Chinese label, alias or the
-    mapping of ``sectors`` (:class:`~simulator.population.sectors.SectorMatcher`;
-    default: the scenario's). Text firm ids (credit codes) are numbered
-    1..n in the table's (id) order: ``Firms.firm_id`` is an integer.
-
-    Raises
-    ------
-    ScenarioError
-        If a firm's sector is not one of the scenario's sectors.
+    scenario. Sectors are matched by ``sectors`` (a
+    :class:`~simulator.population.sectors.SectorMatcher`, default the
+    scenario's; an unknown one is a ScenarioError naming its line); text ids
+    (credit codes) are numbered 1..n in id order.
     """
     sector = _table_sectors(table, scenario, sectors)
     spec = scenario.population
@@ -385,8 +394,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario, *,
     is_services = (table["is_services"].to_numpy(bool) if "is_services" in table.columns
                    else np.array([s.kind == "services" for s in sectors])[sector])
     firms = Firms(
-        firm_id=(table["firm_id"].to_numpy(np.int64) if table["firm_id"].dtype != object
-                 else np.arange(1, n + 1, dtype=np.int64)),  # text ids: in their order
+        firm_id=_firm_numbers(table["firm_id"]),
         sector=sector,
         region=region,
         park=park,
