@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, command in sub.choices.items():
         if name in EXAMPLES and not command.epilog:
             command.epilog = "example:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+        for action in command._actions:  # argparse has no public view of its arguments
+            if action.dest == "lang" and not action.help:
+                action.help = "language: en (English, default) or zh (Chinese)"
     return p
 
 
@@ -75,7 +78,8 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        parser.exit(message=version_text() + "\n")
+        print(version_text())
+        parser.exit()
 
 
 def version_text() -> str:
@@ -233,9 +237,10 @@ def _add_table_commands(add_parser: AddParser) -> None:
     f.add_argument("--year", type=int, metavar="Y", help="year (default: the run's last)")
     f.add_argument("--replication", type=int, metavar="K",
                    help="replication (default: the run's first)")
-    f.add_argument("--sort", default="score", metavar="COLUMN",
-                   help="column to sort by: score (default, lowest first), tax_per_mu, "
-                        "land_mu, employees, firm_id or any column of firms.parquet")
+    f.add_argument("--sort", default="class", metavar="COLUMN",
+                   help="class (default: A first, each class by score from the highest down, "
+                        "as the evaluation ranks) or a column to sort by, smallest first: "
+                        "score, tax_per_mu, land_mu, employees, firm_id...")
     f.add_argument("--descending", action="store_true", help="sort from the largest down")
     f.add_argument("--limit", type=int, default=20, metavar="N",
                    help="firms to print (default 20; 0 prints all)")

@@ -51,11 +51,12 @@ def firms_command(args: argparse.Namespace) -> int:
     return 0
 
 
+_WAN_YUAN = "万元"
 #: Columns printed in the terminal, with their headings (units where they have one).
 _SHOWN = {"firm_id": "firm", "sector": "sector", "region": "region", "scale": "scale",
           "class": "class", "score": "score", "rank": "rank", "land_mu": "land, mu",
-          "employees": "employees", "tax_wan_yuan": "tax, 万元",
-          "tax_per_mu": "tax/mu, 万元"}
+          "employees": "employees", "tax_wan_yuan": f"tax, {_WAN_YUAN}",
+          "tax_per_mu": f"tax/mu, {_WAN_YUAN}/mu"}
 
 
 def _print_firms(firms, *, title: str) -> None:
