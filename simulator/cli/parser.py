@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action=_VersionAction,
                    help="print the version (and git revision of a checkout) and exit")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND",
+                           help="what to do (default: run); `COMMAND --help` gives its options")
     add_parser = functools.partial(sub.add_parser,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
