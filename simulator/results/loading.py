@@ -11,9 +11,10 @@ file).
 Examples
 --------
 >>> from simulator import load_dataset                                  # doctest: +SKIP
->>> ds = load_dataset("results/compare/baseline-vs-strict_d_2019")       # doctest: +SKIP
->>> diff = ds.value.sel(scenario="strict_d_2019") - ds.value.sel(scenario="baseline")
->>> diff.sel(metric="firms[class=D]").mean("replication")              # doctest: +SKIP
+>>> ds = load_dataset("results/compare/baseline-vs-strict_d_2019")  # doctest: +SKIP
+>>> strict, base = ds.value.sel(scenario="strict_d_2019"), ds.value.sel(  # doctest: +SKIP
+...     scenario="baseline")
+>>> (strict - base).sel(metric="firms[class=D]").mean("replication")  # doctest: +SKIP
 """
 
 from __future__ import annotations
