@@ -1,6 +1,6 @@
 """Mujun: a differential resource-pricing and quota-trading simulator of 亩均论英雄.
 
-The Python API: load a scenario, run it, read its results.
+The Python API: load a scenario, make a variant, run it, read and export its results.
 
 >>> from simulator import load_scenario, run_scenario     # doctest: +SKIP
 >>> run_dir = run_scenario(load_scenario("scenarios/baseline.yaml"))  # doctest: +SKIP
@@ -22,7 +22,7 @@ from typing import Any
 _API: dict[str, str] = {
     "Scenario": "simulator.scenario",
     "ScenarioError": "simulator.scenario",
-    "apply_changes": "simulator.scenario",
+    "apply_changes": "simulator.experiment.variants",
     "load_scenario": "simulator.scenario",
     "SimulationResult": "simulator.engine",
     "simulate": "simulator.engine",
@@ -33,6 +33,10 @@ _API: dict[str, str] = {
     "build_population": "simulator.population",
     "read_firm_table": "simulator.population",
     "read_run": "simulator.results",
+    "export_tables": "simulator.results.tables",
+    "list_firms": "simulator.results.firm_list",
+    "load_dataset": "simulator.results.loading",
+    "load_results": "simulator.results.loading",
 }
 
 __all__ = sorted(_API)

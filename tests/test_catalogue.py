@@ -313,8 +313,8 @@ def test_ratio_terms_hand_the_engine_its_own_arrays():
 #: Chinese characters (and full-width punctuation).
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 #: Modules whose Chinese strings are input data, matched and never shown: the column
-#: headers and cell values of firm registers.
-_INPUT_DATA_MODULES = {"simulator/population/tables.py"}
+#: headers and cell values of firm registers, and the sector names they use.
+_INPUT_DATA_MODULES = {"simulator/population/tables.py", "simulator/population/sectors.py"}
 #: Keyword arguments that document rather than show: pydantic fields, argparse help.
 _DOC_KEYWORDS = {"description", "help"}
 

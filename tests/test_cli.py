@@ -108,8 +108,8 @@ def test_validate_accepts_the_shipped_scenarios_and_sweeps(capsys):
         assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "valid scenario 'no_differentiation'" in out
-    assert "valid sweep 'sweep_sobol_levers' (sobol design, 1024 points x 1 replication(s) = " \
-           "1024 runs)" in out
+    assert "valid sweep 'sweep_sobol_levers' (sobol design, 1,024 points x 1 replication = " \
+           "1,024 runs)" in out
     bad = ROOT / "tests" / "scenarios" / "bad_sweep_unknown_key.yaml"
     assert main(["validate", str(bad)]) == 2
 
@@ -267,7 +267,7 @@ BAD_RESULTS = {
                                      "manifest.json: manifest.json does not hold a JSON object"),
     "plot: metrics lack columns": ("plot", {"metrics.parquet": "metrics lacking month",
                                             "manifest.json": "{}"},
-                                   "metrics.parquet: metrics.parquet lacks column(s) month"),
+                                   "metrics.parquet: metrics.parquet lacks columns month"),
     "plot: metrics not Parquet": ("plot", {"metrics.parquet": "garbage", "manifest.json": "{}"},
                                   "metrics.parquet: cannot read metrics.parquet"),
     "report: metrics not Parquet": ("report", {"metrics.parquet": "garbage",
@@ -289,7 +289,7 @@ BAD_RESULTS = {
                                     "firms.parquet: cannot read firms.parquet"),
     "card: snapshots lack firm ids": ("card", {"firms.parquet": "firms lacking ids",
                                                "manifest.json": "{}"},
-                                      "firms.parquet: firms.parquet lacks column(s) "
+                                      "firms.parquet: firms.parquet lacks columns "
                                       "replication, firm_id"),
     "card: no manifest": ("card", {"firms.parquet": "firms"}, "manifest.json: incomplete"),
     "card: manifest not JSON": ("card", {"firms.parquet": "firms", "manifest.json": "{"},
@@ -309,3 +309,195 @@ def test_bad_results_directory_exits_2_with_one_line_and_writes_nothing(tmp_path
     assert expected in err
     assert "\n" not in err
     assert sorted(p.name for p in run_dir.iterdir()) == sorted(files)  # nothing written
+
+
+# ------------------------------------------------------------ conventions (issue 18, item 6)
+
+
+def tiny_scenario(tmp_path: Path, name: str = "tiny") -> Path:
+    """One year of 100 firms, as a file."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"extends: {SMALL.as_posix()}\nname: {name}\n"
+                    "population: {n_industrial: 80, n_services: 20}\n"
+                    "run: {start: 2017-01, end: 2017-12}\ntimeline: []\n", encoding="utf-8")
+    return path
+
+
+def test_version_prints_the_package_version_and_git_revision(capsys):
+    from simulator.results import git_revision, package_version
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"mujun {package_version()}")
+    revision = git_revision()
+    if revision:
+        assert f"(git {revision[:12]}" in out
+
+
+@pytest.mark.parametrize(("typed", "hint"), [
+    ("compre", " (did you mean 'compare'?)"), ("sweeep", " (did you mean 'sweep'?)"),
+    ("evalute", " (did you mean 'evaluate' or 'validate' or 'calibrate'?)"),
+    ("fimrs", " (did you mean 'firms'?)"), ("xyzzy", ""),
+])
+def test_a_mistyped_command_says_did_you_mean_and_exits_2(tmp_path, capsys, typed, hint):
+    assert main([typed, "a.yaml", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: unknown command {typed!r}{hint}; commands: run, compare, ")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_bare_scenario_path_still_runs(tmp_path, capsys):
+    path = tiny_scenario(tmp_path)
+    assert main([str(path), "--out", str(tmp_path / "r"), "--no-figures"]) == 0
+    out = capsys.readouterr().out
+    assert "results: " in out
+    # One replication: the summary says there is no interval.
+    assert "one replication: no intervals" in out
+    assert main(["--seed", "3", str(path), "--out", str(tmp_path / "r"), "--quiet",
+                 "--no-figures"]) == 0
+    assert len(list((tmp_path / "r" / "tiny").iterdir())) == 2
+
+
+def _commands():
+    from simulator.cli.parser import build_parser, commands
+
+    parser = build_parser()
+    subs = {name: sub for action in parser._actions
+            if isinstance(action, __import__("argparse")._SubParsersAction)
+            for name, sub in action.choices.items()}
+    return parser, commands(parser), subs
+
+
+def test_every_argument_has_help_and_every_command_an_example():
+    import argparse
+    import shlex
+
+    parser, names, subs = _commands()
+    assert {"export", "firms"} <= set(names)
+    for name, sub in subs.items():
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"{name} {action.dest}: no help"
+        assert (sub.epilog or "").startswith("example:\n"), name
+        for line in sub.epilog.splitlines()[1:]:
+            words = shlex.split(line)
+            assert words[:3] == ["python", "run.py", name], line
+            if name != "report":  # its options are the brief helper's
+                sub.parse_args(words[3:])  # the example parses
+        assert "example:" in sub.format_help()
+
+
+def test_compare_and_sweeps_run_five_replications_by_default():
+    import inspect
+
+    from simulator.experiment import compare
+    from simulator.sweep.spec import SweepSpec
+
+    parser, _, subs = _commands()
+    assert parser.parse_args(["compare", "a.yaml", "b.yaml"]).replications == 5
+    assert "default 5, enough for a paired 95% interval" in " ".join(
+        subs["compare"].format_help().split())
+    assert inspect.signature(compare).parameters["replications"].default == 5
+    assert SweepSpec.model_fields["replications"].default == 5
+    assert parser.parse_args(["sweep", "s.yaml"]).replications is None  # the file's
+    assert parser.parse_args(["run"]).replications == 1
+    quiet = next(a for a in subs["sweep"]._actions if a.dest == "quiet")
+    assert "table" not in quiet.help  # the sweep prints no table
+
+
+@pytest.mark.parametrize(("count", "noun", "text"), [
+    (1, "replication", "1 replication"), (3, "replication", "3 replications"),
+    (0, "firm", "0 firms"), (1024, "run", "1,024 runs"), (2, "series", "2 series")])
+def test_plurals(count, noun, text):
+    from simulator.cli.output import plural
+
+    assert plural(count, noun, "series" if noun == "series" else None) == text
+
+
+def test_validate_counts_timeline_changes_in_words(tmp_path, capsys):
+    assert main(["validate", str(ROOT / "scenarios" / "strict_d_2019.yaml")]) == 0
+    assert "(2017-01 to 2030-12, 1 timeline change)" in capsys.readouterr().out
+    assert main(["validate", str(ROOT / "scenarios" / "baseline.yaml")]) == 0
+    assert "0 timeline changes)" in capsys.readouterr().out
+
+
+def test_the_comparison_table_has_even_decimals_and_marks_significance(capsys):
+    from simulator.cli.output import print_comparison
+
+    nan = float("nan")
+    table = pd.DataFrame({
+        "indicator": ["Tax", "Tax", "Firms", "Firms"], "scenario": ["a", "b", "a", "b"],
+        "year": [2030] * 4, "mean": [25.3456, 26.5, 400.0, 398.4],
+        "ci_low": [24.1, 25.05, 390.0, 389.0], "ci_high": [26.6, 27.9, 410.0, 407.9],
+        "diff": [nan, 1.1544, nan, -1.6], "diff_ci_low": [nan, 0.2, nan, -4.1],
+        "diff_ci_high": [nan, 2.1, nan, 0.9]})
+    print_comparison(table, replications=5)
+    out = capsys.readouterr().out
+    # Four significant digits of the row's largest number, every cell of the row alike.
+    assert "25.35 [24.10, 26.60]" in out
+    assert "26.50 [25.05, 27.90]" in out
+    assert "+1.15 [0.20, 2.10] *" in out  # the interval excludes zero
+    assert "400.0 [390.0, 410.0]" in out
+    assert "-1.6 [-4.1, 0.9]" in out
+    assert "0.9] *" not in out  # it crosses zero
+    assert "over 5 replications" in out
+    assert "* the paired difference's 95% interval excludes zero" in out
+    print_comparison(table.assign(ci_low=nan, ci_high=nan, diff_ci_low=nan,
+                                  diff_ci_high=nan), replications=1)
+    out = capsys.readouterr().out
+    assert "over 1 replication;" in out
+    assert "one replication: no intervals" in out
+    assert "*" not in out
+
+
+def test_results_and_figures_are_announced_before_they_are_written(tmp_path):
+    from simulator.experiment import compare, run_scenario
+    from simulator.scenario import load_scenario
+
+    tiny = load_scenario(tiny_scenario(tmp_path))
+    seen = []
+    run_dir = run_scenario(tiny, out=tmp_path / "r", figures=False,
+                           before_writing=lambda: seen.append(
+                               list((tmp_path / "r").rglob("metrics.parquet"))))
+    assert seen == [[]]
+    assert (run_dir / "metrics.parquet").exists()
+    twin = load_scenario(tiny_scenario(tmp_path, "twin"))
+    seen.clear()
+    out = compare([tiny, twin], replications=2, out=tmp_path / "c", figures=False, workers=1,
+                  before_writing=lambda: seen.append((tmp_path / "c" / "table.csv").exists()))
+    assert seen == [False]
+    assert (out / "table.csv").exists()
+
+
+def test_the_progress_bar_shows_the_writing_status(monkeypatch):
+    from simulator.cli import output
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with output.run_bar("x", quiet=False) as bar:
+        bar(2, 2, 0)
+        bar.status()
+        task = bar._progress.tasks[0]
+        assert (task.completed, task.total, task.fields["status"]) == (2, 2, output.WRITING)
+    assert output.WRITING == "Writing results and figures…"
+    with output.run_bar("x", quiet=True) as bar:
+        assert bar is None
+        assert output.status_of(bar) is None
+
+
+def test_a_variant_saved_anywhere_extends_the_shipped_baseline(tmp_path, capsys):
+    path = tmp_path / "strict_d.yaml"
+    path.write_text("extends: baseline.yaml\nname: strict_d\ntimeline:\n"
+                    "  - {date: 2019-01, set: {tariffs.electricity.class_surcharge_yuan_per_kwh.D:"
+                    " 0.5}}\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    assert "valid scenario 'strict_d'" in capsys.readouterr().out
+    # A file next to it is still preferred, and a path that is not a bare name is not redirected.
+    assert main(["validate", str(scenario_file(tmp_path, "extends: baseline.yaml\nname: y\n"
+                                               "seeed: 1\n"))]) == 2
+    path.write_text("extends: sub/baseline.yaml\nname: z\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    assert "file not found" in capsys.readouterr().err

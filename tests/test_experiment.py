@@ -217,6 +217,19 @@ def test_a_directory_of_another_experiment_is_refused_unless_forced(tmp_path, ti
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
+def test_compare_runs_five_replications_by_default(tmp_path, tiny, strict):
+    # Enough for a paired 95% interval of every difference without being told.
+    out = compare([tiny, strict], out=tmp_path / "cmp", figures=False, workers=1)
+    info = json.loads((out / "experiment.json").read_text())
+    assert info["replications"] == 5
+    assert len(info["fingerprint"]) == 16
+    d = pd.read_csv(out / "differences.csv")
+    assert (d["n"] == 5).all()
+    row = d[(d["metric"] == "electricity_bill_yuan") & (d["group"] == "class=D")
+            & (d["year"] == 2017)].iloc[0]
+    assert row["ci_low"] < row["mean"] < row["ci_high"]
+
+
 def test_compare_needs_distinct_names(tiny):
     with pytest.raises(ScenarioError, match="distinct names"):
         compare([tiny, tiny], figures=False)
@@ -280,7 +293,7 @@ def test_executor_errors_are_input_errors_and_write_nothing(tmp_path, tiny, monk
     assert not (tmp_path / "d").exists()
     # An existing experiment with finished runs is kept as it is.
     monkeypatch.undo()
-    kept = compare([tiny], out=tmp_path / "e", figures=False, workers=1)
+    kept = compare([tiny], out=tmp_path / "e", figures=False, workers=1, replications=1)
     monkeypatch.setattr(experiment, "run_tasks", unreachable)
     with pytest.raises(ScenarioError, match="cannot reach"):
         compare([tiny], out=kept, figures=False, force=False, replications=1,
@@ -435,6 +448,7 @@ overrides:
   timeline: []
 {extra}parameters:
   - {{path: tariffs.electricity.class_surcharge_yuan_per_kwh.D, values: [0.1, 0.5]}}
+replications: 1
 outputs:
   - {{metric: firms}}
 """)

@@ -160,7 +160,8 @@ def test_a_worker_killed_every_time_fails_only_its_run(tmp_path, unbroken, retri
     assert "Traceback" not in err
     assert lines[-1] == (
         f"error: 1 of {RUNS} runs failed (first: s00001-r01: the worker process running it "
-        f"died {1 + retries} time(s): killed by SIGKILL (as the out-of-memory killer does)); "
+        f"died {'once' if retries == 0 else f'{1 + retries} times'}: killed by SIGKILL "
+        "(as the out-of-memory killer does)); "
         f"the other runs are saved in {out}: rerun the same command to retry the failed ones")
     finished = sorted(p.parent.name for p in (out / "runs").glob("*/manifest.json"))
     assert len(finished) == RUNS - 1
@@ -412,7 +413,7 @@ def test_snapshots_without_a_column_the_card_reads_are_an_error(finished_run, tm
         run / "firms.parquet", index=False)
     rc, err = _cli("card", str(run), "--firm", "1")
     assert rc == 2
-    assert err == (f"error: {run / 'firms.parquet'}: firms.parquet lacks column(s) class")
+    assert err == (f"error: {run / 'firms.parquet'}: firms.parquet lacks column class")
 
 
 def test_figures_being_a_file_is_an_error(finished_run, tmp_path):

@@ -148,7 +148,7 @@ def test_gbk_csv_and_square_metre_land_are_converted(tmp_path):
 def test_missing_required_column_is_named(tmp_path):
     path = tmp_path / "firms.csv"
     path.write_text("企业名称,税收\n甲,10\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"missing required column\(s\): land_mu"):
+    with pytest.raises(ScenarioError, match=r"missing required column: land_mu"):
         read_firm_table(path)
 
 
@@ -203,9 +203,12 @@ def test_firms_from_table_keep_observed_quantities(tmp_path, baseline):
 
 def test_unknown_sector_in_table_is_an_error(tmp_path, baseline):
     path = tmp_path / "firms.csv"
-    path.write_text("行业,用地面积,税收\n火箭,10,5\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="'火箭' is not a scenario sector"):
+    path.write_text("行业,用地面积,税收\n纺织,12,6\n火箭,10,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
         firms_from_table(read_firm_table(path), baseline)
+    err = info.value
+    assert (err.line, err.field) == (3, "行业")
+    assert err.message.startswith("unknown sector '火箭'; sectors: textiles (纺织), ")
 
 
 def test_a_firm_table_is_scored_on_its_reported_figures(tmp_path, baseline):
@@ -314,9 +317,8 @@ def test_ids_equal_as_numbers_are_duplicates(tmp_path):
 
 
 @pytest.mark.parametrize(("cell", "message"), [
-    ("A8", "id must be an integer, got 'A8'"),
-    ("2.5", "id must be an integer, got '2.5'"),
-    ("inf", "id must be an integer, got 'inf'"),
+    ("2.5", "id must be an integer or a code (e.g. a 统一社会信用代码), got '2.5'"),
+    ("inf", "id must be an integer or a code (e.g. a 统一社会信用代码), got 'inf'"),
     ("", "missing id"),
 ])
 def test_ids_that_are_not_integers_name_their_line(tmp_path, cell, message):
@@ -325,6 +327,15 @@ def test_ids_that_are_not_integers_name_their_line(tmp_path, cell, message):
     with pytest.raises(ScenarioError) as info:
         read_firm_table(path)
     assert (info.value.line, info.value.field, info.value.message) == (3, "firm_id", message)
+
+
+def test_an_id_that_is_text_makes_every_id_text(tmp_path):
+    # "A8" is a code, not a mistake: every id is then kept as written (7 stays "7").
+    path = tmp_path / "firms.csv"
+    path.write_text("firm_id,land_mu,tax_wan_yuan\nA8,10,5\n7,12,6\n", encoding="utf-8")
+    table = read_firm_table(path)
+    assert table["firm_id"].tolist() == ["7", "A8"]
+    assert table["land_mu"].tolist() == [12.0, 10.0]
 
 
 def test_unique_integer_ids_are_kept_and_sorted(tmp_path):

@@ -92,7 +92,8 @@ def _argument_rows(parser: argparse.ArgumentParser) -> list[str]:
                 names = f"[{names}]"
             elif action.nargs == "+":
                 names = f"{names} [...]"
-        meaning = (action.help or "").replace("%(default)s", str(action.default))
+        meaning = (action.help or "").replace("%(default)s", str(action.default)).replace(
+            "%%", "%")
         if action.required and action.option_strings:
             meaning += " (required)"
         if isinstance(action, argparse._AppendAction):
@@ -121,4 +122,6 @@ def cli_reference() -> str:
                     "```text", sub.format_usage().strip(), "```", ""]
             out += _argument_rows(sub)
             out.append("")
+            if sub.epilog:  # the command's example (argparse epilog)
+                out += ["```text", sub.epilog.strip(), "```", ""]
     return "\n".join(out)

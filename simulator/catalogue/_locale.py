@@ -27,7 +27,7 @@ __all__ = ["LANGUAGES", "SECTIONS", "check_language", "key_indicators", "label",
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 #: The sections of a locale file.
 SECTIONS: tuple[str, ...] = ("labels", "unit_words", "figure_units", "key_indicators",
-                             "figures", "brief", "card", "backtest")
+                             "figures", "brief", "card", "backtest", "cli")
 
 
 def check_language(lang: str) -> str:

@@ -13,6 +13,8 @@ files
     ``validate``, ``schema``, ``plot``, ``report``, ``card``.
 analysis
     ``evaluate``, ``calibrate``, ``backtest``, ``caps``.
+tables
+    ``export`` (result tables to Excel or CSV) and ``firms`` (a run's firms, to pick one).
 output
     Progress bars, warnings and the terminal tables.
 """
@@ -20,6 +22,7 @@ output
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 from collections.abc import Callable
@@ -38,7 +41,8 @@ from simulator.cli.files import (
     schema_command,
     validate_command,
 )
-from simulator.cli.parser import COMMANDS, EXIT_FAILED, EXIT_INPUT, build_parser
+from simulator.cli.parser import EXIT_FAILED, EXIT_INPUT, build_parser, commands
+from simulator.cli.tables import export_command, firms_command
 from simulator.results import ExperimentFailedError
 from simulator.scenario import ScenarioError
 
@@ -58,15 +62,31 @@ COMMAND_FUNCTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "calibrate": calibrate_command,
     "backtest": backtest_command,
     "caps": caps_command,
+    "export": export_command,
+    "firms": firms_command,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit status."""
+    """Entry point; returns the process exit status.
+
+    A first argument that is not a command runs it as ``run``'s (``python
+    run.py scenarios/x.yaml``, ``python run.py --seed 3``), unless it looks like
+    a mistyped command (a word that is no file): that is an error with the
+    nearest command names (exit status 2).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    parser = build_parser()
+    names = commands(parser)
+    if not argv or (argv[0] not in names and argv[0] not in ("-h", "--help", "--version")):
+        if argv and _mistyped_command(argv[0]):
+            close = difflib.get_close_matches(argv[0], names, n=3, cutoff=0.5)
+            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+            print(f"error: unknown command {argv[0]!r}{hint}; commands: {', '.join(names)}. "
+                  "A scenario file to run is a path (e.g. scenarios/x.yaml).", file=sys.stderr)
+            return EXIT_INPUT
         argv = ["run", *argv]
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return COMMAND_FUNCTIONS.get(args.command, run_command)(args)
@@ -83,3 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _mistyped_command(word: str) -> bool:
+    """Whether ``word`` (the first argument, not a command) cannot be a scenario for ``run``.
+
+    An option or anything that names a file or looks like a path (a directory
+    part, a suffix) goes to ``run``; a bare word that is no file does not.
+    """
+    from pathlib import Path
+
+    if word.startswith("-") or Path(word).exists():
+        return False
+    return not (Path(word).suffix or "/" in word or "\\" in word)

@@ -12,26 +12,27 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulator.cli.output import print_backtest, print_calibration
+from simulator.cli.output import plural, print_backtest, print_calibration
 from simulator.cli.parser import EXIT_FAILED
-from simulator.results import atomic_write, stamped_path
+from simulator.results import stamped_path
 from simulator.scenario import ScenarioError, default_scenario_path, load_scenario
 
 __all__ = ["backtest_command", "calibrate_command", "caps_command", "evaluate_command"]
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    """Score a firm table with a scenario's rules; write the scores as CSV (``evaluate``)."""
+    """Score a firm table with a scenario's rules; write the scores (``evaluate``)."""
     from simulator.evaluation import evaluate_table
     from simulator.population import read_firm_table
+    from simulator.results.tables import table_format, write_table
 
+    table_format(args.out)  # a wrong suffix before any work
     scenario = load_scenario(args.scenario or default_scenario_path())
     table = read_firm_table(args.table)
-    scored = evaluate_table(table, scenario)
-    out = atomic_write(args.out,
-                       lambda tmp: scored.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    scored = evaluate_table(table, scenario, sectors=args.sectors)
+    out = write_table(scored, args.out, sheet="scores")
     counts = scored["class"].value_counts().reindex(["A", "B", "C", "D", "U"], fill_value=0)
-    print(f"scored {len(scored)} firms with {scenario.name!r} rules: "
+    print(f"scored {plural(len(scored), 'firm')} with {scenario.name!r} rules: "
           + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {out}")
     return 0
 
@@ -74,11 +75,12 @@ def backtest_command(args: argparse.Namespace) -> int:
     result = backtest(problem, replications=args.replications)
     out = write_backtest(result, out, figures=not args.no_figures, lang=args.lang, title=name,
                          suffix_if_taken=not args.out)  # two in one second: two directories
-    print_backtest(result.table, f"{name} ({result.replications} replications)")
+    print_backtest(result.table, f"{name} ({plural(result.replications, 'replication')})")
     print(f"results: {out}")
     missed = failures(result.table)
     if args.check and len(missed):
-        print(f"check failed: {len(missed)} checked series year(s) outside their tolerance: "
+        print(f"check failed: {plural(len(missed), 'checked series year')} outside their "
+              "tolerance: "
               + ", ".join(f"{r.series} {r.year}" for r in missed.itertuples()),
               file=sys.stderr)
         return EXIT_FAILED
@@ -90,6 +92,10 @@ def caps_command(args: argparse.Namespace) -> int:
     from simulator.markets.cycle import enabled_markets
     from simulator.markets.planning import plan_caps, project_market, scaled_to
 
+    if args.out:
+        from simulator.results.tables import table_format
+
+        table_format(args.out)  # a wrong suffix before any work
     scenario = load_scenario(args.scenario or default_scenario_path())
     on = enabled_markets(scenario)
     markets = args.market or on
@@ -125,8 +131,9 @@ def caps_command(args: argparse.Namespace) -> int:
           + "firm_rights = cap less the reserve's share; price: least-cost, 0 if the cap "
           "does not bind, inf if abatement cannot close the gap")
     if args.out:
-        atomic_write(args.out, lambda tmp: table.to_csv(tmp, index=False))
-        print(f"table: {args.out}")
+        from simulator.results.tables import write_table
+
+        print(f"table: {write_table(table, args.out, sheet='caps')}")
     return 0
 
 

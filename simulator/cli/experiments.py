@@ -8,12 +8,19 @@ use.
 from __future__ import annotations
 
 import argparse
-import sys
+import dataclasses
 from pathlib import Path
 
-from simulator.cli.output import print_comparison, print_summary, run_bar, warn
+from simulator.cli.output import (
+    plural,
+    print_comparison,
+    print_summary,
+    run_bar,
+    status_of,
+    warn,
+)
 from simulator.experiment import resources
-from simulator.scenario import default_scenario_path, load_scenario
+from simulator.scenario import ScenarioError, default_scenario_path, load_scenario
 
 __all__ = ["compare_command", "run_command", "sweep_command"]
 
@@ -37,21 +44,14 @@ def run_command(args: argparse.Namespace) -> int:
                                figures=not args.no_figures), file=path, force=args.force)
     kwargs = {"out": args.out, "figures": not args.no_figures, "lang": args.lang,
               "replications": args.replications, **_executor_kwargs(args)}
-    interactive = sys.stderr.isatty() and not args.quiet
     if args.replications > 1:
-        with run_bar(scenario.name, args.quiet) as update:
-            run_dir = run_scenario(scenario, run_progress=update, **kwargs)
-    elif interactive:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        with Progress(TextColumn(f"[bold]{scenario.name}[/bold]"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} months"),
-                      TimeRemainingColumn(), transient=True) as bar:
-            task = bar.add_task("run", total=scenario.run.n_months)
-            run_dir = run_scenario(scenario,
-                                   progress=lambda k, n: bar.update(task, completed=k), **kwargs)
+        with run_bar(scenario.name, args.quiet) as bar:
+            run_dir = run_scenario(scenario, run_progress=bar, before_writing=status_of(bar),
+                                   **kwargs)
     else:
-        run_dir = run_scenario(scenario, **kwargs)
+        with run_bar(scenario.name, args.quiet, unit="months") as bar:
+            run_dir = run_scenario(scenario, progress=bar.months if bar else None,
+                                   before_writing=status_of(bar), **kwargs)
     manifest, metrics = read_run(run_dir)
     if not args.quiet:
         print_summary(scenario.name, manifest, summary_table(metrics))
@@ -70,10 +70,10 @@ def compare_command(args: argparse.Namespace) -> int:
 
     scenarios = [load_scenario(p) for p in args.scenarios]  # every input error before any run
     title = " vs ".join(s.name for s in scenarios)
-    with run_bar(title, args.quiet) as update:
+    with run_bar(title, args.quiet) as bar:
         out = compare(scenarios, replications=args.replications, seed=args.seed, out=args.out,
                       force=args.force, figures=not args.no_figures, lang=args.lang,
-                      progress=update, **_executor_kwargs(args))
+                      progress=bar, before_writing=status_of(bar), **_executor_kwargs(args))
     if not args.quiet:
         import pandas as pd
 
@@ -88,12 +88,20 @@ def sweep_command(args: argparse.Namespace) -> int:
     from simulator.sweep import load_sweep
 
     problem = load_sweep(args.sweep)  # input errors before any run; logs its warnings
-    with run_bar(problem.name, args.quiet) as update:
+    if args.replications is not None:
+        if args.replications < 1:
+            raise ScenarioError(f"--replications must be at least 1; got {args.replications}",
+                                field="--replications")
+        problem = dataclasses.replace(problem, spec=problem.spec.model_copy(
+            update={"replications": args.replications}))
+    with run_bar(problem.name, args.quiet) as bar:
         outputs = sweep(problem, out=args.out, force=args.force, figures=not args.no_figures,
-                        lang=args.lang, progress=update, **_executor_kwargs(args))
+                        lang=args.lang, progress=bar, before_writing=status_of(bar),
+                        **_executor_kwargs(args))
     if not args.quiet:
         out = Path(outputs.attrs["path"])
-        print(f"{len(outputs)} runs ({problem.spec.design} design); outputs: "
+        print(f"{plural(len(outputs), 'run')} ({problem.spec.design} design, "
+              f"{plural(problem.spec.replications, 'replication')} per point); outputs: "
               f"{out / 'outputs.csv'}")
         if (out / "sobol.csv").exists():
             print(f"Sobol indices: {out / 'sobol.csv'}")

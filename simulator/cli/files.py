@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from simulator.cli.output import warn
+from simulator.cli.output import plural, warn
 from simulator.experiment import resources
 from simulator.scenario import json_schema, load_scenario
 
@@ -28,8 +28,9 @@ def validate_command(args: argparse.Namespace) -> int:
 
         sweep = load_sweep(args.scenario)
         print(f"{args.scenario}: valid sweep {sweep.name!r} ({sweep.spec.design} design, "
-              f"{sweep.n_points} points x {sweep.spec.replications} replication(s) = "
-              f"{sweep.n_runs} runs)")
+              f"{plural(sweep.n_points, 'point')} x "
+              f"{plural(sweep.spec.replications, 'replication')} = "
+              f"{plural(sweep.n_runs, 'run')})")
         return 0
     scenario = load_scenario(args.scenario)
     n_firms = None
@@ -40,8 +41,8 @@ def validate_command(args: argparse.Namespace) -> int:
     estimate = resources.estimate_run(scenario, n_firms=n_firms)
     resources.check_fits(estimate, file=args.scenario, force=args.force)
     print(f"{args.scenario}: valid scenario {scenario.name!r} "
-          f"({scenario.run.start} to {scenario.run.end}, {len(scenario.timeline)} "
-          f"timeline change(s)), {estimate.describe()}")
+          f"({scenario.run.start} to {scenario.run.end}, "
+          f"{plural(len(scenario.timeline), 'timeline change')}), {estimate.describe()}")
     if args.project:
         from simulator.reporting.diagnostics import projected_warnings
 

@@ -53,6 +53,16 @@ class SimulationResult:
     ledgers: dict = field(default_factory=dict)  # quota -> QuotaLedger at the end of the run
     land: object = None  # land.LandPools at the end of the run (None without dynamics)
 
+    def firms_frame(self):
+        """Return the firms at the run's end as a pandas DataFrame, one row per firm.
+
+        See :func:`simulator.results.frames.firms_frame` (sector, region,
+        scale and class as labelled categoricals).
+        """
+        from simulator.results.frames import firms_frame
+
+        return firms_frame(self.firms, self.scenario)
+
 
 @dataclass(eq=False)
 class Participants:

@@ -10,6 +10,7 @@ rules, on the figures as reported (``mujun evaluate``).
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,8 @@ def scored_frame(
     return pd.DataFrame(columns)
 
 
-def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def evaluate_table(table: pd.DataFrame, scenario: Scenario, *,
+                   sectors: str | Path | None = None) -> pd.DataFrame:
     """Score a real firm table (one year) with a scenario's evaluation rules.
 
     Parameters
@@ -88,22 +90,37 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         as the scenario's weights need them).
     scenario : Scenario
         Gives ``evaluation`` (rules), sectors and regions.
+    sectors : str or Path, optional
+        A sector mapping file (``.csv`` ``name,sector`` or ``.yaml``
+        ``name: sector``; :func:`simulator.population.sectors.read_sector_map`)
+        for sector names that are not the scenario's names, labels or aliases.
 
     Returns
     -------
     pandas.DataFrame
         :func:`scored_frame` columns, with the table's ``name`` first when it
-        has one.
+        has one. ``firm_id`` is the table's: integers, or text (credit codes)
+        as written.
 
     Raises
     ------
     ScenarioError
-        If a column that a weighted indicator needs is missing.
+        If a column that a weighted indicator needs is missing, or a sector is
+        unknown (naming its line and column).
+
+    Examples
+    --------
+    >>> from simulator import load_scenario, read_firm_table
+    >>> scored = evaluate_table(read_firm_table("firms.xlsx"),       # doctest: +SKIP
+    ...                         load_scenario("scenarios/baseline.yaml"),
+    ...                         sectors="sectors.csv")
     """
     from simulator.population import firms_from_table
+    from simulator.population.sectors import SectorMatcher
 
     spec = scenario.evaluation
-    firms = firms_from_table(table, scenario)
+    matcher = SectorMatcher.for_scenario(scenario, mapping_file=sectors)
+    firms = firms_from_table(table, scenario, sectors=matcher)
     _check_needed_columns(table, firms, spec)
     inp = _reported_input(table, firms, scenario.pollutant_names())
     result = evaluate(inp, params=spec, pollutants=scenario.pollutant_names())
@@ -111,6 +128,8 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     if "region" in table.columns:
         regions += [r for r in sorted(set(table["region"])) if r not in regions]
     frame = scored_frame(inp, result, sector_names=scenario.sector_names(), region_names=regions)
+    if table["firm_id"].dtype == object:  # text ids (credit codes): the table's own
+        frame["firm_id"] = table["firm_id"].to_numpy(dtype=object)
     if "name" in table.columns:
         frame.insert(1, "name", table["name"].to_numpy())
     return frame

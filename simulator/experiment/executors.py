@@ -261,7 +261,8 @@ def _run_alone(task: RunTask, retries: int) -> RunOutput | RunFailure:
             return outcome
         deaths.append(_death(process.exitcode))
     return RunFailure(run_id=task.run_id,
-                      error=f"the worker process running it died {len(deaths)} time(s): "
+                      error=f"the worker process running it died "
+                            f"{'once' if len(deaths) == 1 else f'{len(deaths)} times'}: "
                             f"{deaths[-1]}")
 
 

@@ -40,7 +40,8 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
                  progress: Callable[[int, int], None] | None = None,
                  run_progress: Progress | None = None, executor: str = "local",
                  workers: int | None = 1, scheduler: str | None = None,
-                 retries: int = DEFAULT_RETRIES) -> Path:
+                 retries: int = DEFAULT_RETRIES,
+                 before_writing: Callable[[], None] | None = None) -> Path:
     """Simulate ``scenario`` and write a complete run directory.
 
     Parameters
@@ -67,6 +68,9 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
         Where replications run and how often a replication whose worker died is
         tried again (see :func:`simulator.experiment.executors.run_tasks`); one
         replication always runs in this process.
+    before_writing : callable, optional
+        Called once every replication has run, before the metrics and figures
+        are written (a command line's status line).
 
     Returns
     -------
@@ -89,6 +93,8 @@ def run_scenario(scenario: Scenario, *, out: Path | str = "results", replication
                 run, scenario, range(replication, replication + replications),
                 progress=run_progress, executor=executor, workers=workers,
                 scheduler=scheduler, retries=retries)
+        if before_writing is not None:
+            before_writing()
         run.write_metrics(metrics)
         run.write_scenario(scenario)
         run.write_manifest(manifest_for(scenario, replications=replications,

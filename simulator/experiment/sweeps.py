@@ -8,6 +8,7 @@ total indices), then the figures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,8 @@ __all__ = ["sweep"]
 def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
           figures: bool = True, lang: str = "en", executor: str = "local",
           workers: int | None = None, scheduler: str | None = None,
-          retries: int = DEFAULT_RETRIES, progress: Progress | None = None) -> pd.DataFrame:
+          retries: int = DEFAULT_RETRIES, progress: Progress | None = None,
+          before_writing: Callable[[], None] | None = None) -> pd.DataFrame:
     """Run a sweep file's design and return one row per run.
 
     Parameters
@@ -43,6 +45,8 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
         Where runs execute (see :func:`simulator.experiment.executors.run_tasks`).
     progress : callable, optional
         ``progress(runs_done, runs_total, runs_failed)``.
+    before_writing : callable, optional
+        Called once every run is done, before the outputs and figures are written.
 
     Returns
     -------
@@ -78,6 +82,8 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
         exp.execute(tasks, manifests, progress=progress, executor=executor, workers=workers,
                     scheduler=scheduler, retries=retries)
 
+        if before_writing is not None:
+            before_writing()
         outputs = _sweep_outputs(exp, problem, tasks, manifests)
         exp.write_csv("outputs.csv", outputs)
         if spec_.design == "sobol":

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.firms import TCE_PER_KWH, UNRATED, Firms
+from simulator.population.sectors import SectorMatcher
 from simulator.population.synthetic import finish_firms
 from simulator.scenario import PopulationSpec, Scenario, ScenarioError
 
@@ -26,7 +27,8 @@ __all__ = ["COLUMN_ALIASES", "REQUIRED_COLUMNS", "firms_from_table", "read_firm_
 #: Canonical column -> accepted headers (case- and space-insensitive), with a unit factor.
 #: A header naming another unit (e.g. 平方米, 元) converts to the canonical unit.
 COLUMN_ALIASES: dict[str, list[tuple[str, float]]] = {
-    "firm_id": [("firm_id", 1), ("id", 1), ("企业编号", 1), ("序号", 1), ("企业代码", 1)],
+    "firm_id": [("firm_id", 1), ("id", 1), ("企业编号", 1), ("序号", 1), ("企业代码", 1),
+                ("统一社会信用代码", 1), ("社会信用代码", 1), ("信用代码", 1), ("credit_code", 1)],
     "name": [("name", 1), ("企业名称", 1), ("单位名称", 1), ("企业", 1)],
     "sector": [("sector", 1), ("行业", 1), ("所属行业", 1), ("行业类别", 1)],
     "region": [("region", 1), ("county", 1), ("区县", 1), ("所在地", 1), ("乡镇街道", 1)],
@@ -71,6 +73,8 @@ _MISSING = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "None", 
 #: Spellings of NaN (lower case, without a sign): a number that is not finite, so an error
 #: like ``inf``, not a blank.
 _NAN_WORDS = {"nan", "1.#qnan", "1.#ind"}
+#: Headers of an id column that holds credit codes: its ids are text even if all digits.
+_CODE_HEADERS = {"统一社会信用代码", "社会信用代码", "信用代码", "credit_code"}
 
 
 def _norm(header: str) -> str:
@@ -81,6 +85,10 @@ def _norm(header: str) -> str:
 def read_firm_table(path: str | Path) -> pd.DataFrame:
     """Read a firm table (CSV or Excel) and map its headers to canonical columns.
 
+    Firm ids are integers (``7``, ``07`` and ``7.0`` are one firm) or, when any
+    id is not an integer or the header names a credit code (统一社会信用代码),
+    text kept exactly as written (``91330100MA27XXXX0X``), unique either way.
+
     Parameters
     ----------
     path : str or Path
@@ -90,7 +98,10 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Canonical columns (see :data:`COLUMN_ALIASES`) with numbers converted to
-        canonical units, flags as bool, and ``firm_id`` filled (1..n) if absent.
+        canonical units, flags as bool, and ``firm_id`` filled (1..n) if absent;
+        sorted by ``firm_id``. ``attrs`` holds ``file``, ``lines`` (each row's
+        line in the file) and ``headers`` (canonical column -> the file's header),
+        for errors about the table's content.
 
     Raises
     ------
@@ -98,7 +109,8 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
         Naming the file, the row (its line in the file) and the column of the
         first problem: unreadable or empty file, missing required column,
         non-numeric, non-finite (``inf``, ``nan``, ``1e999``) or negative value,
-        zero land, an id that is not an integer or appears twice.
+        zero land, a missing id, an id that is a number but not an integer
+        (``2.5``) or that appears twice.
     """
     path = Path(path)
     if not path.exists():
@@ -122,6 +134,30 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
         raise ScenarioError(f"cannot read firm table: {exc}", file=path) from None
     if raw.empty:
         raise ScenarioError("firm table has no rows", file=path)
+    out, headers = _canonical(raw, file=path, lines=lines)
+    missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
+    if missing:
+        names = ", ".join(f"{c} (e.g. {COLUMN_ALIASES[c][1][0]})" for c in missing)
+        raise ScenarioError(f"missing required column{'s' if len(missing) > 1 else ''}: "
+                            f"{names}", file=path)
+    land = out["land_mu"]
+    if land.isna().any() or (land <= 0).any():
+        row = int(np.flatnonzero((land.isna() | (land <= 0)).to_numpy())[0])
+        raise ScenarioError("land must be positive", file=path, line=lines[row],
+                            field=headers["land_mu"])
+    if "firm_id" not in out.columns:
+        out["firm_id"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    # Firms are kept in firm_id order everywhere (the evaluation's fast path).
+    order = np.argsort(out["firm_id"].to_numpy(), kind="stable")
+    out = out.iloc[order].reset_index(drop=True)
+    # Named by later errors about the table's content (a sector no scenario has).
+    out.attrs.update(file=str(path), lines=[lines[i] for i in order], headers=headers)
+    return out
+
+
+def _canonical(raw: pd.DataFrame, *, file: Path, lines: list[int]
+               ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return the table's canonical columns, parsed, and canonical column -> the file's header."""
     lookup = {_norm(alias): (canon, factor)
               for canon, aliases in COLUMN_ALIASES.items() for alias, factor in aliases}
     out = pd.DataFrame(index=raw.index)
@@ -134,29 +170,16 @@ def read_firm_table(path: str | Path) -> pd.DataFrame:
         headers[canon] = str(header)
         col = raw[header]
         if canon in _NUMERIC:
-            out[canon] = _numbers(col, factor, file=path, lines=lines, header=str(header),
+            out[canon] = _numbers(col, factor, file=file, lines=lines, header=str(header),
                                   column=canon)
         elif canon in _FLAGS:
             out[canon] = col.astype(str).str.strip().str.lower().isin(_TRUE)
         elif canon == "firm_id":
-            out[canon] = _firm_ids(col, file=path, lines=lines, header=str(header))
+            out[canon] = _firm_ids(col, file=file, lines=lines, header=str(header),
+                                   text=_norm(header) in _CODE_HEADERS)
         else:
             out[canon] = col.astype(str).str.strip()
-    missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
-    if missing:
-        names = ", ".join(f"{c} (e.g. {COLUMN_ALIASES[c][1][0]})" for c in missing)
-        raise ScenarioError(f"missing required column(s): {names}", file=path)
-    land = out["land_mu"]
-    if land.isna().any() or (land <= 0).any():
-        row = int(np.flatnonzero((land.isna() | (land <= 0)).to_numpy())[0])
-        raise ScenarioError("land must be positive", file=path, line=lines[row],
-                            field=headers["land_mu"])
-    if "firm_id" not in out.columns:
-        out["firm_id"] = np.arange(1, len(out) + 1, dtype=np.int64)
-    # Firms are kept in firm_id order everywhere (the evaluation's fast path).
-    out = out.sort_values("firm_id", kind="stable").reset_index(drop=True)
-    out.attrs["file"] = str(path)  # named by later errors about the table's content
-    return out
+    return out, headers
 
 
 def _numbers(col: pd.Series, factor: float, *, file: Path, lines: list[int], header: str,
@@ -192,34 +215,47 @@ def _numbers(col: pd.Series, factor: float, *, file: Path, lines: list[int], hea
     return values
 
 
-def _firm_ids(col: pd.Series, *, file: Path, lines: list[int], header: str) -> pd.Series:
-    """Parse the firm ids: integers, each on one row only.
+def _firm_ids(col: pd.Series, *, file: Path, lines: list[int], header: str,
+              text: bool = False) -> pd.Series:
+    """Parse the firm ids: integers, or text codes kept as written; each on one row only.
+
+    The ids are text when ``text`` (the header names a credit code) or any id
+    is not an integer (``91330100MA27XXXX0X``, ``ZJ001``); else integers, so
+    that ``7``, ``07`` and ``7.0`` are one firm.
 
     Raises
     ------
     ScenarioError
-        At the first blank id, the second row of a repeated id (naming the
-        first), or the first id that is not an integer.
+        At the first blank id, the first id that is a number but not an
+        integer (``2.5``, ``inf``), or the second row of a repeated id (naming
+        the first).
     """
-    text = col.astype(str).str.strip().where(col.notna(), "")
-    numbers = pd.to_numeric(text, errors="coerce").astype(float)
-    finite = np.isfinite(numbers)
-    integer = finite & (numbers.where(finite, 0.5) % 1 == 0) & (numbers.abs() < 2.0**62)
-    # "7", "07" and "7.0" are one firm; an id that is not a number is compared as text.
-    key = text.where(~integer, numbers.where(integer).astype(str))
-    first_line: dict[str, int] = {}
-    for row, (cell, k) in enumerate(zip(text, key, strict=True)):
+    cells = col.astype(str).str.strip().where(col.notna(), "")
+    for row, cell in enumerate(cells):
         if cell == "":
             raise ScenarioError("missing id", file=file, line=lines[row], field=header)
-        if k in first_line:
-            raise ScenarioError(f"duplicate id {cell!r} (also on line {first_line[k]})",
+    integer = cells.str.fullmatch(r"[+-]?\d+(\.0*)?")
+    numbers = pd.to_numeric(cells.where(~integer, ""), errors="coerce")
+    looks_numeric = ~integer & numbers.notna() | cells.str.lower().str.lstrip("+-").isin(
+        {"inf", "infinity", "nan"})
+    if looks_numeric.any():  # a number that is no integer is a mistake, not a code
+        row = int(np.flatnonzero(looks_numeric.to_numpy())[0])
+        raise ScenarioError(f"id must be an integer or a code (e.g. a 统一社会信用代码), got "
+                            f"{cells.iloc[row]!r}", file=file, line=lines[row], field=header)
+    as_text = text or not integer.all()
+    if not as_text:
+        values = [int(c.split(".")[0]) for c in cells]
+        as_text = any(abs(v) >= 2**63 for v in values)  # too long for an integer: a code
+    keys = list(cells) if as_text else [str(v) for v in values]
+    first_line: dict[str, int] = {}
+    for row, (cell, key) in enumerate(zip(cells, keys, strict=True)):
+        if key in first_line:
+            raise ScenarioError(f"duplicate id {cell!r} (also on line {first_line[key]})",
                                 file=file, line=lines[row], field=header)
-        first_line[k] = lines[row]
-    if not integer.all():
-        row = int(np.flatnonzero(~integer.to_numpy())[0])
-        raise ScenarioError(f"id must be an integer, got {text.iloc[row]!r}", file=file,
-                            line=lines[row], field=header)
-    return numbers.astype(np.int64)
+        first_line[key] = lines[row]
+    if as_text:
+        return pd.Series(list(cells), index=col.index, dtype=object)
+    return pd.Series(values, index=col.index, dtype=np.int64)
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
@@ -266,29 +302,33 @@ def _column(table: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
     return np.full(len(table), default)
 
 
-def _table_sectors(table: pd.DataFrame, scenario: Scenario) -> np.ndarray:
-    """Return each row's sector code, matched by name or Chinese label.
+def _table_sectors(table: pd.DataFrame, scenario: Scenario,
+                   sectors: SectorMatcher | None = None) -> np.ndarray:
+    """Return each row's sector code, matched by name, Chinese label, alias or mapping.
 
     Without a sector column, every firm is in the scenario's first industrial sector.
 
     Raises
     ------
     ScenarioError
-        If a firm's sector is not one of the scenario's sectors.
+        At the first row whose sector is none of the scenario's, naming its line
+        and column, the scenario's sectors and the nearest names.
     """
-    names = scenario.sector_names()
-    sectors = list(scenario.population.sectors.values())
-    by_label = {s.label_zh: i for i, s in enumerate(sectors) if s.label_zh}
-    by_label.update({name: i for i, name in enumerate(names)})
-    if "sector" in table.columns:
-        unknown = sorted(set(table["sector"]) - set(by_label))
-        if unknown:
-            raise ScenarioError(f"sector {unknown[0]!r} is not a scenario sector "
-                                f"(known: {', '.join(names)})", file=table.attrs.get("file"),
-                                field="sector")
-        return table["sector"].map(by_label).to_numpy(dtype=np.int16)
-    first_ind = next(i for i, s in enumerate(sectors) if s.kind == "industrial")
-    return np.full(len(table), first_ind, dtype=np.int16)
+    specs = list(scenario.population.sectors.values())
+    if "sector" not in table.columns:
+        first_ind = next(i for i, s in enumerate(specs) if s.kind == "industrial")
+        return np.full(len(table), first_ind, dtype=np.int16)
+    matcher = sectors or SectorMatcher.for_scenario(scenario)
+    codes = {name: matcher.code(name) for name in pd.unique(table["sector"])}
+    unknown = table["sector"].map(codes).isna().to_numpy()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        lines = table.attrs.get("lines")
+        raise ScenarioError(matcher.unknown_message(table["sector"].iloc[row]),
+                            file=table.attrs.get("file"),
+                            line=lines[row] if lines and len(lines) == len(table) else None,
+                            field=table.attrs.get("headers", {}).get("sector", "sector"))
+    return table["sector"].map(codes).to_numpy(dtype=np.int16)
 
 
 def _table_places(table: pd.DataFrame, spec: PopulationSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -310,24 +350,30 @@ def _table_places(table: pd.DataFrame, spec: PopulationSpec) -> tuple[np.ndarray
     return region, park
 
 
-def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
+def _firm_numbers(ids: pd.Series) -> np.ndarray:
+    """Return integer firm ids: the table's, or 1..n in id order for text ids (credit codes)."""
+    if ids.dtype == object:
+        return np.arange(1, len(ids) + 1, dtype=np.int64)
+    return ids.to_numpy(np.int64)
+
+
+def firms_from_table(table: pd.DataFrame, scenario: Scenario, *,
+                     sectors: SectorMatcher | None = None) -> Firms:
     """Turn a canonical firm table into :class:`Firms` for simulation.
 
     Observed quantities become annual potentials and intensities (e.g. energy
     per 万元 VA = energy / VA); behaviour parameters the table cannot give
     (margin, elasticity, water quota norm) come from the firm's sector in the
-    scenario. Sectors are matched by name or Chinese label.
-
-    Raises
-    ------
-    ScenarioError
-        If a firm's sector is not one of the scenario's sectors.
+    scenario. Sectors are matched by ``sectors`` (a
+    :class:`~simulator.population.sectors.SectorMatcher`, default the
+    scenario's; an unknown one is a ScenarioError naming its line); text ids
+    (credit codes) are numbered 1..n in id order.
     """
+    sector = _table_sectors(table, scenario, sectors)
     spec = scenario.population
     names = scenario.sector_names()
     sectors = list(spec.sectors.values())
     n = len(table)
-    sector = _table_sectors(table, scenario)
     region, park = _table_places(table, spec)
 
     def scol(attr: str) -> np.ndarray:
@@ -348,7 +394,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario) -> Firms:
     is_services = (table["is_services"].to_numpy(bool) if "is_services" in table.columns
                    else np.array([s.kind == "services" for s in sectors])[sector])
     firms = Firms(
-        firm_id=table["firm_id"].to_numpy(np.int64),
+        firm_id=_firm_numbers(table["firm_id"]),
         sector=sector,
         region=region,
         park=park,

@@ -70,6 +70,7 @@ def parquet_columns(path: str | Path, required: tuple[str, ...] = ()) -> list[st
         raise ScenarioError(f"cannot read {path.name}: {exc}", file=path) from None
     missing = [c for c in required if c not in columns]
     if missing:
-        raise ScenarioError(f"{path.name} lacks column(s) {', '.join(missing)}", file=path)
+        raise ScenarioError(f"{path.name} lacks column{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(missing)}", file=path)
     return columns
 

@@ -20,8 +20,14 @@ from simulator.scenario.root import Scenario, scenario_keys
 __all__ = ["apply_changes"]
 
 
-def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+def apply_changes(scenario: Scenario, changes: Mapping[str, Any], *,
+                  name: str | None = None) -> Scenario:
     """Return a new Scenario with fields set by dotted path, validated again.
+
+    This is the low-level setter (timelines, sweeps, calibration, ``--seed``):
+    the scenario keeps its name unless ``name`` or a ``"name"`` change sets
+    one. :func:`simulator.apply_changes` makes a *variant*, named as one by
+    default.
 
     Parameters
     ----------
@@ -30,6 +36,8 @@ def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     changes : mapping of str to value
         Dotted path -> new value, e.g.
         ``{"tariffs.electricity.class_surcharge_yuan_per_kwh.D": 0.4}``.
+    name : str, optional
+        The changed scenario's name (ASCII letters, digits, ``_.-``).
 
     Returns
     -------
@@ -42,6 +50,8 @@ def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         If a path is unknown or a value is invalid.
     """
     data = scenario.model_dump(mode="python")
+    if name is not None:
+        changes = {**changes, "name": name}
     for path, value in changes.items():
         try:
             check_path(Scenario, path, (path,))

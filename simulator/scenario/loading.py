@@ -2,7 +2,8 @@
 
 A file is read with the line of every mapping key and sequence item
 (:func:`read_yaml`); a variant that ``extends:`` another is merged into it
-(mappings merge deeply, lists and scalars replace) while each field keeps
+(mappings merge deeply, lists and scalars replace: a variant's ``timeline``
+replaces its base's) while each field keeps
 the file and line it came from, so a validation error names them
 (:func:`locate`). :func:`load_scenario` is the entry point;
 :func:`default_scenario_path` is the embedded baseline and
@@ -23,7 +24,8 @@ from simulator.scenario.errors import ScenarioError, describe
 from simulator.scenario.population import SOURCE_ONLY_FIELDS
 from simulator.scenario.root import Scenario, scenario_keys
 
-__all__ = ["default_scenario_path", "json_schema", "load_scenario", "locate", "read_yaml"]
+__all__ = ["default_scenario_path", "extends_path", "json_schema", "load_scenario", "locate",
+           "read_yaml"]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -96,7 +98,7 @@ def _resolve(path: Path, chain: tuple[Path, ...], ref: tuple[Path, int] | None):
     if not isinstance(parent, str):
         raise ScenarioError("extends must be a file name", file=path,
                             line=lines.get(("extends",)), field="extends")
-    parent_path = (path.parent / parent)
+    parent_path = extends_path(path, parent)
     base, base_prov = _resolve(parent_path, (*chain, path), (path, lines.get(("extends",))))
     # A list in this file replaces the base's: the base's lines inside it are gone too.
     replaced = _list_paths(data)
@@ -200,7 +202,21 @@ def _extends_chain(path: Path) -> list[Path]:
         parent = data.get("extends") if isinstance(data, dict) else None
         if not isinstance(parent, str):
             return chain
-        chain.append((chain[-1].parent / parent).resolve())
+        chain.append(extends_path(chain[-1], parent).resolve())
+
+
+def extends_path(path: Path, parent: str) -> Path:
+    """Return the file that ``extends: <parent>`` in ``path`` names.
+
+    Relative to ``path``'s directory; a bare file name that is not there but
+    is a shipped scenario (``baseline.yaml``, ``small_county.yaml``...) is the
+    shipped one, so a variant saved anywhere can extend the embedded baseline.
+    """
+    here = path.parent / parent
+    if here.exists() or Path(parent).name != parent:
+        return here
+    shipped = default_scenario_path().parent / parent
+    return shipped if shipped.is_file() else here
 
 
 def default_scenario_path() -> Path:
@@ -215,6 +231,7 @@ def json_schema() -> dict:
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",
-        "description": "a scenario file this one extends (relative path)",
+        "description": "a scenario file this one extends (relative path; a bare name "
+                       "such as baseline.yaml not found there is the shipped scenario)",
     }
     return schema

@@ -164,7 +164,8 @@ class SweepSpec(SpecModel):
     design: Literal["grid", "lhs", "sobol"] = "grid"
     samples: int | None = Field(None, ge=2, le=MAX_POINTS,
                                 description="lhs: points; sobol: base sample N (a power of 2)")
-    replications: int = Field(1, ge=1, le=10_000, description="runs per design point")
+    replications: int = Field(5, ge=1, le=10_000, description="runs per design point (default 5: "
+                              "enough for a paired 95% interval per point)")
     seed: int | None = Field(None, ge=0, description="default: the base scenario's")
     outputs: list[SweepOutput] = Field(min_length=1)
 
