@@ -13,6 +13,8 @@ files
     ``validate``, ``schema``, ``plot``, ``report``, ``card``.
 analysis
     ``evaluate``, ``calibrate``, ``backtest``, ``caps``.
+explore
+    ``explore``: the interactive explorer (a local web app).
 output
     Progress bars, warnings and the terminal tables.
 """
@@ -31,6 +33,7 @@ from simulator.cli.analysis import (
     evaluate_command,
 )
 from simulator.cli.experiments import compare_command, run_command, sweep_command
+from simulator.cli.explore import explore_command
 from simulator.cli.files import (
     card_command,
     plot_command,
@@ -58,6 +61,7 @@ COMMAND_FUNCTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "calibrate": calibrate_command,
     "backtest": backtest_command,
     "caps": caps_command,
+    "explore": explore_command,
 }
 
 
