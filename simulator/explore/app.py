@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ summary { cursor: pointer; font-weight: 600; font-size: 0.92rem; padding: 2px 0;
 .lever { margin: 8px 0 12px; }
 .lever label { font-size: 0.85rem; display: block; }
 .unit { color: #5b6a74; }
+.dash-slider-container input[type=number] { min-width: 7ch; }
 .note { font-size: 0.74rem; color: #6b7a84; margin-top: 4px; }
 .timeline { color: #9a5b00; }
 button { font: inherit; font-size: 0.85rem; padding: 4px 10px; border-radius: 4px;
@@ -191,6 +192,7 @@ def _layout(explorer: Explorer, lang: str) -> html.Div:
             ]),
             html.Main([
                 html.Div(id="status", className="status"),
+                dcc.Store(id="shown"),
                 dcc.Loading(type="default", delay_show=300, children=[
                     html.Div(className="card", id="table"),
                     *cards,
@@ -222,29 +224,56 @@ def _table(explorer: Explorer, comparison, lang: str) -> list:
             html.P(t["table.note"] if several else t["table.note_one"], className="tablenote")]
 
 
+def _figures(comparison, names: Sequence[str], lang: str,
+             cache: OrderedDict | None) -> dict[str, str]:
+    """Return the figures ``names`` of ``comparison``, drawn or from ``cache``."""
+    key = tuple(sorted((k, repr(v)) for k, v in comparison.changes.items()))
+    out = {}
+    for name in names:
+        hit = cache.get((key, name)) if cache is not None else None
+        if hit is None:
+            hit = comparison_figures(comparison, lang=lang, names=[name]).get(name, "")
+            if cache is not None:
+                cache[(key, name)] = hit
+                while len(cache) > FIGURE_CACHE * len(FIGURES):
+                    cache.popitem(last=False)
+        if hit:
+            out[name] = hit
+    return out
+
+
 def variant_view(explorer: Explorer, values: Mapping[str, Any], *, lang: str = "en",
+                 names: Sequence[str] = FIGURES, table: bool = True,
                  cache: OrderedDict | None = None) -> dict[str, Any]:
     """Run the variant of lever ``values`` and return what the page shows.
+
+    Parameters
+    ----------
+    explorer : Explorer
+        The base and its runs.
+    values : mapping
+        Lever key -> value (clamped to the levers' ranges).
+    lang : {"en", "zh"}
+        Language of the texts and figures.
+    names : sequence of str
+        The figures to draw (of :data:`~simulator.explore.figures.FIGURES`).
+    table : bool
+        Also make the difference table.
+    cache : OrderedDict, optional
+        Figures drawn before, by lever changes and figure name.
 
     Returns
     -------
     dict
         ``status`` (text), ``error`` (bool), and unless the run failed,
-        ``table`` (Dash components), ``figures`` (name -> PNG data URL),
+        ``table`` (Dash components or None), ``figures`` (name -> PNG data URL),
         ``changes`` (the dotted changes) and ``seconds`` (the variant's run time).
     """
     t = texts(lang)
     try:
         comparison = explorer.compare(values)
-        key = tuple(sorted((k, repr(v)) for k, v in comparison.changes.items()))
-        figures = cache.get(key) if cache is not None else None
-        if figures is None:
-            figures = comparison_figures(comparison, lang=lang)
-            if cache is not None:
-                cache[key] = figures
-                while len(cache) > FIGURE_CACHE:
-                    cache.popitem(last=False)
-        table = _table(explorer, comparison, lang)
+        figures = _figures(comparison, names, lang, cache)
+        rows = _table(explorer, comparison, lang) if table else None
     except ScenarioError as exc:
         return {"status": f"{t['status.error'].format(error=exc)} {t['status.stale']}",
                 "error": True}
@@ -259,7 +288,7 @@ def variant_view(explorer: Explorer, values: Mapping[str, Any], *, lang: str = "
         status = t["status.done"].format(seconds=f"{comparison.seconds:.1f}", changes=n)
     else:
         status = t["status.cached"].format(changes=n)
-    return {"status": status, "error": False, "table": table, "figures": figures,
+    return {"status": status, "error": False, "table": rows, "figures": figures,
             "changes": comparison.changes, "seconds": comparison.seconds}
 
 
@@ -326,24 +355,34 @@ def build_app(explorer: Explorer, *, base_file: Path, lang: str = "en") -> dash.
     def values_of(items: list[dict]) -> dict[str, Any]:
         return {item["id"]["key"]: item.get("value") for item in items}
 
+    # First the table and the differences (the answer), then the other figures (slower).
     @app.callback(
-        *[Output(f"figure-{name}", "src") for name in FIGURES],
-        Output(f"card-{FIGURES[-1]}", "style"),
-        Output("table", "children"), Output("status", "children"),
-        Output("status", "className"),
+        Output("figure-differences", "src"), Output("table", "children"),
+        Output("status", "children"), Output("status", "className"), Output("shown", "data"),
         Input({"type": LEVER, "key": ALL}, "value"))
     def _update(_values):
+        values = values_of(dash.ctx.inputs_list[0])
         with draw_lock:
-            view = variant_view(explorer, values_of(dash.ctx.inputs_list[0]), lang=lang,
-                                cache=cache)
-        status_class = "status error" if view["error"] else "status"
+            view = variant_view(explorer, values, lang=lang, names=FIGURES[:1], cache=cache)
         if view["error"]:
-            keep = [dash.no_update] * (len(FIGURES) + 2)
-            return *keep, view["status"], status_class
+            keep = [dash.no_update] * 2
+            return *keep, view["status"], "status error", dash.no_update
+        return (view["figures"]["differences"], view["table"], view["status"], "status",
+                values)
+
+    @app.callback(
+        *[Output(f"figure-{name}", "src") for name in FIGURES[1:]],
+        Output(f"card-{FIGURES[-1]}", "style"),
+        Input("shown", "data"), prevent_initial_call=True)
+    def _more_figures(values):
+        with draw_lock:
+            view = variant_view(explorer, values, lang=lang, names=FIGURES[1:], table=False,
+                                cache=cache)
+        if view["error"]:
+            return [dash.no_update] * len(FIGURES)
         figures = view["figures"]
-        srcs = [figures.get(name, "") for name in FIGURES]
         style = {} if FIGURES[-1] in figures else {"display": "none"}
-        return *srcs, style, view["table"], view["status"], status_class
+        return *[figures.get(name, "") for name in FIGURES[1:]], style
 
     @app.callback(Output({"type": LEVER, "key": ALL}, "value"), Input("reset", "n_clicks"),
                   prevent_initial_call=True)

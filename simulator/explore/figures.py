@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
@@ -45,27 +46,32 @@ def png_data_url(fig: Figure, *, dpi: int = DPI) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def comparison_figures(comparison: Comparison, *, lang: str = "en") -> dict[str, str]:
-    """Return the explorer's figures of ``comparison`` by name (:data:`FIGURES`), as data URLs.
+def comparison_figures(comparison: Comparison, *, lang: str = "en",
+                       names: Sequence[str] = FIGURES) -> dict[str, str]:
+    """Return the explorer's figures of ``comparison`` by name, as PNG data URLs.
 
-    ``market_prices`` is left out when the variant has no quota market.
+    ``names`` picks some of :data:`FIGURES`; ``market_prices`` is left out
+    when the variant has no quota market.
     """
     summary, base = comparison.summary, comparison.base_name
     scenarios = [base, comparison.variant_name]
     year = int(summary["year"].max())
     indicators = key_indicators(summary)
-    table = percent_differences(summary, comparison.differences, reference=base, year=year,
-                                indicators=indicators)
-    fig = new_figure(figsize=differences_figsize(table))
-    plot_compare_differences(table, scenarios=scenarios, reference=base, year=year, lang=lang,
-                             ax=fig.add_subplot())
-    out = {"differences": png_data_url(fig)}
-    fig = new_figure(figsize=indicators_figsize(len(indicators)))
-    plot_compare_indicators(summary, scenarios=scenarios, indicators=indicators, lang=lang,
-                            fig=fig)
-    out["indicators"] = png_data_url(fig)
+    out = {}
+    if "differences" in names:
+        table = percent_differences(summary, comparison.differences, reference=base,
+                                    year=year, indicators=indicators)
+        fig = new_figure(figsize=differences_figsize(table))
+        plot_compare_differences(table, scenarios=scenarios, reference=base, year=year,
+                                 lang=lang, ax=fig.add_subplot())
+        out["differences"] = png_data_url(fig)
+    if "indicators" in names:
+        fig = new_figure(figsize=indicators_figsize(len(indicators)))
+        plot_compare_indicators(summary, scenarios=scenarios, indicators=indicators, lang=lang,
+                                fig=fig)
+        out["indicators"] = png_data_url(fig)
     metrics = comparison.variant_metrics
-    if market_names(metrics):
+    if "market_prices" in names and market_names(metrics):
         fig = new_figure()
         plot_market_prices(metrics, lang=lang, fig=fig)
         out["market_prices"] = png_data_url(fig)

@@ -12,8 +12,8 @@ dotted changes of :func:`simulator.scenario.apply_changes`, and
 
 Examples
 --------
->>> from simulator.scenario import load_scenario
->>> base = load_scenario("scenarios/baseline.yaml")
+>>> from simulator.scenario import default_scenario_path, load_scenario
+>>> base = load_scenario(default_scenario_path())
 >>> levers = {lv.key: lv for lv in levers_for(base)}
 >>> levers["electricity.D"].path, levers["electricity.D"].base_value
 ('tariffs.electricity.class_surcharge_yuan_per_kwh.D', 0.3)

@@ -64,8 +64,8 @@ def explorer_size(scenario: Scenario, *, firms: int = DEFAULT_FIRMS,
 
     Examples
     --------
-    >>> from simulator.scenario import load_scenario
-    >>> size = explorer_size(load_scenario("scenarios/baseline.yaml"), firms=200)
+    >>> from simulator.scenario import default_scenario_path, load_scenario
+    >>> size = explorer_size(load_scenario(default_scenario_path()), firms=200)
     >>> size.industrial, size.services, size.first_year, size.last_year, size.scaled
     (154, 46, 2017, 2030, True)
     """

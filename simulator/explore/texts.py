@@ -27,8 +27,8 @@ def texts(lang: str) -> Mapping[str, str]:
 def group_title(group: str, scenario: Scenario, lang: str) -> str:
     """Return the title of a lever group (a market's name for ``market:<quota>``).
 
-    >>> from simulator.scenario import load_scenario
-    >>> group_title("market:cod", load_scenario("scenarios/baseline.yaml"), "zh")
+    >>> from simulator.scenario import default_scenario_path, load_scenario
+    >>> group_title("market:cod", load_scenario(default_scenario_path()), "zh")
     '化学需氧量排污权'
     """
     t = texts(lang)
@@ -106,4 +106,4 @@ def size_text(size: RunSize, full_firms: int, lang: str) -> str:
                  else t["size.many"].format(n=size.replications))
     if size.scaled:
         parts.append(t["size.scaled"].format(full=f"{full_firms:,}"))
-    return ("，" if lang == "zh" else "; ").join(parts)
+    return t["size.join"].join(parts)
