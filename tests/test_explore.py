@@ -238,6 +238,15 @@ def test_explore_refuses_a_size_too_small(capsys):
     assert "--firms must be at least 2" in capsys.readouterr().err
 
 
+def test_explore_refuses_a_port_in_use(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["explore", str(COUNTY), "--no-browser", "--port", str(port)]) == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- in a browser
 
 

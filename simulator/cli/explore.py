@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import threading
 import time
@@ -43,6 +44,7 @@ def explore_command(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--replications must be at least 1; got {args.replications}",
                             field="--replications")
 
+    _check_port(args.host, args.port)
     base_file = Path(args.scenario) if args.scenario else default_scenario_path()
     base = load_scenario(base_file)
     explorer = Explorer(base, firms=args.firms, replications=args.replications)
@@ -54,10 +56,23 @@ def explore_command(args: argparse.Namespace) -> int:
     explorer.base_metrics()
     print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
     app = build_app(explorer, base_file=base_file, lang=args.lang)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    for name in ("werkzeug", "dash"):  # no line per request, no repeated start message
+        logging.getLogger(name).setLevel(logging.WARNING)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     print(f"the explorer is at {url} (Ctrl+C to stop)", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     app.run(host=args.host, port=args.port, debug=False)
     return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise ScenarioError (exit 2) unless ``host``:``port`` is free to serve on."""
+    if not 0 < port < 65536:
+        raise ScenarioError(f"--port must be 1-65535; got {port}", field="--port")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise ScenarioError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); "
+                            "choose another with --port or --host", field="--port") from None

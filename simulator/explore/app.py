@@ -24,8 +24,8 @@ from dash import ALL, Input, Output, State, dcc, html
 from simulator import catalogue
 from simulator.explore.figures import FIGURES, comparison_figures
 from simulator.explore.fonts import cjk_characters, cjk_font_subset
-from simulator.explore.levers import Lever, clamp, timeline_notes
-from simulator.explore.runs import Explorer, key_table
+from simulator.explore.levers import Lever, clamp, lever_changes, timeline_notes
+from simulator.explore.runs import Comparison, Explorer, key_table
 from simulator.explore.texts import (
     group_title,
     lever_label,
@@ -202,7 +202,7 @@ def _layout(explorer: Explorer, lang: str) -> html.Div:
     ])
 
 
-def _table(explorer: Explorer, comparison, lang: str) -> list:
+def _table(explorer: Explorer, comparison: Comparison, lang: str) -> list:
     """Return the key indicators' difference table (title, table, note)."""
     t = texts(lang)
     table = key_table(comparison, catalogue.key_indicators(lang))
@@ -224,7 +224,7 @@ def _table(explorer: Explorer, comparison, lang: str) -> list:
             html.P(t["table.note"] if several else t["table.note_one"], className="tablenote")]
 
 
-def _figures(comparison, names: Sequence[str], lang: str,
+def _figures(comparison: Comparison, names: Sequence[str], lang: str,
              cache: OrderedDict | None) -> dict[str, str]:
     """Return the figures ``names`` of ``comparison``, drawn or from ``cache``."""
     key = tuple(sorted((k, repr(v)) for k, v in comparison.changes.items()))
@@ -312,8 +312,6 @@ def save_view(explorer: Explorer, values: Mapping[str, Any], *, base_file: Path,
     scenario (:func:`simulator.explore.variant.save_variant`).
     """
     t = texts(lang)
-    from simulator.explore.levers import lever_changes
-
     changes = lever_changes(explorer.base, explorer.levers, values)
     if not changes:
         return t["save.nothing"], True
