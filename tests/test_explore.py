@@ -29,7 +29,8 @@ from simulator.explore import (
     small_scenario,
 )
 from simulator.explore.app import save_view, variant_view
-from simulator.explore.levers import clamp
+from simulator.explore.levers import clamp, timeline_notes
+from simulator.explore.texts import size_text
 from simulator.markets.allocation import cap_for_year
 from simulator.scenario import ScenarioError, load_scenario
 
@@ -126,6 +127,12 @@ def test_every_weight_at_zero_is_an_input_error(base, levers):
         apply_levers(base, list(levers.values()), zero)
 
 
+def test_a_lever_says_when_the_timeline_sets_its_field_later():
+    strict = load_scenario(ROOT / "scenarios" / "strict_d_2019.yaml")
+    notes = timeline_notes(strict, levers_for(strict))
+    assert notes == {"electricity.D": [("2019-01", 0.6)]}
+
+
 # ---------------------------------------------------------------- run size
 
 
@@ -150,6 +157,15 @@ def test_a_population_already_small_enough_is_kept(base):
     assert (size.industrial, size.services, size.scaled) == (400, 100, False)
     with pytest.raises(ValueError, match="'firms' parameter"):
         explorer_size(base, firms=1)
+
+
+def test_the_page_states_the_run_size_in_both_languages(base):
+    size = explorer_size(base, firms=200, replications=1)
+    assert size_text(size, 6500, "en") == (
+        "200 firms (154 industrial, 46 services), 2017–2030; 1 replication (no interval); "
+        "scaled down from 6,500 firms so that a run answers in seconds")
+    assert size_text(explorer_size(base, replications=3), 6500, "zh").startswith(
+        "1,000 家企业（工业 769 家、服务业 231 家），2017—2030 年，3 次重复模拟")
 
 
 def test_explorer_runs_the_variant_against_the_baseline_with_paired_draws():
@@ -292,13 +308,20 @@ def test_explorer_end_to_end_in_a_headless_browser(tmp_path):
             assert "150 firms" in page.inner_text("#size")
             before_src = page.get_attribute(figure, "src")
             before_table = page.inner_text("#table")
+            changed = "s => document.querySelector('#figure-differences').src !== s"
             box = page.locator('[id*="electricity.D"] input[type=number]')
-            box.fill("0.9")
+            box.fill("7")  # out of the slider's range 0-1: clamped to 1
             box.press("Enter")
-            page.wait_for_function("s => document.querySelector('#figure-differences').src "
-                                   "!== s", arg=before_src, timeout=60_000)
+            page.wait_for_function(changed, arg=before_src, timeout=60_000)
+            assert box.input_value() == "1"
             assert page.inner_text("#table") != before_table
             assert "Fields changed from the baseline: 1" in page.inner_text("#status")
+            clamped_src = page.get_attribute(figure, "src")
+            clamped_table = page.inner_text("#table")
+            box.fill("0.9")
+            box.press("Enter")
+            page.wait_for_function(changed, arg=clamped_src, timeout=60_000)
+            assert page.inner_text("#table") != clamped_table
             page.fill("#save-path", str(saved))
             page.click("#save")
             page.wait_for_selector("#save-message:has-text('Saved')", timeout=30_000)
