@@ -272,11 +272,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for(url: str, server: subprocess.Popen, timeout: float = 90.0) -> None:
+def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise AssertionError(f"the explorer exited: {server.communicate()}")
+            raise AssertionError(f"the explorer exited with status {server.returncode}:\n"
+                                 f"{log.read_text(encoding='utf-8')}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -291,14 +292,16 @@ def test_explorer_end_to_end_in_a_headless_browser(tmp_path):
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w", encoding="utf-8")  # a file, not a pipe: it cannot fill up
     server = subprocess.Popen(
         [sys.executable, "run.py", "explore", str(COUNTY), "--no-browser", "--port", str(port),
          "--firms", "150", "--replications", "2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     saved = tmp_path / "saved" / "county_variant.yaml"
     try:
         url = f"http://127.0.0.1:{port}/"
-        _wait_for(url, server)
+        _wait_for(url, server, log_path)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -329,6 +332,7 @@ def test_explorer_end_to_end_in_a_headless_browser(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     check = subprocess.run([sys.executable, "run.py", "validate", str(saved)], cwd=ROOT,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
