@@ -27,7 +27,7 @@ __all__ = ["LANGUAGES", "SECTIONS", "check_language", "key_indicators", "label",
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 #: The sections of a locale file.
 SECTIONS: tuple[str, ...] = ("labels", "unit_words", "figure_units", "key_indicators",
-                             "figures", "brief", "card", "backtest", "cli")
+                             "figures", "brief", "card", "backtest", "cli", "explore")
 
 
 def check_language(lang: str) -> str:
@@ -66,8 +66,9 @@ def text(lang: str, section: str) -> Mapping[str, str]:
         One of :data:`SECTIONS`: ``labels`` (every catalogue entry),
         ``unit_words`` (unit symbols in words), ``figure_units`` (axis units
         of the metrics the figures name), ``key_indicators`` (the summaries'
-        rows), ``figures``, ``brief``, ``card`` and ``backtest`` (the text of
-        the figures, the policy brief, the firm card and the backtest figure).
+        rows), ``figures``, ``brief``, ``card``, ``backtest`` and ``explore`` (the
+        text of the figures, the policy brief, the firm card, the backtest figure
+        and the interactive explorer).
 
     Examples
     --------

@@ -15,6 +15,8 @@ analysis
     ``evaluate``, ``calibrate``, ``backtest``, ``caps``.
 tables
     ``export`` (result tables to Excel or CSV) and ``firms`` (a run's firms, to pick one).
+explore
+    ``explore``: the interactive explorer (a local web app).
 output
     Progress bars, warnings and the terminal tables.
 """
@@ -34,6 +36,7 @@ from simulator.cli.analysis import (
     evaluate_command,
 )
 from simulator.cli.experiments import compare_command, run_command, sweep_command
+from simulator.cli.explore import explore_command
 from simulator.cli.files import (
     card_command,
     plot_command,
@@ -64,6 +67,7 @@ COMMAND_FUNCTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "caps": caps_command,
     "export": export_command,
     "firms": firms_command,
+    "explore": explore_command,
 }
 
 

@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "DEFAULT_REPLICATIONS", "EXAMPLES", "EXIT_FAILED", "EXIT_
 #: Exit status of an input error (a file, line and field named on one line).
 EXIT_INPUT = 2
 COMMANDS = ("run", "compare", "sweep", "validate", "schema", "evaluate", "plot", "report", "card",
-            "calibrate", "backtest", "caps", "export", "firms")
+            "calibrate", "backtest", "caps", "export", "firms", "explore")
 #: Replications of ``compare`` and of a sweep file by default: enough for a paired 95% interval.
 DEFAULT_REPLICATIONS = 5
 #: Exit status of a failure after the input was accepted (failed runs, a missed check).
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_file_commands(add_parser)
     _add_analysis_commands(add_parser)
     _add_table_commands(add_parser)
+    _add_explore_command(add_parser)
     for name, command in sub.choices.items():
         if name in EXAMPLES and not command.epilog:
             command.epilog = "example:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
@@ -260,6 +261,31 @@ def _add_table_commands(add_parser: AddParser) -> None:
 def _lang_option(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help=f"{what}: en (English, default) or zh (Chinese)")
+
+
+def _add_explore_command(add_parser: AddParser) -> None:
+    """Add ``explore``: the interactive explorer (a local web app; needs the ``explore`` extra)."""
+    x = add_parser(
+        "explore", help="move policy levers in a local web app and see the variant answer",
+        description="Start the interactive explorer: move the class surcharges, evaluation "
+                    "weights, quota caps and auction reserve prices of a scenario, see the "
+                    "variant's differences to the baseline (run once at a small size), and "
+                    "save the variant as a scenario file. Needs Dash: "
+                    'pip install -e ".[explore]".',
+        epilog="example: python run.py explore scenarios/small_county.yaml --lang zh")
+    x.add_argument("scenario", nargs="?",
+                   help="scenario YAML the levers start from (default: embedded baseline.yaml)")
+    x.add_argument("--port", type=int, default=8050, help="port to serve on (default 8050)")
+    x.add_argument("--host", default="127.0.0.1",
+                   help="address to serve on (default 127.0.0.1: this machine only)")
+    x.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    x.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the page and the figures (default en)")
+    x.add_argument("--firms", type=int, default=1000, metavar="N",
+                   help="firms in the explorer's runs: a larger synthetic population is "
+                        "scaled down to N (default 1000)")
+    x.add_argument("--replications", type=int, default=3, metavar="R",
+                   help="replications of each run, paired with the baseline's (default 3)")
 
 
 def _experiment_options(p: argparse.ArgumentParser, default_out: str, *, table: bool) -> None:
