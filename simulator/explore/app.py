@@ -23,7 +23,7 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from simulator import catalogue
 from simulator.explore.figures import FIGURES, comparison_figures
-from simulator.explore.fonts import cjk_characters, cjk_font_subset
+from simulator.explore.fonts import cjk_characters
 from simulator.explore.levers import Lever, clamp, lever_changes, timeline_notes
 from simulator.explore.runs import Comparison, Explorer, key_table
 from simulator.explore.texts import (
@@ -36,7 +36,7 @@ from simulator.explore.texts import (
     texts,
 )
 from simulator.explore.variant import save_variant, saved_on
-from simulator.plots._style import bundled_cjk_font
+from simulator.reporting.fonts import subset_font
 from simulator.scenario import ScenarioError
 
 __all__ = ["LEVER", "build_app", "save_view", "variant_view"]
@@ -341,9 +341,8 @@ def build_app(explorer: Explorer, *, base_file: Path, lang: str = "en") -> dash.
     app.index_string = (app.index_string.replace("{%css%}", head)
                         .replace("{%renderer%}", script))
     app.layout = _layout(explorer, lang)
-    font = bundled_cjk_font()
-    if font is not None:  # Chinese text renders without a system CJK font
-        cut = cjk_font_subset(font, cjk_characters(explorer.base))
+    cut = subset_font(cjk_characters(explorer.base))
+    if cut:  # Chinese text renders without a system CJK font
         app.server.add_url_rule(FONT_ROUTE, "cjk_font", lambda: flask.Response(
             cut, mimetype="font/otf", headers={"Cache-Control": "max-age=86400"}))
     cache: OrderedDict = OrderedDict()

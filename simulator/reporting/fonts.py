@@ -16,7 +16,7 @@ import functools
 import io
 import logging
 
-__all__ = ["FONT_FAMILY", "covered", "font_face_css"]
+__all__ = ["FONT_FAMILY", "covered", "font_face_css", "subset_font"]
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ def font_face_css(text: str) -> str:
     """
     # Beyond ASCII only: Latin text takes the page's other fonts, and the rule stays the
     # same whatever paths and numbers the page shows.
-    chars = "".join(sorted({c for c in text if ord(c) > 0x7F}))
-    data = _subset(chars)
+    data = subset_font(text)
     if not data:
         return ""
     encoded = base64.b64encode(data).decode("ascii")
@@ -83,6 +82,15 @@ def _font():  # noqa: ANN202 - a fontTools TTFont, or None
                     "to the system's fonts")
         return None
     return TTFont(str(path), lazy=True)
+
+
+def subset_font(text: str) -> bytes:
+    """Return the bundled CJK font cut to the glyphs of ``text``'s non-ASCII characters, as OTF.
+
+    ``b""`` when none of them is in the font or the font is absent. The
+    explorer serves this to the browser; :func:`font_face_css` embeds it.
+    """
+    return _subset("".join(sorted({c for c in text if ord(c) > 0x7F})))
 
 
 @functools.lru_cache(maxsize=8)
