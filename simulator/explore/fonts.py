@@ -4,7 +4,8 @@ The page's text comes from the catalogue's locale files and the scenario
 (sector and pollutant names), so the font the browser needs for Chinese is
 the bundled Noto Sans CJK SC (:mod:`mplfonts`, as for the figures) cut down to
 those characters by :func:`simulator.reporting.fonts.subset_font`: about
-200 kB instead of 16 MB, so that it has loaded before the page is drawn and Chinese text shows on a machine without a CJK font.
+200 kB instead of 16 MB, so that it has loaded before the page is drawn and
+Chinese text shows on a machine without a CJK font.
 """
 
 from __future__ import annotations
