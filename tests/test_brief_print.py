@@ -1,7 +1,8 @@
 """The brief in print: A4 pages in a headless Chromium and in WeasyPrint, the PDF command.
 
 The layout test drives Debian's /usr/bin/chromium through Playwright (no browser
-download); it is skipped, saying why, where either is missing.
+download; the ``browser`` fixture of conftest.py): it is skipped, saying why, where
+either is missing, and fails instead under CI.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from simulator.reporting.brief import render_report
 from simulator.scenario import apply_changes, load_scenario
 
 SMALL = Path(__file__).parent / "scenarios" / "small.yaml"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 #: A4 width less the brief's 15 mm margins, in CSS pixels (96 per inch).
 PRINTABLE_PX = (210 - 2 * 15) / 25.4 * 96
 MAX_PAGES = 8
@@ -46,16 +45,6 @@ def _weasyprint_or_skip() -> None:
 # ---------------------------------------------------------------- Chromium
 
 
-def _chromium_or_skip():  # noqa: ANN202 - playwright's sync_playwright
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright is not installed (pip install -e \".[test]\")")
-    return sync_playwright
-
-
 _OVERFLOW = """() => {
   const bad = [];
   for (const el of document.querySelectorAll('table, td, th, pre, figure img')) {
@@ -72,25 +61,22 @@ _OVERFLOW = """() => {
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_comparison_brief_prints_on_at_most_8_a4_pages_and_no_table_is_wider(
-        compare_dir: Path, tmp_path: Path, lang: str):
-    sync_playwright = _chromium_or_skip()
+        compare_dir: Path, tmp_path: Path, lang: str, browser):
     html = write_report(compare_dir, out=tmp_path / f"brief_{lang}.html", lang=lang)
     full = write_report(compare_dir, out=tmp_path / f"full_{lang}.html", lang=lang,
                         appendix=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": int(PRINTABLE_PX), "height": 1100})
-            page.goto(html.as_uri())
-            page.emulate_media(media="print")
-            assert page.evaluate("document.body.getBoundingClientRect().width") <= PRINTABLE_PX
-            assert page.evaluate(_OVERFLOW) == []
-            pages = _pdf_pages(page.pdf(format="A4", prefer_css_page_size=True))
-            page.goto(full.as_uri())
-            page.emulate_media(media="print")
-            with_appendix = _pdf_pages(page.pdf(format="A4", prefer_css_page_size=True))
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": int(PRINTABLE_PX), "height": 1100})
+    try:
+        page.goto(html.as_uri())
+        page.emulate_media(media="print")
+        assert page.evaluate("document.body.getBoundingClientRect().width") <= PRINTABLE_PX
+        assert page.evaluate(_OVERFLOW) == []
+        pages = _pdf_pages(page.pdf(format="A4", prefer_css_page_size=True))
+        page.goto(full.as_uri())
+        page.emulate_media(media="print")
+        with_appendix = _pdf_pages(page.pdf(format="A4", prefer_css_page_size=True))
+    finally:
+        page.close()
     assert 1 <= pages <= MAX_PAGES
     assert with_appendix > pages  # the appendix prints only when asked for
 

@@ -1,7 +1,8 @@
 """Firm report card (simulator.card): the lift computation by hand, then a real small run.
 
 The layout tests at the end load cards in headless Chromium (Playwright) at 1280 px
-and at A4 print width; they are skipped when Playwright or /usr/bin/chromium is absent.
+and at A4 print width (the ``browser`` fixture of conftest.py: skipped when Playwright or
+/usr/bin/chromium is absent, failed instead under CI).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import dataclasses
 import json
 import math
 import shutil
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -686,7 +686,6 @@ def test_chinese_card_reads_in_chinese(run_dir: Path, firms: pd.DataFrame, tmp_p
 
 # ---------------------------------------------------------------- layout in a browser
 
-_CHROMIUM = Path("/usr/bin/chromium")
 #: A4 portrait between the card's 1.6 cm margins: 17.8 cm at 96 px per inch.
 _A4_CONTENT_PX = round(17.8 / 2.54 * 96)
 
@@ -700,20 +699,6 @@ _MEASURE = """() => {
   return {page, doc: document.documentElement.scrollWidth, tables,
           narrowest_label_em: Math.min(...labels)};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not _CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium to drive with Playwright")
-    if sys.platform != "linux":
-        pytest.skip("the layout test drives Debian's chromium")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(_CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 def _measure(browser, path: Path, *, width: int, media: str) -> dict:

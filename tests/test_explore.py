@@ -37,9 +37,6 @@ from simulator.scenario import ScenarioError, load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 COUNTY = ROOT / "scenarios" / "small_county.yaml"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -286,11 +283,7 @@ def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float = 90
     raise AssertionError(f"the explorer did not answer at {url} in {timeout} s")
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                  "(.ci/run installs it)")
-def test_explorer_end_to_end_in_a_headless_browser(tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_explorer_end_to_end_in_a_headless_browser(tmp_path, browser):
     port = _free_port()
     log_path = tmp_path / "server.log"
     log = log_path.open("w", encoding="utf-8")  # a file, not a pipe: it cannot fill up
@@ -302,33 +295,31 @@ def test_explorer_end_to_end_in_a_headless_browser(tmp_path):
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_for(url, server, log_path)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            figure = "#figure-differences"
-            page.wait_for_selector(f"{figure}[src^='data:image/png']", timeout=60_000)
-            assert "150 firms" in page.inner_text("#size")
-            before_src = page.get_attribute(figure, "src")
-            before_table = page.inner_text("#table")
-            changed = "s => document.querySelector('#figure-differences').src !== s"
-            box = page.locator('[id*="electricity.D"] input[type=number]')
-            box.fill("7")  # out of the slider's range 0-1: clamped to 1
-            box.press("Enter")
-            page.wait_for_function(changed, arg=before_src, timeout=60_000)
-            assert box.input_value() == "1"
-            assert page.inner_text("#table") != before_table
-            assert "Fields changed from the baseline: 1" in page.inner_text("#status")
-            clamped_src = page.get_attribute(figure, "src")
-            clamped_table = page.inner_text("#table")
-            box.fill("0.9")
-            box.press("Enter")
-            page.wait_for_function(changed, arg=clamped_src, timeout=60_000)
-            assert page.inner_text("#table") != clamped_table
-            page.fill("#save-path", str(saved))
-            page.click("#save")
-            page.wait_for_selector("#save-message:has-text('Saved')", timeout=30_000)
-            browser.close()
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        figure = "#figure-differences"
+        page.wait_for_selector(f"{figure}[src^='data:image/png']", timeout=60_000)
+        assert "150 firms" in page.inner_text("#size")
+        before_src = page.get_attribute(figure, "src")
+        before_table = page.inner_text("#table")
+        changed = "s => document.querySelector('#figure-differences').src !== s"
+        box = page.locator('[id*="electricity.D"] input[type=number]')
+        box.fill("7")  # out of the slider's range 0-1: clamped to 1
+        box.press("Enter")
+        page.wait_for_function(changed, arg=before_src, timeout=60_000)
+        assert box.input_value() == "1"
+        assert page.inner_text("#table") != before_table
+        assert "Fields changed from the baseline: 1" in page.inner_text("#status")
+        clamped_src = page.get_attribute(figure, "src")
+        clamped_table = page.inner_text("#table")
+        box.fill("0.9")
+        box.press("Enter")
+        page.wait_for_function(changed, arg=clamped_src, timeout=60_000)
+        assert page.inner_text("#table") != clamped_table
+        page.fill("#save-path", str(saved))
+        page.click("#save")
+        page.wait_for_selector("#save-message:has-text('Saved')", timeout=30_000)
+        page.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
