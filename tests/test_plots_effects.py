@@ -307,3 +307,22 @@ def test_run_figures_go_beside_each_other_and_mark_the_timeline(tmp_path):
     assert 'id="policy_date' in counts
     transitions = (run / "figures" / "transitions.svg").read_text(encoding="utf-8")
     assert 'id="policy_date' not in transitions  # not a time axis
+
+
+# ---------------------------------------------------------------- text that fits the page
+
+
+def test_chinese_labels_and_captions_wrap_by_printed_width():
+    from simulator.plots._style import fill_caption, legend_columns, text_columns, wrap_label
+
+    assert text_columns("亩均税收 ab") == 11  # four wide characters, a space, two narrow
+    assert wrap_label("2018 年亩均税收（规上工业）（万元/亩）", 22) == (
+        "2018 年亩均税收（规上\n工业）（万元/亩）")
+    caption = fill_caption("虚线：政策调整（2019年1月 D 类企业差别化电价加价）", 20)
+    assert all(text_columns(line) <= 20 for line in caption.split("\n"))
+    assert caption.replace("\n", "") == "虚线：政策调整（2019年1月 D 类企业差别化电价加价）"
+    # six long English class names do not fit side by side on a 10 in page; short ones do
+    long = ["A: priority development", "B: upgrading", "C: regulated and supported",
+            "D: forced rectification", "U: unrated", "All industrial firms"]
+    assert legend_columns(long, 10.0) == 3
+    assert legend_columns(["A", "B", "C", "D"], 10.0) == 4

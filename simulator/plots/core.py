@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from simulator.plots._style import (
     COLOURS,
     MARKERS,
+    QUANTITY_FORMAT,
     Style,
     legend_columns,
     legend_right,
@@ -190,6 +191,7 @@ def draw_class_lines(ax: Axes, metrics: pd.DataFrame, metric: str,
         handles[label] = line
     if handles:
         year_axis(ax, np.sort(summary["year"].unique()))
+        ax.yaxis.set_major_formatter(QUANTITY_FORMAT)  # 4,000 rather than 4000
     else:
         no_data(ax, style)
     return handles
