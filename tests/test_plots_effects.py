@@ -326,3 +326,24 @@ def test_chinese_labels_and_captions_wrap_by_printed_width():
             "D: forced rectification", "U: unrated", "All industrial firms"]
     assert legend_columns(long, 10.0) == 3
     assert legend_columns(["A", "B", "C", "D"], 10.0) == 4
+
+
+def test_class_effects_show_who_bears_the_difference():
+    from simulator.plots.compare import class_effects
+
+    bill = "resource_bill_yuan_per_wan_yuan_va"
+    rows = []
+    for k, extra in enumerate((100.0, 110.0, 120.0)):  # D firms pay more, A firms the same
+        rows += [("base", k, 2020, "class=A", bill, 50.0 + k), ("strict", k, 2020, "class=A",
+                                                                bill, 50.0 + k),
+                 ("base", k, 2020, "class=D", bill, 900.0 + k),
+                 ("strict", k, 2020, "class=D", bill, 900.0 + k + extra)]
+    effects = class_effects(paired_differences(metrics_table(rows), "base"), reference="base",
+                            year=2020)
+    by_class = effects.set_index("klass")
+    assert list(effects["klass"]) == ["A", "D"]
+    assert by_class.loc["D", "difference"] == pytest.approx(110.0)
+    assert by_class.loc["D", "ci_low"] == pytest.approx(110.0 - T975_2 * 10.0 / np.sqrt(3))
+    assert by_class.loc["D", "significant"]
+    assert by_class.loc["A", "difference"] == 0.0
+    assert not by_class.loc["A", "significant"]

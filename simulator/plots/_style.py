@@ -230,6 +230,12 @@ def scenario_styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
             for i, name in enumerate(names)}
 
 
+# Closing marks, full-width (right parenthesis and corner brackets, comma, full stop,
+# enumeration comma, colon, semicolon, ! and ?) and ASCII: none may start a line.
+_NO_LINE_START = "".join(map(chr, (0xFF09, 0x300D, 0x300F, 0x3011, 0xFF0C, 0x3002, 0x3001,
+                                   0xFF1A, 0xFF1B, 0xFF01, 0xFF1F))) + "),.:;!?"
+
+
 def wrap_label(text: str, width: int = 24) -> str:
     """Return ``text`` broken into lines of about ``width`` columns (a CJK character is two).
 
@@ -242,7 +248,8 @@ def wrap_label(text: str, width: int = 24) -> str:
     line, used = "", 0
     for piece in pieces:
         size = text_columns(piece.rstrip())
-        if line and used + size > width:
+        # A closing mark never starts a line: it stays with what it closes.
+        if line and used + size > width and piece[0] not in _NO_LINE_START:
             lines.append(line.rstrip())
             line, used = "", 0
         line, used = line + piece, used + text_columns(piece)

@@ -82,6 +82,6 @@ def _draw_backtest(result, out_dir: Path, *, lang: str, title: str,
     }
     legend_row(fig, grid, handles, style)
     fig.suptitle(text["title"].format(name=title, n=result.replications), **style.fontkw)
-    source = "Mujun backtest · observed: data/observed/zhejiang.csv (see its sources)"
+    source = style.labels["backtest_source"].format(file="data/observed/zhejiang.csv")
     add_source_line(fig, source, style)
     return save_all(fig, out_dir, "backtest", formats, source)

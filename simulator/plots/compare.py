@@ -243,7 +243,7 @@ def compare_figures(exp_dir: str | Path, *, lang: str = "en",
         "compare_differences": (
             lambda fig: plot_compare_differences(table, scenarios=scenarios, year=year,
                                                  lang=style.lang, fig=fig),
-            differences_figsize(len(differing)), whiskers),
+            differences_figsize(len(differing), len(scenarios) - 1), whiskers),
         "compare_by_class": (
             lambda fig: plot_compare_by_class(by_class, scenarios=scenarios, year=year,
                                               lang=style.lang, fig=fig),

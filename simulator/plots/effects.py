@@ -110,8 +110,8 @@ def plot_compare_effects(paths: pd.DataFrame, *, scenarios: Sequence[str],
         panel_year_axis(ax, years)
         if i + n_cols < len(indicators):
             ax.tick_params(labelbottom=False)
-    fig.suptitle(style.labels["compare_effects.title"].format(reference=scenarios[0]),
-                 **style.fontkw, size="large")
+    fig.suptitle(wrap_label(style.labels["compare_effects.title"].format(
+        reference=scenarios[0]), 76), **style.fontkw, size="large")
     handles |= significance_handles(style, has_ci=bool((paths["n"] >= 2).any()))
     legend_row(fig, grid, handles, style, ncols=min(len(handles), 3) or None)
     return fig
@@ -189,10 +189,7 @@ def plot_compare_differences(table: pd.DataFrame, *, scenarios: Sequence[str], y
         ax.axvline(0.0, color="black", linewidth=0.8)
         _pad_x(ax)
         ax.set_ylim(-len(compared) + 0.4, 0.75)
-        ax.set_yticks(range(0, -len(compared), -1),
-                      [wrap_label(n, 14) for n in compared] if len(compared) > 1 else [""] *
-                      len(compared), size="x-small")
-        ax.tick_params(axis="y", length=0)
+        ax.set_yticks([])  # scenarios are told apart by colour, named in the legend
         ax.xaxis.set_major_formatter(QUANTITY_FORMAT)
         ax.tick_params(axis="x", labelsize="x-small")
         ax.locator_params(axis="x", nbins=4)
@@ -203,10 +200,15 @@ def plot_compare_differences(table: pd.DataFrame, *, scenarios: Sequence[str], y
     n = _replications(table)
     key = ("compare_differences.title_none" if table.empty else "compare_differences.title"
            if n >= 2 else "compare_differences.title_single")
-    fig.suptitle(style.labels[key].format(reference=scenarios[0], year=year, n=n),
-                 **style.fontkw, size="large")
-    legend_row(fig, grid, {} if table.empty else significance_handles(style, has_ci=n >= 2),
-               style)
+    fig.suptitle(wrap_label(style.labels[key].format(reference=scenarios[0], year=year, n=n),
+                            76), **style.fontkw, size="large")
+    handles: dict[str, Any] = {} if len(compared) < 2 else {
+        scenario_label(name, scenarios, style): Line2D([], [], color=looks[name]["color"],
+                                                       marker="o", linestyle="none")
+        for name in compared}
+    if not table.empty:
+        handles |= significance_handles(style, has_ci=n >= 2)
+    legend_row(fig, grid, handles, style)
     return fig
 
 
@@ -246,11 +248,16 @@ def plot_compare_by_class(effects: pd.DataFrame, *, scenarios: Sequence[str], ye
     grid = fig.add_gridspec(2, max(len(metrics), 1), height_ratios=[1.0, 0.001])
     compared = [s for s in scenarios[1:] if s in set(effects["scenario"])]
     width = 0.6 / max(len(compared), 1)
+    # Colour is the class here: several scenarios are told apart by their marker.
+    markers = {name: look["marker"] if len(compared) > 1 else "o"
+               for name, look in scenario_styles(scenarios).items()}
     for i, metric in enumerate(metrics or [""]):
         ax = fig.add_subplot(grid[0, i])
         ax.set_label(f"by_class:{metric}")
         if not metrics:
             no_data(ax, style)
+            ax.set_xticks([])
+            ax.set_yticks([])
             break
         rows = effects[effects["metric"] == metric]
         factor = _factor(rows[["difference", "ci_low", "ci_high"]])
@@ -268,7 +275,7 @@ def plot_compare_by_class(effects: pd.DataFrame, *, scenarios: Sequence[str], ye
                                 yerr=[[(r["difference"] - r["ci_low"]) * factor],
                                       [(r["ci_high"] - r["difference"]) * factor]],
                                 fmt="none", ecolor=colour, elinewidth=1.4, capsize=3)
-                ax.plot([x], [r["difference"] * factor], marker="o", markersize=6,
+                ax.plot([x], [r["difference"] * factor], marker=markers[name], markersize=6,
                         color=colour, markerfacecolor=colour if colour != MUTED else "white")
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(CLASSES)), list(CLASSES))
@@ -281,8 +288,13 @@ def plot_compare_by_class(effects: pd.DataFrame, *, scenarios: Sequence[str], ye
                       size="x-small")
     fig.suptitle(wrap_label(style.labels["compare_by_class.title"].format(
         year=year, reference=scenarios[0]), 70), **style.fontkw, size="large")
-    legend_row(fig, grid, significance_handles(style, has_ci=_replications(effects) >= 2),
-               style)
+    handles: dict[str, Any] = {} if len(compared) < 2 else {
+        scenario_label(name, scenarios, style): Line2D([], [], color="0.2", linestyle="none",
+                                                       marker=markers[name])
+        for name in compared}
+    if len(effects):
+        handles |= significance_handles(style, has_ci=_replications(effects) >= 2)
+    legend_row(fig, grid, handles, style)
     return fig
 
 
@@ -295,10 +307,10 @@ def effects_figsize(n_panels: int) -> tuple[float, float]:
     return (10.0, max(5.0, 1.6 + 2.4 * n_rows))
 
 
-def differences_figsize(n_panels: int) -> tuple[float, float]:
-    """Page size for ``n_panels`` end-year panels, three to a row."""
+def differences_figsize(n_panels: int, n_variants: int = 1) -> tuple[float, float]:
+    """Page size for ``n_panels`` end-year panels, three to a row, of ``n_variants`` points."""
     n_rows, _ = grid_shape(n_panels, most=3)
-    return (10.0, max(3.5, 1.5 + 1.75 * n_rows))
+    return (10.0, max(3.5, 1.5 + (1.45 + 0.3 * n_variants) * n_rows))
 
 
 def grid_shape(n: int, *, most: int = 3) -> tuple[int, int]:
