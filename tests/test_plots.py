@@ -522,9 +522,12 @@ def test_make_figures_adds_market_figures_when_the_run_has_markets(market_run_di
     paths = make_figures(market_run_dir)
     names = [*plots.FIGURES, *plots.MARKET_FIGURES]
     assert [p.name for p in paths] == [f"{n}.{fmt}" for n in names for fmt in ("png", "svg")]
+    # prices and caps are taller than the default 10 x 6 in page (their panels need room)
+    sizes = {"market_prices": (1275, 1500), "market_caps": (1125, 1500),
+             "quota_burden": (900, 1500)}
     for name in plots.MARKET_FIGURES:
         image = mpimg.imread(market_run_dir / "figures" / f"{name}.png")
-        assert image.shape[:2] == (900, 1500)
+        assert image.shape[:2] == sizes[name]
         assert (market_run_dir / "figures" / f"{name}.svg").stat().st_size > 1000
 
 
@@ -567,13 +570,15 @@ def test_market_names_follow_the_fixed_order_then_unknown_names_sorted():
 
 def test_price_line_is_the_mean_across_replications_at_auction_months(market_metrics):
     fig = plot_market_prices(market_metrics)
-    line = line_labelled(price_axes(fig)["energy"], "market_prices.price_legend")
+    line = line_labelled(price_axes(fig)["energy"], "market_prices.path")
     auctions = [(y, m) for y in YEARS for m in AUCTION_MONTHS]
     np.testing.assert_allclose(line.get_xdata(), [auction_x(y, m) for y, m in auctions])
-    expected = [np.nan if ("energy", y, m) == NO_TRADE else price_mean("energy", y, m)
-                for y, m in auctions]
-    np.testing.assert_allclose(line.get_ydata(), expected)  # NaN where nobody traded
-    assert line.get_marker() == "o"
+    # the price holds from one trade to the next: an auction nobody traded keeps the last price
+    expected = pd.Series([np.nan if ("energy", y, m) == NO_TRADE else price_mean("energy", y, m)
+                          for y, m in auctions]).ffill()
+    np.testing.assert_allclose(line.get_ydata(), expected)
+    assert line.get_drawstyle() == "steps-post"
+    assert line.get_marker() == "None"  # the markers say what priced each auction
 
 
 def test_price_mean_is_over_replications_that_traded(market_metrics):
@@ -628,7 +633,7 @@ def test_market_that_never_traded_is_drawn_without_failing(tmp_path: Path):
               "value"] = 0.0
     fig = plot_market_prices(table)
     ax = price_axes(fig)["cod"]
-    assert np.isnan(line_labelled(ax, "market_prices.price_legend").get_ydata()).all()
+    assert np.isnan(line_labelled(ax, "market_prices.path").get_ydata()).all()
     assert len(line_labelled(ax, "market_prices.no_trade").get_xdata()) == 12
     assert ax.get_ylim()[0] == 0.0
     fig.savefig(tmp_path / "never.png")

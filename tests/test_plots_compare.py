@@ -19,7 +19,6 @@ from simulator.plots import LABELS, CJKFontWarning
 from simulator.plots import _style as plot_style
 from simulator.plots.compare import (
     COMPARE_FIGURES,
-    class_shares,
     compare_figures,
     experiment_source_line,
     key_indicators,
@@ -27,6 +26,7 @@ from simulator.plots.compare import (
     plot_compare_differences,
     plot_compare_indicators,
     read_experiment_table,
+    significant,
 )
 from simulator.plots.sweep import (
     binned_means,
@@ -242,43 +242,6 @@ def test_key_indicators_keep_summary_order_and_skip_absent_or_empty_ones():
     assert found[0] == SUMMARY_ROWS[0]
 
 
-def test_class_shares_come_from_class_share_rows_with_their_ci(exp_dir: Path):
-    summary = read_experiment_table(exp_dir, "summary.csv", ("scenario",))
-    shares = class_shares(summary, year=2030, scenarios=["baseline", "strict_d"])
-    assert list(shares["scenario"]) == ["baseline"] * 4 + ["strict_d"] * 4
-    assert list(shares["klass"]) == list(CLASSES) * 2
-    assert list(shares["share"]) == pytest.approx([0.2, 0.4, 0.3, 0.1] * 2)
-    assert not shares["derived"].any()
-    a = shares.iloc[0]
-    half = stats.t.ppf(0.975, 2) * 0.01 / np.sqrt(3)  # values 0.19, 0.20, 0.21
-    assert (a["ci_low"], a["ci_high"]) == pytest.approx((0.2 - half, 0.2 + half))
-
-
-def test_class_share_caption_says_where_the_shares_come_from(tmp_path: Path):
-    counts = write_experiment(tmp_path / "counts", class_share=False)
-    compare_figures(counts, formats=("svg",))
-    svg = (counts / "figures" / "compare_class_shares.svg").read_text(encoding="utf-8")
-    assert "shares from mean firm counts by class" in svg
-    assert "single replication" not in svg  # three replications, only the shares lack a CI
-    shares = write_experiment(tmp_path / "shares")
-    compare_figures(shares, formats=("svg",))
-    svg = (shares / "figures" / "compare_class_shares.svg").read_text(encoding="utf-8")
-    half = stats.t.ppf(0.975, 2) * 0.01 / np.sqrt(3) * 100
-    assert f"largest 95% CI half-width of a share: ±{half:.1f} percentage points" in svg
-
-
-def test_class_shares_fall_back_to_firm_counts_without_ci(tmp_path: Path):
-    exp = write_experiment(tmp_path / "counts", class_share=False)
-    summary = read_experiment_table(exp, "summary.csv", ("scenario",))
-    shares = class_shares(summary, year=2030, scenarios=["baseline", "strict_d", "absent"])
-    assert list(shares["scenario"].unique()) == ["baseline", "strict_d"]
-    # baseline 10, 20, 15, 5 firms of 50; strict_d 11, 21, 16, 6 of 54
-    assert list(shares["share"]) == pytest.approx(
-        [0.2, 0.4, 0.3, 0.1, 11 / 54, 21 / 54, 16 / 54, 6 / 54])
-    assert shares["derived"].all()
-    assert shares[["ci_low", "ci_high"]].isna().all().all()
-
-
 def test_experiment_source_line_names_experiment_version_revision_seed_replications():
     record = {"name": "strict_d_vs_baseline", "version": "0.2.0", "git_revision": REVISION,
               "seed": 42, "replications": 20}
@@ -325,10 +288,10 @@ def test_single_replication_says_so_and_draws_no_band_or_error_bar(tmp_path: Pat
     differences = read_experiment_table(exp, "differences.csv", ("scenario",))
     table = percent_differences(summary, differences, reference="baseline", year=2030,
                                 indicators=SUMMARY_ROWS[:4])
-    ax = plot_compare_differences(table, scenarios=["baseline", "strict_d"],
-                                  reference="baseline", year=2030)
-    assert not any(isinstance(c, ErrorbarContainer) for c in ax.containers)
-    assert ax.get_title() == "Difference to baseline, 2030, single replication"
+    table["significant"] = significant(table)
+    fig = plot_compare_differences(table, scenarios=["baseline", "strict_d"], year=2030)
+    assert not any(isinstance(c, ErrorbarContainer) for ax in fig.axes for c in ax.containers)
+    assert fig.get_suptitle() == "Difference to baseline, 2030, single replication"
 
 
 def test_indicator_figure_has_one_panel_per_indicator_found_and_a_band_per_line(exp_dir: Path):
@@ -348,26 +311,35 @@ def test_indicator_figure_has_one_panel_per_indicator_found_and_a_band_per_line(
     assert legend == ["baseline (reference)", "strict_d"]
 
 
-def test_difference_bars_are_the_percentages_with_their_ci(exp_dir: Path):
+def test_end_year_differences_get_a_panel_each_on_its_own_scale(exp_dir: Path):
     summary = read_experiment_table(exp_dir, "summary.csv", ("scenario",))
     differences = read_experiment_table(exp_dir, "differences.csv", ("scenario",))
     table = percent_differences(summary, differences, reference="baseline", year=2030,
                                 indicators=SUMMARY_ROWS[:4])
-    ax = plot_compare_differences(table, scenarios=["baseline", "strict_d"],
-                                  reference="baseline", year=2030)
-    bars = [p for c in ax.containers if isinstance(c, BarContainer) for p in c.patches]
-    assert [b.get_width() for b in bars] == pytest.approx(list(table["pct"]))
-    assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 4
-    assert ax.get_title() == "Difference to baseline, 2030, 95% CI over 3 paired replications"
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == "Tax per mu, above-scale"
-    assert any(line.get_xdata()[0] == 0 for line in ax.get_lines())  # the zero line
+    table["significant"] = significant(table)
+    fig = plot_compare_differences(table, scenarios=["baseline", "strict_d"], year=2030)
+    panels = [ax for ax in data_axes(fig)]
+    assert len(panels) == 4
+    assert fig.get_suptitle() == ("Difference to baseline, 2030, 95% CI over 3 paired "
+                                  "replications")
+    assert panels[0].get_title() == "Tax per mu, above-scale"
+    for ax, row in zip(panels, table.itertuples(), strict=True):
+        # the point is the paired difference: (m + 1) + 0.5 for indicator m
+        point = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
+        assert point.get_xdata()[0] == pytest.approx(row.difference)
+        assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1
+        low, high = ax.get_xlim()
+        assert low <= min(row.ci_low, 0)  # its own scale holds zero and the interval
+        assert high >= row.ci_high
+    # each panel is scaled to its own interval, not to the widest one
+    assert panels[0].get_xlim()[1] < panels[3].get_xlim()[1]
 
 
 def test_many_scenarios_get_distinct_colours_and_long_names_wrap(tmp_path: Path):
     names = tuple(f"scenario_{i}_with_a_rather_long_descriptive_name" for i in range(8))
     exp = write_experiment(tmp_path / "many", scenarios=names)
     paths = compare_figures(exp, formats=("png",))
-    assert len(paths) == 3
+    assert len(paths) == len(COMPARE_FIGURES)
     for path in paths:
         assert_png(path)
     colours = [look["color"] for look in plot_style.scenario_styles(names).values()]
@@ -399,7 +371,8 @@ def test_compare_figures_with_zh_and_no_cjk_font_warn_once_and_draw(exp_dir, no_
     with pytest.warns(CJKFontWarning) as record:
         paths = compare_figures(exp_dir, lang="zh", formats=("svg",))
     assert sum(issubclass(w.category, CJKFontWarning) for w in record) == 1
-    assert "Key indicators by scenario" in paths[0].read_text(encoding="utf-8")
+    assert "Effect of each variant: paired difference to baseline" in paths[0].read_text(
+        encoding="utf-8")
 
 
 @pytest.mark.filterwarnings("ignore:Glyph:UserWarning")  # DejaVu stands in for a CJK font
@@ -510,8 +483,10 @@ def test_sobol_bars_follow_st_order_with_ci_and_a_note_on_negative_estimates(swe
     s1, st = (c for c in ax.containers if isinstance(c, BarContainer))
     assert [p.get_width() for p in st.patches] == pytest.approx([0.6, 0.3, 0.02])
     assert [p.get_width() for p in s1.patches] == pytest.approx([0.5, 0.2, -0.04])
-    assert [t.get_text().replace("\n", "") for t in ax.get_yticklabels()] == [
-        PARAMETERS[0], PARAMETERS[2], PARAMETERS[1]]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # a parameter the catalogue has text for gets its label and unit, others their path
+    assert labels[0].replace("\n", " ") == "Electricity surcharge, class D (yuan/kWh)"
+    assert [t.replace("\n", "") for t in labels[1:]] == [PARAMETERS[2], PARAMETERS[1]]
     assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 2
     assert ax.get_xlim()[0] < -0.04
     assert ax.get_xlim()[1] == 1.0

@@ -332,9 +332,10 @@ def write_backtest(result: BacktestResult, out: str | Path, *, figures: bool = T
         write_parquet(result.table, run.tmp / "backtest.parquet")
         write_parquet(result.paths, run.tmp / "paths.parquet")
         if figures:
+            from simulator.plots import figure_dir
             from simulator.plots.backtest import plot_backtest
 
-            plot_backtest(result, run.tmp / "figures", lang=lang, title=title)
+            plot_backtest(result, figure_dir(run.tmp, lang), lang=lang, title=title)
     return run.final
 
 

@@ -89,11 +89,9 @@ def sweep(spec: Any, *, out: Path | str | None = None, force: bool = False,
         if spec_.design == "sobol":
             exp.write_csv("sobol.csv", sobol_indices(problem, outputs))
         if figures:
-            from simulator.plots.sweep import sobol_figures, sweep_scatter
+            from simulator.plots.sweep import sweep_figures
 
-            sweep_scatter(exp.path, lang=lang)
-            if spec_.design == "sobol":
-                sobol_figures(exp.path, lang=lang)
+            sweep_figures(exp.path, lang=lang)  # Sobol indices when sobol.csv exists
         exp.finish()  # after the figures: an interrupted experiment is not finished
         outputs.attrs["path"] = str(exp.path)
         return outputs

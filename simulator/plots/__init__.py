@@ -50,8 +50,11 @@ from simulator.plots._style import (
     CJKFontWarning,
     add_source_line,
     check_formats,
+    figure_dir,
     find_cjk_font,
+    mark_figure_policy_dates,
     new_figure,
+    page,
     save_all,
     style_for,
 )
@@ -86,6 +89,7 @@ from simulator.plots.markets import (
     plot_market_prices,
     plot_quota_burden,
 )
+from simulator.plots.policy import PolicyDate, policy_caption, run_policy_dates
 from simulator.results import record_redrawn
 
 __all__ = [
@@ -97,8 +101,10 @@ __all__ = [
     "INDICATORS",
     "LABELS",
     "MARKET_FIGURES",
+    "PolicyDate",
     "auction_summary",
     "dynamics_figures",
+    "figure_dir",
     "find_cjk_font",
     "make_figures",
     "market_names",
@@ -120,6 +126,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Figures whose x-axis is not time (no policy dates), and those with monthly points.
+_NOT_TIME: tuple[str, ...] = ("transitions",)
+_MONTHLY: tuple[str, ...] = ("market_prices",)
+#: Page sizes (inches) of figures taller than the default 10 x 6.
+_SIZES: dict[str, tuple[float, float]] = {"market_prices": (10.0, 8.5), "market_caps": (10.0, 7.5)}
 
 #: How :func:`make_figures` draws each figure on a new page, in the given language.
 _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
@@ -154,8 +166,10 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     Returns
     -------
     list of Path
-        ``<run_dir>/figures/<figure>.<format>`` for each of :data:`FIGURES`
-        and each format, then for each of :data:`MARKET_FIGURES` when the run
+        ``<figure_dir>/<figure>.<format>`` for each of :data:`FIGURES` and each
+        format (``figure_dir`` is :func:`figure_dir`: ``<run_dir>/figures`` for
+        English, ``<run_dir>/figures/zh`` for Chinese, so both sets live side by
+        side), then for each of :data:`MARKET_FIGURES` when the run
         has quota markets (rows of a ``market=<name>`` group), then for each
         of :data:`DYNAMICS_FIGURES` whose metrics the run has
         (:func:`dynamics_figures`).
@@ -167,17 +181,24 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     source = source_line(manifest, lang=style.lang)
     if manifest.get("replications", 1) != 1:
         source = f"{source} · {style.labels['band']}"
+    dates = run_policy_dates(manifest, run_dir, lang=style.lang)
+    dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
              *dynamics_figures(metrics)]
-    out_dir = run_dir / "figures"
+    out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:
-        fig = new_figure()
-        try:
-            _DRAWS[name](metrics, style.lang, fig)
-            add_source_line(fig, source, style)
-            written += save_all(fig, out_dir, name, formats, source)
-        finally:
-            fig.clear()
+        with page():
+            fig = new_figure(figsize=_SIZES.get(name))
+            try:
+                _DRAWS[name](metrics, style.lang, fig)
+                line = source
+                if name not in _NOT_TIME and dates:
+                    mark_figure_policy_dates(fig, dates, style, annual=name not in _MONTHLY)
+                    line = f"{source} · {dated}"
+                add_source_line(fig, line, style)
+                written += save_all(fig, out_dir, name, formats, line)
+            finally:
+                fig.clear()
     record_redrawn(run_dir, written)  # a run's manifest keeps every file's checksum
     return written

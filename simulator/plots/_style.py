@@ -5,11 +5,13 @@ Nothing here reads results; the figure modules pass in what to draw.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
+import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -32,12 +34,18 @@ __all__ = [
     "CJKFontWarning",
     "COLOURS",
     "MARKERS",
+    "PAGE_RC",
     "SCENARIO_COLOURS",
     "Style",
     "bundled_cjk_font",
+    "figure_dir",
     "find_cjk_font",
+    "mark_figure_policy_dates",
+    "mark_policy_dates",
+    "page",
     "scenario_styles",
     "style_for",
+    "text_columns",
     "wrap_label",
 ]
 
@@ -60,6 +68,12 @@ SCENARIO_MARKERS: tuple[str, ...] = ("o", "s", "^", "v", "D", "P", "X", "*")
 
 FIGSIZE = (10.0, 6.0)  # inches, policy-brief page width
 DPI = 150
+#: Figures are drawn 10 in wide and printed 17 cm (6.7 in) wide in the brief, at 2/3 of
+#: their size: a 13 pt base font prints at about 8.7 pt, "x-small" tick labels at 6 pt.
+PAGE_RC: dict[str, Any] = {"font.size": 13.0, "axes.titlesize": "medium",
+                           "legend.fontsize": "small"}
+#: Colour of the thin vertical lines that mark policy changes on time axes.
+POLICY_COLOUR = "#7F3C8D"
 SVG_HASHSALT = "mujun"  # fixed salt -> stable element ids -> byte-identical SVG
 
 #: The CJK font file that comes with the install (in the mplfonts package).
@@ -176,6 +190,29 @@ def style_for(lang: str) -> Style:
 # ---------------------------------------------------------------- figures and panels
 
 
+def figure_dir(directory: str | Path, lang: str) -> Path:
+    """Return where the figures of a results directory go in ``lang``.
+
+    English figures are in ``<directory>/figures``, Chinese ones in
+    ``<directory>/figures/zh``, so that both sets live side by side.
+
+    Examples
+    --------
+    >>> figure_dir("results/run", "zh").as_posix()
+    'results/run/figures/zh'
+    """
+    labels_for(lang)  # validates lang
+    base = Path(directory) / "figures"
+    return base if lang == "en" else base / lang
+
+
+@contextlib.contextmanager
+def page() -> Iterator[None]:
+    """Draw in this context for text sized for the printed page (:data:`PAGE_RC`)."""
+    with mpl.rc_context(PAGE_RC):
+        yield
+
+
 def new_figure(*, figsize: tuple[float, float] | None = None) -> Figure:
     """Return an empty policy-brief page (``figsize`` inches, default 10 x 6), not in pyplot."""
     return Figure(figsize=figsize or FIGSIZE, dpi=DPI, layout="constrained")
@@ -193,23 +230,37 @@ def scenario_styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
             for i, name in enumerate(names)}
 
 
+# Closing marks, full-width (right parenthesis and corner brackets, comma, full stop,
+# enumeration comma, colon, semicolon, ! and ?) and ASCII: none may start a line.
+_NO_LINE_START = "".join(map(chr, (0xFF09, 0x300D, 0x300F, 0x3011, 0xFF0C, 0x3002, 0x3001,
+                                   0xFF1A, 0xFF1B, 0xFF01, 0xFF1F))) + "),.:;!?"
+
+
 def wrap_label(text: str, width: int = 24) -> str:
-    """Return ``text`` broken into lines of about ``width`` characters.
+    """Return ``text`` broken into lines of about ``width`` columns (a CJK character is two).
 
     Lines break after spaces, underscores, dots and slashes, so that scenario
-    names and dotted parameter paths wrap too; a longer piece stays whole.
+    names and dotted parameter paths wrap too, and between Chinese
+    characters; a longer piece stays whole.
     """
-    pieces = [p for p in re.split(r"(?<=[ _./])", str(text)) if p]
+    pieces = [p for p in re.split(r"(?<=[ _./\u2e80-\u9fff\uff00-\uffef])", str(text)) if p]
     lines: list[str] = []
-    line = ""
+    line, used = "", 0
     for piece in pieces:
-        if line and len(line) + len(piece.rstrip()) > width:
+        size = text_columns(piece.rstrip())
+        # A closing mark never starts a line: it stays with what it closes.
+        if line and used + size > width and piece[0] not in _NO_LINE_START:
             lines.append(line.rstrip())
-            line = ""
-        line += piece
+            line, used = "", 0
+        line, used = line + piece, used + text_columns(piece)
     if line or not lines:
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def text_columns(text: str) -> int:
+    """Return the printed width of ``text`` in columns, a wide (CJK) character counting two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def panel_grid(fig: Figure, n: int) -> tuple[list[tuple[Axes, bool]], GridSpec]:
@@ -243,8 +294,24 @@ def legend_row(fig: Figure, grid: GridSpec, handles: dict[str, Any], style: Styl
     legend_ax = fig.add_subplot(grid[-1, :], label="legend")
     legend_ax.axis("off")
     if handles:
-        legend_ax.legend(handles.values(), handles.keys(), ncols=ncols or len(handles),
+        fitting = legend_columns(list(handles), fig.get_figwidth())
+        legend_ax.legend(handles.values(), handles.keys(),
+                         ncols=min(ncols, fitting) if ncols else fitting,
                          loc="center", prop=style.legend_font(), frameon=False)
+
+
+def legend_columns(labels: Sequence[str], width_in: float) -> int:
+    """Return how many legend entries fit side by side across a page ``width_in`` inches wide.
+
+    Each entry takes its longest label's width plus room for the key, in
+    columns of "small" text (about 11 to the inch at the page font size).
+    """
+    widest = max((text_columns(line) for label in labels for line in str(label).split("\n")),
+                 default=0)
+    n = max(len(labels), 1)
+    while n > 1 and n * (widest + 6) > 11 * width_in:
+        n -= 1
+    return n
 
 
 def finish_panels(fig: Figure, grid: GridSpec, panels: list, handles: dict[str, Any],
@@ -308,15 +375,81 @@ def fractional_year_axis(ax: Axes, years: np.ndarray) -> None:
     ax.tick_params(axis="x", which="minor", length=0)
 
 
+# ---------------------------------------------------------------- policy dates
+
+
+def mark_policy_dates(ax: Axes, dates: Sequence[Any], style: Style, *, annual: bool = True,
+                      label: bool = True) -> None:
+    """Draw a thin vertical line, labelled with its date, at each policy change.
+
+    ``dates`` are :class:`~simulator.plots.policy.PolicyDate`. On an annual
+    axis (points at x = year) a change in January of year y sits between
+    the points of y - 1 and y; on a monthly axis (x = year + (month - 0.5) / 12)
+    it sits at the start of its month.
+    """
+    limits = ax.get_xlim()
+    for date in dates:
+        x = date.year + (date.month - 1) / 12 - (0.5 if annual else 0.0)
+        if not min(limits) < x < max(limits):  # before or after what the axis shows
+            continue
+        ax.axvline(x, color=POLICY_COLOUR, linewidth=0.9, linestyle=(0, (4, 2)), zorder=1,
+                   gid="policy_date")
+        if label:
+            ax.annotate(date.text, (x, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", ha="left", va="top",
+                        size="xx-small", color=POLICY_COLOUR, **style.fontkw)
+    ax.set_xlim(limits)
+
+
+def mark_figure_policy_dates(fig: Figure, dates: Sequence[Any], style: Style, *,
+                             annual: bool = True) -> None:
+    """Mark ``dates`` on every time-axis panel of a drawn figure, labelled on the top row.
+
+    Panels are the figure's Axes except the legend row, colour bars and twin
+    axes (labels ``legend``, ``<colorbar>``, ``volume:*``).
+    """
+    for ax in fig.axes:
+        name = ax.get_label()
+        if name in ("legend", "<colorbar>") or name.startswith("volume:") or not ax.axison:
+            continue
+        spec = ax.get_subplotspec()
+        mark_policy_dates(ax, dates, style, annual=annual,
+                          label=spec is None or spec.rowspan.start == 0)
+
+
 # ---------------------------------------------------------------- output
 
 
+# A Chinese character (or full-width sign), a word with its trailing space, or spaces.
+_CAPTION_TOKEN = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+")
+
+
+def fill_caption(text: str, width: int = 160) -> str:
+    """Return ``text`` broken into lines of at most ``width`` columns (a CJK character is two).
+
+    Lines break at spaces, or between Chinese characters; existing line breaks stay.
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, used = "", 0
+        for token in _CAPTION_TOKEN.findall(paragraph):
+            size = text_columns(token)
+            if line and used + len(token.rstrip()) > width:
+                lines.append(line.rstrip())
+                line, used = "", 0
+            line, used = line + token, used + size
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def add_source_line(fig: Figure, source: str, style: Style) -> None:
-    """Print the provenance line at the bottom left of the figure."""
+    """Print the provenance line (wrapped to the page) at the bottom left of the figure."""
     # As the figure's supxlabel the constrained layout keeps room for it below
     # the axes and any bottom legend, which a free fig.text would overlap.
     font = {"fontproperties": style.source_font} if style.source_font is not None else {}
-    fig.supxlabel(source, x=0.005, ha="left", color="0.35",  # no y: keeps it layout-managed
+    width = int(14 * fig.get_figwidth())  # columns of x-small text across the page
+    # No y: keeps it layout-managed.
+    fig.supxlabel(fill_caption(source, width), x=0.005, ha="left", color="0.35",
                   **font, size="x-small")
 
 

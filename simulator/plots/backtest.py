@@ -18,6 +18,7 @@ from simulator.plots._style import (
     add_source_line,
     legend_row,
     new_figure,
+    page,
     panel_year_axis,
     save_all,
     style_for,
@@ -34,8 +35,15 @@ def plot_backtest(result, out_dir: Path, *, lang: str = "en", title: str = "",
                   formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
     """Draw a :class:`~simulator.calibration.backtest.BacktestResult`; save ``backtest.<fmt>``.
 
-    Returns the paths written.
+    Returns the paths written. ``out_dir`` is the language's figure folder, e.g.
+    ``figure_dir(run_dir, lang)`` (:func:`~simulator.plots.figure_dir`).
     """
+    with page():
+        return _draw_backtest(result, Path(out_dir), lang=lang, title=title, formats=formats)
+
+
+def _draw_backtest(result, out_dir: Path, *, lang: str, title: str,
+                   formats: tuple[str, ...]) -> list[Path]:
     style = style_for(lang)
     text = catalogue.text(style.lang, "backtest")
     series = list(dict.fromkeys(result.paths["series"]))
@@ -74,6 +82,6 @@ def plot_backtest(result, out_dir: Path, *, lang: str = "en", title: str = "",
     }
     legend_row(fig, grid, handles, style)
     fig.suptitle(text["title"].format(name=title, n=result.replications), **style.fontkw)
-    source = "Mujun backtest · observed: data/observed/zhejiang.csv (see its sources)"
+    source = style.labels["backtest_source"].format(file="data/observed/zhejiang.csv")
     add_source_line(fig, source, style)
-    return save_all(fig, Path(out_dir), "backtest", formats, source)
+    return save_all(fig, out_dir, "backtest", formats, source)

@@ -17,7 +17,9 @@ from matplotlib.figure import Figure
 from simulator.plots._style import (
     COLOURS,
     MARKERS,
+    QUANTITY_FORMAT,
     Style,
+    legend_columns,
     legend_right,
     new_figure,
     no_data,
@@ -80,7 +82,8 @@ def plot_indicators(metrics: pd.DataFrame, *, lang: str = "en",
     legend_ax = fig.add_subplot(grid[2, :], label="legend")
     legend_ax.axis("off")
     if handles:
-        legend_ax.legend(handles.values(), handles.keys(), ncols=len(handles), loc="center",
+        legend_ax.legend(handles.values(), handles.keys(),
+                         ncols=legend_columns(list(handles), fig.get_figwidth()), loc="center",
                          prop=style.legend_font(), frameon=False)
     return fig
 
@@ -118,7 +121,8 @@ def plot_resource_bill(metrics: pd.DataFrame, *, lang: str = "en",
         legend_right(ax, style)
     style.title(ax, style.labels["resource_bill.title"])
     ax.set_xlabel(style.labels["year"], **style.fontkw)
-    ax.set_ylabel(style.labels["resource_bill.ylabel"], **style.fontkw)
+    ax.set_ylabel(style.labels["resource_bill.ylabel"], **style.fontkw, size="small",
+                  linespacing=1.5)
     return ax
 
 
@@ -187,6 +191,7 @@ def draw_class_lines(ax: Axes, metrics: pd.DataFrame, metric: str,
         handles[label] = line
     if handles:
         year_axis(ax, np.sort(summary["year"].unique()))
+        ax.yaxis.set_major_formatter(QUANTITY_FORMAT)  # 4,000 rather than 4000
     else:
         no_data(ax, style)
     return handles

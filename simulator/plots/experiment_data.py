@@ -10,7 +10,8 @@ with the t-based 95% CI of that paired difference).
 :func:`read_experiment`, :func:`read_experiment_table`, :func:`check_unique`
 and :func:`experiment_source_line` read any experiment directory (the sweep
 figures use them too); :func:`key_indicators`, :func:`percent_differences`
-and :func:`class_shares` prepare what the comparison figures
+and :func:`difference_paths`, :func:`identical_indicators` and
+:func:`class_effects` prepare what the comparison figures
 (:mod:`simulator.plots.compare`) draw.
 """
 
@@ -28,21 +29,23 @@ from simulator.plots.data import CLASSES, read_record
 from simulator.results.summary import SUMMARY_ROWS
 
 __all__ = [
-    "CLASS_SHARE_METRIC",
+    "BY_CLASS_METRICS",
     "DIFFERENCE_COLUMNS",
-    "FIRMS_METRIC",
     "SUMMARY_COLUMNS",
     "Indicator",
     "check_unique",
-    "class_shares",
+    "class_effects",
+    "difference_paths",
     "experiment_source_line",
     "has_ci",
+    "identical_indicators",
     "key_indicators",
     "percent_differences",
     "read_experiment",
     "read_experiment_table",
     "replication_count",
     "scenario_order",
+    "significant",
 ]
 
 #: Columns of ``summary.csv``.
@@ -50,9 +53,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "scenario", "group", "metric", "year", "n", "mean", "sd", "ci_low", "ci_high")
 #: Columns of ``differences.csv``.
 DIFFERENCE_COLUMNS: tuple[str, ...] = ("scenario", "reference", *SUMMARY_COLUMNS[1:])
-#: The metrics class shares are read from, or derived from (firm counts by class).
-CLASS_SHARE_METRIC = "class_share"
-FIRMS_METRIC = "firms"
 
 Indicator = tuple[str, str, str]  # metric, group, label (as results.summary.SUMMARY_ROWS)
 
@@ -173,10 +173,7 @@ def percent_differences(summary: pd.DataFrame, differences: pd.DataFrame, *, ref
     ValueError
         If ``differences`` has rows against another reference.
     """
-    others = sorted(set(differences["reference"]) - {reference})
-    if others:
-        raise ValueError(f"differences.csv has differences to {others}; expected to "
-                         f"{reference!r}, the first scenario of experiment.json.")
+    _check_reference(differences, reference)
     ref = (summary[(summary["scenario"] == reference) & (summary["year"] == year)]
            .set_index(["metric", "group"])["mean"])
     diffs = differences[(differences["year"] == year) & (differences["scenario"] != reference)]
@@ -197,43 +194,124 @@ def percent_differences(summary: pd.DataFrame, differences: pd.DataFrame, *, ref
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def class_shares(summary: pd.DataFrame, *, year: int,
-                 scenarios: Sequence[str]) -> pd.DataFrame:
-    """Return the share of evaluated firms in each class A-D per scenario in ``year``.
+def difference_paths(differences: pd.DataFrame, *, reference: str,
+                     indicators: Sequence[Indicator]) -> pd.DataFrame:
+    """Return each scenario's paired difference to the reference, year by year, per indicator.
 
-    Shares come from the ``class_share`` rows (groups ``class=A`` ..
-    ``class=D``) with their CIs; a scenario without them gets its shares from
-    the mean ``firms`` counts by class, without CI (the share of a mean is not
-    the mean share, and the replications are not in the summary).
+    The difference of replication k is value(scenario, k) - value(reference,
+    k) on the same seeds; ``differences.csv`` holds their mean and its
+    t-based 95% interval (:func:`simulator.results.stats.paired_differences`).
+
+    Parameters
+    ----------
+    differences : pandas.DataFrame
+        ``differences.csv`` of a comparison.
+    reference : str
+        The reference scenario (the first of ``experiment.json``).
+    indicators : sequence of (metric, group, label)
+        Indicators in the order wanted.
 
     Returns
     -------
     pandas.DataFrame
-        Columns scenario, klass, share, ci_low, ci_high (shares in 0..1), derived
-        (True when computed from firm counts); rows in the order of
-        ``scenarios`` then A-D. A scenario with neither metric is left out.
+        Columns metric, group, label, scenario, year, n, difference,
+        ci_low, ci_high (the metric's unit) and significant: True where the
+        interval excludes zero, False where it includes zero or there is
+        none (n < 2). Rows in the order of ``indicators``, then scenario
+        (as in ``differences``), then year.
+
+    Raises
+    ------
+    ValueError
+        If ``differences`` has rows against another reference.
     """
-    groups = [f"class={c}" for c in CLASSES]
-    at_year = summary[(summary["year"] == year) & summary["group"].isin(groups)]
+    _check_reference(differences, reference)
     records = []
-    for scenario in scenarios:
-        rows = at_year[at_year["scenario"] == scenario]
-        shares = rows[rows["metric"] == CLASS_SHARE_METRIC].set_index("group")
-        derived = shares["mean"].notna().sum() == 0
-        if derived:
-            counts = rows[rows["metric"] == FIRMS_METRIC].set_index("group")["mean"]
-            total = counts.reindex(groups).fillna(0.0).sum()
-            if total <= 0:
-                continue
-            shares = pd.DataFrame({"mean": counts / total, "ci_low": np.nan, "ci_high": np.nan})
-        shares = shares.reindex(groups)
-        for c, group in zip(CLASSES, groups, strict=True):
-            records.append({"scenario": scenario, "klass": c,
-                            "share": float(np.nan_to_num(shares.at[group, "mean"])),
-                            "ci_low": shares.at[group, "ci_low"],
-                            "ci_high": shares.at[group, "ci_high"], "derived": bool(derived)})
-    return pd.DataFrame.from_records(
-        records, columns=["scenario", "klass", "share", "ci_low", "ci_high", "derived"])
+    rows = differences[differences["scenario"] != reference]
+    for metric, group, label in indicators:
+        sub = rows[(rows["metric"] == metric) & (rows["group"] == group)]
+        for scenario in pd.unique(sub["scenario"]):
+            for row in sub[sub["scenario"] == scenario].sort_values("year").itertuples():
+                records.append({"metric": metric, "group": group, "label": label,
+                                "scenario": scenario, "year": int(row.year), "n": int(row.n),
+                                "difference": float(row.mean), "ci_low": float(row.ci_low),
+                                "ci_high": float(row.ci_high)})
+    columns = ["metric", "group", "label", "scenario", "year", "n", "difference", "ci_low",
+               "ci_high"]
+    table = pd.DataFrame.from_records(records, columns=columns)
+    table["significant"] = significant(table)
+    return table
+
+
+def significant(table: pd.DataFrame) -> pd.Series:
+    """Return, row by row, whether the 95% interval (ci_low, ci_high) excludes zero.
+
+    A row without an interval (NaN bounds, one replication) is not significant.
+    """
+    low = table["ci_low"].astype(float)
+    high = table["ci_high"].astype(float)
+    return ((low > 0) | (high < 0)).astype(bool)
+
+
+def identical_indicators(differences: pd.DataFrame, *, reference: str,
+                         indicators: Sequence[Indicator]) -> list[Indicator]:
+    """Return the indicators on which every scenario equals the reference in every replication.
+
+    Such an indicator is identical by construction (the firm counts by class,
+    fixed by grading on quantiles), so a figure of its difference is empty.
+    """
+    rows = differences[differences["scenario"] != reference]
+    out = []
+    for metric, group, label in indicators:
+        sub = rows[(rows["metric"] == metric) & (rows["group"] == group)]
+        values = sub[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
+        if len(sub) and np.all(values[np.isfinite(values)] == 0) and np.isfinite(
+                sub["mean"].to_numpy(dtype=float)).all():
+            out.append((metric, group, label))
+    return out
+
+
+#: Metrics of the by-class comparison: what the class's firms pay (the differential
+#: prices' incidence) and what they yield per mu.
+BY_CLASS_METRICS: tuple[str, ...] = ("resource_bill_yuan_per_wan_yuan_va", "va_per_mu_wan_yuan",
+                                     "tax_per_mu_wan_yuan")
+
+
+def class_effects(differences: pd.DataFrame, *, reference: str, year: int,
+                  metrics: Sequence[str] = BY_CLASS_METRICS) -> pd.DataFrame:
+    """Return each scenario's paired difference to the reference by class A-D in ``year``.
+
+    The class shares themselves cannot differ (grading by quantiles fixes
+    them), but who is charged what, and what the firms of a class yield, can.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns metric, klass, scenario, n, difference, ci_low, ci_high,
+        significant; metrics in the order given (those without rows left
+        out), classes A-D.
+    """
+    _check_reference(differences, reference)
+    rows = differences[(differences["year"] == year) & (differences["scenario"] != reference)]
+    records = []
+    for metric in metrics:
+        for c in CLASSES:
+            sub = rows[(rows["metric"] == metric) & (rows["group"] == f"class={c}")]
+            for row in sub.itertuples():
+                records.append({"metric": metric, "klass": c, "scenario": row.scenario,
+                                "n": int(row.n), "difference": float(row.mean),
+                                "ci_low": float(row.ci_low), "ci_high": float(row.ci_high)})
+    table = pd.DataFrame.from_records(records, columns=["metric", "klass", "scenario", "n",
+                                                        "difference", "ci_low", "ci_high"])
+    table["significant"] = significant(table)
+    return table
+
+
+def _check_reference(differences: pd.DataFrame, reference: str) -> None:
+    others = sorted(set(differences["reference"]) - {reference})
+    if others:
+        raise ValueError(f"differences.csv has differences to {others}; expected to "
+                         f"{reference!r}, the first scenario of experiment.json.")
 
 
 def replication_count(table: pd.DataFrame) -> str:

@@ -37,7 +37,8 @@ from simulator.plots.data import (
     replication_summary,
 )
 
-__all__ = ["MARKET_FIGURES", "plot_caps", "plot_market_prices", "plot_quota_burden"]
+__all__ = ["MARKET_FIGURES", "SETTER_MARKERS", "plot_caps", "plot_market_prices",
+           "plot_quota_burden", "price_setters"]
 
 #: Quota-market figures, drawn after the core figures only when the run has quota markets.
 MARKET_FIGURES: tuple[str, ...] = ("market_prices", "market_caps", "quota_burden")
@@ -81,17 +82,20 @@ def plot_market_prices(metrics: pd.DataFrame, *, lang: str = "en",
         ax.patch.set_visible(False)
         handles |= _draw_auctions(ax, volume_ax, metrics, market, style)
         unit = _unit(market)
-        style.title(ax, _market_label(market, style), size="medium")
+        style.title(ax, _market_label(market, style), size="small")
         ax.set_ylabel(style.labels["market_prices.price"].format(
-            unit=style.labels[f"price_unit.{unit}"]), **style.fontkw)
+            unit=style.labels[f"price_unit.{unit}"]), **style.fontkw, size="small")
         volume_ax.set_ylabel(style.labels["market_prices.volume"].format(
-            unit=style.labels[f"unit.{unit}"]), **style.fontkw)
+            unit=style.labels[f"unit.{unit}"]), **style.fontkw, size="small")
+        for axis in (ax, volume_ax):
+            axis.tick_params(labelsize="x-small")
+            axis.tick_params(axis="x", which="minor", labelsize="x-small")
         if bottom_row:
-            ax.set_xlabel(style.labels["year"], **style.fontkw)
+            ax.set_xlabel(style.labels["year"], **style.fontkw, size="small")
     if not markets:
         no_data(panels[0][0], style)
     fig.suptitle(style.labels["market_prices.title"], **style.fontkw, size="x-large")
-    legend_row(fig, grid, handles, style, ncols=4)
+    legend_row(fig, grid, handles, style, ncols=3)
     return fig
 
 
@@ -168,7 +172,8 @@ def plot_quota_burden(metrics: pd.DataFrame, *, lang: str = "en",
         legend_right(ax, style)
     style.title(ax, style.labels["quota_burden.title"])
     ax.set_xlabel(style.labels["year"], **style.fontkw)
-    ax.set_ylabel(style.labels["quota_burden.ylabel"], **style.fontkw)
+    ax.set_ylabel(style.labels["quota_burden.ylabel"], **style.fontkw, size="small",
+                  linespacing=1.5)
     return ax
 
 
@@ -192,12 +197,11 @@ def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, marke
         return handles
     bars = volume_ax.bar(volumes["x"], volumes["mean"], width=0.8 / 12, color=VOLUME_COLOUR,
                          linewidth=0, label=style.labels["market_prices.volume_legend"])
-    (line,) = price_ax.plot(prices["x"], prices["mean"], color=PRICE_COLOUR, marker="o",
-                            markersize=3.5, linewidth=1.2,
-                            label=style.labels["market_prices.price_legend"])
-    if prices["n"].max() > 1:
-        price_ax.fill_between(prices["x"], prices["ci_low"], prices["ci_high"],
-                              color=PRICE_COLOUR, alpha=0.15, linewidth=0)
+    # The price holds from one trade to the next: a step path, without the CI band of
+    # 70 auctions (which would hide the markers); the markers say what set each price.
+    held = prices["mean"].ffill()
+    (line,) = price_ax.plot(prices["x"], held, color=PRICE_COLOUR, drawstyle="steps-post",
+                            linewidth=1.1, label=style.labels["market_prices.path"])
     handles[line.get_label()] = line
     handles[bars.get_label()] = bars
     handles |= _draw_setters(price_ax, metrics, market, prices, style)
@@ -224,37 +228,70 @@ def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, marke
     return handles
 
 
-#: Marker of each administrative price setter on the price line (PRICE_SETTERS codes).
+#: Marker of each administrative price setter on the price line (PRICE_SETTERS codes of
+#: ``quota_price_setter``: 0 the bids, 1 floor, 2 ceiling, 3 reserve price, 4 penalty).
 SETTER_MARKERS: dict[int, tuple[str, str]] = {1: ("v", "floor"), 2: ("^", "ceiling"),
                                               3: ("D", "reserve"), 4: ("s", "penalty")}
 SETTER_COLOUR = "#D55E00"  # Okabe-Ito vermillion
+MARKET_SETTER = 0
 
 
-def _draw_setters(price_ax: Axes, metrics: pd.DataFrame, market: str, prices: pd.DataFrame,
-                  style: Style) -> dict[str, Any]:
-    """Mark the auctions priced by the floor, the ceiling, a reserve price or the penalty.
+def price_setters(metrics: pd.DataFrame, market: str) -> pd.DataFrame:
+    """Return what priced each auction of ``market`` that traded: bids or an administrative price.
 
-    An auction is marked by what set its price in most replications that traded.
+    An auction's ``quota_price_setter`` code (0 bids and offers, 1 the floor,
+    2 the ceiling, 3 a reserve price, 4 the penalty or surcharge; NaN no
+    trade) can differ between replications: the auction gets the code of
+    most replications that traded, the lowest code on a tie.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns year, month, code, setter (``"market"``, ``"floor"``,
+        ``"ceiling"``, ``"reserve"`` or ``"penalty"``), administrative (code
+        > 0) and share (of the replications that traded, those with this
+        code); one row per auction month with trade, in time order.
     """
     rows = metrics[(metrics["metric"] == "quota_price_setter")
                    & (metrics["group"] == f"{MARKET_GROUP_PREFIX}{market}")
                    & metrics["month"].notna()].dropna(subset=["value"])
-    if rows.empty:
+    records = []
+    for (year, month), sub in rows.groupby(["year", "month"], sort=True):
+        counts = sub["value"].astype(int).value_counts()
+        code = int(counts[counts == counts.max()].index.min())
+        records.append({"year": int(year), "month": int(month), "code": code,
+                        "setter": SETTER_MARKERS.get(code, ("o", "market"))[1],
+                        "administrative": code != MARKET_SETTER,
+                        "share": float(counts[code] / counts.sum())})
+    return pd.DataFrame.from_records(records, columns=["year", "month", "code", "setter",
+                                                       "administrative", "share"])
+
+
+def _draw_setters(price_ax: Axes, metrics: pd.DataFrame, market: str, prices: pd.DataFrame,
+                  style: Style) -> dict[str, Any]:
+    """Mark each auction that traded: a dot if the bids set its price, else its setter's marker."""
+    setters = price_setters(metrics, market)
+    if setters.empty:
         return {}
-    mode = (rows.assign(code=rows["value"].astype(int))
-            .groupby(["year", "month"])["code"].agg(lambda c: c.value_counts().idxmax()))
     at = prices.set_index(["year", "month"])
     handles: dict[str, Any] = {}
-    for code, (marker, key) in SETTER_MARKERS.items():
-        keys = [k for k, c in mode.items() if c == code and k in at.index]
+    looks = {MARKET_SETTER: ("o", "market", PRICE_COLOUR)} | {
+        code: (marker, key, SETTER_COLOUR) for code, (marker, key) in SETTER_MARKERS.items()}
+    for code, (marker, key, colour) in looks.items():
+        keys = [(y, m) for y, m, c in setters[["year", "month", "code"]].itertuples(index=False)
+                if c == code and (y, m) in at.index]
         if not keys:
             continue
         points = at.loc[keys]
+        label = style.labels["market_prices.market" if code == MARKET_SETTER
+                             else f"market_prices.setter.{key}"]
+        administrative = code != MARKET_SETTER
         (mark,) = price_ax.plot(points["x"], points["mean"], linestyle="none", marker=marker,
-                                markersize=6, markerfacecolor="none",
-                                markeredgecolor=SETTER_COLOUR, markeredgewidth=1.2,
-                                label=style.labels[f"market_prices.setter.{key}"])
-        handles[mark.get_label()] = mark
+                                markersize=6.5 if administrative else 3.5,
+                                markerfacecolor="white" if administrative else colour,
+                                markeredgecolor=colour, markeredgewidth=1.3, zorder=5,
+                                label=label, gid=f"setter_{key}")
+        handles[label] = mark
     return handles
 
 

@@ -37,9 +37,11 @@ from simulator.plots._style import (
     QUANTITY_FORMAT,
     add_source_line,
     check_formats,
+    figure_dir,
     legend_right,
     new_figure,
     no_data,
+    page,
     save_all,
     style_for,
     wrap_label,
@@ -49,6 +51,7 @@ from simulator.plots.experiment_data import (
     read_experiment,
     read_experiment_table,
 )
+from simulator.plots.sweep_grid import axis_label, heatmap_figsize, plot_sweep_heatmap, uses_heatmap
 
 __all__ = [
     "SOBOL_COLUMNS",
@@ -204,7 +207,8 @@ def plot_sobol(table: pd.DataFrame, *, output: str, lang: str = "en",
         ax.errorbar(values[ok], (y + offset)[ok], xerr=np.abs(conf[ok]), fmt="none",
                     ecolor="0.2", elinewidth=1, capsize=2.5)
     ax.axvline(0, color="black", linewidth=1)
-    ax.set_yticks(y, [wrap_label(p, 32) for p in table["parameter"]], size="small")
+    ax.set_yticks(y, [axis_label(p, style.labels, style.lang, width=30)
+                      for p in table["parameter"]], **style.fontkw, size="small")
     ax.set_ylim(len(table) - 0.5, -0.5)
     low, high = sobol_xlim(table)
     ax.set_xlim(low, high)
@@ -254,7 +258,8 @@ def plot_sweep_scatter(outputs: pd.DataFrame, *, parameters: Sequence[str],
             ax.tick_params(labelsize="x-small")
             ax.yaxis.set_major_formatter(QUANTITY_FORMAT)
             if i == len(output_names) - 1:
-                ax.set_xlabel(wrap_label(parameter, 26), size="x-small")
+                ax.set_xlabel(axis_label(parameter, style.labels, style.lang, width=30),
+                              **style.fontkw, size="x-small")
             if j == 0:
                 ax.set_ylabel(wrap_label(output_label(output, style.labels), 22),
                               **style.fontkw, size="x-small")
@@ -298,13 +303,14 @@ def sobol_figures(exp_dir: str | Path, *, lang: str = "en",
     written: list[Path] = []
     for output, stem in figure_stems(list(pd.unique(sobol["output"]))).items():
         table = sobol_table(sobol, output)
-        fig = new_figure(figsize=sobol_figsize(len(table)))
-        try:
-            plot_sobol(table, output=output, lang=style.lang, ax=fig.add_subplot())
-            add_source_line(fig, source, style)
-            written += save_all(fig, exp_dir / "figures", stem, formats, source)
-        finally:
-            fig.clear()
+        with page():
+            fig = new_figure(figsize=sobol_figsize(len(table)))
+            try:
+                plot_sobol(table, output=output, lang=style.lang, ax=fig.add_subplot())
+                add_source_line(fig, source, style)
+                written += save_all(fig, figure_dir(exp_dir, style.lang), stem, formats, source)
+            finally:
+                fig.clear()
     return written
 
 
@@ -314,12 +320,16 @@ def sweep_scatter(exp_dir: str | Path, *, lang: str = "en",
 
     Reads ``outputs.csv`` and the ``"parameters"`` and ``"outputs"`` of
     ``experiment.json``; columns missing from ``outputs.csv`` are left out.
+    A grid design over two parameters is drawn as heatmaps
+    (:func:`~simulator.plots.sweep_grid.plot_sweep_heatmap`, file
+    ``sweep_heatmap``), any other design as a grid of scatter panels.
 
     Returns
     -------
     list of Path
-        ``<exp_dir>/figures/sweep_scatter.<format>`` per format; empty when the
-        directory has no ``outputs.csv``.
+        ``<figure_dir>/sweep_scatter.<format>`` (or ``sweep_heatmap``) per
+        format, ``figure_dir`` being :func:`~simulator.plots.figure_dir`;
+        empty when the directory has no ``outputs.csv``.
 
     Raises
     ------
@@ -343,16 +353,23 @@ def sweep_scatter(exp_dir: str | Path, *, lang: str = "en",
             logger.warning("outputs.csv has no column for %s %s; left out", kind, absent)
     formats = check_formats(formats)
     style = style_for(lang)
-    source = " · ".join([experiment_source_line(experiment, lang=style.lang),
-                         style.labels["sweep_scatter.trend"]])
-    fig = new_figure(figsize=scatter_figsize(len(present["parameters"]), len(present["outputs"])))
-    try:
-        plot_sweep_scatter(outputs, parameters=present["parameters"],
-                           output_names=present["outputs"], lang=style.lang, fig=fig)
-        add_source_line(fig, source, style)
-        return save_all(fig, exp_dir / "figures", "sweep_scatter", formats, source)
-    finally:
-        fig.clear()
+    heatmap = uses_heatmap(experiment) and len(present["parameters"]) == 2
+    note = style.labels["sweep_heatmap.caption" if heatmap else "sweep_scatter.trend"]
+    source = " · ".join([experiment_source_line(experiment, lang=style.lang), note])
+    name, draw, figsize = (
+        ("sweep_heatmap", plot_sweep_heatmap, heatmap_figsize(len(present["outputs"])))
+        if heatmap else
+        ("sweep_scatter", plot_sweep_scatter,
+         scatter_figsize(len(present["parameters"]), len(present["outputs"]))))
+    with page():
+        fig = new_figure(figsize=figsize)
+        try:
+            draw(outputs, parameters=present["parameters"], output_names=present["outputs"],
+                 lang=style.lang, fig=fig)
+            add_source_line(fig, source, style)
+            return save_all(fig, figure_dir(exp_dir, style.lang), name, formats, source)
+        finally:
+            fig.clear()
 
 
 def sweep_figures(exp_dir: str | Path, *, lang: str = "en",

@@ -1,0 +1,124 @@
+"""Make the figure gallery of the docs: every figure, in English and Chinese.
+
+    python docs/_tools/gallery.py
+
+Runs, in a temporary directory, a small run (a strict D surcharge from 2019 on the
+500-firm county, so that its figures show a policy date), a comparison of that
+county against the same with the stricter D surcharge (3 replications) and a
+small grid sweep over two parameters, draws every figure in both languages and
+writes them downscaled to ``docs/images/gallery/<lang>/<figure>.png`` (each
+under about 120 KB; reruns overwrite). ``docs/reference/figures.md`` shows them.
+
+One function per section (:func:`run_section`, :func:`compare_section`,
+:func:`sweep_section`), each returning the figure files it drew, so that
+further sections (screenshots of the brief) can be added beside them.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from simulator import apply_changes, load_scenario, run_scenario  # noqa: E402
+from simulator.experiment.comparison import compare  # noqa: E402
+from simulator.experiment.sweeps import sweep  # noqa: E402
+from simulator.plots import make_figures  # noqa: E402
+from simulator.plots.compare import compare_figures  # noqa: E402
+from simulator.plots.sweep import sweep_figures  # noqa: E402
+
+LANGUAGES = ("en", "zh")
+OUT = ROOT / "docs" / "images" / "gallery"
+WIDTH = 1000  # px: about 17 cm at 150 dpi, the width the brief prints a figure
+MAX_BYTES = 120_000
+STRICT_D = {"tariffs.electricity.class_surcharge_yuan_per_kwh.D": 0.6,
+            "tariffs.electricity.d_escalation": [
+                {"min_consecutive_years": 3, "surcharge_yuan_per_kwh": 0.7}]}
+SWEEP = """\
+name: gallery_grid
+base: {base}
+overrides:
+  population.n_industrial: 150
+  population.n_services: 50
+  run.end: 2018-12
+  timeline: []
+  output.firm_snapshots: false
+  output.monthly_metrics: false
+parameters:
+  - {{path: tariffs.electricity.class_surcharge_yuan_per_kwh.D, values: [0.0, 0.3, 0.6]}}
+  - {{path: dynamics.exit.forced_exit_share_per_year, values: [0.0, 0.03]}}
+design: grid
+replications: 2
+seed: 7
+outputs:
+  - {{metric: tax_per_mu_wan_yuan, group: scale=above}}
+  - {{metric: differential_revenue_yuan}}
+"""
+
+
+def strict_d_county():
+    """Return the 500-firm county, and the same with the D surcharge raised from 2019-01."""
+    county = load_scenario(ROOT / "scenarios" / "small_county.yaml")
+    strict = apply_changes(county, {"name": "small_county_strict_d",
+                                    "timeline": [{"date": "2019-01", "set": STRICT_D}]})
+    return county, strict
+
+
+def run_section(work: Path) -> dict[str, list[Path]]:
+    """Run the strict-D county with 2 replications; return the run figures per language."""
+    _, strict = strict_d_county()
+    run_dir = run_scenario(strict, out=work / "runs", replications=2, figures=False)
+    return {lang: [p for p in make_figures(run_dir, lang=lang, formats=("png",))]
+            for lang in LANGUAGES}
+
+
+def compare_section(work: Path) -> dict[str, list[Path]]:
+    """Compare the county with its strict-D variant (3 replications); return the figures."""
+    exp = compare(list(strict_d_county()), replications=3, out=work / "compare",
+                  figures=False, workers=1)
+    return {lang: compare_figures(exp, lang=lang, formats=("png",)) for lang in LANGUAGES}
+
+
+def sweep_section(work: Path) -> dict[str, list[Path]]:
+    """Sweep a grid over the D surcharge and the forced-exit quota; return the heatmaps."""
+    spec = work / "gallery_grid.yaml"
+    spec.write_text(SWEEP.format(base=ROOT / "scenarios" / "small_county.yaml"),
+                    encoding="utf-8")
+    outputs = sweep(spec, out=work / "sweep", figures=False, workers=1)
+    exp = Path(outputs.attrs["path"])
+    return {lang: sweep_figures(exp, lang=lang, formats=("png",)) for lang in LANGUAGES}
+
+
+def write_downscaled(source: Path, target: Path) -> None:
+    """Write ``source`` at :data:`WIDTH` px wide, as few colours as keep it under the limit."""
+    image = Image.open(source).convert("RGB")
+    image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.LANCZOS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for colours in (256, 128, 64):
+        image.quantize(colours).save(target, optimize=True)
+        if target.stat().st_size <= MAX_BYTES:
+            return
+    sys.stderr.write(f"warning: {target} is {target.stat().st_size} bytes\n")
+
+
+def main() -> None:
+    """Draw every section's figures and write the gallery."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        drawn: dict[str, list[Path]] = {lang: [] for lang in LANGUAGES}
+        for section in (run_section, compare_section, sweep_section):
+            for lang, paths in section(work).items():
+                drawn[lang] += paths
+        for lang in LANGUAGES:
+            for path in drawn[lang]:
+                write_downscaled(path, OUT / lang / path.name)
+            sys.stdout.write(f"{len(drawn[lang])} figures -> {OUT / lang}\n")
+
+
+if __name__ == "__main__":
+    main()
