@@ -18,15 +18,15 @@ from matplotlib.figure import Figure
 
 from simulator.explore.runs import Comparison
 from simulator.plots import new_figure, plot_market_prices
-from simulator.plots.compare import (
-    differences_figsize,
-    indicators_figsize,
+from simulator.plots.compare import indicators_figsize, plot_compare_indicators
+from simulator.plots.data import market_names
+from simulator.plots.effects import differences_figsize, plot_compare_differences
+from simulator.plots.experiment_data import (
+    identical_indicators,
     key_indicators,
     percent_differences,
-    plot_compare_differences,
-    plot_compare_indicators,
+    significant,
 )
-from simulator.plots.data import market_names
 
 __all__ = ["DPI", "FIGURES", "comparison_figures", "png_data_url"]
 
@@ -59,11 +59,15 @@ def comparison_figures(comparison: Comparison, *, lang: str = "en",
     indicators = key_indicators(summary)
     out = {}
     if "differences" in names:
+        # As in the brief: indicators equal in every paired replication have no panel.
+        same = identical_indicators(comparison.differences, reference=base,
+                                    indicators=indicators)
+        differing = [i for i in indicators if i not in same] or indicators
         table = percent_differences(summary, comparison.differences, reference=base,
-                                    year=year, indicators=indicators)
-        fig = new_figure(figsize=differences_figsize(table))
-        plot_compare_differences(table, scenarios=scenarios, reference=base, year=year,
-                                 lang=lang, ax=fig.add_subplot())
+                                    year=year, indicators=differing)
+        table["significant"] = significant(table)
+        fig = new_figure(figsize=differences_figsize(len(differing)))
+        plot_compare_differences(table, scenarios=scenarios, year=year, lang=lang, fig=fig)
         out["differences"] = png_data_url(fig)
     if "indicators" in names:
         fig = new_figure(figsize=indicators_figsize(len(indicators)))

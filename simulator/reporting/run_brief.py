@@ -18,7 +18,6 @@ from simulator.reporting.findings import amount
 from simulator.reporting.html import fmt
 from simulator.reporting.sections import (
     ci_cell,
-    figure_dir,
     key_indicator_rows,
     page_meta,
     provenance,
@@ -40,13 +39,10 @@ MAX_SENTENCES = 6
 def run_context(directory: Path, t: dict[str, str], lang: str) -> dict[str, Any]:
     """Return the variables of ``run.html.j2`` for a run directory."""
     from simulator.catalogue import entry
-    from simulator.plots import make_figures
 
     manifest, metrics = read_run(directory)
     scenario, scenario_text = read_run_scenario(directory, manifest) or ({}, "")
     name = str(manifest.get("scenario_name") or scenario.get("name", directory.name))
-    if not any(figure_dir(directory, lang).glob("*.png")):
-        make_figures(directory, lang=lang)
 
     annual = metrics[metrics["month"].isna()]
     years = sorted(int(y) for y in annual["year"].unique())

@@ -33,8 +33,8 @@ __all__ = ["FIGURE_ORDER", "FIGURE_PREFERENCE", "SIGNIFICANT", "TEXT_COLUMNS", "
 FIGURE_PREFERENCE: dict[str, tuple[str, ...]] = {
     "run": ("indicators", "class_counts", "resource_bill", "market_prices", "transitions",
             "entry_exit", "market_caps", "land_use", "quota_burden", "investment"),
-    "compare": ("compare_differences", "compare_indicators", "market_prices",
-                "compare_class_shares"),
+    "compare": ("compare_effects", "compare_differences", "compare_by_class",
+                "compare_indicators"),
     "sweep": ("sweep_heatmap", "sweep_scatter"),
 }
 #: Every figure name a brief knows, in the order it shows them.
@@ -87,22 +87,23 @@ def read_table(path: Path, columns: Sequence[str],
     return numeric_columns(table, numeric, path)
 
 
-def figure_dir(directory: Path, lang: str) -> Path:
-    """Return where a directory's figures in ``lang`` are: ``figures/`` (en), ``figures/zh/``.
+def figure_dir(directory: Path, kind: str, lang: str) -> Path:
+    """Return the folder of a directory's figures in ``lang``, drawing them first if need be.
 
-    Falls back to ``figures/`` when a Chinese folder has no PNG (figures
-    made before the two languages were written side by side).
+    English figures are in ``figures/``, Chinese ones in ``figures/zh/``
+    (:func:`simulator.plots.figure_dir`). A results directory written with
+    ``--no-figures``, or in the other language, has none there yet: they are
+    drawn from its result files (the brief never runs the model).
     """
-    try:  # the plotting package's own rule, where it has one
-        from simulator.plots import figure_dir as plots_figure_dir
-    except ImportError:
-        plots_figure_dir = None
-    if plots_figure_dir is not None:
-        folder = Path(plots_figure_dir(directory, lang))
-    else:
-        folder = directory / "figures" / ("zh" if lang == "zh" else "")
-    if lang != "en" and not any(folder.glob("*.png")):
-        return directory / "figures"
+    from simulator.plots import figure_dir as plots_figure_dir
+    from simulator.plots import make_figures
+    from simulator.plots.compare import compare_figures
+    from simulator.plots.sweep import sweep_figures
+
+    folder = Path(plots_figure_dir(directory, lang))
+    if not any(folder.glob("*.png")):
+        draw = {"run": make_figures, "compare": compare_figures, "sweep": sweep_figures}[kind]
+        draw(directory, lang=lang, formats=("png",))
     return folder
 
 
@@ -128,7 +129,7 @@ def select_figures(directory: Path, kind: str, lang: str, t: dict[str, str], *,
     list of Figure
         At most :data:`MAX_FIGURES`, numbered from 1.
     """
-    folder = figure_dir(directory, lang)
+    folder = figure_dir(directory, kind, lang)
     wanted = [(n, t.get(f"fig.{n}", n.replace("_", " ").capitalize() + "."))
               for n in FIGURE_PREFERENCE[kind]]
     out: list[Figure] = []
