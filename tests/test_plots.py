@@ -261,7 +261,7 @@ def test_svg_output_is_byte_identical_across_runs(run_dir: Path):
     assert mpl.rcParams["svg.hashsalt"] == salt  # the fixed salt was not left behind
     svg = first["indicators.svg"].decode("utf-8")
     assert "<dc:date>" not in svg
-    assert "Mujun 0.1.0 · scenario baseline · seed 42 · 2 replication(s)" in svg
+    assert "Mujun 0.1.0 · scenario baseline · seed 42 · 2 replications" in svg
 
 
 def test_missing_metrics_parquet_raises_file_not_found_naming_the_file(tmp_path: Path):
@@ -298,7 +298,7 @@ def test_unknown_format_is_rejected(run_dir: Path):
 def test_source_line_names_version_scenario_seed_and_replications(run_dir: Path):
     manifest = read_manifest(run_dir)
     assert plots.source_line(manifest) == (
-        "Mujun 0.1.0 · scenario baseline · seed 42 · 2 replication(s)")
+        "Mujun 0.1.0 · scenario baseline · seed 42 · 2 replications")
     assert plots.source_line(manifest, lang="zh") == (
         "Mujun 0.1.0 · 情景 baseline · 随机种子 42 · 2 次重复")
 

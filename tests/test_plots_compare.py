@@ -247,7 +247,7 @@ def test_experiment_source_line_names_experiment_version_revision_seed_replicati
               "seed": 42, "replications": 20}
     assert experiment_source_line(record) == (
         "Mujun 0.2.0 · experiment strict_d_vs_baseline · revision 0123456789ab · seed 42 "
-        "· 20 replication(s)")
+        "· 20 replications")
     assert experiment_source_line({**record, "git_revision": None}, lang="zh") == (
         "Mujun 0.2.0 · 实验 strict_d_vs_baseline · 代码版本 未知 · 随机种子 42 · 20 次重复")
 
@@ -491,7 +491,7 @@ def test_sobol_bars_follow_st_order_with_ci_and_a_note_on_negative_estimates(swe
     assert ax.get_xlim()[0] < -0.04
     assert ax.get_xlim()[1] == 1.0
     notes = " ".join(t.get_text().replace("\n", " ") for t in ax.texts)
-    assert "1 estimate(s) below 0 or above 1" in notes
+    assert "estimates below 0 or above 1: 1" in notes
     assert ax.get_title() == "Sobol sensitivity indices: Tax per mu (10k yuan / mu)"
 
 

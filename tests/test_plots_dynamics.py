@@ -207,7 +207,7 @@ def test_dynamics_svgs_are_byte_identical_across_runs(run_dir: Path):
     first = svgs()
     assert len(first) == 3
     assert first == svgs()
-    assert "Mujun 0.1.0 · scenario baseline · seed 7 · 2 replication(s)" in (
+    assert "Mujun 0.1.0 · scenario baseline · seed 7 · 2 replications" in (
         first["land_use.svg"].decode("utf-8"))
 
 

@@ -271,8 +271,7 @@ def _add_explore_command(add_parser: AddParser) -> None:
                     "weights, quota caps and auction reserve prices of a scenario, see the "
                     "variant's differences to the baseline (run once at a small size), and "
                     "save the variant as a scenario file. Needs Dash: "
-                    'pip install -e ".[explore]".',
-        epilog="example: python run.py explore scenarios/small_county.yaml --lang zh")
+                    'pip install -e ".[explore]".')
     x.add_argument("scenario", nargs="?",
                    help="scenario YAML the levers start from (default: embedded baseline.yaml)")
     x.add_argument("--port", type=int, default=8050, help="port to serve on (default 8050)")
@@ -317,6 +316,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export": ("python run.py export results/compare/baseline-vs-strict_d_2019 "
                "--out tables.xlsx",),
     "firms": ("python run.py firms results/baseline/20250101T000000Z --class D --year 2030",),
+    "explore": ("python run.py explore scenarios/small_county.yaml --lang zh",),
 }
 
 

@@ -8,7 +8,7 @@ interval of that mean.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "read_manifest",
     "read_metrics",
     "replication_summary",
+    "replications_words",
     "source_line",
     "transition_matrix",
 ]
@@ -101,15 +102,27 @@ def read_record(path: Path, what: str) -> dict[str, Any]:
 def source_line(manifest: dict[str, Any], *, lang: str = "en") -> str:
     """Return the provenance line printed under every figure.
 
-    Example: ``"Mujun 0.1.0 · scenario baseline · seed 42 · 2 replication(s)"``.
+    Example: ``"Mujun 0.1.0 · scenario baseline · seed 42 · 2 replications"``.
     """
     scenario = manifest.get("scenario") or {}
-    return labels_for(lang)["source"].format(
+    labels = labels_for(lang)
+    return labels["source"].format(
         version=manifest.get("version", "?"),
         scenario=scenario.get("name", "?") if isinstance(scenario, dict) else scenario,
         seed=manifest.get("seed", "?"),
-        replications=manifest.get("replications", "?"),
+        replications=replications_words(manifest.get("replications"), labels),
     )
+
+
+def replications_words(n: object, labels: Mapping[str, str]) -> str:
+    """Return "1 replication", "5 replications" (重复运行 5 次); "?" replications if unknown.
+
+    >>> replications_words(1, {"replications.one": "1 replication",
+    ...                        "replications.many": "{n} replications"})
+    '1 replication'
+    """
+    return labels["replications.one"] if n == 1 else labels["replications.many"].format(
+        n="?" if n is None else n)
 
 
 # ---------------------------------------------------------------- aggregation

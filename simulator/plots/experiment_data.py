@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.plots._labels import labels_for
-from simulator.plots.data import CLASSES, read_record
+from simulator.plots.data import CLASSES, read_record, replications_words
 from simulator.results.summary import SUMMARY_ROWS
 
 __all__ = [
@@ -107,14 +107,15 @@ def experiment_source_line(experiment: dict[str, Any], *, lang: str = "en") -> s
     """Return the provenance line printed under every experiment figure.
 
     Example: ``"Mujun 0.2.0 · experiment strict_d · revision 1a2b3c4d5e6f · seed 42
-    · 20 replication(s)"`` (the git revision shortened to 12 characters).
+    · 20 replications"`` (the git revision shortened to 12 characters).
     """
     labels = labels_for(lang)
     revision = experiment.get("git_revision")
     return labels["experiment_source"].format(
         version=experiment.get("version", "?"), name=experiment.get("name", "?"),
         revision=str(revision)[:12] if revision else labels["revision.unknown"],
-        seed=experiment.get("seed", "?"), replications=experiment.get("replications", "?"))
+        seed=experiment.get("seed", "?"),
+        replications=replications_words(experiment.get("replications"), labels))
 
 
 # ---------------------------------------------------------------- preparing the data
