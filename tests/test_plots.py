@@ -748,3 +748,16 @@ def test_market_figures_in_chinese(market_metrics, cjk_font):
     assert caps.get_suptitle() == "总量上限、配额与实际排放/用能"
     ax = plot_quota_burden(market_metrics, lang="zh")
     assert ax.get_title() == "单位增加值配额成本（按执行类别）"
+
+
+def test_the_band_note_is_under_figures_with_bands_only(tmp_path: Path):
+    """With replications, "shaded: 95% CI" is under the banded figures, not under the
+    price path (a step held between trades) or the transition counts."""
+    run = write_run(tmp_path / "run", replications=2, markets=("energy",))
+    svgs = {p.stem: p.read_text(encoding="utf-8")
+            for p in make_figures(run, formats=("svg",))}
+    band = "shaded: 95% CI of the mean across replications"
+    assert band in svgs["indicators"]
+    assert band not in svgs["market_prices"]
+    assert band not in svgs["transitions"]
+    assert "seed 42 · 2 replications" in svgs["market_prices"]

@@ -130,6 +130,8 @@ logger = logging.getLogger(__name__)
 #: Figures whose x-axis is not time (no policy dates), and those with monthly points.
 _NOT_TIME: tuple[str, ...] = ("transitions",)
 _MONTHLY: tuple[str, ...] = ("market_prices",)
+#: Figures that draw no confidence band (the price holds from one trade to the next; counts).
+_NO_BAND: tuple[str, ...] = ("market_prices", "transitions")
 #: Page sizes (inches) of figures taller than the default 10 x 6.
 _SIZES: dict[str, tuple[float, float]] = {"market_prices": (10.0, 8.5), "market_caps": (10.0, 7.5)}
 
@@ -179,8 +181,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     formats = check_formats(formats)
     style = style_for(lang)  # warns once here; the figures then get a language that works
     source = source_line(manifest, lang=style.lang)
-    if manifest.get("replications", 1) != 1:
-        source = f"{source} · {style.labels['band']}"
+    banded = f"{source} · {style.labels['band']}" if manifest.get("replications", 1) != 1 \
+        else source
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
@@ -192,10 +194,10 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
             fig = new_figure(figsize=_SIZES.get(name))
             try:
                 _DRAWS[name](metrics, style.lang, fig)
-                line = source
+                line = source if name in _NO_BAND else banded
                 if name not in _NOT_TIME and dates:
                     mark_figure_policy_dates(fig, dates, style, annual=name not in _MONTHLY)
-                    line = f"{source} · {dated}"
+                    line = f"{line} · {dated}"
                 add_source_line(fig, line, style)
                 written += save_all(fig, out_dir, name, formats, line)
             finally:
