@@ -183,5 +183,6 @@ def test_validate_prints_the_estimate_of_the_scenario(capsys):
     assert main(["validate", str(SMALL)]) == 0
     line = capsys.readouterr().out.strip()
     est = estimate_run(load_scenario(SMALL))
-    assert line.endswith(f"timeline change(s)), {est.describe()}")
+    # small.yaml has one timeline change: the singular, then the estimate.
+    assert line.endswith(f"(2017-01 to 2020-12, 1 timeline change), {est.describe()}")
     assert est.describe() == f"est. {est.peak_bytes / 1e9:.1f} GB peak, ~{est.seconds:.0f} s"

@@ -73,7 +73,7 @@ def text(lang: str, section: str) -> Mapping[str, str]:
     Examples
     --------
     >>> text("zh", "card")["title"]
-    '企业评价结果告知单（一企一单）：企业 {firm}'
+    '企业亩均效益评价报告（一企一单）：{firm} 号企业'
     """
     if section not in SECTIONS:
         raise KeyError(f"no locale section {section!r}; one of {', '.join(SECTIONS)}")
