@@ -20,9 +20,10 @@ this checkout's ``simulator`` first on ``PYTHONPATH`` and this interpreter's
 folder first on ``PATH`` (so ``python``, ``mkdocs`` and ``dask`` are this
 environment's). Lines that would install or recurse are checked, not run:
 ``pip install ...`` (its extras must exist in pyproject.toml), ``python -m
-pytest ...`` (this test is part of that suite) and ``python mutation/run.py
-...`` (minutes long); the files they name must exist and a ``--only`` mutant
-must be listed.
+pytest ...`` (this test is part of that suite), ``python mutation/run.py
+...`` (minutes long) and ``python docs/_tools/gallery.py`` (it rewrites the
+docs' images); the files they name must exist and a ``--only`` mutant must be
+listed.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def _check_pip(words: list[str], where: str) -> None:
 
 
 def _check_developer_command(words: list[str], where: str) -> None:
-    """``python -m pytest ...`` and ``python mutation/run.py ...``: the paths and ids exist."""
+    """``python -m pytest ...`` and the maintainers' scripts: the paths and ids exist."""
     if words[1:3] == ["-m", "pytest"]:
         args = words[3:]
     else:
@@ -161,8 +162,15 @@ def _check_developer_command(words: list[str], where: str) -> None:
             assert (ROOT / arg.split("::")[0]).exists(), f"{where}: no {arg} in the repository"
 
 
+#: Maintainers' commands whose file is checked, not run: minutes long, or rewriting the
+#: repository's own files (the gallery regenerates docs/images; the tests of the figures,
+#: the brief and the card check what it draws).
+DEVELOPER_SCRIPTS = ("mutation/run.py", "docs/_tools/gallery.py")
+
+
 def _is_developer_command(words: list[str]) -> bool:
-    return words[:3] == ["python", "-m", "pytest"] or words[:2] == ["python", "mutation/run.py"]
+    return words[:3] == ["python", "-m", "pytest"] or (
+        len(words) >= 2 and words[0] == "python" and words[1] in DEVELOPER_SCRIPTS)
 
 
 def runnable_shell(block: Block) -> str:
