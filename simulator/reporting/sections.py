@@ -25,8 +25,9 @@ from simulator.results import numeric_columns, read_text_file, require_file
 from simulator.scenario import ScenarioError
 
 __all__ = ["FIGURE_ORDER", "FIGURE_PREFERENCE", "SIGNIFICANT", "TEXT_COLUMNS", "Figure",
-           "ci_cell", "figure_dir", "key_indicator_rows", "page_meta", "parse_stored_scenario",
-           "provenance", "read_run_scenario", "read_table", "record_text", "replications_words",
+           "ci_cell", "drawn_figure_dir", "key_indicator_rows", "page_meta",
+           "parse_stored_scenario", "provenance", "read_run_scenario", "read_table",
+           "record_text", "replications_words",
            "select_figures", "show", "text", "unfinished"]
 
 #: The figures a brief shows, by kind, in order of preference; missing ones are skipped.
@@ -87,7 +88,7 @@ def read_table(path: Path, columns: Sequence[str],
     return numeric_columns(table, numeric, path)
 
 
-def figure_dir(directory: Path, kind: str, lang: str) -> Path:
+def drawn_figure_dir(directory: Path, kind: str, lang: str) -> Path:
     """Return the folder of a directory's figures in ``lang``, drawing them first if need be.
 
     English figures are in ``figures/``, Chinese ones in ``figures/zh/``
@@ -129,7 +130,7 @@ def select_figures(directory: Path, kind: str, lang: str, t: dict[str, str], *,
     list of Figure
         At most :data:`MAX_FIGURES`, numbered from 1.
     """
-    folder = figure_dir(directory, kind, lang)
+    folder = drawn_figure_dir(directory, kind, lang)
     wanted = [(n, t.get(f"fig.{n}", n.replace("_", " ").capitalize() + "."))
               for n in FIGURE_PREFERENCE[kind]]
     out: list[Figure] = []
