@@ -9,17 +9,23 @@ lowest-scored ``exit.forced_exit_share_per_year`` of the rated industrial
 firms (provincial elimination quotas) close. Their land becomes idle; their
 projects under way are dropped; their quota rights go to the reserve (when
 the markets resize).
+
+With ``exit.routes`` on, a leaving firm may instead relocate out of the
+county or be merged into an acquirer (:mod:`simulator.dynamics.routes`):
+merged land stays occupied (the acquirer's) and merged rights move to the
+acquirer's account; :func:`record_routes` records the routes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from simulator.dynamics import routes
 from simulator.dynamics.state import EXIT_REASONS, loan_rates
-from simulator.engine.state import RunState
+from simulator.engine.state import RunState, draw
 from simulator.firms import CLASS_CODES, CLASS_LABELS, UNRATED
 
-__all__ = ["close_firms", "settle_money"]
+__all__ = ["close_firms", "record_routes", "settle_money"]
 
 
 def settle_money(state: RunState) -> None:
@@ -51,11 +57,49 @@ def close_firms(state: RunState, year: int, score: np.ndarray) -> np.ndarray:
     add(year, 0, groups, "exits", [
         float(exiting.sum()), *(float((reason == k).sum()) for k in range(3)),
         *(float((exiting & (f.klass == k)).sum()) for k in range(len(CLASS_LABELS)))])
+    vacating = exiting
+    if spec.routes.enabled:
+        u = draw(state, f"exit-route/{year}", "uniform")
+        taken = routes.take_routes(state, reason, score, u)
+        record_routes(state, year, reason, *taken)
+        vacating = taken[0].vacating
     if exiting.any():
-        dyn.land.vacate(f.region[exiting], f.land_mu[exiting], reason="exit")
+        dyn.land.vacate(f.region[vacating], f.land_mu[vacating], reason="exit")
         gone = np.isin(dyn.projects.firm_id, f.firm_id[exiting])
         dyn.projects.take(gone)
     return exiting
+
+
+def record_routes(state: RunState, year: int, reason: np.ndarray, taken: routes.Routes,
+                  merged: dict[str, float], rights: dict[str, np.ndarray]) -> None:
+    """Record the year's exits by route, reason and class, and what each route moved.
+
+    Land, employees and potential VA are those of the leaving firms before
+    the mergers (a merged firm's rows are left as they were).
+    """
+    f = state.firms
+    add = state.recorder.add
+    route = taken.route
+    groups = ["all", *(f"reason={r}" for r in EXIT_REASONS),
+              *(f"class={c}" for c in CLASS_LABELS)]
+    for code, name in enumerate(routes.ROUTES):
+        on = route == code
+        add(year, 0, groups, f"exits_{name}", [
+            float(on.sum()), *(float((on & (reason == k)).sum()) for k in range(3)),
+            *(float((on & (f.klass == k)).sum()) for k in range(len(CLASS_LABELS)))])
+    by_route = [f"route={r}" for r in routes.ROUTES]
+    counts = np.bincount(route[route >= 0], minlength=len(routes.ROUTES)).astype(float)
+    add(year, 0, by_route, "exit_route_share", list(counts / max(counts.sum(), 1.0)))
+    for metric, values in (("exit_land_mu", f.land_mu), ("exit_employees", f.employees),
+                           ("exit_va_wan_yuan", f.va_wan_yuan)):
+        add(year, 0, by_route, metric, list(np.bincount(
+            route[route >= 0], weights=values[route >= 0], minlength=len(routes.ROUTES))))
+    add(year, 0, ["all"], "merger_employees_kept", [merged["employees_kept"]])
+    add(year, 0, ["all"], "merger_va_absorbed_wan_yuan", [merged["va_absorbed_wan_yuan"]])
+    quotas = list(rights)
+    for code, name in enumerate(routes.ROUTES * bool(quotas)):
+        add(year, 0, [f"market={q}" for q in quotas], f"exit_rights_{name}",
+            [float(rights[q][code]) for q in quotas])
 
 
 def _reasons(state: RunState, score: np.ndarray) -> np.ndarray:

@@ -461,3 +461,33 @@ class QuotaLedger(FirmAccounts):
                 f"{self.quota}: money not conserved: firms paid {paid:g} and received "
                 f"{received:g} yuan (net {paid - received:g}), but the government's net "
                 f"receipts are {government:g} yuan")
+
+    # ------------------------------------------------------------- mergers
+
+    def transfer_holdings(self, source: np.ndarray, target: np.ndarray) -> None:
+        """Move all rights of firms ``source`` to firms ``target`` (a merger, 兼并重组).
+
+        Own and leased rights move alike; no money changes hands in the quota
+        system (the acquirer pays the target outside it). Rights are conserved.
+
+        Parameters
+        ----------
+        source : ndarray of int
+            Rows of the firms giving up their rights (distinct).
+        target : ndarray of int
+            Row of the firm receiving each one's rights (may repeat; same shape).
+
+        Examples
+        --------
+        >>> led = QuotaLedger(3, quota="energy")
+        >>> led.issue_to_firms([10.0, 5.0, 2.0])
+        >>> led.transfer_holdings(np.array([1, 2]), np.array([0, 0]))
+        >>> led.holdings.tolist()
+        [17.0, 0.0, 0.0]
+        """
+        self.moves += 1
+        self._unfocus()
+        for rows in (self._holdings, self._leased):
+            moved = rows[source].copy()
+            rows[source] = 0.0
+            np.add.at(rows, target, moved)

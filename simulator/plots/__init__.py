@@ -83,6 +83,7 @@ from simulator.plots.dynamics import (
     plot_investment,
     plot_land_use,
 )
+from simulator.plots.exit_routes import plot_exit_routes
 from simulator.plots.markets import (
     MARKET_FIGURES,
     plot_caps,
@@ -111,6 +112,7 @@ __all__ = [
     "plot_caps",
     "plot_class_counts",
     "plot_entry_exit",
+    "plot_exit_routes",
     "plot_indicators",
     "plot_investment",
     "plot_land_use",
@@ -147,6 +149,7 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "land_use": lambda m, lang, f: plot_land_use(m, lang=lang, fig=f),
     "investment": lambda m, lang, f: plot_investment(m, lang=lang, fig=f),
     "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
+    "exit_routes": lambda m, lang, f: plot_exit_routes(m, lang=lang, fig=f),
 }
 
 

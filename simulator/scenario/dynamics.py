@@ -28,6 +28,7 @@ __all__ = [
     "DynamicsSpec",
     "EntrySpec",
     "EntryStandards",
+    "ExitRoutesSpec",
     "ExitSpec",
     "FinanceSpec",
     "InvestmentOption",
@@ -35,6 +36,7 @@ __all__ = [
     "LandSpec",
     "OptionOverride",
     "RecyclingSpec",
+    "RouteShares",
 ]
 
 INVESTMENT_OPTIONS = ("retrofit", "pollution_control", "automation", "space_for_land")
@@ -117,6 +119,98 @@ class ExitSpec(ScenarioModel):
         0.0, description="share of rated industrial firms, lowest ranked first, closed each year")
     zombie_loss_years: Annotated[int, Field(ge=1, le=50)] = Field(
         2, description="consecutive loss years that make a firm a zombie (僵尸企业)")
+    routes: ExitRoutesSpec = Field(
+        default_factory=lambda: ExitRoutesSpec(),
+        description="where leaving firms go: closure, relocation (转移) or merger (兼并重组); "
+                    "off: every exit is a closure")
+
+
+class RouteShares(ScenarioModel):
+    """Probabilities that a firm leaving for one reason relocates or merges, by class.
+
+    The rest close. A merger needs an acquirer (:class:`ExitRoutesSpec`); a
+    firm drawn for a merger that finds none closes. The defaults are ``est``:
+    public county reports give cases, not shares. Huzhou's 2012 electroplating
+    clean-up (35 firms: 3 closed, 24 moved into parks, 8 upgraded in place) and
+    Quzhou's calcium clean-up (190 firms closed, 212 restructured into 17) show
+    relocation and merger as large routes where a sector is consolidated; seed
+    004 names four (消化一批、转移一批、整合一批、淘汰一批).
+    """
+
+    relocation_by_class: ClassValues = Field(
+        default_factory=ClassValues,
+        description="probability that a leaving firm of this class relocates (转移)")
+    merger_by_class: ClassValues = Field(
+        default_factory=ClassValues,
+        description="probability that a leaving firm of this class is merged (兼并重组)")
+    relocation_unrated: Share = Field(
+        0.0, description="probability that a leaving firm outside the evaluation relocates")
+    merger_unrated: Share = Field(
+        0.0, description="probability that a leaving firm outside the evaluation is merged")
+
+    @model_validator(mode="after")
+    def _probabilities(self) -> RouteShares:
+        pairs = zip(("A", "B", "C", "D", "unrated"),
+                    (*self.relocation_by_class.as_tuple(), self.relocation_unrated),
+                    (*self.merger_by_class.as_tuple(), self.merger_unrated), strict=True)
+        for klass, relocate, merge in pairs:
+            if relocate + merge > 1.0 + 1e-12:
+                raise ValueError(f"relocation and merger probabilities of {klass} sum to "
+                                 f"{relocate + merge:g}; they must not exceed 1")
+        return self
+
+
+def _shares(relocate: tuple[float, float], merge: tuple[float, float]) -> RouteShares:
+    """Route probabilities of C and D firms (A and B firms rarely leave: they close)."""
+    return RouteShares(relocation_by_class=ClassValues(C=relocate[0], D=relocate[1]),
+                       merger_by_class=ClassValues(C=merge[0], D=merge[1]),
+                       relocation_unrated=relocate[0], merger_unrated=merge[0])
+
+
+class ExitRoutesSpec(ScenarioModel):
+    """Routes out of the county's active population: closure, relocation, merger.
+
+    Relocation (转移): the firm leaves the county; its land becomes idle (to be
+    revitalised), its rights go to the reserve (recovered or bought back),
+    its jobs and output leave the county. Merger (兼并重组/整合): the
+    best-scored acquirer of the same sector and region with room takes the
+    firm over: its land (still occupied), a share of its employees, its rights
+    and its cash; the absorbed output moves towards the acquirer's VA per mu.
+    """
+
+    enabled: bool = Field(
+        False, description="draw a route for each leaving firm (off: every exit is a closure)")
+    losses: RouteShares = Field(
+        default_factory=lambda: _shares((0.10, 0.10), (0.15, 0.10)),
+        description="firms leaving after persistent losses (est: an insolvent firm is a poor "
+                    "merger target and rarely funds a move; most close)")
+    d_grace: RouteShares = Field(
+        default_factory=lambda: _shares((0.25, 0.25), (0.25, 0.25)),
+        description="D firms whose rectification failed (est: solvent but land-hungry, half "
+                    "move out or are absorbed, as in the Huzhou and Quzhou clean-ups)")
+    forced: RouteShares = Field(
+        default_factory=lambda: _shares((0.30, 0.30), (0.20, 0.20)),
+        description="firms removed under the provincial elimination quota (est: the quota "
+                    "targets capacity in the county, so relocation counts as done)")
+    acquirer_classes: list[Literal["A", "B", "C"]] = Field(
+        default_factory=lambda: ["A", "B"],
+        description="classes whose firms may acquire (seed 002 task 11: 鼓励企业兼并重组 by "
+                    "the firms the evaluation favours)")
+    max_targets_per_acquirer: Annotated[int, Field(ge=1, le=100)] = Field(
+        1, description="firms one acquirer takes over in a year (est: one deal a year)")
+    employees_kept_share: Share = Field(
+        0.8, description="share of the target's employees the acquirer keeps (est: "
+                         "restructuring sheds the duplicated overhead, about a fifth)")
+    productivity_catch_up: Share = Field(
+        0.5, description="share of the gap between the target's VA per mu and the "
+                         "acquirer's that the absorbed plant closes (0: the target's own "
+                         "output; 1: the acquirer's VA per mu; est 0.5)")
+    relocation_rights: Literal["reserve", "sell"] = Field(
+        "reserve", description="rights of a relocating firm: recovered by the reserve free "
+                               "(收回) or bought back by it at the market's last price")
+
+
+ExitSpec.model_rebuild()  # its routes field names ExitRoutesSpec, defined after it
 
 
 class EntryStandards(ScenarioModel):
