@@ -16,7 +16,7 @@ from simulator.dynamics.routes import CLOSURE, MERGER, RELOCATION
 from simulator.engine import calendar
 from simulator.firms import CLASS_CODES, UNRATED
 from simulator.markets.ledger import QuotaLedger
-from simulator.plots import dynamics_figures, plot_exit_routes
+from simulator.plots import exit_route_figures, plot_exit_routes
 from simulator.scenario import apply_changes, load_scenario
 from simulator.scenario.dynamics import ExitRoutesSpec, ExitSpec
 from simulator.scenario.errors import ScenarioError
@@ -296,7 +296,8 @@ def test_the_exit_routes_figure_stacks_firms_and_land_by_route():
                      (year, "exit_land_mu", f"route={route}", 10.0 * k)]
     metrics = pd.DataFrame(rows, columns=["year", "metric", "group", "value"]).assign(
         month=np.nan, replication=0, scenario="s")
-    assert "exit_routes" in dynamics_figures(metrics)
+    assert exit_route_figures(metrics) == ["exit_routes"]
+    assert exit_route_figures(metrics[~metrics.metric.str.startswith("exits_")]) == []
     for lang in ("en", "zh"):
         fig = plot_exit_routes(metrics, lang=lang)
         firms_ax, land_ax = fig.axes[:2]

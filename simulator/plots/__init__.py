@@ -83,7 +83,7 @@ from simulator.plots.dynamics import (
     plot_investment,
     plot_land_use,
 )
-from simulator.plots.exit_routes import plot_exit_routes
+from simulator.plots.exit_routes import EXIT_ROUTE_FIGURES, exit_route_figures, plot_exit_routes
 from simulator.plots.markets import (
     MARKET_FIGURES,
     plot_caps,
@@ -98,6 +98,7 @@ __all__ = [
     "COLOURS",
     "CJKFontWarning",
     "DYNAMICS_FIGURES",
+    "EXIT_ROUTE_FIGURES",
     "FIGURES",
     "INDICATORS",
     "LABELS",
@@ -105,6 +106,7 @@ __all__ = [
     "PolicyDate",
     "auction_summary",
     "dynamics_figures",
+    "exit_route_figures",
     "figure_dir",
     "find_cjk_font",
     "make_figures",
@@ -189,7 +191,7 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics)]
+             *dynamics_figures(metrics), *exit_route_figures(metrics)]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:

@@ -12,10 +12,7 @@ hold the figure's rows (:func:`dynamics_figures`):
     (groups ``class=A`` .. ``class=D``, ``all``), one panel per option;
 ``entry_exit``
     ``entries`` (group ``all``) against ``exits`` by reason (groups
-    ``reason=<reason>``), and the stock of ``zombie_firms``;
-``exit_routes``
-    exits and their land by route (:mod:`simulator.plots.exit_routes`), with
-    ``dynamics.exit.routes`` on.
+    ``reason=<reason>``), and the stock of ``zombie_firms``.
 
 As for the class counts, values are means over replications and a
 (group, year, replication) without a row counts as 0. With several
@@ -60,7 +57,7 @@ __all__ = [
 ]
 
 #: Enterprise-dynamics figures, each drawn only when its metrics are present.
-DYNAMICS_FIGURES: tuple[str, ...] = ("land_use", "investment", "entry_exit", "exit_routes")
+DYNAMICS_FIGURES: tuple[str, ...] = ("land_use", "investment", "entry_exit")
 
 #: Land pools at the year end (stacked, bottom up) and the year's flows, group "all", mu.
 LAND_STOCKS: tuple[str, ...] = ("land_occupied_mu", "land_idle_mu", "land_available_mu")
@@ -108,7 +105,6 @@ def dynamics_figures(metrics: pd.DataFrame) -> list[str]:
         "land_use": {*LAND_STOCKS, *LAND_FLOWS},
         "investment": {f"{INVESTMENT_PREFIX}{o}" for o in investment_options(metrics)},
         "entry_exit": {ENTRY_METRIC, EXIT_METRIC, ZOMBIE_METRIC},
-        "exit_routes": {"exits_closure", "exits_relocation", "exits_merger"},
     }
     return [name for name in DYNAMICS_FIGURES if needs[name] & present]
 

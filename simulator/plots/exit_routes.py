@@ -1,8 +1,8 @@
 """Exit routes figure: closure, relocation (转移) and merger (兼并重组) over the years.
 
-Drawn by :func:`~simulator.plots.make_figures` when the run has exit routes
-(``dynamics.exit.routes.enabled``: rows of ``exits_closure``,
-``exits_relocation``, ``exits_merger``):
+Drawn by :func:`~simulator.plots.make_figures` after the dynamics figures when
+the run has exit routes (:func:`exit_route_figures`; ``dynamics.exit.routes``
+on: rows of ``exits_closure``, ``exits_relocation``, ``exits_merger``):
 
 ``exit_routes``
     top: leaving firms a year by route (``exits_<route>``, group ``all``),
@@ -29,9 +29,13 @@ from simulator.plots._style import (
     style_for,
     year_axis,
 )
-from simulator.plots.data import replication_summary
+from simulator.plots.data import is_annual, replication_summary
 
-__all__ = ["EXIT_ROUTES", "ROUTE_COLOURS", "plot_exit_routes"]
+__all__ = ["EXIT_ROUTES", "EXIT_ROUTE_FIGURES", "ROUTE_COLOURS", "exit_route_figures",
+           "plot_exit_routes"]
+
+#: The figure drawn when the run has exit routes (after the dynamics figures).
+EXIT_ROUTE_FIGURES: tuple[str, ...] = ("exit_routes",)
 
 #: Routes in stacking order (as ``simulator.dynamics.routes.ROUTES``, not imported:
 #: figures depend on the results files only).
@@ -39,6 +43,13 @@ EXIT_ROUTES: tuple[str, ...] = ("closure", "relocation", "merger")
 #: Okabe-Ito grey, orange and bluish green: clear of the class colours' meaning.
 ROUTE_COLOURS: dict[str, str] = {"closure": "#555555", "relocation": "#E69F00",
                                  "merger": "#009E73"}
+
+
+def exit_route_figures(metrics: pd.DataFrame) -> list[str]:
+    """Return ``["exit_routes"]`` if ``metrics`` has an annual row of an ``exits_<route>``."""
+    wanted = {f"exits_{r}" for r in EXIT_ROUTES}
+    found = metrics.loc[is_annual(metrics), "metric"].isin(wanted).any()
+    return list(EXIT_ROUTE_FIGURES) if found else []
 
 
 def plot_exit_routes(metrics: pd.DataFrame, *, lang: str = "en",

@@ -129,7 +129,8 @@ class RouteShares(ScenarioModel):
     """Probabilities that a firm leaving for one reason relocates or merges, by class.
 
     The rest close. A merger needs an acquirer (:class:`ExitRoutesSpec`); a
-    firm drawn for a merger that finds none closes. The defaults are ``est``:
+    firm drawn for a merger that finds none closes. A reason a scenario gives
+    replaces its defaults: the values it leaves unset are 0. The defaults are ``est``:
     public county reports give cases, not shares. Huzhou's 2012 electroplating
     clean-up (35 firms: 3 closed, 24 moved into parks, 8 upgraded in place) and
     Quzhou's calcium clean-up (190 firms closed, 212 restructured into 17) show
@@ -160,11 +161,16 @@ class RouteShares(ScenarioModel):
         return self
 
 
-def _shares(relocate: tuple[float, float], merge: tuple[float, float]) -> RouteShares:
-    """Route probabilities of C and D firms (A and B firms rarely leave: they close)."""
-    return RouteShares(relocation_by_class=ClassValues(C=relocate[0], D=relocate[1]),
-                       merger_by_class=ClassValues(C=merge[0], D=merge[1]),
-                       relocation_unrated=relocate[0], merger_unrated=merge[0])
+def _shares(relocate: float, merge: float) -> RouteShares:
+    """Return the same route probabilities for every class and for unrated firms.
+
+    The class enters through who leaves for which reason (D firms past their
+    grace, the lowest scored under the quota); the defaults do not also
+    differentiate by class, so ``no_differentiation.yaml`` needs no entry.
+    """
+    both = {"relocation_by_class": ClassValues(A=relocate, B=relocate, C=relocate, D=relocate),
+            "merger_by_class": ClassValues(A=merge, B=merge, C=merge, D=merge)}
+    return RouteShares(**both, relocation_unrated=relocate, merger_unrated=merge)
 
 
 class ExitRoutesSpec(ScenarioModel):
@@ -181,15 +187,15 @@ class ExitRoutesSpec(ScenarioModel):
     enabled: bool = Field(
         False, description="draw a route for each leaving firm (off: every exit is a closure)")
     losses: RouteShares = Field(
-        default_factory=lambda: _shares((0.10, 0.10), (0.15, 0.10)),
+        default_factory=lambda: _shares(0.10, 0.10),
         description="firms leaving after persistent losses (est: an insolvent firm is a poor "
                     "merger target and rarely funds a move; most close)")
     d_grace: RouteShares = Field(
-        default_factory=lambda: _shares((0.25, 0.25), (0.25, 0.25)),
+        default_factory=lambda: _shares(0.25, 0.25),
         description="D firms whose rectification failed (est: solvent but land-hungry, half "
                     "move out or are absorbed, as in the Huzhou and Quzhou clean-ups)")
     forced: RouteShares = Field(
-        default_factory=lambda: _shares((0.30, 0.30), (0.20, 0.20)),
+        default_factory=lambda: _shares(0.30, 0.20),
         description="firms removed under the provincial elimination quota (est: the quota "
                     "targets capacity in the county, so relocation counts as done)")
     acquirer_classes: list[Literal["A", "B", "C"]] = Field(
