@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulator import catalogue
 from simulator.scenario import EvaluationSpec
+
+if TYPE_CHECKING:
+    from simulator.evaluation.rules import RuleOutcome
 
 __all__ = [
     "INDICATORS",
@@ -159,6 +163,10 @@ class EvaluationResult:
     klass : ndarray of int8
         Class code 0..3 (A..D) after veto and protection; ``UNRATED`` (4) out
         of scope.
+    rules : RuleOutcome or None
+        Which firms the further rules (downgrades, the standards cap,
+        protection) moved; None when they were not applied
+        (:mod:`~simulator.evaluation.rules`).
     """
 
     in_scope: np.ndarray
@@ -169,6 +177,7 @@ class EvaluationResult:
     rank: np.ndarray
     group_size: np.ndarray
     klass: np.ndarray
+    rules: RuleOutcome | None = None
 
 
 def tier_codes(inp: EvaluationInput, params: EvaluationSpec) -> np.ndarray:
