@@ -390,3 +390,19 @@ def test_rules_on_but_neutral_change_nothing(tiny):
     shared = on[on["metric"].isin(set(off["metric"]))].reset_index(drop=True)
     pd.testing.assert_frame_equal(shared.drop(columns="scenario"),
                                   off.drop(columns="scenario").reset_index(drop=True))
+
+
+def test_the_rules_figure_is_drawn_only_for_runs_with_a_rule(tiny):
+    from simulator.plots import plot_evaluation_rules, rules_figures
+
+    on = simulate(apply_changes(tiny, RULES_ON)).metrics
+    assert rules_figures(on) == ["evaluation_rules"]
+    assert rules_figures(simulate(tiny).metrics) == []
+    fig = plot_evaluation_rules(on)
+    moved, reached = fig.axes
+    assert len(moved.patches) == 3 * 2  # three rules' bars in each of the two years
+    labels = [t.get_text() for t in reached.get_legend().get_texts()]
+    assert labels[:3] == ["Deduction item: safety incident",
+                          "Deduction item: environmental penalty",
+                          "Deduction item: credit record"]
+    assert "Unrated firms managed as B" in labels
