@@ -347,15 +347,23 @@ def tiny():
     return apply_changes(load_scenario(ROOT / "tests" / "scenarios" / "small.yaml"), TINY)
 
 
+@pytest.fixture(scope="module")
+def off(tiny):
+    return simulate(tiny).metrics
+
+
+@pytest.fixture(scope="module")
+def on(tiny):
+    return simulate(apply_changes(tiny, RULES_ON)).metrics
+
+
 def annual(metrics: pd.DataFrame, metric: str, group: str = "all") -> pd.Series:
     rows = metrics[(metrics["metric"] == metric) & metrics["month"].isna()
                    & (metrics["group"] == group)]
     return rows.set_index("year")["value"]
 
 
-def test_every_entry_of_the_rules_is_written_when_on_and_none_when_off(tiny):
-    on = simulate(apply_changes(tiny, RULES_ON)).metrics
-    off = simulate(tiny).metrics
+def test_every_entry_of_the_rules_is_written_when_on_and_none_when_off(on, off):
     switches = {k.removeprefix("evaluation.") for k in RULES_ON}
     mine = [e for e in catalogue.entries()
             if e.when and e.when.removeprefix("evaluation.").split(".")[0] in
@@ -376,7 +384,7 @@ def test_every_entry_of_the_rules_is_written_when_on_and_none_when_off(tiny):
     assert annual(on, "electricity_bill_yuan", "class=U").sum() == 0
 
 
-def test_rules_on_but_neutral_change_nothing(tiny):
+def test_rules_on_but_neutral_change_nothing(tiny, off):
     neutral = {"evaluation.project_protection": {"enabled": True,
                                                  "min_investment_wan_yuan": 1e12},
                "evaluation.deductions": {"enabled": True, "safety_incident": {
@@ -386,18 +394,16 @@ def test_rules_on_but_neutral_change_nothing(tiny):
                                                "check_energy": False,
                                                "check_emissions": False}}
     on = simulate(apply_changes(tiny, neutral)).metrics
-    off = simulate(tiny).metrics
     shared = on[on["metric"].isin(set(off["metric"]))].reset_index(drop=True)
     pd.testing.assert_frame_equal(shared.drop(columns="scenario"),
                                   off.drop(columns="scenario").reset_index(drop=True))
 
 
-def test_the_rules_figure_is_drawn_only_for_runs_with_a_rule(tiny):
+def test_the_rules_figure_is_drawn_only_for_runs_with_a_rule(on, off):
     from simulator.plots import plot_evaluation_rules, rules_figures
 
-    on = simulate(apply_changes(tiny, RULES_ON)).metrics
     assert rules_figures(on) == ["evaluation_rules"]
-    assert rules_figures(simulate(tiny).metrics) == []
+    assert rules_figures(off) == []
     fig = plot_evaluation_rules(on)
     moved, reached = fig.axes
     assert len(moved.patches) == 3 * 2  # three rules' bars in each of the two years
@@ -406,3 +412,42 @@ def test_the_rules_figure_is_drawn_only_for_runs_with_a_rule(tiny):
                           "Deduction item: environmental penalty",
                           "Deduction item: credit record"]
     assert "Unrated firms managed as B" in labels
+
+
+def test_with_every_firm_a_large_project_no_firm_is_d(tiny, off):
+    everyone = {"evaluation.project_protection": {"enabled": True, "min_investment_wan_yuan": 0,
+                                                  "entrant_years": 50}}
+    on = simulate(apply_changes(tiny, everyone)).metrics
+    assert (annual(on, "class_share", "class=D") == 0).all()
+    # The firms that would have been D (5% of each ranking group) were put in C.
+    saved = annual(on, "protected_from_d_firms")
+    assert (saved > 0).all()
+    assert (annual(on, "protected_firms", "reason=large_project")
+            == annual(on, "protected_firms")).all()
+    assert (annual(off, "class_share", "class=D") > 0).all()
+
+
+def test_a_real_firm_table_is_held_to_the_entry_standards_when_asked(tmp_path):
+    from simulator.evaluation import evaluate_table
+    from simulator.population import read_firm_table
+
+    # Four firms on 10 mu: tax 400, 300, 150 and 100 万元 (40, 30, 15 and 10 per mu);
+    # energy 10 tce per 400 万元 VA, COD 0.1 t (2.5e-4 t per 万元): only the tax standard
+    # (20 per mu) fails, for the last two.
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "name,land_mu,tax_wan_yuan,va_wan_yuan,revenue_wan_yuan,energy_tce,electricity_kwh,"
+        "employees,rd_wan_yuan,cod_t,above_scale\n"
+        + "".join(f"f{k},10,{tax},400,3000,10,100000,10,30,0.1,1\n"
+                  for k, tax in enumerate((400, 300, 150, 100))), encoding="utf-8")
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    thresholds = {"evaluation.classification.method": "thresholds",
+                  "evaluation.classification.thresholds": {"A": 105, "B": 80, "C": 60}}
+    plain = evaluate_table(read_firm_table(path), apply_changes(base, thresholds))
+    held = evaluate_table(read_firm_table(path), apply_changes(
+        base, {**thresholds, "evaluation.standards_review.enabled": True}))
+    # Tax per mu 40, 30, 15, 10 against the mean 23.75 (weight 30 of 100), the rest equal:
+    # scores 70 + 30 x (1.684, 1.263, 0.632, 0.421) = 120.5, 107.9, 88.9, 82.6.
+    np.testing.assert_allclose(plain["score"], [120.53, 107.89, 88.95, 82.63], atol=0.01)
+    assert plain["class"].astype(str).tolist() == ["A", "A", "B", "B"]
+    assert held["class"].astype(str).tolist() == ["A", "A", "C", "C"]

@@ -53,7 +53,7 @@ class ProjectProtectionSpec(ScenarioModel):
         description="fixed investment from which a project is large, 万元 (est: 1亿元, a "
                     "county's major-project line; Zhejiang's provincial major projects start "
                     "at 10亿元 for manufacturing, 千项万亿 standard)")
-    entrant_years: Annotated[int, Field(ge=0, le=20)] = Field(
+    entrant_years: Annotated[int, Field(ge=0, le=50)] = Field(
         2, description="years after entry an entrant is under construction or ramping up "
                        "(src: Huai'an 2024 leaves new firms under 2 years of production unrated)")
     projects_under_way: bool = Field(
