@@ -451,3 +451,17 @@ def test_a_real_firm_table_is_held_to_the_entry_standards_when_asked(tmp_path):
     np.testing.assert_allclose(plain["score"], [120.53, 107.89, 88.95, 82.63], atol=0.01)
     assert plain["class"].astype(str).tolist() == ["A", "A", "B", "B"]
     assert held["class"].astype(str).tolist() == ["A", "A", "C", "C"]
+
+
+def test_unrated_firms_managed_as_b_get_bs_land_tax_relief(tiny, off):
+    # Baseline relief: A 100%, B 80%, C and D 0, unrated 0. Managed as B, the unrated
+    # firms get 80% off their land-use tax; the first evaluation (before any price or
+    # credit line differs) grades the same.
+    as_b = simulate(apply_changes(tiny, {"evaluation.unrated_as_b": True})).metrics
+    assert (annual(as_b, "land_tax_relief_yuan") > annual(off, "land_tax_relief_yuan")).all()
+    first_year = annual(off, "class_share", "class=D").index.min()
+    for c in "ABCD":
+        assert annual(as_b, "class_share", f"class={c}")[first_year] == \
+            annual(off, "class_share", f"class={c}")[first_year]
+    first = annual(as_b, "unrated_managed_as_b_firms").iloc[0]
+    assert first == annual(off, "firms", "class=U").iloc[0]

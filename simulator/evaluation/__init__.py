@@ -82,7 +82,8 @@ total score is::
         + params.bonus.high_tech * high_tech + params.bonus.listed * listed
         + params.bonus.brand * brand
 
-so a firm exactly at every benchmark scores 100 before bonus points.
+so a firm exactly at every benchmark scores 100 before bonus points (and
+before deduction points, under the further rules below).
 
 Classes
 -------

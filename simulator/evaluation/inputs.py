@@ -155,7 +155,8 @@ class EvaluationResult:
         Every indicator's value (units in ``INDICATOR_UNITS``); NaN where the
         indicator is not defined for the firm's tier or its data are missing.
     score : ndarray of float
-        Total score ``S`` including bonus points; NaN out of scope.
+        Total score ``S`` including bonus points, less any deduction points
+        (:mod:`~simulator.evaluation.rules`); NaN out of scope.
     rank : ndarray of int64
         1 = best within the ranking group; 0 out of scope.
     group_size : ndarray of int64
