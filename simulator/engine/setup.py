@@ -19,7 +19,7 @@ import pyarrow as pa
 from simulator import tariffs
 from simulator.dynamics.growth import Frontier
 from simulator.engine.state import Period, RunState, evaluation_input, reset_corrections
-from simulator.evaluation import evaluate
+from simulator.evaluation import evaluate, managed_classes
 from simulator.firms import CLASS_CODES
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.metrics import MetricsRecorder
@@ -77,7 +77,7 @@ def initial_classes(state: RunState) -> None:
     result = evaluate(evaluation_input(f, totals, f.vetoed, protected),
                       params=state.params.evaluation,
                       pollutants=state.params.pollutant_names())
-    f.klass = result.klass.astype(np.int8)
+    f.klass = managed_classes(result.klass.astype(np.int8), state.params.evaluation)
 
 
 def initial_history(state: RunState) -> None:

@@ -14,8 +14,9 @@ import numpy as np
 
 from simulator import tariffs
 from simulator.dynamics.growth import grow
+from simulator.engine import evalrules
 from simulator.engine.state import RunState, draw, evaluation_input, reset_corrections
-from simulator.evaluation import EvaluationResult, evaluate
+from simulator.evaluation import EvaluationResult, evaluate, managed_classes
 from simulator.firms import CLASS_CODES, Firms
 from simulator.rng import mechanism_rng
 
@@ -75,6 +76,8 @@ def evaluate_year(state: RunState, year: int, violation: np.ndarray) -> YearEval
     protected = ((f.age_years < p.evaluation.protect_new_firms_years)
                  | state.newly_above_scale)
     given = evaluation_input(f, f.ytd, vetoed, protected)
+    if evalrules.active(p.evaluation):  # further rules (scenario options, off by default)
+        return YearEvaluation(evalrules.evaluate_with_rules(state, year, given), vetoed)
     return YearEvaluation(evaluate(given, params=p.evaluation,
                                    pollutants=p.pollutant_names()), vetoed)
 
@@ -87,7 +90,7 @@ def advance(state: RunState, year: int, evaluated: YearEvaluation) -> None:
     new_class = evaluated.new_class
     f.consecutive_d_years = np.where(new_class == _D, f.consecutive_d_years + 1, 0).astype(
         np.int16)
-    f.klass = new_class
+    f.klass = managed_classes(new_class, p.evaluation)  # unrated as B, if so managed
     f.vetoed = evaluated.vetoed
     f.age_years = f.age_years + 1
     above = (~f.is_services) & (

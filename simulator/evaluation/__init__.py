@@ -82,7 +82,8 @@ total score is::
         + params.bonus.high_tech * high_tech + params.bonus.listed * listed
         + params.bonus.brand * brand
 
-so a firm exactly at every benchmark scores 100 before bonus points.
+so a firm exactly at every benchmark scores 100 before bonus points (and
+before deduction points, under the further rules below).
 
 Classes
 -------
@@ -104,6 +105,12 @@ put in C. Then protection: a ``protected`` firm (start-up, newly above scale)
 that would be D is put in C. Neither moves other firms, so under ``"shares"``
 the realised class counts can differ from the formula.
 
+Further rules (:mod:`~simulator.evaluation.rules`, each off by default):
+deduction points (扣分) come off ``S`` before ranking; downgrade items (降档)
+and the entry-standards cap (存量企业对标准入标准) lower single firms' classes
+between the veto and protection; protection can exclude penalised firms;
+unrated firms can be managed as B.
+
 Results are exactly invariant to the order of the input rows: firms are
 processed in ``firm_id`` order internally, so group sums are accumulated in
 the same order whatever the input order.
@@ -118,6 +125,9 @@ scoring
 classes
     Ranks within groups, classes A-D, veto and protection;
     :func:`transition_counts`.
+rules
+    Deductions, downgrades, the entry standards at review, protection and
+    the class unrated firms are managed as.
 table
     :func:`scored_frame` (a result as a table) and :func:`evaluate_table`
     (real firm tables).
@@ -127,7 +137,7 @@ Every public name of these modules is importable from ``simulator.evaluation``.
 
 from __future__ import annotations
 
-from simulator.evaluation.classes import rank_and_classify, transition_counts
+from simulator.evaluation.classes import rank_and_classify, rank_and_grade, transition_counts
 from simulator.evaluation.inputs import (
     INDICATOR_FORMULAS,
     INDICATOR_UNITS,
@@ -144,6 +154,13 @@ from simulator.evaluation.inputs import (
     ranking_groups,
     tier_codes,
 )
+from simulator.evaluation.rules import (
+    Adjustments,
+    RuleOutcome,
+    apply_class_rules,
+    fails_entry_standards,
+    managed_classes,
+)
 from simulator.evaluation.scoring import Bins, benchmark_sums, evaluate, indicator_score
 from simulator.evaluation.table import evaluate_table, scored_frame
 
@@ -157,15 +174,21 @@ __all__ = [
     "TIER_INDICATORS",
     "TIER_LABELS",
     "TIER_SERVICES",
+    "Adjustments",
     "Bins",
     "EvaluationInput",
     "EvaluationResult",
+    "RuleOutcome",
+    "apply_class_rules",
     "benchmark_groups",
     "benchmark_sums",
     "evaluate",
     "evaluate_table",
+    "fails_entry_standards",
     "indicator_score",
+    "managed_classes",
     "rank_and_classify",
+    "rank_and_grade",
     "ranking_groups",
     "scored_frame",
     "tier_codes",

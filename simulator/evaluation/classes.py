@@ -16,7 +16,7 @@ from simulator.evaluation.inputs import EvaluationInput
 from simulator.firms import CLASS_LABELS, UNRATED
 from simulator.scenario import EvaluationSpec
 
-__all__ = ["rank_and_classify", "transition_counts"]
+__all__ = ["rank_and_classify", "rank_and_grade", "transition_counts"]
 
 # Slack for floor(x + 0.5) when x = n * (cumulative share) carries float error.
 _ROUNDING_TOLERANCE = 1e-9
@@ -31,6 +31,21 @@ def rank_and_classify(
     Firms must be in ``firm_id`` order. Out of scope: rank 0, group size 0,
     class ``UNRATED``.
     """
+    rank, group_size, klass = rank_and_grade(score, group, n_groups, in_scope, inp, params)
+    protected = np.asarray(inp.protected, dtype=bool) & in_scope
+    klass[protected & (klass == 3)] = 2  # start-ups are not put in D (Changle 2023)
+    return rank, group_size, klass
+
+
+def rank_and_grade(
+    score: np.ndarray, group: np.ndarray, n_groups: int, in_scope: np.ndarray,
+    inp: EvaluationInput, params: EvaluationSpec,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (rank, group size, class code) per firm, after the veto, before protection.
+
+    :func:`rank_and_classify` without protection, for the further rules
+    (:func:`simulator.evaluation.rules.apply_class_rules`) to come between.
+    """
     n = score.shape[0]
     rank, sizes = _rank_within_groups(score, group, n_groups)
     group_size = np.zeros(n, dtype=np.int64)
@@ -39,8 +54,6 @@ def rank_and_classify(
     klass[in_scope] = _classify(score[in_scope], rank[in_scope], group_size[in_scope], params)
     vetoed = np.asarray(inp.vetoed, dtype=bool) & in_scope
     klass[vetoed & (klass <= 1)] = 2  # 一票否决: cannot be A or B (Changle 2023)
-    protected = np.asarray(inp.protected, dtype=bool) & in_scope
-    klass[protected & (klass == 3)] = 2  # start-ups are not put in D (Changle 2023)
     return rank, group_size, klass
 
 

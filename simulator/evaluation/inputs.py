@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulator import catalogue
 from simulator.scenario import EvaluationSpec
+
+if TYPE_CHECKING:
+    from simulator.evaluation.rules import RuleOutcome
 
 __all__ = [
     "INDICATORS",
@@ -151,7 +155,8 @@ class EvaluationResult:
         Every indicator's value (units in ``INDICATOR_UNITS``); NaN where the
         indicator is not defined for the firm's tier or its data are missing.
     score : ndarray of float
-        Total score ``S`` including bonus points; NaN out of scope.
+        Total score ``S`` including bonus points, less any deduction points
+        (:mod:`~simulator.evaluation.rules`); NaN out of scope.
     rank : ndarray of int64
         1 = best within the ranking group; 0 out of scope.
     group_size : ndarray of int64
@@ -159,6 +164,10 @@ class EvaluationResult:
     klass : ndarray of int8
         Class code 0..3 (A..D) after veto and protection; ``UNRATED`` (4) out
         of scope.
+    rules : RuleOutcome or None
+        Which firms the further rules (downgrades, the standards cap,
+        protection) moved; None when they were not applied
+        (:mod:`~simulator.evaluation.rules`).
     """
 
     in_scope: np.ndarray
@@ -169,6 +178,7 @@ class EvaluationResult:
     rank: np.ndarray
     group_size: np.ndarray
     klass: np.ndarray
+    rules: RuleOutcome | None = None
 
 
 def tier_codes(inp: EvaluationInput, params: EvaluationSpec) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.evaluation.classes import rank_and_classify
+from simulator.evaluation.classes import rank_and_classify, rank_and_grade
 from simulator.evaluation.inputs import (
     INDICATOR_FORMULAS,
     INDICATORS,
@@ -30,6 +30,7 @@ from simulator.evaluation.inputs import (
     ranking_groups,
     tier_codes,
 )
+from simulator.evaluation.rules import Adjustments, RuleOutcome, apply_class_rules
 from simulator.scenario import POLLUTANTS, EvaluationSpec
 
 __all__ = ["Bins", "benchmark_sums", "evaluate", "indicator_score"]
@@ -40,7 +41,8 @@ _TIER_KEYS: dict[int, str] = {TIER_ABOVE_SCALE: "above_scale", TIER_BELOW_SCALE:
 
 
 def evaluate(inp: EvaluationInput, *, params: EvaluationSpec,
-             pollutants: tuple[str, ...] = POLLUTANTS) -> EvaluationResult:
+             pollutants: tuple[str, ...] = POLLUTANTS,
+             adjust: Adjustments | None = None) -> EvaluationResult:
     """Score, rank and classify every firm (formulas in :mod:`simulator.evaluation`).
 
     Parameters
@@ -52,6 +54,10 @@ def evaluate(inp: EvaluationInput, *, params: EvaluationSpec,
     pollutants : tuple of str
         The pollutants of ``inp.emissions_t``'s columns (the scenario's
         :meth:`~simulator.scenario.Scenario.pollutant_names`); by default the four.
+    adjust : Adjustments, optional
+        Deduction and downgrade items and the entry-standards test of each
+        firm (:mod:`~simulator.evaluation.rules`); None: none (and the rules'
+        outcome is only computed if ``params.protection_excludes_penalised``).
 
     Returns
     -------
@@ -72,13 +78,14 @@ def evaluate(inp: EvaluationInput, *, params: EvaluationSpec,
     """
     firm_id = np.asarray(inp.firm_id)
     if np.all(np.diff(firm_id) > 0):
-        return _evaluate_sorted(inp, params, pollutants)
+        return _evaluate_sorted(inp, params, pollutants, adjust)
     # Work in firm_id order so that group sums, and hence scores, are
     # bit-identical whatever the order of the rows.
     order = np.argsort(firm_id, kind="stable")
     if np.any(np.diff(firm_id[order]) == 0):
         raise ValueError("The 'firm_id' array must hold unique ids. Got duplicates instead.")
-    res = _evaluate_sorted(inp.take(order), params, pollutants)
+    res = _evaluate_sorted(inp.take(order), params, pollutants,
+                           None if adjust is None else adjust.take(order))
     back = np.empty_like(order)
     back[order] = np.arange(order.size)
     return EvaluationResult(
@@ -90,11 +97,13 @@ def evaluate(inp: EvaluationInput, *, params: EvaluationSpec,
         rank=res.rank[back],
         group_size=res.group_size[back],
         klass=res.klass[back],
+        rules=None if res.rules is None else res.rules.take(back),
     )
 
 
 def _evaluate_sorted(inp: EvaluationInput, params: EvaluationSpec,
-                     pollutants: tuple[str, ...]) -> EvaluationResult:
+                     pollutants: tuple[str, ...],
+                     adjust: Adjustments | None = None) -> EvaluationResult:
     """Evaluate firms given in strictly increasing ``firm_id`` order."""
     n = inp.n
     tier = tier_codes(inp, params)
@@ -146,7 +155,13 @@ def _evaluate_sorted(inp: EvaluationInput, params: EvaluationSpec,
         + params.bonus.brand * np.asarray(inp.brand, dtype=float)
     )
 
-    rank, group_size, klass = rank_and_classify(score, group, n_groups, in_scope, inp, params)
+    outcome = None
+    if adjust is None and not params.protection_excludes_penalised:
+        rank, group_size, klass = rank_and_classify(score, group, n_groups, in_scope, inp,
+                                                    params)
+    else:
+        rank, group_size, klass, score, outcome = _with_rules(
+            score, group, n_groups, in_scope, inp, params, adjust)
 
     return EvaluationResult(
         in_scope=in_scope,
@@ -157,7 +172,20 @@ def _evaluate_sorted(inp: EvaluationInput, params: EvaluationSpec,
         rank=rank,
         group_size=group_size,
         klass=klass,
+        rules=outcome,
     )
+
+
+def _with_rules(
+    score: np.ndarray, group: np.ndarray, n_groups: int, in_scope: np.ndarray,
+    inp: EvaluationInput, params: EvaluationSpec, adjust: Adjustments | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, RuleOutcome]:
+    """Deduct points, rank and grade, then the further class rules (:mod:`.rules`)."""
+    adjust = Adjustments.none(inp.n) if adjust is None else adjust
+    score = score - np.asarray(adjust.deduction_points, dtype=float)
+    rank, group_size, klass = rank_and_grade(score, group, n_groups, in_scope, inp, params)
+    klass, outcome = apply_class_rules(klass, in_scope, inp, adjust, params)
+    return rank, group_size, klass, score, outcome
 
 
 @dataclass(frozen=True)

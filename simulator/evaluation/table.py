@@ -9,13 +9,21 @@ rules, on the figures as reported (``mujun evaluate``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simulator.evaluation.inputs import INDICATORS, TIER_LABELS, EvaluationInput, EvaluationResult
+from simulator.evaluation.inputs import (
+    INDICATORS,
+    TIER_LABELS,
+    EvaluationInput,
+    EvaluationResult,
+    tier_codes,
+)
+from simulator.evaluation.rules import Adjustments, fails_entry_standards
 from simulator.evaluation.scoring import evaluate
 from simulator.firms import CLASS_LABELS, Firms
 from simulator.scenario import EvaluationSpec, Scenario, ScenarioError
@@ -108,6 +116,13 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario, *,
         If a column that a weighted indicator needs is missing, or a sector is
         unknown (naming its line and column).
 
+    Notes
+    -----
+    Of the further rules (:mod:`~simulator.evaluation.rules`), the entry
+    standards at review (``evaluation.standards_review``) and
+    ``protection_excludes_penalised`` apply; deduction items are drawn in runs
+    only, and a table's firms are not protected.
+
     Examples
     --------
     >>> from simulator import load_scenario, read_firm_table
@@ -123,7 +138,12 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario, *,
     firms = firms_from_table(table, scenario, sectors=matcher)
     _check_needed_columns(table, firms, spec)
     inp = _reported_input(table, firms, scenario.pollutant_names())
-    result = evaluate(inp, params=spec, pollutants=scenario.pollutant_names())
+    adjust = None
+    if spec.standards_review.enabled:  # the entry standards, on the figures as reported
+        adjust = dataclasses.replace(Adjustments.none(inp.n), fails_standards=fails_entry_standards(
+            inp, tier_codes(inp, spec), scenario.dynamics.entry.standards, spec,
+            scenario.pollutant_names()))
+    result = evaluate(inp, params=spec, pollutants=scenario.pollutant_names(), adjust=adjust)
     regions = [r.name for r in scenario.population.regions]
     if "region" in table.columns:
         regions += [r for r in sorted(set(table["region"])) if r not in regions]

@@ -14,7 +14,9 @@ rows of group ``"market=<name>"``) get three more figures, :data:`MARKET_FIGURES
 auction prices and volumes, caps against actual use, and the quota cost per
 万元 of value added by class. Runs with enterprise dynamics get, each when
 its metrics are present, the :data:`DYNAMICS_FIGURES`: land use, investment
-by type and class, and entry and exit (腾笼换鸟).
+by type and class, and entry and exit (腾笼换鸟). Runs with a further
+evaluation rule on get :data:`RULES_FIGURES` (firms the rules moved and
+reached, :mod:`~simulator.plots.rules`).
 
 Figures are built on :class:`matplotlib.figure.Figure` objects, never through
 pyplot, so nothing is registered with a GUI backend and nothing leaks between
@@ -22,7 +24,8 @@ calls.
 
 Modules: :mod:`~simulator.plots.data` (reading and summarising results),
 :mod:`~simulator.plots.core` (indicators, class counts, resource bill,
-transitions), :mod:`~simulator.plots.markets`, :mod:`~simulator.plots.dynamics`;
+transitions), :mod:`~simulator.plots.markets`, :mod:`~simulator.plots.dynamics`,
+:mod:`~simulator.plots.rules`;
 the experiment figures of a comparison (:mod:`~simulator.plots.compare`) and of a
 sweep (:mod:`~simulator.plots.sweep`) read their directory through
 :mod:`~simulator.plots.experiment_data`; ``_labels`` gathers the label text
@@ -91,6 +94,7 @@ from simulator.plots.markets import (
     plot_quota_burden,
 )
 from simulator.plots.policy import PolicyDate, policy_caption, run_policy_dates
+from simulator.plots.rules import RULES_FIGURES, plot_evaluation_rules, rules_figures
 from simulator.results import record_redrawn
 
 __all__ = [
@@ -103,6 +107,7 @@ __all__ = [
     "INDICATORS",
     "LABELS",
     "MARKET_FIGURES",
+    "RULES_FIGURES",
     "PolicyDate",
     "auction_summary",
     "dynamics_figures",
@@ -115,6 +120,7 @@ __all__ = [
     "plot_class_counts",
     "plot_entry_exit",
     "plot_exit_routes",
+    "plot_evaluation_rules",
     "plot_indicators",
     "plot_investment",
     "plot_land_use",
@@ -125,6 +131,7 @@ __all__ = [
     "read_manifest",
     "read_metrics",
     "replication_summary",
+    "rules_figures",
     "source_line",
     "transition_matrix",
 ]
@@ -152,6 +159,7 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "investment": lambda m, lang, f: plot_investment(m, lang=lang, fig=f),
     "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
     "exit_routes": lambda m, lang, f: plot_exit_routes(m, lang=lang, fig=f),
+    "evaluation_rules": lambda m, lang, f: plot_evaluation_rules(m, lang=lang, fig=f),
 }
 
 
@@ -179,7 +187,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
         side), then for each of :data:`MARKET_FIGURES` when the run
         has quota markets (rows of a ``market=<name>`` group), then for each
         of :data:`DYNAMICS_FIGURES` whose metrics the run has
-        (:func:`dynamics_figures`).
+        (:func:`dynamics_figures`), then :data:`RULES_FIGURES` when a further
+        evaluation rule is on (:func:`rules_figures`).
     """
     run_dir = Path(run_dir)
     metrics, manifest = read_metrics(run_dir), read_manifest(run_dir)
@@ -191,7 +200,7 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics), *exit_route_figures(metrics)]
+             *dynamics_figures(metrics), *exit_route_figures(metrics), *rules_figures(metrics)]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:

@@ -19,6 +19,9 @@ base
     of every section; one value per class, pollutant or quota.
 population, evaluation, tariffs, markets, behaviour, dynamics
     One scenario section each.
+evalrules
+    The evaluation's further rules: protection of large projects,
+    deduction and downgrade items, the entry standards at review.
 root
     :class:`Scenario` itself: run settings, initial state, timeline and the
     checks across sections.
@@ -75,6 +78,15 @@ from simulator.scenario.dynamics import (
     RecyclingSpec,
 )
 from simulator.scenario.errors import LocatedError, ScenarioError, describe, did_you_mean
+from simulator.scenario.evalrules import (
+    CreditRecord,
+    DeductionItem,
+    DeductionSpec,
+    EnvironmentalIncident,
+    ProjectProtectionSpec,
+    SafetyIncident,
+    StandardsReviewSpec,
+)
 from simulator.scenario.evaluation import (
     BelowIndicator,
     BonusSpec,
@@ -158,16 +170,20 @@ __all__ = [
     "CalibrationTargets",
     "CapSpec",
     "Change",
+    "CreditRecord",
     "ClassShares",
     "ClassThresholds",
     "ClassValues",
     "ClassificationSpec",
+    "DeductionItem",
+    "DeductionSpec",
     "DispersionSpec",
     "DynamicsSpec",
     "ElectricityTariff",
     "EmissionMarketSpec",
     "EnergyMarketSpec",
     "EntrySpec",
+    "EnvironmentalIncident",
     "EntryStandards",
     "Escalation",
     "EvaluationSpec",
@@ -191,6 +207,7 @@ __all__ = [
     "OutputSettings",
     "Pollutant",
     "PollutantSpec",
+    "ProjectProtectionSpec",
     "PollutantValues",
     "PollutionCharge",
     "PopulationSpec",
@@ -205,6 +222,7 @@ __all__ = [
     "ReserveRelease",
     "ReserveSpec",
     "RunSettings",
+    "SafetyIncident",
     "Scenario",
     "ScenarioError",
     "ScenarioModel",
@@ -212,6 +230,7 @@ __all__ = [
     "ServicesIndicator",
     "Share",
     "ShockSpec",
+    "StandardsReviewSpec",
     "Subsidies",
     "SubscriptionSpec",
     "Tariffs",

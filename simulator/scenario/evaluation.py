@@ -20,6 +20,7 @@ from simulator.scenario.base import (
     Share,
 )
 from simulator.scenario.errors import LocatedError
+from simulator.scenario.evalrules import DeductionSpec, ProjectProtectionSpec, StandardsReviewSpec
 
 __all__ = [
     "BelowIndicator",
@@ -157,6 +158,22 @@ class EvaluationSpec(ScenarioModel):
     protect_new_firms_years: Annotated[int, Field(ge=0, le=50)] = Field(
         1, description="firms younger than this many years are not put in D"
     )
+    # issue 19: evaluation rules (simulator/scenario/evalrules.py)
+    project_protection: ProjectProtectionSpec = Field(
+        default_factory=ProjectProtectionSpec,
+        description="large projects under construction are not put in D (off by default)")
+    protection_excludes_penalised: bool = Field(
+        False, description="vetoed or downgraded firms lose the protection from D (Changle "
+                           "2023: 除一票否决情况外不列入D类)")
+    deductions: DeductionSpec = Field(
+        default_factory=DeductionSpec,
+        description="deduction and downgrade items drawn per firm and year (off by default)")
+    standards_review: StandardsReviewSpec = Field(
+        default_factory=StandardsReviewSpec,
+        description="existing firms failing the entry standards are capped (off by default)")
+    unrated_as_b: bool = Field(
+        False, description="firms not evaluated are managed (priced, financed) as class B "
+                           "(未参评企业参照B类管理)")
 
     @field_validator("weights_above_scale", "weights_below_scale", "weights_services")
     @classmethod
