@@ -19,10 +19,10 @@ land (refunded the unused term's price less the penalty) and exits, by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.engine.state import RunState
 from simulator.firms import Firms
 from simulator.scenario.landcontracts import (
     FLOOR_PRICE_YUAN_PER_M2,
@@ -30,6 +30,9 @@ from simulator.scenario.landcontracts import (
     AgreementSpec,
     ContractsSpec,
 )
+
+if TYPE_CHECKING:
+    from simulator.engine.state import RunState
 
 __all__ = ["M2_PER_MU", "YEAR_METRICS", "ContractBook", "agreement_met", "bid_multiple", "book",
            "check_agreements", "floor_price_wan_yuan_per_mu", "land_price_wan_yuan_per_mu",

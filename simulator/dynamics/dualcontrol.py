@@ -13,11 +13,14 @@ withdraw if that costs more than ``payback_years`` of their expected profit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.engine.state import RunState
 from simulator.scenario.landcontracts import DualControlSpec
+
+if TYPE_CHECKING:
+    from simulator.engine.state import RunState
 
 __all__ = ["DualControl", "path", "record_year", "screen", "update"]
 

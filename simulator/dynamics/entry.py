@@ -123,16 +123,16 @@ def _entrants(state: RunState, year: int, above: np.ndarray) -> Firms | None:
                 <= np.array(std.max_emissions_t_per_wan_yuan.values(
                     p.pollutant_names(), default=np.inf))).all(axis=1)
              & (cand.process_status == 0))
-    charge = np.zeros(n)
+    allowed, charge = meets, np.zeros(n)
     if p.dynamics.dual_control.mode != "off":
-        meets, charge = _dual_control(state, cand, meets, above)
+        allowed, charge = _dual_control(state, cand, meets, above)
     granted = np.zeros(n, dtype=bool)
-    if meets.any():
-        granted[meets] = dyn.land.allocate(cand.region[meets], cand.land_mu[meets],
-                                           tax_per_mu[meets])
+    if allowed.any():
+        granted[allowed] = dyn.land.allocate(cand.region[allowed], cand.land_mu[allowed],
+                                             tax_per_mu[allowed])
     add(year, 0, ["all"], "entry_candidates", [float(n)])
     add(year, 0, ["all"], "entry_rejected_standards", [float((~meets).sum())])
-    add(year, 0, ["all"], "entry_rejected_land", [float((meets & ~granted).sum())])
+    add(year, 0, ["all"], "entry_rejected_land", [float((allowed & ~granted).sum())])
     add(year, 0, ["all"], "entries", [float(granted.sum())])
     if not granted.any():
         return None

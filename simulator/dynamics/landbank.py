@@ -12,11 +12,15 @@ firms in D for ``d_years`` years in a row (低效用地: they sell and exit), at
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simulator.dynamics.contracts import book
-from simulator.engine.state import RunState
 from simulator.firms import CLASS_CODES
+
+if TYPE_CHECKING:
+    from simulator.engine.state import RunState
 
 __all__ = ["bank_price_wan_yuan_per_mu", "buy", "release"]
 
