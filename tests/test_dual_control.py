@@ -138,3 +138,22 @@ def test_priced_energy_lets_projects_in_and_the_government_receives_the_purchase
     assert annual(m, "projects_refused_dual_control").sum() == 0
     assert annual(m, "entries").sum() > 0
     assert annual(m, "dual_control_purchase_yuan").sum() > 0
+
+
+def test_the_dual_control_figure_draws_the_path_and_the_refusals():
+    from simulator.plots.landcontracts import contract_figures, plot_dual_control
+
+    rows = [(y, None, "all", m, v) for y, m, v in [
+        (2017, "energy_intensity_region_tce_per_wan_yuan", 0.7),
+        (2017, "energy_intensity_path_tce_per_wan_yuan", 0.68),
+        (2017, "projects_refused_dual_control", 4.0), (2017, "entries", 0.0),
+        (2018, "energy_intensity_region_tce_per_wan_yuan", 0.6),
+        (2018, "energy_intensity_path_tce_per_wan_yuan", 0.66),
+        (2018, "projects_refused_dual_control", 0.0), (2018, "entries", 5.0)]]
+    m = pd.DataFrame(rows, columns=["year", "month", "group", "metric", "value"])
+    m["replication"], m["scenario"] = 0, "dual_control"
+    assert contract_figures(m) == ["dual_control"]
+    fig = plot_dual_control(m)
+    top, bottom = fig.axes
+    assert [list(line.get_ydata()) for line in top.get_lines()] == [[0.7, 0.6], [0.68, 0.66]]
+    assert [p.get_height() for p in bottom.patches] == [4.0, 0.0, 0.0, 5.0]

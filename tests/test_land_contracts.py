@@ -289,3 +289,19 @@ def test_the_default_runs_record_no_contract_metric():
     assert recorded
     assert not recorded & {*contracts.YEAR_METRICS, "land_revenue_yuan", "land_banked_mu",
                            "expansion_land_mu"}
+
+
+def test_the_land_contracts_figure_stacks_money_received_over_money_paid(run):
+    from simulator.plots.landcontracts import contract_figures, plot_land_contracts
+
+    m = run.metrics.assign(replication=0)
+    assert contract_figures(m) == ["land_contracts"]
+    fig = plot_land_contracts(m)
+    money = fig.axes[0]
+    heights = sum(p.get_height() for p in money.patches)
+    received = sum(annual(run.metrics, k).sum() for k in (
+        "land_price_revenue_yuan", "land_transfer_revenue_yuan", "land_rent_revenue_yuan",
+        "land_contract_penalty_yuan", "land_relief_repaid_yuan"))
+    paid = sum(annual(run.metrics, k).sum() for k in ("land_refund_yuan",
+                                                      "land_banking_cost_yuan"))
+    assert heights == pytest.approx((received - paid) * 1e-4)

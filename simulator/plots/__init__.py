@@ -83,6 +83,7 @@ from simulator.plots.dynamics import (
     plot_investment,
     plot_land_use,
 )
+from simulator.plots.landcontracts import contract_figures, plot_dual_control, plot_land_contracts
 from simulator.plots.markets import (
     MARKET_FIGURES,
     plot_caps,
@@ -147,6 +148,8 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "land_use": lambda m, lang, f: plot_land_use(m, lang=lang, fig=f),
     "investment": lambda m, lang, f: plot_investment(m, lang=lang, fig=f),
     "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
+    "land_contracts": lambda m, lang, f: plot_land_contracts(m, lang=lang, fig=f),
+    "dual_control": lambda m, lang, f: plot_dual_control(m, lang=lang, fig=f),
 }
 
 
@@ -186,7 +189,7 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics)]
+             *dynamics_figures(metrics), *contract_figures(metrics)]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:
