@@ -68,8 +68,10 @@ def test_price_screen_is_monotone_in_the_price_and_spares_regions_on_path(projec
     ok_high, pay_high = dualcontrol.screen(above, region, energy, profit, spec=DualControlSpec(
         mode="price", purchase_price_yuan_per_tce=high))
     assert (ok_high <= ok_low).all()  # a higher price never admits more projects
-    assert ok_low[~above[region]].all() and (pay_low[~above[region]] == 0).all()
-    assert (pay_high >= 0).all() and (pay_high[~ok_high] == 0).all()
+    assert ok_low[~above[region]].all()
+    assert (pay_low[~above[region]] == 0).all()
+    assert (pay_high >= 0).all()
+    assert (pay_high[~ok_high] == 0).all()
     assert (pay_high <= 5.0 * np.maximum(profit, 0) + 1e-6).all()
 
 

@@ -70,7 +70,8 @@ def test_lessee_meeting_its_agreement_pays_the_rest_of_the_price_and_one_missing
                relief_wan_yuan=np.zeros(2))
     assert r["transfer"].tolist() == [75.0, 0.0]
     assert r["returns"].tolist() == [False, True]
-    assert r["penalty"].tolist() == [0.0, 0.0] and r["refund"].tolist() == [0.0, 0.0]
+    assert r["penalty"].tolist() == [0.0, 0.0]
+    assert r["refund"].tolist() == [0.0, 0.0]
 
 
 @pytest.mark.parametrize(("consequence", "penalty", "relief", "refund", "returns"), [
@@ -103,9 +104,11 @@ def test_agreements_never_take_more_than_the_price_nor_refund_more_than_was_paid
                relief_wan_yuan=relief_share * price)
     assert (r["returns"] <= ~met).all()  # only a missed agreement returns land
     assert (paid + r["transfer"] <= price * (1 + 1e-12) + 1e-9).all()
-    assert (r["refund"] >= 0).all() and (r["refund"] <= paid + 1e-9).all()
+    assert (r["refund"] >= 0).all()
+    assert (r["refund"] <= paid + 1e-9).all()
     assert (r["transfer"][~leasing] == 0).all()
-    assert not (r["penalty"][met].any() or r["relief_repaid"][met].any())
+    assert not (r["penalty"][met].any())
+    assert not (r["relief_repaid"][met].any())
 
 
 # ------------------------------------------------------ state-level, on a tiny book
@@ -267,7 +270,8 @@ def test_a_run_conserves_land_with_the_bank_and_adds_up_land_money(run):
     assert due.sum() > 0
     assert (annual(m, "agreements_met") + annual(m, "agreements_missed") == due).all()
     # A 200 万元/mu VA target: some lessees miss it and hand their land back, some transfer.
-    assert annual(m, "agreements_missed").sum() > 0 and annual(m, "agreements_met").sum() > 0
+    assert annual(m, "agreements_missed").sum() > 0
+    assert annual(m, "agreements_met").sum() > 0
     assert annual(m, "land_returned_contract_mu").sum() > 0
     assert annual(m, "land_transfer_revenue_yuan").sum() > 0
 
