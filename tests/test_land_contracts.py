@@ -309,3 +309,65 @@ def test_the_land_contracts_figure_stacks_money_received_over_money_paid(run):
     paid = sum(annual(run.metrics, k).sum() for k in ("land_refund_yuan",
                                                       "land_banking_cost_yuan"))
     assert heights == pytest.approx((received - paid) * 1e-4)
+
+
+def test_expansion_land_goes_to_a_first_and_never_to_c_or_d():
+    from simulator.dynamics import expansion
+
+    spec = ContractsSpec(enabled=True, national_grade_by_land_grade=[8],
+                         expansion={"enabled": True, "applicants_share_per_year": 1.0})
+    state = tiny_state(spec, ytd_tax=[0.0, 0.0, 0.0])
+    state.dynamics.contracts = None
+    n = 4
+    f = SimpleNamespace(
+        n=n, firm_id=np.arange(1, n + 1, dtype=np.int64), region=np.zeros(n, np.int16),
+        klass=np.array([1, 0, 2, 3], np.int8), is_services=np.zeros(n, bool),
+        land_mu=np.full(n, 10.0), land_grade=np.zeros(n, int), cash_wan_yuan=np.full(n, 100.0),
+        va_wan_yuan=np.full(n, 500.0), revenue_wan_yuan=np.full(n, 2000.0),
+        employees=np.full(n, 50.0), water_quota_m3=np.full(n, 1e4),
+        energy_tce_per_wan_yuan=np.full(n, 0.3), profit_margin=np.full(n, 0.1),
+        ytd={"tax_wan_yuan": np.full(n, 200.0)})
+    state.firms, state.replication = f, 0
+    state.recorder = SimpleNamespace(rows=[])
+    state.recorder.add = lambda y, m, groups, metric, values: state.recorder.rows.append(
+        (metric, dict(zip(groups, values, strict=True))))
+    state.dynamics.dual_control = None
+    land = LandPools(np.array([40.0]), region_shares=np.ones(1),
+                     spec=LandSpec(new_land_mu_per_year=4.0))
+    land.start_year()
+    state.dynamics.land = land
+    expansion.expand(state, 2020, np.ones(n, bool), np.zeros(0, bool))
+    # A asks 0.3 x 10 = 3 mu and gets it; B asks 1.5 mu, which no longer fits in the 4 mu;
+    # C and D ask for none.
+    assert f.land_mu.tolist() == [10.0, 13.0, 10.0, 10.0]
+    assert f.va_wan_yuan.tolist() == [500.0, 650.0, 500.0, 500.0]
+    # 3 mu at 16.8 万元/mu x bid 1 (20 万元/mu of tax = the standard).
+    assert f.cash_wan_yuan.tolist() == pytest.approx([100.0, 100.0 - 3 * 16.8, 100.0, 100.0])
+    assert land.stocks()["available"].tolist() == pytest.approx([1.0])
+    recorded = dict(state.recorder.rows)
+    assert recorded["expansion_land_mu"] == {"all": 3.0, "class=A": 3.0, "class=B": 0.0,
+                                             "class=C": 0.0, "class=D": 0.0, "class=U": 0.0}
+    assert recorded["expansion_applications"] == {"all": 2.0}
+    assert contracts.book(state).tally["land_price_revenue_yuan"] == pytest.approx(3 * 16.8e4)
+
+
+def test_the_bank_buys_long_d_firms_and_a_share_of_idle_land_and_pays_for_it():
+    from simulator.dynamics import landbank
+
+    spec = ContractsSpec(enabled=True, banking={"enabled": True, "idle_share_per_year": 0.5,
+                                                "d_years": 2, "price_wan_yuan_per_mu": 30.0})
+    state = tiny_state(spec, ytd_tax=[0.0, 0.0, 0.0])
+    f = state.firms
+    f.klass = np.array([3, 3, 0], np.int8)
+    f.consecutive_d_years = np.array([1, 2, 0], np.int16)
+    f.is_services = np.zeros(3, bool)
+    state.dynamics.land.vacate(np.array([0]), np.array([4.0]), reason="exit")  # 4 mu idle
+    f.land_mu[0] = 6.0
+    selling = landbank.buy(state, np.zeros(3, bool))
+    assert selling.tolist() == [False, True, False]
+    assert f.cash_wan_yuan.tolist() == [1000.0, 1000.0 + 10 * 30.0, 1000.0]
+    assert state.dynamics.land.banked_mu.tolist() == [10.0 + 2.0]
+    b = contracts.book(state)
+    assert b.tally["land_banking_cost_yuan"] == pytest.approx((10 + 2) * 30.0e4)
+    assert b.tally["firms_banked"] == 1
+    state.dynamics.land.check()

@@ -243,8 +243,11 @@ def check_agreements(state: RunState, year: int, leaving: np.ndarray) -> np.ndar
     b = book(state)
     f = state.firms
     returning = np.zeros(f.n, dtype=bool)
-    idx = np.minimum(np.searchsorted(f.firm_id, b.firm_id), max(f.n - 1, 0))
-    present = (f.n > 0) & (f.firm_id[idx] == b.firm_id) & ~leaving[idx]
+    if f.n == 0:
+        b.keep(np.zeros(b.firm_id.size, dtype=bool))
+        return returning
+    idx = np.minimum(np.searchsorted(f.firm_id, b.firm_id), f.n - 1)
+    present = (f.firm_id[idx] == b.firm_id) & ~leaving[idx]
     rent = np.where(present & b.leasing, b.price_wan_yuan / spec.term_years, 0.0)
     f.cash_wan_yuan[idx[present]] -= rent[present]  # one contract per firm
     b.paid_wan_yuan = b.paid_wan_yuan + rent

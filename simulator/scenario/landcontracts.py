@@ -140,7 +140,8 @@ class DualControlSpec(ScenarioModel):
     """Energy dual control (能耗双控) as a binding constraint on new projects.
 
     Each region's path starts at its energy intensity (and total energy) in the
-    run's first year times ``initial_target_share`` and falls (grows) by the
+    first year the mode is not ``off`` (the run's first year unless a timeline
+    change switches it on) times ``initial_target_share`` and falls (grows) by the
     yearly rates. In a year when a region is above its path, its new projects
     (entrants and expansions) are refused or must buy their energy (用能权有偿申购).
     """
