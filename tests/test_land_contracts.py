@@ -151,6 +151,7 @@ def test_lease_first_year_end_charges_rent_transfers_the_compliant_and_takes_bac
     assert b.tally["land_transfer_revenue_yuan"] == pytest.approx(transfer * 1e4)
     assert (b.tally["agreements_due"], b.tally["agreements_met"]) == (2, 1)
     assert b.tally["land_returned_contract_mu"] == 10.0
+    assert b.tally["firms_returning_land"] == 1
     # Land: firm 2's plot went from occupied to idle; the not-due contract stays in the book.
     assert state.dynamics.land.stocks()["idle"].tolist() == [10.0]
     assert b.firm_id.tolist() == [3]

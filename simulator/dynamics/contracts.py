@@ -234,6 +234,7 @@ YEAR_METRICS: tuple[str, ...] = (
     "land_price_revenue_yuan", "land_transfer_revenue_yuan", "land_rent_revenue_yuan",
     "land_contract_penalty_yuan", "land_relief_repaid_yuan", "land_refund_yuan",
     "agreements_due", "agreements_met", "agreements_missed", "land_returned_contract_mu",
+    "firms_returning_land",
     "firms_banked", "land_banking_cost_yuan")
 
 
@@ -278,6 +279,7 @@ def check_agreements(state: RunState, year: int, leaving: np.ndarray) -> np.ndar
     b.count("agreements_met", met.sum())
     b.count("agreements_missed", (~met).sum())
     b.count("land_returned_contract_mu", f.land_mu[rows].sum())
+    b.count("firms_returning_land", rows.size)
     b.keep(present & ~due)
     return returning
 
