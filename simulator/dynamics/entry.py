@@ -5,12 +5,21 @@ The land pools release new land and revitalise idle land past its delay
 meeting the entry standards are ranked by expected tax per mu and win
 available land in their region in that order; winners enter as new, unrated
 firms next year (B until first evaluated).
+
+With ``dynamics.contracts`` on, the banked land released this year joins the
+available land, existing firms' expansions are served first (by class,
+:mod:`~simulator.dynamics.expansion`), and winners pay for their land and sign
+agreements (:mod:`~simulator.dynamics.contracts`); :func:`settle_contracts`
+charges rents, checks the agreements due and banks land before that. With
+``dynamics.dual_control`` on, new projects in a region above its energy path
+are refused or priced (:mod:`~simulator.dynamics.dualcontrol`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from simulator.dynamics import contracts, dualcontrol, expansion, landbank
 from simulator.dynamics.state import cost_factors
 from simulator.engine.state import RunState
 from simulator.firms import CLASS_CODES, Firms
@@ -18,11 +27,27 @@ from simulator.population import counts_by_share, draw_firms, finish_firms
 from simulator.rng import mechanism_rng
 from simulator.scenario import Scenario
 
-__all__ = ["admit", "entrant_sectors"]
+__all__ = ["admit", "entrant_sectors", "settle_contracts"]
 
 
-def admit(state: RunState, year: int) -> Firms:
-    """Record the year's land flows and admit entrants; return them (possibly none)."""
+def settle_contracts(state: RunState, year: int, leaving: np.ndarray) -> np.ndarray:
+    """Rents, agreements due and land banking at the year end; return the firms they remove.
+
+    ``leaving`` marks the firms already exiting this year (their contracts lapse).
+    All off (nothing removed) unless ``dynamics.contracts.enabled``.
+    """
+    out = np.zeros(state.firms.n, dtype=bool)
+    if state.params.dynamics.contracts.enabled:
+        out |= contracts.check_agreements(state, year, leaving)
+        out |= landbank.buy(state, leaving | out)
+    return out
+
+
+def admit(state: RunState, year: int, stays: np.ndarray | None = None) -> Firms:
+    """Record the year's land flows and admit entrants; return them (possibly none).
+
+    ``stays`` marks the firms that stay (those that may expand); default all.
+    """
     p = state.params
     dyn = state.dynamics
     add = state.recorder.add
@@ -31,7 +56,8 @@ def admit(state: RunState, year: int) -> Firms:
     names = [f"region={r.name}" for r in p.population.regions]
     flows = dyn.land.flows()
     dyn.land.start_year()
-    entrants = _entrants(state, year) if p.dynamics.entry.enabled else None
+    above = _new_land_rules(state, year, stays)
+    entrants = _entrants(state, year, above) if p.dynamics.entry.enabled else None
     flows.update({k: v for k, v in dyn.land.flows().items()
                   if k in ("new", "revitalised", "allocated")})
     stocks = dyn.land.stocks()
@@ -42,13 +68,31 @@ def admit(state: RunState, year: int) -> Firms:
         v = np.asarray(stocks[key], dtype=float)
         add(year, 0, ["all", *names], f"land_{key}_mu", [v.sum(), *v])
     dyn.land.check()
+    if p.dynamics.contracts.enabled:
+        contracts.record_year(state, year)
+    if dyn.dual_control is not None:
+        dualcontrol.record_year(state, year)
     if entrants is None:
         f = state.firms
         entrants = f.select(np.zeros(f.n, dtype=bool))
     return entrants
 
 
-def _entrants(state: RunState, year: int) -> Firms | None:
+def _new_land_rules(state: RunState, year: int, stays: np.ndarray | None) -> np.ndarray:
+    """Release banked land, judge dual control, serve expansions; return regions above path."""
+    p = state.params.dynamics
+    above = np.zeros(0, dtype=bool)
+    if p.dual_control.mode != "off":
+        above = dualcontrol.update(state, year)
+    if p.contracts.enabled:
+        landbank.release(state)
+        if p.contracts.expansion.enabled:
+            stays = np.ones(state.firms.n, bool) if stays is None else stays
+            expansion.expand(state, year, stays, above)
+    return above
+
+
+def _entrants(state: RunState, year: int, above: np.ndarray) -> Firms | None:
     """Candidates arrive; those meeting the standards compete for land; winners enter."""
     p = state.params
     dyn = state.dynamics
@@ -79,13 +123,16 @@ def _entrants(state: RunState, year: int) -> Firms | None:
                 <= np.array(std.max_emissions_t_per_wan_yuan.values(
                     p.pollutant_names(), default=np.inf))).all(axis=1)
              & (cand.process_status == 0))
+    allowed, charge = meets, np.zeros(n)
+    if p.dynamics.dual_control.mode != "off":
+        allowed, charge = _dual_control(state, cand, meets, above)
     granted = np.zeros(n, dtype=bool)
-    if meets.any():
-        granted[meets] = dyn.land.allocate(cand.region[meets], cand.land_mu[meets],
-                                           tax_per_mu[meets])
+    if allowed.any():
+        granted[allowed] = dyn.land.allocate(cand.region[allowed], cand.land_mu[allowed],
+                                             tax_per_mu[allowed])
     add(year, 0, ["all"], "entry_candidates", [float(n)])
     add(year, 0, ["all"], "entry_rejected_standards", [float((~meets).sum())])
-    add(year, 0, ["all"], "entry_rejected_land", [float((meets & ~granted).sum())])
+    add(year, 0, ["all"], "entry_rejected_land", [float((allowed & ~granted).sum())])
     add(year, 0, ["all"], "entries", [float(granted.sum())])
     if not granted.any():
         return None
@@ -96,7 +143,24 @@ def _entrants(state: RunState, year: int) -> Firms | None:
     new.klass = np.full(new.n, CLASS_CODES["B"], dtype=np.int8)  # B until first evaluated
     new.cash_wan_yuan = p.dynamics.finance.initial_cash_share_of_revenue * new.revenue_wan_yuan
     new.cost_factor = cost_factors(p, rng, new.n)
+    new.cash_wan_yuan -= charge[granted] * 1e-4
+    if dyn.dual_control is not None:
+        dyn.dual_control.count("dual_control_purchase_yuan", charge[granted].sum())
+    if p.dynamics.contracts.enabled:
+        contracts.sign(state, new, year, tax_per_mu[granted])
     return new
+
+
+def _dual_control(state: RunState, cand: Firms, meets: np.ndarray,
+                  above: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates meeting the standards that dual control lets in, and their charge, yuan."""
+    allowed, charge = dualcontrol.screen(
+        above, cand.region, cand.energy_tce_per_wan_yuan * cand.va_wan_yuan,
+        cand.profit_margin * cand.revenue_wan_yuan * 1e4,
+        spec=state.params.dynamics.dual_control)
+    state.dynamics.dual_control.count("projects_refused_dual_control", (meets & ~allowed).sum())
+    ok = meets & allowed
+    return ok, np.where(ok, charge, 0.0)
 
 
 def entrant_sectors(p: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:

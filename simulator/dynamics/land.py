@@ -106,6 +106,7 @@ class LandPools:
         self._occupied = occupied.copy()
         self._idle_by_age = np.zeros((n_regions, self._delay + 1))
         self._available = np.zeros(n_regions)
+        self._banked = np.zeros(n_regions)  # government land bank (收储), see bank_idle
         self._flows = {name: np.zeros(n_regions) for name in FLOWS}
 
     # ------------------------------------------------------------------ state
@@ -117,8 +118,9 @@ class LandPools:
 
     @property
     def total_mu(self) -> np.ndarray:
-        """Land of each region in all three pools, mu, shape (R,)."""
-        return self._occupied + self._idle_by_age.sum(axis=1) + self._available
+        """Land of each region in all pools (and the land bank), mu, shape (R,)."""
+        return (self._occupied + self._idle_by_age.sum(axis=1) + self._available
+                + self._banked)
 
     @property
     def idle_by_age_mu(self) -> np.ndarray:
@@ -384,6 +386,56 @@ class LandPools:
             )
         return region.astype(np.intp, copy=False)
 
+
+    # ----------------------------------------------------- land bank (收储)
+
+    @property
+    def banked_mu(self) -> np.ndarray:
+        """Land held in the government's land bank (收储), mu, shape (R,) (a copy)."""
+        return self._banked.copy()
+
+    def bank_idle(self, share: float) -> np.ndarray:
+        """Buy ``share`` of every region's idle land (all ages) into the bank; return mu by region.
+
+        The flow is ``banked_idle`` (idle -> banked).
+        """
+        bought = share * self._idle_by_age
+        self._idle_by_age -= bought
+        moved = bought.sum(axis=1)
+        self._banked += moved
+        self._flows.setdefault("banked_idle", np.zeros(self.n_regions))
+        self._flows["banked_idle"] += moved
+        return moved
+
+    def bank_occupied(self, region: ArrayLike, land_mu: ArrayLike) -> np.ndarray:
+        """Buy firms' land into the bank (occupied -> banked); return mu by region.
+
+        The flow is ``banked_occupied``. Raises ``ValueError`` as :meth:`vacate`
+        if a region's occupied land would fall below 0.
+        """
+        region = self._regions(region)
+        land_mu = _as_float_array(land_mu, "land_mu", ndim=1)
+        leaving = np.bincount(region, weights=land_mu, minlength=self.n_regions)
+        slack = _RTOL * np.maximum(self._occupied, 1.0)
+        if (leaving > self._occupied + slack).any():
+            r = int(np.flatnonzero(leaving > self._occupied + slack)[0])
+            raise ValueError(f"The 'land_mu' parameter must not exceed the occupied land of "
+                             f"a region. Got {leaving[r]!r} mu from region {r}.")
+        moved = np.minimum(leaving, self._occupied)
+        self._occupied -= moved
+        self._banked += moved
+        self._flows.setdefault("banked_occupied", np.zeros(self.n_regions))
+        self._flows["banked_occupied"] += moved
+        return moved
+
+    def release_banked(self, share: float) -> np.ndarray:
+        """Supply ``share`` of the banked land (banked -> available); return mu by region."""
+        moved = share * self._banked
+        self._banked -= moved
+        self._available += moved
+        self._flows.setdefault("released_banked", np.zeros(self.n_regions))
+        self._flows["released_banked"] += moved
+        return moved
 
 def _as_float_array(values: ArrayLike, name: str, *, ndim: int) -> np.ndarray:
     """Return ``values`` as a float array, checking its rank, finiteness and sign."""

@@ -13,6 +13,8 @@ from simulator.rng import mechanism_rng
 from simulator.scenario import INVESTMENT_OPTIONS, Scenario
 
 if TYPE_CHECKING:
+    from simulator.dynamics.contracts import ContractBook
+    from simulator.dynamics.dualcontrol import DualControl
     from simulator.engine.state import RunState
 
 __all__ = ["AUTOMATION", "EXIT_REASONS", "POLLUTION", "RETROFIT", "SPACE", "DynamicsState",
@@ -89,6 +91,10 @@ class DynamicsState:
     retired: np.ndarray = field(
         default_factory=lambda: np.zeros(len(INVESTMENT_OPTIONS), dtype=np.int64))
     """Upgrades retired this year, by option."""
+    contracts: ContractBook | None = None
+    """Land contracts and the year's land money (``dynamics.contracts``), opened on first use."""
+    dual_control: DualControl | None = None
+    """Energy dual-control paths (``dynamics.dual_control``), opened at the first year end."""
 
     @property
     def fund_balance_yuan(self) -> float:

@@ -127,9 +127,10 @@ def dynamics_year_end(state: RunState, year: int,
     """
     exits.settle_money(state)
     leaving = exits.close_firms(state, year, score)
+    leaving |= entry.settle_contracts(state, year, leaving)
     pot = fund.recycle(state, year, ~leaving)
     due = invest.decide(state, year, ~leaving, pot)
-    return YearEnd(keep=~leaving, entrants=entry.admit(state, year)), due
+    return YearEnd(keep=~leaving, entrants=entry.admit(state, year, ~leaving)), due
 
 
 def replace_firms(state: RunState, keep: np.ndarray, entrants: Firms, year: int) -> None:

@@ -87,6 +87,7 @@ from simulator.plots.dynamics import (
     plot_land_use,
 )
 from simulator.plots.exit_routes import EXIT_ROUTE_FIGURES, exit_route_figures, plot_exit_routes
+from simulator.plots.landcontracts import contract_figures, plot_dual_control, plot_land_contracts
 from simulator.plots.markets import (
     MARKET_FIGURES,
     plot_caps,
@@ -160,6 +161,8 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
     "exit_routes": lambda m, lang, f: plot_exit_routes(m, lang=lang, fig=f),
     "evaluation_rules": lambda m, lang, f: plot_evaluation_rules(m, lang=lang, fig=f),
+    "land_contracts": lambda m, lang, f: plot_land_contracts(m, lang=lang, fig=f),
+    "dual_control": lambda m, lang, f: plot_dual_control(m, lang=lang, fig=f),
 }
 
 
@@ -200,7 +203,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics), *exit_route_figures(metrics), *rules_figures(metrics)]
+             *dynamics_figures(metrics), *exit_route_figures(metrics), *rules_figures(metrics),
+             *contract_figures(metrics)]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:

@@ -22,6 +22,7 @@ from simulator.scenario.base import (
     SectorName,
     Share,
 )
+from simulator.scenario.landcontracts import ContractsSpec, DualControlSpec
 
 __all__ = [
     "INVESTMENT_OPTIONS",
@@ -295,3 +296,9 @@ class DynamicsSpec(ScenarioModel):
     entry: EntrySpec = Field(default_factory=EntrySpec)
     land: LandSpec = Field(default_factory=LandSpec)
     recycling: RecyclingSpec = Field(default_factory=RecyclingSpec)
+    contracts: ContractsSpec = Field(
+        default_factory=ContractsSpec,
+        description="land contracts: price, term, lease-first, agreements, banking, expansion")
+    dual_control: DualControlSpec = Field(
+        default_factory=DualControlSpec,
+        description="energy dual control binding on new projects (能耗双控)")
