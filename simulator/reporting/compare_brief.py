@@ -26,12 +26,14 @@ from simulator.reporting.describe import (
 from simulator.reporting.findings import (
     Finding,
     amount,
+    default_candidates,
     finding_sentence,
     findings,
     number,
     scale_for,
 )
 from simulator.reporting.html import Markup, fmt
+from simulator.reporting.mechanisms import mechanism_candidates
 from simulator.reporting.sections import (
     SIGNIFICANT,
     page_meta,
@@ -126,7 +128,7 @@ def _variant(name: str, reference: str, parsed: dict[str, dict], summary: pd.Dat
               if ref and var else [t["no_scenario_file"]])
     found = ([] if year is None else
              findings(differences, summary, scenario=name, reference=reference, year=year,
-                      lang=lang))
+                      lang=lang, candidates=_candidates(differences, [ref, var], lang)))
     n = max([f.n for f in found], default=replications)
     warning = t["few_replications"].format(n=n) if n < 2 else ""
     stated = [f for f in found if f.kind in ("effect", "constant")][:MAX_SENTENCES]
@@ -157,6 +159,14 @@ def _variant(name: str, reference: str, parsed: dict[str, dict], summary: pd.Dat
         "paths_title": t["what_differs"].format(reference=reference, scenario=name),
         "paths_header": [t["path"], reference, name], "paths": paths,
     }
+
+
+def _candidates(differences: pd.DataFrame, scenarios: Sequence[dict[str, Any]],
+                lang: str) -> tuple[tuple[str, str], ...]:
+    """Return the default indicators, then the outputs of mechanisms either scenario uses."""
+    keys = default_candidates(lang)
+    pairs = differences[["metric", "group"]].drop_duplicates().itertuples(index=False, name=None)
+    return (*keys, *mechanism_candidates(scenarios, pairs, exclude=keys))
 
 
 def _row(f: Finding, lang: str) -> tuple[object, ...]:

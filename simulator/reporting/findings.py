@@ -30,8 +30,8 @@ import pandas as pd
 from simulator import catalogue
 from simulator.reporting.html import fmt
 
-__all__ = ["CANDIDATES", "Finding", "amount", "classify", "finding_sentence", "findings",
-           "metric_label", "number", "scale_for"]
+__all__ = ["CANDIDATES", "Finding", "amount", "classify", "default_candidates",
+           "finding_sentence", "findings", "metric_label", "number", "scale_for"]
 
 #: The indicators a comparison's findings consider, (metric, group), besides the key
 #: indicators: the money the policy raises and what firms pay, output, jobs, firms' moves.
@@ -124,6 +124,12 @@ def metric_label(metric: str, group: str, lang: str) -> str:
     return t["metric_of_group"].format(metric=label, group=group_words)
 
 
+def default_candidates(lang: str) -> tuple[tuple[str, str], ...]:
+    """Return the indicators findings consider by default: the key ones, then :data:`CANDIDATES`."""
+    keys = [(m, g) for m, g, _ in catalogue.key_indicators(lang)]
+    return tuple(dict.fromkeys([*keys, *CANDIDATES]))
+
+
 def findings(differences: pd.DataFrame, summary: pd.DataFrame, *, scenario: str,
              reference: str, year: int, lang: str,
              candidates: tuple[tuple[str, str], ...] | None = None) -> list[Finding]:
@@ -154,8 +160,7 @@ def findings(differences: pd.DataFrame, summary: pd.DataFrame, *, scenario: str,
         an interval. Indicators the tables lack are left out.
     """
     if candidates is None:
-        keys = [(m, g) for m, g, _ in catalogue.key_indicators(lang)]
-        candidates = tuple(dict.fromkeys([*keys, *CANDIDATES]))
+        candidates = default_candidates(lang)
     d = differences[(differences["scenario"] == scenario)
                     & (differences["reference"] == reference) & (differences["year"] == year)]
     d = d.set_index(["metric", "group"])

@@ -16,6 +16,7 @@ import pandas as pd
 from simulator.reporting.describe import clause, describe_timeline, month_words
 from simulator.reporting.findings import amount
 from simulator.reporting.html import fmt
+from simulator.reporting.mechanisms import mechanism_candidates
 from simulator.reporting.sections import (
     ci_cell,
     key_indicator_rows,
@@ -50,7 +51,7 @@ def run_context(directory: Path, t: dict[str, str], lang: str) -> dict[str, Any]
     run = scenario.get("run", {}) or {}
     period = {"start": month_words(run.get("start", years[0] if years else "?"), lang),
               "end": month_words(run.get("end", years[-1] if years else "?"), lang)}
-    changes = _changes(annual, years, lang) if years else []
+    changes = _changes(annual, years, _rows(scenario, annual, lang)) if years else []
     ranked = sorted(changes, key=_rank)
     sentences = [{"kind": c["kind"], "text": _sentence(c, t, lang, entry)}
                  for c in ranked[:MAX_SENTENCES]]
@@ -98,13 +99,25 @@ def _rank(change: dict[str, Any]) -> tuple[int, float]:
     return order, -strength
 
 
-def _changes(annual: pd.DataFrame, years: list[int], lang: str) -> list[dict[str, Any]]:
-    """Each key indicator's level in the first and last year and its change, with intervals."""
+def _rows(scenario: dict[str, Any], annual: pd.DataFrame,
+          lang: str) -> list[tuple[str, str, str]]:
+    """Return the key indicators, then the outputs of the mechanisms the scenario uses."""
+    from simulator.reporting.findings import metric_label
+
+    keys = key_indicator_rows(lang)
+    pairs = annual[["metric", "group"]].drop_duplicates().itertuples(index=False, name=None)
+    extra = mechanism_candidates([scenario], pairs, exclude=[(m, g) for m, g, _ in keys])
+    return [*keys, *((m, g, metric_label(m, g, lang)) for m, g in extra)]
+
+
+def _changes(annual: pd.DataFrame, years: list[int],
+             rows: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """Each row's level in the first and last year and its change, with intervals."""
     from simulator.results.stats import mean_ci
 
     first, last = years[0], years[-1]
     out = []
-    for metric, group, label in key_indicator_rows(lang):
+    for metric, group, label in rows:
         sel = annual[(annual["metric"] == metric) & (annual["group"] == group)]
         if sel.empty:
             continue

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from simulator.scenario.errors import LocatedError, did_you_mean
 
-__all__ = ["check_path", "set_path", "valid_keys_at"]
+__all__ = ["check_path", "default_at", "set_path", "valid_keys_at"]
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -101,3 +101,28 @@ def set_path(data: dict, path: str, value: Any) -> None:
         node[int(parts[-1])] = value
     else:
         node[parts[-1]] = value
+
+
+def default_at(model: type[BaseModel], path: str) -> Any:
+    """Return the default value of the field at dotted ``path`` of ``model`` (a JSON dump).
+
+    Each step goes into the default of the field before it, so every field on the
+    way must have a default. Raises KeyError if the path does not name one.
+
+    >>> from simulator.scenario import Scenario
+    >>> default_at(Scenario, "tariffs.gas.enabled")
+    False
+    """
+    parts = path.split(".")
+    fields = model.model_fields
+    if parts[0] not in fields:
+        raise KeyError(path)
+    value: Any = fields[parts[0]].get_default(call_default_factory=True)
+    for part in parts[1:]:
+        if isinstance(value, BaseModel):
+            value = getattr(value, part)
+        elif isinstance(value, Mapping):
+            value = value[part]
+        else:
+            raise KeyError(path)
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
