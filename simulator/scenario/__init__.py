@@ -85,6 +85,8 @@ from simulator.scenario.evaluation import (
     FixedBenchmarks,
     Indicator,
     ServicesIndicator,
+    SteeringSpec,
+    UnitEvaluationSpec,
     VetoSpec,
 )
 from simulator.scenario.loading import (
@@ -213,11 +215,13 @@ __all__ = [
     "Share",
     "ShockSpec",
     "Subsidies",
+    "SteeringSpec",
     "SubscriptionSpec",
     "Tariffs",
     "TieredSchedule",
     "TimeOfUse",
     "TimelineChange",
+    "UnitEvaluationSpec",
     "VetoSpec",
     "WaterBlock",
     "WaterTariff",
