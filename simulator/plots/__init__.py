@@ -14,7 +14,9 @@ rows of group ``"market=<name>"``) get three more figures, :data:`MARKET_FIGURES
 auction prices and volumes, caps against actual use, and the quota cost per
 万元 of value added by class. Runs with enterprise dynamics get, each when
 its metrics are present, the :data:`DYNAMICS_FIGURES`: land use, investment
-by type and class, and entry and exit (腾笼换鸟).
+by type and class, and entry and exit (腾笼换鸟). Runs that evaluate regions
+and parks as units (``evaluation.regions``) get :data:`REGION_FIGURES`, their
+ranking (:mod:`~simulator.plots.regions`).
 
 Figures are built on :class:`matplotlib.figure.Figure` objects, never through
 pyplot, so nothing is registered with a GUI backend and nothing leaks between
@@ -90,6 +92,7 @@ from simulator.plots.markets import (
     plot_quota_burden,
 )
 from simulator.plots.policy import PolicyDate, policy_caption, run_policy_dates
+from simulator.plots.regions import REGION_FIGURES, plot_region_ranking, region_figures
 from simulator.results import record_redrawn
 
 __all__ = [
@@ -101,6 +104,7 @@ __all__ = [
     "INDICATORS",
     "LABELS",
     "MARKET_FIGURES",
+    "REGION_FIGURES",
     "PolicyDate",
     "auction_summary",
     "dynamics_figures",
@@ -116,10 +120,12 @@ __all__ = [
     "plot_land_use",
     "plot_market_prices",
     "plot_quota_burden",
+    "plot_region_ranking",
     "plot_resource_bill",
     "plot_transitions",
     "read_manifest",
     "read_metrics",
+    "region_figures",
     "replication_summary",
     "source_line",
     "transition_matrix",
@@ -128,10 +134,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Figures whose x-axis is not time (no policy dates), and those with monthly points.
-_NOT_TIME: tuple[str, ...] = ("transitions",)
+_NOT_TIME: tuple[str, ...] = ("transitions", "region_ranking")
 _MONTHLY: tuple[str, ...] = ("market_prices",)
 #: Figures that draw no confidence band (the price holds from one trade to the next; counts).
-_NO_BAND: tuple[str, ...] = ("market_prices", "transitions")
+_NO_BAND: tuple[str, ...] = ("market_prices", "transitions", "region_ranking")
 #: Page sizes (inches) of figures taller than the default 10 x 6.
 _SIZES: dict[str, tuple[float, float]] = {"market_prices": (10.0, 8.5), "market_caps": (10.0, 7.5)}
 
@@ -147,6 +153,7 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "land_use": lambda m, lang, f: plot_land_use(m, lang=lang, fig=f),
     "investment": lambda m, lang, f: plot_investment(m, lang=lang, fig=f),
     "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
+    "region_ranking": lambda m, lang, f: plot_region_ranking(m, lang=lang, fig=f),
 }
 
 
@@ -174,7 +181,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
         side), then for each of :data:`MARKET_FIGURES` when the run
         has quota markets (rows of a ``market=<name>`` group), then for each
         of :data:`DYNAMICS_FIGURES` whose metrics the run has
-        (:func:`dynamics_figures`).
+        (:func:`dynamics_figures`), then the :data:`REGION_FIGURES` when the
+        run evaluated regions as units (:func:`region_figures`).
     """
     run_dir = Path(run_dir)
     metrics, manifest = read_metrics(run_dir), read_manifest(run_dir)
@@ -186,7 +194,7 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics)]
+             *dynamics_figures(metrics), *region_figures(metrics)]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:
