@@ -36,7 +36,7 @@ from simulator.firms import UNRATED
 from simulator.scenario import UnitEvaluationSpec
 
 __all__ = ["UNIT_QUANTITIES", "UnitEvaluation", "evaluate_units", "park_units",
-           "steered_awards", "steered_shares", "unit_sums"]
+           "steered_allocation", "steered_awards", "steered_shares", "unit_sums"]
 
 #: The firm quantities a unit's indicators are ratios of (catalogue names).
 UNIT_QUANTITIES: tuple[str, ...] = (
@@ -248,3 +248,32 @@ def steered_awards(klass: np.ndarray, region: np.ndarray, score: np.ndarray, fun
     shares = steered_shares(count / count.sum(), score, elasticity=elasticity)
     per_firm = np.divide(fund_yuan * shares, count, out=np.zeros(count.size), where=count > 0)
     return np.where(is_a, per_firm[region], 0.0)
+
+
+def steered_allocation(entitled: np.ndarray, region: np.ndarray, score: np.ndarray, *,
+                       elasticity: float) -> np.ndarray:
+    """Return quota entitlements re-split between regions by :func:`steered_shares`.
+
+    A region's base share is its share of the entitlements as allocated (by
+    history, class and intensity); each region's firms are scaled by one
+    factor, ``steered share / base share``, so the allocation within a
+    region keeps its proportions and the total is unchanged.
+
+    Examples
+    --------
+    Region 0 (score 120) and region 1 (score 80) hold 60 and 40 units: the
+    steered shares are 0.6 * 1.2 : 0.4 * 0.8 = 0.6923 : 0.3077.
+
+    >>> steered_allocation(np.array([30.0, 30.0, 40.0]), np.array([0, 0, 1]),
+    ...                    np.array([120.0, 80.0]), elasticity=1.0).round(2).tolist()
+    [34.62, 34.62, 30.77]
+    """
+    entitled = np.asarray(entitled, dtype=float)
+    region = np.asarray(region, dtype=np.intp)
+    held = np.bincount(region, weights=entitled, minlength=np.asarray(score).size)
+    total = held.sum()
+    if total <= 0:
+        return entitled.copy()
+    shares = steered_shares(held / total, score, elasticity=elasticity)
+    factor = np.divide(shares * total, held, out=np.ones(held.size), where=held > 0)
+    return entitled * factor[region]

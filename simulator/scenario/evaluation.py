@@ -114,8 +114,8 @@ class FixedBenchmarks(ScenarioModel):
 class SteeringSpec(ScenarioModel):
     """What a region receives follows its evaluation (资源要素差别化配置 between regions).
 
-    Each year a region's share of newly released land and of the class-A
-    awards of the recycling fund is
+    Each year a region's share of newly released land, of the class-A awards
+    of the recycling fund and of the quota rights allocated to firms is
     ``base_r * (S_r / mean S) ** elasticity``, renormalised to sum to 1, where
     ``S_r`` is its score in the year's region evaluation (a region without a
     score counts at the mean). Totals are unchanged: only the split moves.
@@ -131,6 +131,9 @@ class SteeringSpec(ScenarioModel):
     land: bool = Field(True, description="steer the split of new land (dynamics.land)")
     fund: bool = Field(True, description="steer the split of the fund's class-A awards "
                                          "(dynamics.recycling)")
+    quotas: bool = Field(True, description="steer the split of the rights allocated to firms "
+                                           "in every quota market (at each renewal: yearly for "
+                                           "energy, per term for emissions)")
 
 
 class UnitEvaluationSpec(ScenarioModel):
