@@ -310,7 +310,7 @@ def _market_by_region(state: RunState, year: int, quota: str, market: QuotaMarke
     groups = [f"region={r},market={quota}" for r in names]
     per_firm = {
         "region_quota_allocated": market.allocation,
-        "region_quota_use": market.use_ytd(f),
+        "region_quota_use": done.per_firm(done.use),  # the covered firms' use
         "region_quota_held": done.per_firm(done.held),
         "region_quota_shortfall": done.per_firm(done.shortfall),
         "region_quota_net_paid_yuan": market.net_paid_this_year(),
