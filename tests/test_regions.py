@@ -87,6 +87,21 @@ def test_listed_regions_keep_their_split_scaled_to_their_land():
     np.testing.assert_allclose([r.share for r in regions], [0.2, 0.2, 0.6])
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.floats(0.1, 1e4)),
+                min_size=1, max_size=30),
+       st.lists(st.sampled_from(["A", "B", "X"]), min_size=1, max_size=3, unique=True))
+def test_a_tables_regions_cover_it_and_their_shares_sum_to_one(rows, listed):
+    table = pd.DataFrame(rows, columns=["region", "land_mu"])
+    spec = PopulationSpec.model_construct(regions=[RegionSpec(name=n, share=1 / len(listed))
+                                                   for n in listed])
+    regions = table_regions(table, spec)
+    names = [r.name for r in regions]
+    assert set(table["region"]) <= set(names)
+    assert sum(r.share for r in regions) == pytest.approx(1.0)
+    assert all(r.share >= 0 for r in regions)
+
+
 def test_parks_are_numbered_within_their_region(tmp_path):
     path = _table_scenario(tmp_path)
     firms = firms_from_table(read_firm_table(tmp_path / "firms.csv"), load_scenario(path))
