@@ -360,3 +360,15 @@ def test_the_example_scenario_answers_a_policy_question():
     assert shipped.read_bytes() == (ROOT / "scenarios" / "region_steering.yaml").read_bytes()
     assert scenario.evaluation.regions.steering.enabled
     assert scenario.output.by_region
+
+
+def test_steering_without_the_region_evaluation_is_an_error_naming_the_field(tmp_path):
+    (tmp_path / "baseline.yaml").write_text(
+        (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "steer.yaml"
+    path.write_text("extends: baseline.yaml\nname: steer\nevaluation:\n  regions:\n"
+                    "    steering: {enabled: true}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.field == "evaluation.regions.steering.enabled"
+    assert "evaluation.regions.enabled: true" in info.value.message

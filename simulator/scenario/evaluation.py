@@ -172,6 +172,14 @@ class UnitEvaluationSpec(ScenarioModel):
             raise ValueError("weights must include at least one positive weight")
         return v
 
+    @model_validator(mode="after")
+    def _steering_needs_scores(self) -> UnitEvaluationSpec:
+        if self.steering.enabled and not self.enabled:
+            raise LocatedError(("steering", "enabled"),
+                               "steering follows the region evaluation: set "
+                               "evaluation.regions.enabled: true too")
+        return self
+
 
 class EvaluationSpec(ScenarioModel):
     """Annual comprehensive evaluation (综合评价)."""
