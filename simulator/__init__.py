@@ -35,6 +35,7 @@ _API: dict[str, str] = {
     "read_run": "simulator.results",
     "export_tables": "simulator.results.tables",
     "list_firms": "simulator.results.firm_list",
+    "crosstab": "simulator.results.crosstab",
     "load_dataset": "simulator.results.loading",
     "load_results": "simulator.results.loading",
 }

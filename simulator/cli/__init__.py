@@ -14,7 +14,8 @@ files
 analysis
     ``evaluate``, ``calibrate``, ``backtest``, ``caps``.
 tables
-    ``export`` (result tables to Excel or CSV) and ``firms`` (a run's firms, to pick one).
+    ``export`` (result tables to Excel or CSV), ``firms`` (a run's firms, to pick one) and
+    ``crosstab`` (a quantity or bill by class, sector, region, scale or park).
 explore
     ``explore``: the interactive explorer (a local web app).
 output
@@ -45,7 +46,7 @@ from simulator.cli.files import (
     validate_command,
 )
 from simulator.cli.parser import EXIT_FAILED, EXIT_INPUT, build_parser, commands
-from simulator.cli.tables import export_command, firms_command
+from simulator.cli.tables import crosstab_command, export_command, firms_command
 from simulator.results import ExperimentFailedError
 from simulator.scenario import ScenarioError
 
@@ -67,6 +68,7 @@ COMMAND_FUNCTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "caps": caps_command,
     "export": export_command,
     "firms": firms_command,
+    "crosstab": crosstab_command,
     "explore": explore_command,
 }
 

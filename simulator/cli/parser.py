@@ -220,7 +220,7 @@ def _add_analysis_commands(add_parser: AddParser) -> None:
 
 
 def _add_table_commands(add_parser: AddParser) -> None:
-    """Add ``export`` (result tables to Excel or CSV) and ``firms`` (list a run's firms)."""
+    """Add ``export`` (result tables to Excel or CSV), ``firms`` and ``crosstab``."""
     x = add_parser("export", help="write a results directory's tables to Excel or CSV")
     x.add_argument("directory", metavar="DIR",
                    help="a run directory, or a compare or sweep directory")
@@ -256,6 +256,26 @@ def _add_table_commands(add_parser: AddParser) -> None:
     f.add_argument("--limit", type=int, default=20, metavar="N",
                    help="firms to print (default 20; 0 prints all)")
     f.add_argument("--out", help="also write every matching firm to this .csv or .xlsx file")
+
+    c = add_parser("crosstab", help="a cross-table of a run's firms: any quantity or bill by "
+                                    "class, sector, region, scale or park")
+    c.add_argument("directory", metavar="RUN_DIR", help="a run directory with firms.parquet")
+    c.add_argument("--by", nargs="+", required=True, metavar="DIM",
+                   choices=("class", "sector", "region", "scale", "park"),
+                   help="one or more of class, sector, region, scale, park (region/park); the "
+                        "last one becomes the columns")
+    c.add_argument("--value", required=True, metavar="VALUE",
+                   help="a column of firms.parquet, summed (tax_wan_yuan, "
+                        "electricity_bill_yuan, energy_tce...; firms counts firms), a ratio "
+                        "of sums a/b (tax_wan_yuan/land_mu) or an indicator (tax_per_mu, "
+                        "va_per_mu, va_per_tce, labour_productivity, rd_share...), a ratio "
+                        "of the group's sums")
+    c.add_argument("--year", type=int, metavar="Y", help="year (default: the run's last)")
+    c.add_argument("--replication", type=int, metavar="K",
+                   help="replication (default: the run's first)")
+    c.add_argument("--no-margins", dest="margins", action="store_false",
+                   help="leave out the totals (all) over each dimension")
+    c.add_argument("--out", help="also write the table to this .csv or .xlsx file")
 
 
 def _lang_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -316,6 +336,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export": ("python run.py export results/compare/baseline-vs-strict_d_2019 "
                "--out tables.xlsx",),
     "firms": ("python run.py firms results/baseline/20250101T000000Z --class D --year 2030",),
+    "crosstab": ("python run.py crosstab results/region_steering/20250101T000000Z "
+                 "--by class region --value tax_per_mu --out tax_per_mu.xlsx",),
     "explore": ("python run.py explore scenarios/small_county.yaml --lang zh",),
 }
 

@@ -4,7 +4,9 @@
 workbook or as CSV files (:func:`simulator.results.tables.export_tables`);
 ``firms`` prints a run's firms of one year, filtered by class, sector,
 region and scale, so that a reader can pick one for ``card``
-(:func:`simulator.results.firm_list.list_firms`).
+(:func:`simulator.results.firm_list.list_firms`); ``crosstab`` prints a
+quantity or bill of a run's firms by class, sector, region, scale or park
+(:func:`simulator.results.crosstab.crosstab`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 
 from simulator.cli.output import plural
 
-__all__ = ["export_command", "firms_command"]
+__all__ = ["crosstab_command", "export_command", "firms_command"]
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -84,3 +86,26 @@ def _print_firms(firms, *, title: str) -> None:
                 cells.append(str(value))
         t.add_row(*cells)
     Console(width=140).print(t)
+
+
+def crosstab_command(args: argparse.Namespace) -> int:
+    """Print a cross-table of a run's firms; write it with ``--out`` (``crosstab``)."""
+    import pandas as pd
+
+    from simulator.results.crosstab import crosstab
+    from simulator.results.tables import table_format, write_table
+
+    if args.out:
+        table_format(args.out)  # a wrong suffix before any work
+    table = crosstab(args.directory, args.by, args.value, year=args.year,
+                     replication=args.replication, margins=args.margins)
+    print(f"{args.value} by {' x '.join(args.by)} in {table.attrs['year']} "
+          f"(replication {table.attrs['replication']})")
+    with pd.option_context("display.max_rows", 200, "display.max_columns", 50,
+                           "display.width", 160):
+        print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
+    if args.out:
+        flat = table.reset_index()
+        flat.columns = [str(c) for c in flat.columns]
+        print(f"crosstab: {write_table(flat, args.out, sheet='crosstab')}")
+    return 0

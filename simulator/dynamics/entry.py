@@ -53,7 +53,7 @@ def admit(state: RunState, year: int, stays: np.ndarray | None = None) -> Firms:
     add = state.recorder.add
     # The year's returns (exits) and freed land (space-for-land), then next year's new and
     # revitalised land, allocated to this year's winning candidates.
-    names = [f"region={r.name}" for r in p.population.regions]
+    names = [f"region={r}" for r in state.region_names]
     flows = dyn.land.flows()
     dyn.land.start_year()
     above = _new_land_rules(state, year, stays)

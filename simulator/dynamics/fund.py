@@ -4,6 +4,12 @@ A share of the year's recyclable revenue (surcharges, penalties, auction
 revenue; ``dynamics.recycling.sources``) goes into a fund: part pays equal
 awards to class A firms now, part subsidises energy retrofits (carried over;
 granted by the investment stage).
+
+With ``evaluation.regions.steering`` on, the region evaluation of the year
+(:mod:`simulator.evaluation.regions`) steers what regions receive: the A
+awards are split between regions by their steered shares, and the new land
+released next year follows the steered shares of the scenario's region
+shares (:func:`steer_land`). Totals are unchanged.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ import numpy as np
 
 from simulator import investment as inv
 from simulator.engine.state import RunState
+from simulator.evaluation.regions import steered_awards, steered_shares
 from simulator.firms import UNRATED
 
-__all__ = ["recycle"]
+__all__ = ["recycle", "steer_land"]
 
 
 def recycle(state: RunState, year: int, stays: np.ndarray) -> float:
@@ -39,7 +46,16 @@ def recycle(state: RunState, year: int, stays: np.ndarray) -> float:
     dyn.fund_in_yuan += inflow
     dyn.retrofit_pot_yuan += spec.retrofit_subsidy_share * inflow
     award_pot = (1.0 - spec.retrofit_subsidy_share) * inflow
-    awards = inv.a_awards(np.where(stays, f.klass, UNRATED), award_pot)
+    klass = np.where(stays, f.klass, UNRATED)
+    steering = state.params.evaluation.regions.steering
+    evaluation = state.scratch.get("region_evaluation")
+    if steering.enabled and steering.fund and evaluation is not None:
+        awards = steered_awards(klass, f.region, evaluation.score, award_pot,
+                                elasticity=steering.elasticity)
+        add(year, 0, [f"region={r}" for r in state.region_names], "fund_a_award_yuan",
+            np.bincount(f.region, weights=awards, minlength=len(state.region_names)))
+    else:
+        awards = inv.a_awards(klass, award_pot)
     paid = float(awards.sum())
     f.cash_wan_yuan = f.cash_wan_yuan + awards * 1e-4
     dyn.fund_out_yuan += paid
@@ -48,3 +64,21 @@ def recycle(state: RunState, year: int, stays: np.ndarray) -> float:
     add(year, 0, ["all"], "fund_inflow_yuan", [inflow])
     add(year, 0, ["all"], "fund_a_award_yuan", [paid])
     return dyn.retrofit_pot_yuan
+
+
+def steer_land(state: RunState, year: int) -> None:
+    """Split next year's new land by the steered region shares (when steering is on).
+
+    The base shares are the scenario's ``population.regions[*].share``; the
+    shares used are recorded as ``new_land_share`` by region.
+    """
+    steering = state.params.evaluation.regions.steering
+    evaluation = state.scratch.get("region_evaluation")
+    if not (steering.enabled and steering.land and evaluation is not None
+            and state.dynamics is not None):
+        return
+    base = np.array([r.share for r in state.params.population.regions])
+    shares = steered_shares(base, evaluation.score, elasticity=steering.elasticity)
+    state.dynamics.land.set_new_land_shares(shares)
+    state.recorder.add(year, 0, [f"region={r}" for r in state.region_names], "new_land_share",
+                       shares)

@@ -386,6 +386,25 @@ class LandPools:
             )
         return region.astype(np.intp, copy=False)
 
+    def set_new_land_shares(self, region_shares: ArrayLike) -> None:
+        """Split the new land of the next :meth:`start_year` by ``region_shares`` instead.
+
+        The year's total (``spec.new_land_mu_per_year``) is unchanged; only its
+        split between regions moves (steering by the region evaluation,
+        :func:`simulator.evaluation.regions.steered_shares`).
+
+        Raises
+        ------
+        ValueError
+            If the shares are not one non-negative entry per region summing to 1.
+        """
+        shares = _as_float_array(region_shares, "region_shares", ndim=1)
+        if shares.shape != self._occupied.shape or abs(shares.sum() - 1.0) > 1e-9:
+            raise ValueError(
+                f"The 'region_shares' parameter must have one entry per region "
+                f"({self.n_regions}) and sum to 1. Got {shares!r} instead.")
+        self._new_mu = self._spec.new_land_mu_per_year * shares
+
 
     # ----------------------------------------------------- land bank (收储)
 

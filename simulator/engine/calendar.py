@@ -58,7 +58,7 @@ def start(scenario: Scenario, *, replication: int,
     setup.initial_history(state)
     setup.open_markets(state)
     if scenario.dynamics.enabled:
-        state.dynamics = open_dynamics(scenario, state.firms, replication)
+        state.dynamics = open_dynamics(state.params, state.firms, replication)
     pricing.refresh_rates(state)
     full, base = pricing.cost_shares_at_potential(state)
     setup.recalibrate_tax(state, full, base)
@@ -129,6 +129,7 @@ def dynamics_year_end(state: RunState, year: int,
     leaving = exits.close_firms(state, year, score)
     leaving |= entry.settle_contracts(state, year, leaving)
     pot = fund.recycle(state, year, ~leaving)
+    fund.steer_land(state, year)  # next year's new land by region (steering on)
     due = invest.decide(state, year, ~leaving, pot)
     return YearEnd(keep=~leaving, entrants=entry.admit(state, year, ~leaving)), due
 

@@ -14,14 +14,21 @@ import numpy as np
 from simulator import catalogue, tariffs
 from simulator.engine.state import RunState
 from simulator.evaluation import transition_counts
+from simulator.evaluation.regions import UnitEvaluation, evaluate_units, park_units, unit_sums
 from simulator.firms import CLASS_LABELS, UNRATED
 from simulator.markets.cycle import ADMINISTRATIVE_SETTERS, PRICE_SETTERS, QuotaMarket
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.metrics import Grouping, GroupSet, ratio
 
-__all__ = ["annual", "markets", "monthly"]
+__all__ = ["UNIT_METRICS", "annual", "markets", "monthly", "units"]
 
 _Ratios = dict[str, tuple[np.ndarray, np.ndarray, float]]
+
+#: Indicator -> the metric of a unit's value (regions and parks, evaluation.regions).
+UNIT_METRICS: dict[str, str] = {
+    "tax_per_mu": "unit_tax_per_mu_wan_yuan", "va_per_mu": "unit_va_per_mu_wan_yuan",
+    "va_per_tce": "unit_va_per_tce_wan_yuan", "va_per_emission": "unit_va_per_t_emission_wan_yuan",
+    "labour_productivity": "unit_labour_productivity_wan_yuan", "rd_share": "unit_rd_share"}
 
 
 def monthly(state: RunState, year: int, month: int, factor: np.ndarray) -> None:
@@ -78,8 +85,9 @@ def annual(state: RunState, year: int, new_class: np.ndarray, vetoed: np.ndarray
     _record(state, year, _groupings(state, new_class), totals, indicators)
     # Bills: grouped by the class in force (the one firms were charged as).
     bills, burden = _bills(state, resource)
-    _record(state, year, _groupings(state, f.klass, dims=("all", "class", "scale", "sector")),
-            bills, burden)
+    dims = ("all", "class", "scale", "sector") + (
+        ("region",) if state.params.output.by_region else ())
+    _record(state, year, _groupings(state, f.klass, dims=dims), bills, burden)
     # Services firms as one group.
     svc = Grouping(["kind=services"], np.zeros(f.n, dtype=np.intp), f.is_services)
     _record(state, year, [svc], {
@@ -94,6 +102,12 @@ def annual(state: RunState, year: int, new_class: np.ndarray, vetoed: np.ndarray
     matrix = transition_counts(f.klass, new_class)
     pairs = [f"{a}->{b}" for a in CLASS_LABELS for b in CLASS_LABELS]
     add(year, 0, pairs, "class_transition_firms", np.asarray(matrix).ravel())
+    if state.params.evaluation.regions.enabled:
+        units(state, year, new_class, indicators_of={
+            "tax_wan_yuan": y["tax_wan_yuan"], "va_wan_yuan": va, "land_mu": f.land_mu,
+            "energy_tce": y["energy_tce"], "weighted_emissions_t": y["emissions_t"] @ w,
+            "employees": f.employees, "rd_wan_yuan": y["rd_wan_yuan"],
+            "revenue_wan_yuan": y["revenue_wan_yuan"]})
 
 
 def _bills(state: RunState, resource: np.ndarray) -> tuple[dict[str, np.ndarray], _Ratios]:
@@ -134,6 +148,8 @@ def markets(state: RunState, year: int) -> None:
     """Per-auction and annual outcomes of each quota market."""
     for quota, market in state.markets.items():
         group = [f"market={quota}"]
+        if state.params.output.by_region:
+            _market_by_region(state, year, quota, market)
         _auctions(state, year, group, market)
         _market_year(state, year, group, market)
         for source in GOVERNMENT_SOURCES:
@@ -247,3 +263,60 @@ def _record_set(state: RunState, year: int, groups: GroupSet, sums: dict[str, np
         for metric, (num, den, scale) in ratios.items():
             add(year, 0, g.names, metric,
                 ratio(scale * table[:, slot[id(num)]], table[:, slot[id(den)]]))
+
+
+def units(state: RunState, year: int, new_class: np.ndarray, *,
+          indicators_of: dict[str, np.ndarray]) -> None:
+    """Evaluate regions and parks as units (分县域、分园区); record and keep the regions'.
+
+    The regions' evaluation is kept in ``state.scratch["region_evaluation"]``
+    for the year end's steering (:mod:`simulator.dynamics.fund`).
+    """
+    p = state.params
+    spec = p.evaluation.regions
+    f = state.firms
+    industrial = ~f.is_services
+    scope = (industrial & f.above_scale if spec.scope == "above_scale"
+             else industrial & (new_class != UNRATED))
+    cap = p.evaluation.indicator_cap
+    names = state.region_names
+    regions = evaluate_units(unit_sums(f.region, len(names), indicators_of, scope), spec, cap=cap)
+    state.scratch["region_evaluation"] = regions
+    _record_units(state, year, [f"region={r}" for r in names], regions)
+    if spec.parks:
+        codes, keys = park_units(f.region, f.park)
+        parks = evaluate_units(unit_sums(codes, len(keys), indicators_of, scope), spec, cap=cap)
+        _record_units(state, year, [f"park={names[r]}/{k}" for r, k in keys], parks)
+
+
+def _record_units(state: RunState, year: int, groups: list[str],
+                  result: UnitEvaluation) -> None:
+    """Record each unit's score, rank, grade (0 A .. 3 D), firms and indicators."""
+    add = state.recorder.add
+    add(year, 0, groups, "unit_score", result.score)
+    add(year, 0, groups, "unit_rank", result.rank.astype(float))
+    add(year, 0, groups, "unit_grade",
+        np.where(result.grade == UNRATED, np.nan, result.grade).astype(float))
+    add(year, 0, groups, "unit_firms", result.sums["firms"])
+    for name, values in result.indicators.items():
+        add(year, 0, groups, UNIT_METRICS[name], values)
+
+
+def _market_by_region(state: RunState, year: int, quota: str, market: QuotaMarket) -> None:
+    """Record a market's allocation, use, holdings, shortfall and payments by region."""
+    f = state.firms
+    names = state.region_names
+    done = market.compliance
+    groups = [f"region={r},market={quota}" for r in names]
+    per_firm = {
+        "region_quota_allocated": market.allocation,
+        "region_quota_use": done.per_firm(done.use),  # the covered firms' use
+        "region_quota_held": done.per_firm(done.held),
+        "region_quota_shortfall": done.per_firm(done.shortfall),
+        "region_quota_net_paid_yuan": market.net_paid_this_year(),
+        "region_quota_abatement_cost_yuan": market.abatement_cost_ytd,
+    }
+    for metric, values in per_firm.items():
+        state.recorder.add(year, 0, groups, metric,
+                           np.bincount(f.region, weights=np.asarray(values, dtype=float),
+                                       minlength=len(names)))

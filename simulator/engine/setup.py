@@ -23,7 +23,7 @@ from simulator.evaluation import evaluate, managed_classes
 from simulator.firms import CLASS_CODES
 from simulator.markets.cycle import QuotaMarket, enabled_markets
 from simulator.metrics import MetricsRecorder
-from simulator.population import build_population, calibrate_tax
+from simulator.population import build_run_population, calibrate_tax
 from simulator.rng import mechanism_rng
 from simulator.scenario import Scenario
 
@@ -40,7 +40,9 @@ def new_state(scenario: Scenario, *, replication: int,
     Mean output is then potential output from the first month on.
     """
     seed = scenario.seed
-    firms = build_population(scenario, mechanism_rng(seed, replication, "population"))
+    # A firm table may name regions the scenario does not list: the run uses the table's.
+    firms, scenario = build_run_population(scenario,
+                                           mechanism_rng(seed, replication, "population"))
     n = firms.n
     shock = scenario.behaviour.shock
     stationary_sd = shock.sigma / np.sqrt(1.0 - shock.persistence**2)

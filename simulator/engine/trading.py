@@ -13,9 +13,12 @@ changed their unabated intensity; :func:`resize` follows exits and entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from simulator.engine.state import Participants, RunState, draw, fold_corrections
+from simulator.evaluation.regions import steered_allocation
 from simulator.firms import Firms
 from simulator.markets import kernels
 from simulator.markets.cycle import QuotaMarket
@@ -28,8 +31,9 @@ __all__ = ["abate", "allocate", "auction", "book_government_receipts", "close_ye
 
 def allocate(state: RunState, year: int) -> None:
     """Start of a year: every market issues the year's cap (after the month's changes)."""
+    steer = _region_steering(state)
     for quota, market in state.markets.items():
-        market.allocate(year, state.firms, state.params)
+        market.allocate(year, state.firms, state.params, steer=steer)
         if year == state.params.run.first_year:
             state.recorder.add(year, 0, [f"market={quota}"], "initial_banked_rights",
                                [market.banked_at_start])
@@ -161,3 +165,22 @@ def resize(state: RunState, keep: np.ndarray, entrants: Firms, year: int) -> Non
     for quota, market in state.markets.items():
         market.resize(keep, entrants, state.params,
                       mechanism_rng(seed, rep, f"mac_{quota}/{year}"), rows)
+
+
+def _region_steering(state: RunState) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """Return how renewed entitlements are re-split between regions, or None (steering off).
+
+    By the last region evaluation (``evaluation.regions.steering.quotas``):
+    :func:`~simulator.evaluation.regions.steered_allocation`.
+    """
+    steering = state.params.evaluation.regions.steering
+    evaluation = state.scratch.get("region_evaluation")
+    if not (steering.enabled and steering.quotas and evaluation is not None):
+        return None
+    region = state.firms.region
+
+    def steer(entitled: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return steered_allocation(entitled, region[idx], evaluation.score,
+                                  elasticity=steering.elasticity)
+
+    return steer

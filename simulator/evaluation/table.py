@@ -130,7 +130,7 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario, *,
     ...                         load_scenario("scenarios/baseline.yaml"),
     ...                         sectors="sectors.csv")
     """
-    from simulator.population import firms_from_table
+    from simulator.population import firms_from_table, table_regions
     from simulator.population.sectors import SectorMatcher
 
     spec = scenario.evaluation
@@ -144,9 +144,7 @@ def evaluate_table(table: pd.DataFrame, scenario: Scenario, *,
             inp, tier_codes(inp, spec), scenario.dynamics.entry.standards, spec,
             scenario.pollutant_names()))
     result = evaluate(inp, params=spec, pollutants=scenario.pollutant_names(), adjust=adjust)
-    regions = [r.name for r in scenario.population.regions]
-    if "region" in table.columns:
-        regions += [r for r in sorted(set(table["region"])) if r not in regions]
+    regions = [r.name for r in table_regions(table, scenario.population)]
     frame = scored_frame(inp, result, sector_names=scenario.sector_names(), region_names=regions)
     if table["firm_id"].dtype == object:  # text ids (credit codes): the table's own
         frame["firm_id"] = table["firm_id"].to_numpy(dtype=object)

@@ -40,6 +40,7 @@ The year of a market:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -216,8 +217,14 @@ class QuotaMarket(ParticipantBook):
 
     # ----------------------------------------------------------------- the year
 
-    def allocate(self, year: int, firms: Firms, scenario: Scenario) -> None:
-        """Issue the year's cap: reserve share, firm allocations, paid use, subscription."""
+    def allocate(self, year: int, firms: Firms, scenario: Scenario, *,
+                 steer: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> None:
+        """Issue the year's cap: reserve share, firm allocations, paid use, subscription.
+
+        ``steer(entitled, idx)``, if given, re-splits renewed entitlements
+        between regions with their total unchanged (region steering,
+        :func:`simulator.evaluation.regions.steered_allocation`).
+        """
         spec = self.spec(scenario)
         led = self.ledger
         self.year = year
@@ -249,6 +256,8 @@ class QuotaMarket(ParticipantBook):
             entitled = baseline_allocation(history, klass=firms.klass[idx],
                                            intensity_ratio=ratio, spec=spec.allocation,
                                            total=to_firms)
+            if steer is not None:
+                entitled = steer(entitled, idx)
             if self.entitlement is not None:  # kept for the term
                 self.entitlement = np.zeros(self.members.size)
                 self.entitlement[idx] = entitled

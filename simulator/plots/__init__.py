@@ -14,9 +14,10 @@ rows of group ``"market=<name>"``) get three more figures, :data:`MARKET_FIGURES
 auction prices and volumes, caps against actual use, and the quota cost per
 万元 of value added by class. Runs with enterprise dynamics get, each when
 its metrics are present, the :data:`DYNAMICS_FIGURES`: land use, investment
-by type and class, and entry and exit (腾笼换鸟). Runs with a further
-evaluation rule on get :data:`RULES_FIGURES` (firms the rules moved and
-reached, :mod:`~simulator.plots.rules`).
+by type and class, and entry and exit (腾笼换鸟). Runs whose scenario switches a
+further mechanism on get its figures, each when its metrics are present
+(:data:`MECHANISM_FIGURES`): exit routes, the evaluation's further rules, land
+contracts and dual control, the ranking of regions and parks.
 
 Figures are built on :class:`matplotlib.figure.Figure` objects, never through
 pyplot, so nothing is registered with a GUI backend and nothing leaks between
@@ -95,8 +96,14 @@ from simulator.plots.markets import (
     plot_quota_burden,
 )
 from simulator.plots.policy import PolicyDate, policy_caption, run_policy_dates
+from simulator.plots.regions import REGION_FIGURES, plot_region_ranking, region_figures
 from simulator.plots.rules import RULES_FIGURES, plot_evaluation_rules, rules_figures
 from simulator.results import record_redrawn
+
+#: The figures of mechanisms a scenario switches on: each function returns the names of
+#: its figures whose metrics a run's table holds (none when the mechanism was off).
+MECHANISM_FIGURES: tuple[Callable[[pd.DataFrame], list[str]], ...] = (
+    exit_route_figures, rules_figures, contract_figures, region_figures)
 
 __all__ = [
     "CLASSES",
@@ -108,7 +115,9 @@ __all__ = [
     "INDICATORS",
     "LABELS",
     "MARKET_FIGURES",
+    "MECHANISM_FIGURES",
     "RULES_FIGURES",
+    "REGION_FIGURES",
     "PolicyDate",
     "auction_summary",
     "dynamics_figures",
@@ -127,10 +136,12 @@ __all__ = [
     "plot_land_use",
     "plot_market_prices",
     "plot_quota_burden",
+    "plot_region_ranking",
     "plot_resource_bill",
     "plot_transitions",
     "read_manifest",
     "read_metrics",
+    "region_figures",
     "replication_summary",
     "rules_figures",
     "source_line",
@@ -140,10 +151,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Figures whose x-axis is not time (no policy dates), and those with monthly points.
-_NOT_TIME: tuple[str, ...] = ("transitions",)
+_NOT_TIME: tuple[str, ...] = ("transitions", "region_ranking")
 _MONTHLY: tuple[str, ...] = ("market_prices",)
 #: Figures that draw no confidence band (the price holds from one trade to the next; counts).
-_NO_BAND: tuple[str, ...] = ("market_prices", "transitions")
+_NO_BAND: tuple[str, ...] = ("market_prices", "transitions", "region_ranking")
 #: Page sizes (inches) of figures taller than the default 10 x 6.
 _SIZES: dict[str, tuple[float, float]] = {"market_prices": (10.0, 8.5), "market_caps": (10.0, 7.5)}
 
@@ -163,6 +174,7 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "evaluation_rules": lambda m, lang, f: plot_evaluation_rules(m, lang=lang, fig=f),
     "land_contracts": lambda m, lang, f: plot_land_contracts(m, lang=lang, fig=f),
     "dual_control": lambda m, lang, f: plot_dual_control(m, lang=lang, fig=f),
+    "region_ranking": lambda m, lang, f: plot_region_ranking(m, lang=lang, fig=f),
 }
 
 
@@ -190,8 +202,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
         side), then for each of :data:`MARKET_FIGURES` when the run
         has quota markets (rows of a ``market=<name>`` group), then for each
         of :data:`DYNAMICS_FIGURES` whose metrics the run has
-        (:func:`dynamics_figures`), then :data:`RULES_FIGURES` when a further
-        evaluation rule is on (:func:`rules_figures`).
+        (:func:`dynamics_figures`), then the figures of each mechanism in
+        :data:`MECHANISM_FIGURES` whose metrics the run has.
     """
     run_dir = Path(run_dir)
     metrics, manifest = read_metrics(run_dir), read_manifest(run_dir)
@@ -203,8 +215,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics), *exit_route_figures(metrics), *rules_figures(metrics),
-             *contract_figures(metrics)]
+             *dynamics_figures(metrics),
+             *(name for present in MECHANISM_FIGURES for name in present(metrics))]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:

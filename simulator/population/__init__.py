@@ -12,7 +12,9 @@
   by :data:`COLUMN_ALIASES` (:func:`read_firm_table`), and turned into firms
   (:func:`firms_from_table`).
 
-:func:`build_population` builds a scenario's firms from either source.
+:func:`build_population` builds a scenario's firms from either source;
+:func:`build_run_population` also returns the scenario a run uses (a firm
+table's regions, :mod:`~simulator.population.places`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from simulator.population.calibration import (
     calibrate_population,
     calibrate_tax,
 )
+from simulator.population.places import scenario_for_table, table_regions
 from simulator.population.synthetic import (
     counts_by_share,
     draw_firms,
@@ -38,6 +41,7 @@ __all__ = [
     "COLUMN_ALIASES",
     "above_scale_aggregates",
     "build_population",
+    "build_run_population",
     "calibrate_population",
     "calibrate_tax",
     "counts_by_share",
@@ -45,7 +49,9 @@ __all__ = [
     "finish_firms",
     "firms_from_table",
     "read_firm_table",
+    "scenario_for_table",
     "synthetic_population",
+    "table_regions",
 ]
 
 
@@ -59,3 +65,18 @@ def build_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
         calibrate_population(firms, spec)
     return firms
 
+
+
+def build_run_population(scenario: Scenario, rng: np.random.Generator
+                         ) -> tuple[Firms, Scenario]:
+    """Build the scenario's firms and return them with the scenario the run uses.
+
+    A firm table that names regions the scenario does not list gives the run
+    its regions (:func:`~simulator.population.places.table_regions`); the
+    scenario is otherwise returned unchanged.
+    """
+    spec = scenario.population
+    if spec.source == "file":
+        table = read_firm_table(spec.file)
+        return firms_from_table(table, scenario), scenario_for_table(table, scenario)
+    return build_population(scenario, rng), scenario

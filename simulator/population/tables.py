@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from simulator.firms import TCE_PER_KWH, UNRATED, Firms
+from simulator.population.places import table_places, table_regions
 from simulator.population.sectors import SectorMatcher
 from simulator.population.synthetic import finish_firms
-from simulator.scenario import PopulationSpec, Scenario, ScenarioError
+from simulator.scenario import Scenario, ScenarioError
 
 __all__ = ["COLUMN_ALIASES", "REQUIRED_COLUMNS", "firms_from_table", "read_firm_table"]
 
@@ -331,25 +332,6 @@ def _table_sectors(table: pd.DataFrame, scenario: Scenario,
     return table["sector"].map(codes).to_numpy(dtype=np.int16)
 
 
-def _table_places(table: pd.DataFrame, spec: PopulationSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Return each row's region and park codes.
-
-    Regions are the scenario's first, then the table's others (sorted); parks are
-    numbered in order of appearance.
-    """
-    n = len(table)
-    region_names = [r.name for r in spec.regions]
-    if "region" in table.columns:
-        extra = [r for r in sorted(set(table["region"])) if r not in region_names]
-        region_names = region_names + extra
-        region = table["region"].map({r: i for i, r in enumerate(region_names)}).to_numpy(np.int16)
-    else:
-        region = np.zeros(n, dtype=np.int16)
-    park = (pd.factorize(table["park"])[0].astype(np.int16) if "park" in table.columns
-            else np.zeros(n, dtype=np.int16))
-    return region, park
-
-
 def _firm_numbers(ids: pd.Series) -> np.ndarray:
     """Return integer firm ids: the table's, or 1..n in id order for text ids (credit codes)."""
     if ids.dtype == object:
@@ -374,7 +356,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario, *,
     names = scenario.sector_names()
     sectors = list(spec.sectors.values())
     n = len(table)
-    region, park = _table_places(table, spec)
+    region, park = table_places(table, table_regions(table, spec))
 
     def scol(attr: str) -> np.ndarray:
         return np.array([getattr(s, attr) for s in sectors], dtype=float)[sector]

@@ -97,6 +97,8 @@ from simulator.scenario.evaluation import (
     FixedBenchmarks,
     Indicator,
     ServicesIndicator,
+    SteeringSpec,
+    UnitEvaluationSpec,
     VetoSpec,
 )
 from simulator.scenario.loading import (
@@ -232,11 +234,13 @@ __all__ = [
     "ShockSpec",
     "StandardsReviewSpec",
     "Subsidies",
+    "SteeringSpec",
     "SubscriptionSpec",
     "Tariffs",
     "TieredSchedule",
     "TimeOfUse",
     "TimelineChange",
+    "UnitEvaluationSpec",
     "VetoSpec",
     "WaterBlock",
     "WaterTariff",

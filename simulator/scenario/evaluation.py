@@ -32,6 +32,8 @@ __all__ = [
     "FixedBenchmarks",
     "Indicator",
     "ServicesIndicator",
+    "SteeringSpec",
+    "UnitEvaluationSpec",
     "VetoSpec",
 ]
 
@@ -110,6 +112,76 @@ class FixedBenchmarks(ScenarioModel):
     services: dict[ServicesIndicator, Pos] = Field(default_factory=dict)
 
 
+class SteeringSpec(ScenarioModel):
+    """What a region receives follows its evaluation (资源要素差别化配置 between regions).
+
+    Each year a region's share of newly released land, of the class-A awards
+    of the recycling fund and of the quota rights allocated to firms is
+    ``base_r * (S_r / mean S) ** elasticity``, renormalised to sum to 1, where
+    ``S_r`` is its score in the year's region evaluation (a region without a
+    score counts at the mean). Totals are unchanged: only the split moves.
+    Seed 000 (Shanghai, line 104): new land supply favours the regions and
+    firms that use resources efficiently; seed 003 (Chengdu, line 10): new
+    construction land and emission totals are allocated across zones.
+    """
+
+    enabled: bool = Field(False, description="shares follow the region evaluation")
+    elasticity: NonNeg = Field(
+        1.0, description="(est) exponent on score / mean score: 0 leaves the base shares, 1 "
+                         "gives a region scoring 20% above the mean about 20% more")
+    land: bool = Field(True, description="steer the split of new land (dynamics.land)")
+    fund: bool = Field(True, description="steer the split of the fund's class-A awards "
+                                         "(dynamics.recycling)")
+    quotas: bool = Field(True, description="steer the split of the rights allocated to firms "
+                                           "in every quota market (at each renewal: yearly for "
+                                           "energy, per term for emissions)")
+
+
+class UnitEvaluationSpec(ScenarioModel):
+    """Regions (分县域) and parks (分园区) evaluated and ranked as units (seed 000, line 78).
+
+    A unit's indicators are ratios of its firms' sums (tax per mu = the
+    region's tax / its land); each is scored as a firm's,
+    ``s_i = w_i * min(x_i / b_i, cap)`` with ``b_i`` the benchmark over all
+    units, the score is ``100 * sum(s_i) / sum(w_i)``, units are ranked by
+    score (1 = best) and graded A-D by score thresholds.
+    """
+
+    enabled: bool = Field(False, description="evaluate regions (and parks) every year")
+    parks: bool = Field(True, description="also evaluate each park (region, park number)")
+    scope: Literal["above_scale", "evaluated"] = Field(
+        "above_scale", description="firms whose sums make a unit's aggregates: above-scale "
+                                   "industry (as the published 亩均 aggregates, seed 000) or every "
+                                   "evaluated industrial firm")
+    weights: dict[Indicator, NonNeg] = Field(
+        default_factory=lambda: {"tax_per_mu": 30.0, "va_per_mu": 20.0, "va_per_tce": 20.0,
+                                 "va_per_emission": 10.0, "labour_productivity": 10.0,
+                                 "rd_share": 10.0},
+        description="indicator weights (est: the above-scale firms' weights, parameters.md)")
+    benchmark: Literal["aggregate", "unit_mean"] = Field(
+        "aggregate", description="b_i: the ratio of sums over all units (the whole territory's "
+                                 "aggregate) or the plain mean of the units' values")
+    grade_thresholds: ClassThresholds = Field(
+        default_factory=lambda: ClassThresholds(A=110.0, B=100.0, C=90.0),
+        description="(est) minimum score of grades A, B and C (100 = at every benchmark)")
+    steering: SteeringSpec = Field(default_factory=SteeringSpec)
+
+    @field_validator("weights")
+    @classmethod
+    def _positive_total(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or sum(v.values()) <= 0:
+            raise ValueError("weights must include at least one positive weight")
+        return v
+
+    @model_validator(mode="after")
+    def _steering_needs_scores(self) -> UnitEvaluationSpec:
+        if self.steering.enabled and not self.enabled:
+            raise LocatedError(("steering", "enabled"),
+                               "steering follows the region evaluation: set "
+                               "evaluation.regions.enabled: true too")
+        return self
+
+
 class EvaluationSpec(ScenarioModel):
     """Annual comprehensive evaluation (综合评价)."""
 
@@ -174,6 +246,9 @@ class EvaluationSpec(ScenarioModel):
     unrated_as_b: bool = Field(
         False, description="firms not evaluated are managed (priced, financed) as class B "
                            "(未参评企业参照B类管理)")
+    regions: UnitEvaluationSpec = Field(
+        default_factory=UnitEvaluationSpec,
+        description="regions and parks evaluated and ranked as units (分县域、分园区)")
 
     @field_validator("weights_above_scale", "weights_below_scale", "weights_services")
     @classmethod

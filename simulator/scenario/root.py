@@ -85,6 +85,9 @@ class OutputSettings(ScenarioModel):
 
     firm_snapshots: bool = Field(True, description="write firms.parquet (one row per firm-year)")
     monthly_metrics: bool = Field(True, description="write month-level metrics besides annual")
+    by_region: bool = Field(
+        False, description="also write bills, revenue and quota-market figures by region "
+                           "(groups region=<name>; off keeps the default outputs as they were)")
 
 
 class YearsRange(ScenarioModel):

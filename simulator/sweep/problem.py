@@ -264,6 +264,8 @@ def _group_values(scenario: Scenario) -> dict[str, list[str]]:
     return {"class": list(CLASS_LABELS), "scale": ["above", "below"],
             "sector": list(scenario.sector_names()),
             "region": [r.name for r in scenario.population.regions],
+            "park": [f"{r.name}/{k}" for r in scenario.population.regions
+                     for k in range(r.parks)],  # units of evaluation.regions
             "market": list(scenario.quota_names()), "option": list(INVESTMENT_OPTIONS),
             "reason": list(EXIT_REASONS), "kind": ["services"],
             # the initial state's years in D (from 1) and loss years (from 0)
