@@ -90,6 +90,11 @@ from simulator.plots.markets import (
     plot_quota_burden,
 )
 from simulator.plots.policy import PolicyDate, policy_caption, run_policy_dates
+from simulator.plots.sector_prices import (
+    SECTOR_PRICE_FIGURES,
+    plot_sector_prices,
+    sector_price_figures,
+)
 from simulator.results import record_redrawn
 
 __all__ = [
@@ -101,6 +106,7 @@ __all__ = [
     "INDICATORS",
     "LABELS",
     "MARKET_FIGURES",
+    "SECTOR_PRICE_FIGURES",
     "PolicyDate",
     "auction_summary",
     "dynamics_figures",
@@ -117,10 +123,12 @@ __all__ = [
     "plot_market_prices",
     "plot_quota_burden",
     "plot_resource_bill",
+    "plot_sector_prices",
     "plot_transitions",
     "read_manifest",
     "read_metrics",
     "replication_summary",
+    "sector_price_figures",
     "source_line",
     "transition_matrix",
 ]
@@ -147,6 +155,7 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "land_use": lambda m, lang, f: plot_land_use(m, lang=lang, fig=f),
     "investment": lambda m, lang, f: plot_investment(m, lang=lang, fig=f),
     "entry_exit": lambda m, lang, f: plot_entry_exit(m, lang=lang, fig=f),
+    "sector_prices": lambda m, lang, f: plot_sector_prices(m, lang=lang, fig=f),
 }
 
 
@@ -174,7 +183,8 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
         side), then for each of :data:`MARKET_FIGURES` when the run
         has quota markets (rows of a ``market=<name>`` group), then for each
         of :data:`DYNAMICS_FIGURES` whose metrics the run has
-        (:func:`dynamics_figures`).
+        (:func:`dynamics_figures`), and the sector-price figure when a scenario switches
+        one of its mechanisms on (:func:`sector_price_figures`).
     """
     run_dir = Path(run_dir)
     metrics, manifest = read_metrics(run_dir), read_manifest(run_dir)
@@ -186,7 +196,7 @@ def make_figures(run_dir: str | Path, *, lang: str = "en",
     dates = run_policy_dates(manifest, run_dir, lang=style.lang)
     dated = policy_caption(dates, lang=style.lang)
     names = [*FIGURES, *(MARKET_FIGURES if market_names(metrics) else ()),
-             *dynamics_figures(metrics)]
+             *dynamics_figures(metrics), *sector_price_figures(metrics)]
     out_dir = figure_dir(run_dir, style.lang)
     written: list[Path] = []
     for name in names:
