@@ -7,11 +7,13 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.engine.calendar import simulate
+from simulator.plots.sector_prices import plot_sector_prices, sector_price_figures
 from simulator.scenario import (
     ClassValues,
     ElectricityTariff,
@@ -282,3 +284,28 @@ def test_the_default_scenario_writes_none_of_these_metrics():
     m = _run("baseline")
     assert not set(m.metric) & {"orderly_curtailed_kwh", "water_over_quota_m3",
                                 "revenue_environmental_credit_yuan"}
+
+
+# --- the figure ------------------------------------------------------------------------------
+
+def _rows(metric, values):
+    return pd.DataFrame({"year": [2018] * len(values), "month": np.nan, "replication": 0,
+                         "scenario": "s", "group": [f"class={c}" for c in "ABCD"][:len(values)],
+                         "metric": metric, "value": values})
+
+
+def test_the_figure_has_one_panel_per_mechanism_present():
+    m = pd.concat([_rows("orderly_curtailed_kwh", [0.0, 0.0, 2e6, 4e6]),
+                   _rows("revenue_gas_class_surcharge_yuan", [0.0, 0.0, 0.0, 3e4])])
+    assert sector_price_figures(m) == ["sector_prices"]
+    fig = plot_sector_prices(m)
+    panels = [ax for ax in fig.axes if ax.get_label().startswith("sector_prices:")]
+    assert [ax.get_label() for ax in panels] == ["sector_prices:orderly_curtailed_kwh",
+                                                 "sector_prices:revenue_gas_class_surcharge_yuan"]
+    # Stacked bars in GWh: C 2, D 4 on top of it.
+    heights = sorted(round(p.get_height(), 9) for p in panels[0].patches if p.get_height())
+    assert heights == [2.0, 4.0]
+
+
+def test_gas_alone_draws_no_sector_price_figure():
+    assert sector_price_figures(_rows("revenue_gas_class_surcharge_yuan", [1.0])) == []

@@ -3,7 +3,8 @@
 Drawn by :func:`~simulator.plots.make_figures` only when the run's metrics hold at
 least one of its metrics (:func:`sector_price_figures`), i.e. when a scenario
 switches on orderly power use (有序用电), water quotas by class (以水定产) or the
-environmental credit surcharges (环保信用评价). One panel per metric present, bars
+environmental credit surcharges (环保信用评价), with the gas surcharge by class beside
+them when gas is on. One panel per metric present, bars
 per year stacked by the class in force (A-D and unrated), means over replications:
 
 ``orderly_curtailed_kwh``
@@ -13,7 +14,10 @@ per year stacked by the class in force (A-D and unrated), means over replication
 ``water_over_quota_m3``
     water used above the class-scaled quota, 10^3 m³;
 ``revenue_environmental_credit_yuan``
-    electricity and sewage surcharges of red and black firms, 万元.
+    electricity and sewage surcharges of red and black firms, 万元;
+``revenue_gas_class_surcharge_yuan``
+    the class surcharge on gas (差别化气价, ``tariffs.gas``), 万元 (a panel only
+    when the figure is drawn for one of the others: gas alone has the resource bill).
 """
 
 from __future__ import annotations
@@ -48,13 +52,15 @@ SECTOR_PRICE_PANELS: dict[str, float] = {
     "orderly_lost_va_wan_yuan": 1.0,
     "water_over_quota_m3": 1e3,
     "revenue_environmental_credit_yuan": 1e4,
+    "revenue_gas_class_surcharge_yuan": 1e4,
 }
 
 
 def sector_price_figures(metrics: pd.DataFrame) -> list[str]:
     """Return ``["sector_prices"]`` when ``metrics`` holds an annual row of one of its panels."""
     present = set(metrics.loc[is_annual(metrics), "metric"].unique())
-    return list(SECTOR_PRICE_FIGURES) if present & set(SECTOR_PRICE_PANELS) else []
+    own = set(SECTOR_PRICE_PANELS) - {"revenue_gas_class_surcharge_yuan"}
+    return list(SECTOR_PRICE_FIGURES) if present & own else []
 
 
 def plot_sector_prices(metrics: pd.DataFrame, *, lang: str = "en",
@@ -64,11 +70,11 @@ def plot_sector_prices(metrics: pd.DataFrame, *, lang: str = "en",
     Examples
     --------
     >>> import pandas as pd
-    >>> m = pd.DataFrame({"year": [2018] * 2, "month": [0] * 2, "replication": [0] * 2,
+    >>> m = pd.DataFrame({"year": [2018] * 2, "month": [None] * 2, "replication": [0] * 2,
     ...                   "scenario": ["s"] * 2, "group": ["class=C", "class=D"],
     ...                   "metric": ["orderly_curtailed_kwh"] * 2, "value": [1e6, 3e6]})
     >>> fig = plot_sector_prices(m)
-    >>> [ax.get_label() for ax in fig.axes if ax.get_label()]
+    >>> [ax.get_label() for ax in fig.axes if ax.get_label().startswith("sector_prices:")]
     ['sector_prices:orderly_curtailed_kwh']
     """
     style = style_for(lang)

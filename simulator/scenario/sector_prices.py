@@ -48,9 +48,11 @@ class OrderlyPowerUse(ScenarioModel):
         "month that must be cut (est)")
     order: list[Literal["A", "B", "C", "D"]] = Field(
         default_factory=lambda: ["D", "C", "B", "A"], description="classes in the order they "
-        "are cut: each is cut up to its max_cut_share before the next one is touched (the "
-        "Zhejiang 2021 orderly-use lists put low-efficiency firms first and exempt "
-        "high-efficiency ones; by class: est)")
+        "are cut: each is cut up to its max_cut_share before the next one is touched (est: "
+        "有序用电管理办法 orders users by priority, 有保有限; in 2021 Liaoning put cement clinker "
+        "first, thepaper.cn newsDetail_forward_14817458, and Zhejiang stopped high-energy "
+        "printing-dyeing and chemical firms, cls.cn/detail/839462; no notice found that "
+        "orders by 亩均 class)")
     max_cut_share: ClassValues = Field(
         default_factory=lambda: ClassValues(A=0.0, B=0.3, C=0.5, D=1.0),
         description="largest share of a class's monthly electricity that may be cut (est; A "

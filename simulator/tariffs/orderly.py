@@ -7,9 +7,10 @@ protected), each class up to ``max_cut_share`` of its own demand before the next
 is touched. Within a class every firm loses the same share of its supply (and so of
 its month's output). What the classes allowed to be cut cannot cover is left unserved
 (``unmet_kwh``: the plan falls short). Unrated industrial firms are cut as B.
-Zhejiang's 2021 orderly-use lists put high-energy, low-efficiency firms first and
-exempt high-efficiency ones (green factories, good energy evaluations); the mapping
-to the 亩均 classes and the shares are estimates (``est``) a user should set.
+Orderly-use plans order users by priority (有序用电管理办法: 有保有限); in 2021 Liaoning
+cut cement clinker first and Zhejiang stopped high-energy printing-dyeing and chemical
+firms. No notice found orders by 亩均 class, so the order by class and the shares are
+estimates (``est``) a user should set.
 
 :func:`shortage_year` says whether a year is a shortage year (a listed year, or a
 draw at ``yearly_probability``).
