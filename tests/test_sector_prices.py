@@ -17,6 +17,7 @@ from simulator.plots.sector_prices import plot_sector_prices, sector_price_figur
 from simulator.scenario import (
     ClassValues,
     ElectricityTariff,
+    ScenarioError,
     TimeOfUse,
     WaterTariff,
     apply_changes,
@@ -112,7 +113,7 @@ def test_proportional_rationing_cuts_every_class_alike():
     assert cut.cut_share.tolist() == pytest.approx([0.1, 0.1])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(demand=st.lists(st.floats(0, 1e6), min_size=1, max_size=30),
        classes=st.lists(st.integers(0, 4), min_size=30, max_size=30),
        depth=st.floats(0, 1),
@@ -233,8 +234,10 @@ def _run(name: str, **changes):
 
 
 def _metric(metrics, name, year, group="all"):
-    rows = metrics[(metrics.metric == name) & (metrics.year == year) & (metrics.group == group)]
-    return float(rows.value.iloc[0])
+    rows = metrics[(metrics.metric == name) & (metrics.year == year) & (metrics.group == group)
+                   & metrics.month.isna()]  # the annual row
+    (value,) = rows.value
+    return float(value)
 
 
 def test_orderly_use_cuts_in_shortage_years_only_and_never_class_a():
@@ -278,6 +281,31 @@ def test_a_credit_rating_with_no_surcharge_changes_nothing_else():
     on = on[on.metric != "revenue_environmental_credit_yuan"].reset_index(drop=True)
     assert on[["year", "group", "metric"]].equals(off[["year", "group", "metric"]])
     assert np.array_equal(on.value.to_numpy(), off.value.to_numpy(), equal_nan=True)
+
+
+def test_credit_revenue_is_the_rate_times_the_kwh_and_m3_billed():
+    # Every firm red, 1 yuan per kWh and 1,000 yuan per m^3: the revenue is the
+    # industrial firms' kWh + 1,000 x their m^3, year by year.
+    credit = "tariffs.environmental_credit"
+    m = _run("baseline", **{f"{credit}.enabled": True,
+                            **{f"{credit}.shares.{r}": 0.0 for r in ("green", "blue", "yellow",
+                                                                     "black")},
+                            f"{credit}.electricity_surcharge_yuan_per_kwh.red": 1.0,
+                            f"{credit}.sewage_surcharge_yuan_per_m3.red": 1000.0})
+    for year in (2017, 2018):
+        expected = (_metric(m, "electricity_kwh", year)
+                    + 1000.0 * _metric(m, "water_m3", year))
+        assert _metric(m, "revenue_environmental_credit_yuan", year) == pytest.approx(
+            expected, rel=1e-9)
+
+
+def test_an_unknown_sector_in_the_national_table_is_named(tmp_path):
+    path = tmp_path / "national.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\n"
+                    "tariffs:\n  electricity:\n    national_differential_by_sector:\n"
+                    "      steel: {eliminated: 0.5}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"unknown sector 'steel'"):
+        load_scenario(path)
 
 
 def test_the_default_scenario_writes_none_of_these_metrics():
