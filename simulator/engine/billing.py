@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator import tariffs
+from simulator.engine import sector_prices
 from simulator.engine.state import RunState, fold_corrections, reset_corrections
 
 __all__ = ["flush"]
@@ -57,6 +58,10 @@ def flush(state: RunState) -> None:
     y["pollution_surcharge_yuan"] += pol.class_surcharge_yuan
     differential_yuan = (elec.class_surcharge_yuan + elec.national_yuan + elec.tiered_yuan
                          + pol.class_surcharge_yuan)
+    credit = sector_prices.bill_electricity(state, kwh)  # 环保信用 surcharge (when on)
+    if credit is not None:
+        y["electricity_bill_yuan"] += credit
+        differential_yuan = differential_yuan + credit
     further = tariffs.active(state.params.tariffs)
     if further:  # the period's energy, corrections of abatement included
         energy = va * f.energy_tce_per_wan_yuan

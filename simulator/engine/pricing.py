@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from simulator import tariffs
+from simulator.engine import sector_prices
 from simulator.engine.state import RunState, fold_corrections
 from simulator.firms import CLASS_LABELS
 from simulator.metrics import ratio
@@ -42,6 +43,7 @@ def refresh_rates(state: RunState, *, prices_changed: bool = True) -> None:
                                  state.params.pollutant_specs())
     r.yuan_per_kwh = prices.per_kwh
     r.yuan_per_t = prices.per_t
+    sector_prices.refresh(state)  # credit ratings, water quotas by class (when on)
     refresh_unit_cost(state, prices_changed=prices_changed)
 
 
@@ -86,8 +88,9 @@ def cost_shares_at_potential(state: RunState) -> tuple[np.ndarray, np.ndarray]:
         f, t, state.sector_names, va * f.electricity_kwh_per_wan_yuan,
         va[:, None] * f.emission_t_per_wan_yuan, months=1.0,
         pollutants=state.params.pollutant_specs())
-    wat = tariffs.water_bill(va * f.water_m3_per_wan_yuan, quota_m3=f.water_quota_m3 / 12.0,
-                             klass=f.klass, params=t.water)
+    quota = state.rates.quota_month if t.water.rights.active else f.water_quota_m3 / 12.0
+    wat = tariffs.water_bill(va * f.water_m3_per_wan_yuan, quota_m3=quota, klass=f.klass,
+                             params=t.water)
     full = state.rates.linear_cost_share + ratio(wat.total_yuan * 1e-4, revenue)
     base_yuan = elec.energy_yuan + pol.base_yuan + wat.base_yuan
     for tariff, spec in tariffs.active(t):  # further linear tariffs at their base price

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator import tariffs
+from simulator.engine import sector_prices
 from simulator.engine.state import RunState, draw
 
 __all__ = ["produce_month"]
@@ -55,13 +56,19 @@ def produce_month(state: RunState) -> np.ndarray:
         d *= f.output_elasticity
         log_factor -= d
     factor = np.exp(log_factor, out=f.output_factor)
+    if p.tariffs.orderly_power.enabled:  # 有序用电: cut low classes first in shortage months
+        sector_prices.curtail(state, factor)
 
     va = np.multiply(r.va_month, factor, out=b["va"])
     water = np.multiply(va, f.water_m3_per_wan_yuan, out=b["work"])
     wat = tariffs.water_bill(water, quota_m3=r.quota_month, klass=f.klass,
                              params=p.tariffs.water)
     y = f.ytd
-    y["water_bill_yuan"] += wat.total_yuan
+    bill = wat.total_yuan
+    if p.tariffs.water.rights.active or p.tariffs.environmental_credit.enabled:
+        bill = bill + sector_prices.water_extras(state, water, r.quota_month, wat.over_quota_yuan)
+        y["profit_wan_yuan"] -= (bill - wat.total_yuan) * 1e-4
+    y["water_bill_yuan"] += bill
     surcharge = np.add(wat.over_quota_yuan, wat.class_surcharge_yuan, out=b["work"])
     y["water_surcharge_yuan"] += surcharge
     surcharge *= 1e-4
@@ -73,7 +80,7 @@ def produce_month(state: RunState) -> np.ndarray:
     # Unit cost seen this month: linear charges + water, per 万元 revenue.
     revenue = np.multiply(r.revenue_month, factor, out=b["work"])
     cost = state.last_cost_share
-    np.divide(wat.total_yuan, revenue, out=cost, where=revenue > 0)
+    np.divide(bill, revenue, out=cost, where=revenue > 0)
     cost[revenue <= 0] = 0.0
     cost *= 1e-4
     cost += r.linear_cost_share

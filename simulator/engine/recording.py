@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator import catalogue, tariffs
+from simulator.engine import sector_prices
 from simulator.engine.state import RunState
 from simulator.evaluation import transition_counts
 from simulator.evaluation.regions import UnitEvaluation, evaluate_units, park_units, unit_sums
@@ -137,6 +138,10 @@ def _bills(state: RunState, resource: np.ndarray) -> tuple[dict[str, np.ndarray]
         bills[total] = y[total]
         bills[f"revenue_{tariff.name}_class_surcharge_yuan"] = y[surcharge]
         bills["differential_revenue_yuan"] = bills["differential_revenue_yuan"] + y[surcharge]
+    extra, revenue = sector_prices.annual_sums(state)  # issue 19: sector prices (when on)
+    bills.update(extra)
+    if revenue is not None:
+        bills["differential_revenue_yuan"] = bills["differential_revenue_yuan"] + revenue
     charged = {"resource_bill_yuan": resource, "va_wan_yuan": va,
                "revenue_wan_yuan": y["revenue_wan_yuan"]}
     if state.markets:

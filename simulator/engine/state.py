@@ -115,6 +115,10 @@ class Rates:
     """Variable cost of the linear charges and of rights per 万元 revenue."""
     monthly_groups: sparse.csc_matrix | None = None
     """Class membership of industrial firms (row K: services), for monthly metrics."""
+    credit_rating: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    """Environmental credit rating code per firm (tariffs.environmental_credit; empty when off)."""
+    water_saving: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Certified water-saving firms (tariffs.water.rights; empty when neutral)."""
 
 
 @dataclass(eq=False)

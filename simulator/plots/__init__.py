@@ -17,7 +17,8 @@ its metrics are present, the :data:`DYNAMICS_FIGURES`: land use, investment
 by type and class, and entry and exit (腾笼换鸟). Runs whose scenario switches a
 further mechanism on get its figures, each when its metrics are present
 (:data:`MECHANISM_FIGURES`): exit routes, the evaluation's further rules, land
-contracts and dual control, the ranking of regions and parks.
+contracts and dual control, the ranking of regions and parks, sector and
+rationing prices.
 
 Figures are built on :class:`matplotlib.figure.Figure` objects, never through
 pyplot, so nothing is registered with a GUI backend and nothing leaks between
@@ -98,12 +99,17 @@ from simulator.plots.markets import (
 from simulator.plots.policy import PolicyDate, policy_caption, run_policy_dates
 from simulator.plots.regions import REGION_FIGURES, plot_region_ranking, region_figures
 from simulator.plots.rules import RULES_FIGURES, plot_evaluation_rules, rules_figures
+from simulator.plots.sector_prices import (
+    SECTOR_PRICE_FIGURES,
+    plot_sector_prices,
+    sector_price_figures,
+)
 from simulator.results import record_redrawn
 
 #: The figures of mechanisms a scenario switches on: each function returns the names of
 #: its figures whose metrics a run's table holds (none when the mechanism was off).
 MECHANISM_FIGURES: tuple[Callable[[pd.DataFrame], list[str]], ...] = (
-    exit_route_figures, rules_figures, contract_figures, region_figures)
+    exit_route_figures, rules_figures, contract_figures, region_figures, sector_price_figures)
 
 __all__ = [
     "CLASSES",
@@ -118,6 +124,7 @@ __all__ = [
     "MECHANISM_FIGURES",
     "RULES_FIGURES",
     "REGION_FIGURES",
+    "SECTOR_PRICE_FIGURES",
     "PolicyDate",
     "auction_summary",
     "dynamics_figures",
@@ -138,12 +145,14 @@ __all__ = [
     "plot_quota_burden",
     "plot_region_ranking",
     "plot_resource_bill",
+    "plot_sector_prices",
     "plot_transitions",
     "read_manifest",
     "read_metrics",
     "region_figures",
     "replication_summary",
     "rules_figures",
+    "sector_price_figures",
     "source_line",
     "transition_matrix",
 ]
@@ -175,6 +184,7 @@ _DRAWS: dict[str, Callable[[pd.DataFrame, str, Figure], object]] = {
     "land_contracts": lambda m, lang, f: plot_land_contracts(m, lang=lang, fig=f),
     "dual_control": lambda m, lang, f: plot_dual_control(m, lang=lang, fig=f),
     "region_ranking": lambda m, lang, f: plot_region_ranking(m, lang=lang, fig=f),
+    "sector_prices": lambda m, lang, f: plot_sector_prices(m, lang=lang, fig=f),
 }
 
 

@@ -33,8 +33,9 @@ __all__ = ["FIGURE_ORDER", "FIGURE_PREFERENCE", "SIGNIFICANT", "TEXT_COLUMNS", "
 #: The figures a brief shows, by kind, in order of preference; missing ones are skipped.
 FIGURE_PREFERENCE: dict[str, tuple[str, ...]] = {
     "run": ("indicators", "land_contracts", "dual_control", "evaluation_rules", "exit_routes",
-            "region_ranking", "class_counts", "resource_bill", "market_prices", "transitions",
-            "entry_exit", "market_caps", "land_use", "quota_burden", "investment"),
+            "region_ranking", "sector_prices", "class_counts", "resource_bill", "market_prices",
+            "transitions", "entry_exit", "market_caps", "land_use", "quota_burden",
+            "investment"),
     "compare": ("compare_effects", "compare_differences", "compare_by_class",
                 "compare_indicators"),
     "sweep": ("sweep_heatmap", "sweep_scatter"),

@@ -22,6 +22,7 @@ from simulator.scenario.base import (
     SectorName,
     Share,
 )
+from simulator.scenario.sector_prices import EnvironmentalCredit, OrderlyPowerUse, WaterRights
 
 __all__ = [
     "Block",
@@ -120,6 +121,12 @@ class ElectricityTariff(ScenarioModel):
     national_differential_yuan_per_kwh: dict[Literal["restricted", "eliminated"], NonNeg] = (
         Field(default_factory=lambda: {"restricted": 0.10, "eliminated": 0.30})
     )
+    national_differential_by_sector: dict[
+        SectorName, dict[Literal["restricted", "eliminated"], NonNeg]] = Field(
+        default_factory=dict, description="sector name -> its own national differential "
+        "prices, yuan/kWh, replacing national_differential_yuan_per_kwh for that sector's "
+        "restricted/eliminated firms (e.g. steel from 2017: eliminated 0.50, restricted 0.10, "
+        "发改价格〔2016〕2803号, Xinhua 2017-01-03); a status left out keeps the general price")
     class_surcharge_yuan_per_kwh: ClassValues = Field(
         default_factory=lambda: ClassValues(D=0.3)
     )
@@ -160,6 +167,9 @@ class WaterTariff(ScenarioModel):
     class_sewage_surcharge_yuan_per_m3: ClassValues = Field(
         default_factory=lambda: ClassValues(D=0.6)
     )
+    rights: WaterRights = Field(
+        default_factory=WaterRights, description="water quotas by class and relief for "
+        "water-saving firms (neutral by default)")
 
     @field_validator("blocks")
     @classmethod
@@ -248,3 +258,5 @@ class Tariffs(ScenarioModel):
     pollution: PollutionCharge = Field(default_factory=PollutionCharge)
     subsidies: Subsidies = Field(default_factory=Subsidies)
     gas: GasTariff = Field(default_factory=GasTariff)
+    orderly_power: OrderlyPowerUse = Field(default_factory=OrderlyPowerUse)
+    environmental_credit: EnvironmentalCredit = Field(default_factory=EnvironmentalCredit)

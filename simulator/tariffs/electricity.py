@@ -10,7 +10,9 @@ charge made of three differentiated parts:
   energy price is scaled by the consumption-weighted time-of-use multiplier
   (``params.time_of_use.mean_multiplier``; 1 when time-of-use is disabled).
 * **national**: the national differential price for restricted or eliminated
-  processes (发改价格〔2010〕978号), by ``process_status``.
+  processes (发改价格〔2010〕978号: +0.10 and +0.30 yuan/kWh), by ``process_status``,
+  and by sector where ``params.national_differential_by_sector`` gives a sector
+  its own (steel from 2017: eliminated +0.50, 发改价格〔2016〕2803号).
 * **tiered**: the increasing-block (阶梯) surcharge of listed energy-intensive
   sectors, by the firm's electricity per unit of product. The surcharge of the
   block the firm falls in applies to *all* its kWh, as in NDRC's 2013 rule for
@@ -143,7 +145,7 @@ def electricity_bill(
     klass = np.asarray(klass)
     energy, capacity = _energy_and_capacity(kwh, capacity_kva, params, months)
 
-    national = _national_per_kwh(process_status, params)
+    national = _national_per_kwh(process_status, sector, sector_names, params)
     tiered = _tiered_per_kwh(unit_consumption, sector, sector_names, params, kwh.shape)
     surcharge = class_surcharge_per_kwh(klass, consecutive_d_years, params)
     if params.stacking == "highest":
@@ -246,11 +248,25 @@ def class_surcharge_per_kwh(
     return surcharge
 
 
-def _national_per_kwh(process_status: ArrayLike, params: ElectricityTariff) -> np.ndarray:
-    """National differential price per kWh by process status (0 for normal)."""
+def _national_per_kwh(process_status: ArrayLike, sector: ArrayLike, sector_names: Sequence[str],
+                      params: ElectricityTariff) -> np.ndarray:
+    """National differential price per kWh by sector and process status (0 for normal).
+
+    A sector of ``params.national_differential_by_sector`` pays its own price for
+    each status it gives (steel from 2017: eliminated 0.50 yuan/kWh, 发改价格〔2016〕2803号);
+    every other firm the general ``national_differential_yuan_per_kwh``.
+    """
     rates = params.national_differential_yuan_per_kwh
-    table = np.array([rates.get(status, 0.0) for status in PROCESS_STATUS], dtype=np.float64)
-    return table[process_status]
+    general = [rates.get(status, 0.0) for status in PROCESS_STATUS]
+    status = np.asarray(process_status)
+    if not params.national_differential_by_sector:
+        return np.array(general, dtype=np.float64)[status]
+    # One row per sector (sector x status table), looked up by both codes at once.
+    table = np.array([[params.national_differential_by_sector.get(name, {}).get(s, g)
+                       if s != "normal" else 0.0 for s, g in zip(PROCESS_STATUS, general,
+                                                                 strict=True)]
+                      for name in sector_names], dtype=np.float64).reshape(-1, len(general))
+    return table[np.asarray(sector), status]
 
 
 def _tiered_per_kwh(
