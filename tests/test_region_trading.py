@@ -261,3 +261,18 @@ def test_one_region_leaves_the_switch_without_effect():
     walled = apply_changes(small, {"markets.emissions.cod.between_regions": "not_allowed"})
     a, b = simulate(small).metrics, simulate(walled).metrics
     assert a["value"].equals(b["value"])
+
+
+def test_the_price_figure_draws_each_region_where_prices_differ(apart):
+    from simulator.plots import plot_market_prices
+    from simulator.plots.markets import region_prices
+
+    wide = region_prices(apart, "energy")
+    assert list(wide.columns) == ["year", "month", "x", "north", "south"]
+    fig = plot_market_prices(apart)
+    drawn = {(ax.get_label(), line.get_gid()) for ax in fig.axes for line in ax.get_lines()
+             if (line.get_gid() or "").startswith("region_price_")}
+    # Energy (a fee) and COD (not allowed) have regional prices; the other markets trade
+    # county-wide and draw none.
+    assert drawn == {(f"price:{m}", f"region_price_{r}") for m in ("energy", "cod")
+                     for r in ("north", "south")}
