@@ -127,10 +127,13 @@ def regions(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(regions(), st.floats(0.0, 2000.0))
-def test_rights_and_money_are_conserved(case, fee):
+@given(regions(), st.floats(0.0, 2000.0), st.sampled_from(["fee", "not_allowed"]))
+def test_rights_and_money_are_conserved(case, fee, between):
     books, holdings, steps = case
-    c = clear_regions(books, holdings, steps, between="fee", fee=fee)
+    c = clear_regions(books, holdings, steps, between=between, fee=fee)
+    if between == "not_allowed":
+        assert c.fee_revenue_yuan == 0.0
+        assert not c.net_import.any()
     # Rights: what firms and reserve shares gain across all regions is what the reserve sold.
     firm_gain = sum(float(x.linear_fill.sum()) for x in c.clearings)
     reserve_sold = sum(float(x.step_fill[:2].sum()) for x in c.clearings)
