@@ -185,11 +185,12 @@ def settle_regions(market: QuotaMarket, rc: RegionalClearing, delta: np.ndarray,
             if traded.any() else float("nan"))
     main = int(np.argmax(np.where(traded, volume, -1.0)))
     setter = steps[main].setter(float(rc.price[main])) if traded.any() else ""
-    crossing = int(np.count_nonzero(rc.net_import))  # the fixed orders counted as traders
+    # The fixed orders of the regions' net imports count among their buyers (exporting
+    # regions) and sellers (importing regions); they are not participants.
     market.auctions.append(AuctionRecord(
         month=month, price=mean, volume=total,
-        buyers=max(sum(c.buyers for c in rc.clearings) - crossing, 0),
-        sellers=max(sum(c.sellers for c in rc.clearings) - crossing, 0),
+        buyers=sum(c.buyers for c in rc.clearings) - int(np.count_nonzero(rc.net_import < 0)),
+        sellers=sum(c.sellers for c in rc.clearings) - int(np.count_nonzero(rc.net_import > 0)),
         reserve_sold=float(sold.sum()), reserve_bought=float(bought.sum()),
         price_setter=setter))
     market.region_auctions.append(RegionRecord(

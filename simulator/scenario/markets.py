@@ -216,7 +216,8 @@ class QuotaMarketSpec(ScenarioModel):
                                "market), not_allowed (each region's market clears on its own, "
                                "with its share of the cap and reserve), or fee (a fee per unit "
                                "traded across a region boundary, paid by the buyer to the "
-                               "government: region_fee_yuan_per_unit)")
+                               "government: region_fee_yuan_per_unit); with one region "
+                               "it has no effect")
     region_fee_yuan_per_unit: NonNeg = Field(
         0.0, description="with between_regions: fee, the fee per tce or t bought from another "
                          "region, paid by the buyer on top of the price and received by the "
