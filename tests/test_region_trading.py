@@ -279,3 +279,17 @@ def test_the_price_figure_draws_each_region_where_prices_differ(apart):
     # county-wide and draw none.
     assert drawn == {(f"price:{m}", f"region_price_{r}") for m in ("energy", "cod")
                      for r in ("north", "south")}
+
+
+def test_a_run_apart_conserves_rights_and_books_the_fee_as_government_receipts(apart):
+    # The ledger checks rights and money at every year end of the run (it raises);
+    # here the records agree: issued = held + reserve + surrendered + expired, summed
+    # over the years, and the fee is among the government's fee receipts.
+    for market in ("energy", "cod"):
+        rows = apart[(apart["group"] == f"market={market}") & apart["month"].isna()]
+        by = rows.pivot_table(index="year", columns="metric", values="value")
+        issued = by["quota_issued"].cumsum()
+        gone = by["quota_surrendered"].cumsum() + by["quota_expired"].cumsum()
+        held = by["quota_held_year_end"] + by["reserve_held_year_end"]
+        np.testing.assert_allclose(issued, held + gone, rtol=1e-9)
+        assert (by["gov_fee_yuan"] >= by["quota_region_fee_yuan"] - 1e-6).all()
