@@ -6,7 +6,10 @@ fund (fed by all its sources) on is run through the public API
 ``expiring`` (energy rights expire each year, emission-rights terms end in
 2018 and 2020) and ``banking`` (energy banking, one emission term over the
 whole run, so nothing expires; the energy reserve only buys, at a high floor,
-so the markets' net auction revenue falls below 0). Each test reads
+so the markets' net auction revenue falls below 0); and ``every_mechanism`` runs
+every further mechanism at once (regions and parks with steering, land
+contracts and the land bank, dual control, exit routes, the evaluation's
+further rules, sector and rationing prices, trading between regions). Each test reads
 ``metrics.parquet`` and ``firms.parquet`` only, never the engine's state.
 """
 
@@ -45,7 +48,40 @@ VARIANTS = {
         **{f"markets.emissions.{p}.{key}": value for p in POLLUTANTS for key, value in
            (("banking", True), ("term_years", 10), ("term_first_year", 2014))},
     },
+    # Every mechanism issue 19 added, on together: the identities must hold with their flows.
+    "every_mechanism": {
+        "dynamics.recycling.sources": FUND_SOURCES,
+        "population.regions": [{"name": "north", "share": 0.6, "parks": 2},
+                               {"name": "south", "share": 0.4, "parks": 2}],
+        "evaluation.regions.enabled": True,
+        "evaluation.regions.steering.enabled": True,
+        "output.by_region": True,
+        "dynamics.contracts.enabled": True,
+        "dynamics.contracts.banking.enabled": True,
+        "dynamics.contracts.expansion.enabled": True,
+        "dynamics.dual_control.mode": "price",
+        "dynamics.exit.routes.enabled": True,
+        "evaluation.project_protection.enabled": True,
+        "evaluation.deductions.enabled": True,
+        "evaluation.standards_review.enabled": True,
+        "evaluation.unrated_as_b": True,
+        "tariffs.gas.enabled": True,
+        "tariffs.environmental_credit.enabled": True,
+        "tariffs.water.rights.quota_factor_by_class": {"A": 1.0, "B": 1.0, "C": 0.9, "D": 0.8},
+        "tariffs.orderly_power.enabled": True,
+        "tariffs.orderly_power.years": [2018],
+        "tariffs.orderly_power.months": [7, 8],
+        "markets.energy.between_regions": "fee",
+        "markets.energy.region_fee_yuan_per_unit": 100.0,
+        "markets.emissions.cod.between_regions": "not_allowed",
+    },
 }
+
+
+#: Differential revenue of the prices a scenario may switch on, with its sign.
+FURTHER_REVENUE = (("revenue_gas_class_surcharge_yuan", 1.0),
+                   ("revenue_environmental_credit_yuan", 1.0),
+                   ("water_saving_relief_yuan", -1.0))
 
 
 @dataclass(frozen=True)
@@ -168,8 +204,8 @@ def test_rights_expire_without_banking_and_at_the_end_of_a_term(run):
         assert (t.loc[ends, "quota_expired"] >= t.loc[ends, "reserve_held"]
                 - RTOL * scale[ends]).all(), quota
         # The variants take both branches: expiry in every market (energy each year,
-        # emissions at their term ends), or none at all.
-        assert ends.any() == run.scenario.name.endswith("expiring"), quota
+        # emissions at their term ends), or none at all (the banking variant).
+        assert ends.any() == (not run.scenario.name.endswith("banking")), quota
 
 
 def test_covered_firms_surrender_what_they_hold_up_to_their_use(run):
@@ -206,6 +242,11 @@ def test_money_paid_by_firms_is_received_by_firms_and_the_government(run):
 
 def test_auction_revenue_is_the_reserves_net_sales_at_the_clearing_prices(run):
     for quota in QUOTAS:
+        if run.scenario.markets.of(quota).between_regions != "allowed":
+            # Regions clearing apart sell the reserve's rights at their own prices (the
+            # county price is their volume-weighted mean): tests/test_region_trading.py
+            # checks that market's money region by region.
+            continue
         a = run.auctions(quota)
         net = (a["reserve_sold"] - a["reserve_bought"]) * a["quota_price_yuan_per_unit"]
         revenue = net.fillna(0.0).groupby(level="year").sum()
@@ -363,12 +404,18 @@ def test_bills_and_differential_revenue_add_up(run):
     # relief; in every group (the resource bill also has kind=services).
     groups = run.annual("electricity_bill_yuan").columns
     t = {m: run.annual(m)[groups] for m in BILLS}
+    gas = (run.annual("gas_bill_yuan")[groups] if (run.metrics["metric"] == "gas_bill_yuan").any()
+           else 0.0)  # a further linear tariff, when on
     close(t["resource_bill_yuan"], t["electricity_bill_yuan"] + t["water_bill_yuan"]
-          + t["land_tax_yuan"] + t["pollution_charge_yuan"])
+          + t["land_tax_yuan"] + t["pollution_charge_yuan"] + gas)
+    # With further prices on: + the gas class surcharge and the environmental-credit
+    # surcharges, - the water-saving relief.
+    further = sum((sign * run.annual(m)[groups] for m, sign in FURTHER_REVENUE
+                   if (run.metrics["metric"] == m).any()), start=0.0)
     close(t["differential_revenue_yuan"],
           t["revenue_electricity_class_surcharge_yuan"]
           + t["revenue_electricity_national_tiered_yuan"] + t["revenue_water_surcharge_yuan"]
-          + t["revenue_pollution_surcharge_yuan"] - t["land_tax_relief_yuan"],
+          + t["revenue_pollution_surcharge_yuan"] - t["land_tax_relief_yuan"] + further,
           scale=t["resource_bill_yuan"])
     f = run.firms
     industrial = f["scale"] != "services"
@@ -422,7 +469,10 @@ def test_exits_and_entry_candidates_are_counted_once(run):
 
 def test_land_is_occupied_idle_or_available(run):
     # Per region: occupied + idle + available = the initial land + all new land released.
-    stocks = sum(run.annual(f"land_{k}_mu") for k in ("occupied", "idle", "available"))
+    # With land contracts the land bank is a fourth stock.
+    kinds = ("occupied", "idle", "available",
+             *(["banked"] if (run.metrics["metric"] == "land_banked_mu").any() else []))
+    stocks = sum(run.annual(f"land_{k}_mu") for k in kinds)
     initial = stocks - run.annual("land_new_mu").cumsum()
     close(initial, initial.iloc[[0]].to_numpy().repeat(len(initial), axis=0),
           scale=stocks.to_numpy())

@@ -25,8 +25,8 @@ from simulator.markets.cycle import QuotaMarket
 from simulator.markets.ledger import GOVERNMENT_SOURCES
 from simulator.rng import mechanism_rng
 
-__all__ = ["abate", "allocate", "auction", "book_government_receipts", "close_year",
-           "comply", "invalidate", "renew_upgraded", "resize"]
+__all__ = ["abate", "abate_by_region", "allocate", "auction", "book_government_receipts",
+           "close_year", "comply", "invalidate", "record_regions", "renew_upgraded", "resize"]
 
 
 def allocate(state: RunState, year: int) -> None:
@@ -43,8 +43,16 @@ def auction(state: RunState, quota: str, month: int) -> None:
     """Hold a scheduled auction of one market; its participants then abate to the new price."""
     market = state.markets[quota]
     old_price = market.last_price
+    old_by_region = market.region_price.copy() if market.regional else None
     price = market.scheduled_auction(month, state.firms, state.params)
     if price is None:
+        return
+    if old_by_region is not None:  # regions trade apart: each firm at its region's price
+        region = state.firms.region[market.participants]
+        factor = market.adopt_prices(market.region_price[region],
+                                     month=state.period.months_done)
+        abate_by_region(state, market, factor, old_by_region[region],
+                        market.region_price[region])
         return
     factor = market.adopt_price(price, month=state.period.months_done)
     abate(state, market, factor, old_price)
@@ -96,6 +104,25 @@ def abate(state: RunState, market: QuotaMarket, factor: np.ndarray | None,
                   p.correction, firm_intensity)
 
 
+def abate_by_region(state: RunState, market: QuotaMarket, factor: np.ndarray | None,
+                    old_price: np.ndarray, price: np.ndarray) -> None:
+    """:func:`abate` with a price per participant (its region's), old and new, yuan per unit.
+
+    The kernel applies the intensities, the abatement cost and the billing
+    correction at no price; the rights' cost in the unit cost, each
+    participant's price times its intensity, changes here.
+    """
+    p = participants(state, market)
+    if factor is None:
+        factor = np.ones(p.idx.size)
+    before = p.intensity.copy()
+    kernels.abate(p.idx, factor, p.intensity, p.rate, p.revenue_share, p.covered, 0.0, 0.0,
+                  state.rates.linear_cost_share, state.period.va, p.correction,
+                  market.intensity(state.firms))
+    change = np.where(p.covered, price * p.intensity - old_price * before, 0.0)
+    state.rates.linear_cost_share[p.idx] += change * p.revenue_share  # idx distinct
+
+
 def invalidate(state: RunState) -> None:
     """Timeline changes may change bid caps and abatement bounds: books are rebuilt."""
     for market in state.markets.values():
@@ -119,6 +146,7 @@ def comply(state: RunState, year: int) -> np.ndarray:
         share = market.spec(p).absent_share
         absent = (draw(state, f"absent/{quota}/{year}", "uniform") < share) if share else None
         market.comply(12, f, p, absent)
+        record_regions(state, year, quota, market)
         market.add_cost_this_year(cost)
         if market.kind.vetoes(p.evaluation.veto):
             done = market.compliance
@@ -126,6 +154,32 @@ def comply(state: RunState, year: int) -> np.ndarray:
     if state.markets:
         y["profit_wan_yuan"] -= cost * 1e-4
     return violation
+
+
+def record_regions(state: RunState, year: int, quota: str, market: QuotaMarket) -> None:
+    """Record a market's year by region when regions trade apart (``between_regions``).
+
+    Each auction's price in each region (group ``region=<name>,market=<quota>``),
+    the year's rights each region bought from and sold to the others, and
+    the fee paid on them (group ``market=<quota>``).
+    """
+    if not market.regional:
+        return
+    names = list(state.region_names)
+    names += [str(code) for code in range(len(names), market.n_regions)]
+    groups = [f"region={name},market={quota}" for name in names[:market.n_regions]]
+    add = state.recorder.add
+    net = np.zeros(market.n_regions)
+    fee = 0.0
+    imports = np.zeros(market.n_regions)
+    for record in market.region_auctions:
+        add(year, record.month, groups, "quota_price_by_region_yuan_per_unit", record.price)
+        net += record.net_import
+        imports += np.maximum(record.net_import, 0.0)
+        fee += record.fee_yuan
+    add(year, 0, groups, "quota_imports", imports)
+    add(year, 0, groups, "quota_exports", imports - net)
+    add(year, 0, [f"market={quota}"], "quota_region_fee_yuan", [fee])
 
 
 def book_government_receipts(state: RunState) -> None:

@@ -28,7 +28,7 @@ from simulator.markets.clearing import (
     clearing_at,
 )
 
-__all__ = ["AbatementBook", "clear_book", "empty_book"]
+__all__ = ["AbatementBook", "BookCurve", "clear_book", "empty_book"]
 
 
 class AbatementBook:
@@ -114,6 +114,11 @@ class AbatementBook:
         self.need_total = float(e.sum())
         self.size = float(e.sum() + r.sum())
 
+    @property
+    def firm_kink(self) -> np.ndarray:
+        """Each firm's kink price ``c_i r_i`` in the book's order of firms, yuan per unit."""
+        return self._kink
+
     def extra_points(self, prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return 0 and ``prices`` sorted, and where they go among the sorted kinks."""
         extra = np.sort(np.concatenate([[0.0], prices]))
@@ -140,7 +145,7 @@ def _sorted_order(kink: np.ndarray, hint: np.ndarray | None) -> np.ndarray:
     return hint[np.argsort(nearly, kind="stable")]  # runs: close to linear
 
 
-class _BookCurve(CurveBase):
+class BookCurve(CurveBase):
     """``Z`` of an :class:`AbatementBook` with total holdings ``held`` and step orders.
 
     :func:`clear_book` finds its clearing price with the compiled
@@ -158,9 +163,11 @@ class _BookCurve(CurveBase):
 
     @functools.cached_property
     def points(self) -> np.ndarray:
+        """Sorted breakpoints of ``Z``: the book's kinks, 0 and the step orders' prices."""
         return self.book.points(self.step.prices)
 
     def linear(self, x: np.ndarray) -> np.ndarray:
+        """Net demand of the book's firms at prices ``x >= 0`` (continuous in x)."""
         k = np.searchsorted(self.book.kink, x, side="left")  # kinks < x: fully abated
         return self.const - self.book.reach_below[k] - x * self.book.slope_above[k]
 
@@ -200,7 +207,7 @@ def clear_book(book: AbatementBook, holdings: ArrayLike,
                          f"{book.need.shape}. Got {h.shape} instead.")
     if steps is None:
         steps = StepOrders(np.zeros(0), np.zeros(0), np.zeros(0, bool))
-    curve = _BookCurve(book, float(h.sum()), steps)
+    curve = BookCurve(book, float(h.sum()), steps)
     step = curve.step
     price, code = kernels.book_price(book.kink, *book.extra_points(step.prices),
                                      book.reach_below, book.slope_above, curve.const,
@@ -210,6 +217,10 @@ def clear_book(book: AbatementBook, holdings: ArrayLike,
     d, *totals = kernels.book_demand(book.need, book.inv_slope, book.reach,
                                      np.ascontiguousarray(h), float(price), RTOL)
     return clearing_at(price, whole, d, steps, curve.tol, totals)
+
+
+#: The private name of :class:`BookCurve`, kept for callers that used it.
+_BookCurve = BookCurve
 
 
 @functools.cache

@@ -14,12 +14,14 @@ banking, unused rights expire. :class:`Compliance` records the outcome.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulator.firms import Firms
+from simulator.markets import by_region
 from simulator.markets.auction import clear_market
 from simulator.markets.reserve import Steps, reserve_steps, settle
 from simulator.scenario import EmissionMarketSpec, EnergyMarketSpec, Scenario
@@ -27,7 +29,7 @@ from simulator.scenario import EmissionMarketSpec, EnergyMarketSpec, Scenario
 if TYPE_CHECKING:
     from simulator.markets.cycle import QuotaMarket
 
-__all__ = ["Compliance", "comply", "surplus_value"]
+__all__ = ["Compliance", "comply", "final_orders", "surplus_value"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,34 +89,30 @@ def comply(market: QuotaMarket, month: int, firms: Firms, scenario: Scenario,
         market.reserve_flows["leased"] += float(lease.sum())
         short -= lease
     surplus = np.maximum(-need, 0.0)
-    # Final auction of limit orders. Orders at one limit price are filled pro rata,
-    # so each price level is one order: the shortfall blocks and the surplus.
-    level_price, level = market.kind.shortfall_levels(spec, short, market.allocation[idx])
-    bids = (np.array([short.sum()]) if level is None
-            else np.bincount(level, weights=short, minlength=level_price.size))
-    steps = Steps()
-    m = level_price.size
-    for price, qty in zip(level_price, bids, strict=True):
-        steps.add(price, qty, True, "penalty", reserve=False, keep_empty=True)
-    # Surplus is offered at the value a firm puts on it (surplus_value), which also
-    # says who set that price.
-    value, by = surplus_value(market, spec)
-    steps.add(value, float(surplus.sum()), False, by, reserve=False, keep_empty=True)
-    steps.extend(reserve_steps(spec, led.reserve, market.cap, auction_lot=False,
-                               firm_total=float(surplus.sum())))
-    clearing = clear_market(None, steps.orders())
-    fill = clearing.step_fill
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bought = np.where(bids > 0, fill[:m] / bids, 0.0)
-        sold = fill[m] / surplus.sum() if fill[m] > 0 else 0.0
-    delta = short * (bought[0] if level is None else bought[level])
-    delta -= surplus * sold
-    r_buy = steps.is_buy[m + 1:]
-    reserve_fill = fill[m + 1:]
-    clearing = dataclasses.replace(
-        clearing, buyers=int(np.count_nonzero(delta > 0) + (reserve_fill[r_buy] > 0).sum()),
-        sellers=int(np.count_nonzero(delta < 0) + (reserve_fill[~r_buy] > 0).sum()))
-    settle(market, clearing, delta, steps, fill, spec, month, index=idx)
+    if market.regional:
+        value = market.region_price if spec.banking else None
+
+        def orders(r: int, at: np.ndarray, reserve: float, cap: float):
+            price_by = (market.kind.unsold_surplus_value(spec, market.region_price[r],
+                                                         market.last_setter)
+                        if value is None else (float(value[r]), market.last_setter))
+            return final_orders(market, spec, short[at], surplus[at], market.allocation[idx][at],
+                                reserve, cap, price_by)
+
+        by_region.final_auction(market, spec, idx, firms.region[idx].astype(np.intp), orders,
+                                month)
+    else:
+        steps, to_delta = final_orders(market, spec, short, surplus, market.allocation[idx],
+                                       led.reserve, market.cap, surplus_value(market, spec))
+        clearing = clear_market(None, steps.orders())
+        fill = clearing.step_fill
+        delta = to_delta(fill)
+        r_buy = steps.is_buy[steps.reserve]
+        reserve_fill = fill[steps.reserve]
+        clearing = dataclasses.replace(
+            clearing, buyers=int(np.count_nonzero(delta > 0) + (reserve_fill[r_buy] > 0).sum()),
+            sellers=int(np.count_nonzero(delta < 0) + (reserve_fill[~r_buy] > 0).sum()))
+        settle(market, clearing, delta, steps, fill, spec, month, index=idx)
     # Surrender and pay for what is still missing.
     quota = market.allocation[idx]
     held = led.holdings_at(idx).copy()
@@ -133,6 +131,42 @@ def comply(market: QuotaMarket, month: int, firms: Firms, scenario: Scenario,
         led.expire_reserve()
     led.check()
 
+
+
+def final_orders(market: QuotaMarket, spec: EnergyMarketSpec | EmissionMarketSpec,
+                 short: np.ndarray, surplus: np.ndarray, allocation: np.ndarray,
+                 reserve: float, cap: float,
+                 value_by: tuple[float, str]) -> tuple[Steps, Callable[[np.ndarray], np.ndarray]]:
+    """Return the final auction's limit orders and how their fills change holdings.
+
+    Orders at one limit price are filled pro rata, so each price level is
+    one order: the shortfall blocks (``kind.shortfall_levels``), the
+    surplus offered at ``value_by`` (its price and who set it,
+    :func:`surplus_value`), then the reserve's orders holding ``reserve`` of
+    ``cap``. The function maps the orders' fills to each firm's change of
+    holdings (+ bought, - sold).
+    """
+    level_price, level = market.kind.shortfall_levels(spec, short, allocation)
+    bids = (np.array([short.sum()]) if level is None
+            else np.bincount(level, weights=short, minlength=level_price.size))
+    steps = Steps()
+    m = level_price.size
+    for price, qty in zip(level_price, bids, strict=True):
+        steps.add(price, qty, True, "penalty", reserve=False, keep_empty=True)
+    value, by = value_by
+    offered = float(surplus.sum())
+    steps.add(value, offered, False, by, reserve=False, keep_empty=True)
+    steps.extend(reserve_steps(spec, reserve, cap, auction_lot=False, firm_total=offered))
+
+    def to_delta(fill: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bought = np.where(bids > 0, fill[:m] / bids, 0.0)
+            sold = fill[m] / offered if fill[m] > 0 else 0.0
+        delta = short * (bought[0] if level is None else bought[level])
+        delta -= surplus * sold
+        return delta
+
+    return steps, to_delta
 
 
 def surplus_value(market: QuotaMarket,

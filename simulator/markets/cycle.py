@@ -45,7 +45,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.firms import Firms
-from simulator.markets import compliance, kernels
+from simulator.markets import by_region, compliance, kernels
 from simulator.markets.allocation import baseline_allocation, mac_slopes, next_cap
 from simulator.markets.book import clear_book
 from simulator.markets.compliance import Compliance
@@ -149,6 +149,14 @@ class QuotaMarket(ParticipantBook):
         self._term_total = 0.0
         self._paid_at_year_start = np.zeros(n)
         self._rights_at_year_start = dict.fromkeys(RIGHTS_FLOWS, 0.0)  # the ledger's, units
+        # Trading between regions (between_regions): when not allowed or charged, each
+        # region's auction clears apart (:mod:`.by_region`), at its own price.
+        self.n_regions = max(len(scenario.population.regions),
+                             int(firms.region.max(initial=-1)) + 1)
+        self.regional = spec.between_regions != "allowed" and self.n_regions > 1
+        self.region_price = np.zeros(self.n_regions)  # each region's last price
+        self.region_auctions: list[by_region.RegionRecord] = []
+        self.region_books = None  # (book in force, its regions' books), cut once
         self._start_book(n)
 
     # ------------------------------------------------------------------ access
@@ -296,6 +304,8 @@ class QuotaMarket(ParticipantBook):
         positions already balance at the last price, so abatement plans stand
         (firms that sold rights keep abating).
         """
+        if self.regional:
+            return by_region.scheduled_auction(self, month, firms, scenario)
         spec = self.spec(scenario)
         book, idx = self.book(firms, scenario)
         if self._quiet is not None and self._quiet[0] is book \
@@ -373,6 +383,7 @@ class QuotaMarket(ParticipantBook):
         self.unabated_ytd = np.zeros(self.history.size)
         self._restart_abatement_cost(self.history.size)
         self.auctions = []
+        self.region_auctions = []
 
     def add_unit_cost(self, out: np.ndarray, firms: Firms) -> None:
         """Add the opportunity cost of rights per 万元 VA at the last price to ``out``.
@@ -384,6 +395,10 @@ class QuotaMarket(ParticipantBook):
             return
         if self._covered_of is not self.members:  # members are replaced, never changed
             self._covered, self._covered_of = np.flatnonzero(self.members), self.members
+        if self.regional:  # each firm at its region's price
+            at = self._covered
+            out[at] += self.region_price[firms.region[at]] * self.intensity(firms)[at]
+            return
         kernels.add_scaled_at(out, self._covered, self.last_price, self.intensity(firms))
 
 

@@ -81,6 +81,11 @@ class ParticipantBook:
         return self._idx if self._book is not None else None
 
     @property
+    def keep(self) -> np.ndarray | None:
+        """What each participant would rather sell than use above the bid cap, units."""
+        return self._keep
+
+    @property
     def abatement_cost_ytd(self) -> np.ndarray:
         """Abatement cost accrued this year per firm, yuan."""
         self._fold_cost()
@@ -214,6 +219,29 @@ class ParticipantBook:
             self.share, factor)
         self._accrued_to = max(month, self._accrued_to)
         return factor if changed else None
+
+    def adopt_prices(self, prices: np.ndarray, *, month: int) -> np.ndarray | None:
+        """Participants abate to where their MAC equals their own ``prices`` (:meth:`adopt_price`).
+
+        ``prices`` has one price per participant (its region's, when regions
+        trade apart); the rule and the return are :meth:`adopt_price`'s.
+        """
+        years = max(month - self._accrued_to, 0) / 12.0
+        self._p_cost += self._p_rate * years
+        need = self._book.need
+        q = np.minimum(self._book.inv_slope * np.maximum(prices, 0.0), self._p_most)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(need > 0.0, np.clip(q / need, 0.0, _MAX_SHARE), 0.0)
+        old = self._p_share.copy()
+        changed = s != old
+        self._accrued_to = max(month, self._accrued_to)
+        if not changed.any():
+            return None
+        self._p_share[changed] = s[changed]
+        self.share[self._idx[changed]] = s[changed]
+        q = s[changed] * need[changed]
+        self._p_rate[changed] = 0.5 * self._p_slope[changed] * q * q
+        return (1.0 - s) / (1.0 - old)
 
     # -------------------------------------------------- allocation and firm replacement
 

@@ -38,7 +38,7 @@ from simulator.plots.data import (
 )
 
 __all__ = ["MARKET_FIGURES", "SETTER_MARKERS", "plot_caps", "plot_market_prices",
-           "plot_quota_burden", "price_setters"]
+           "plot_quota_burden", "price_setters", "region_prices"]
 
 #: Quota-market figures, drawn after the core figures only when the run has quota markets.
 MARKET_FIGURES: tuple[str, ...] = ("market_prices", "market_caps", "quota_burden")
@@ -67,6 +67,9 @@ def plot_market_prices(metrics: pd.DataFrame, *, lang: str = "en",
     (x = year + (month - 0.5) / 12) and averaged over replications; the price
     over the replications that traded. An auction without trade in any
     replication breaks the price line and is marked with a cross on the axis.
+    A market whose regions trade apart (``between_regions``) and whose
+    regions' prices differ also shows each region's price path (the
+    county's line is then the volume-weighted mean).
     """
     style = style_for(lang)
     fig = fig if fig is not None else new_figure()
@@ -205,6 +208,7 @@ def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, marke
     handles[line.get_label()] = line
     handles[bars.get_label()] = bars
     handles |= _draw_setters(price_ax, metrics, market, prices, style)
+    handles |= _draw_region_prices(price_ax, metrics, market, style)
     no_trade = prices[prices["mean"].isna()]
     if len(no_trade):
         (cross,) = price_ax.plot(no_trade["x"], np.zeros(len(no_trade)), linestyle="none",
@@ -225,6 +229,60 @@ def _draw_auctions(price_ax: Axes, volume_ax: Axes, metrics: pd.DataFrame, marke
     volume_ax.yaxis.set_major_formatter(QUANTITY_FORMAT)
     years = np.union1d(prices["year"].to_numpy(), volumes["year"].to_numpy()).astype(int)
     fractional_year_axis(price_ax, years)
+    return handles
+
+
+REGION_PRICE_METRIC = "quota_price_by_region_yuan_per_unit"
+# Regions' price paths (Paul Tol's muted palette): clear of the class colours, the black
+# county path and the pale volume bars.
+REGION_COLOURS: tuple[str, ...] = ("#332288", "#117733", "#882255", "#999933", "#44AA99",
+                                   "#AA4499", "#DDCC77", "#88CCEE")
+
+
+def region_prices(metrics: pd.DataFrame, market: str) -> pd.DataFrame:
+    """Return each region's price path of ``market``, mean over the replications that traded.
+
+    Rows of :data:`REGION_PRICE_METRIC` (markets whose regions trade apart,
+    ``between_regions``), group ``region=<name>,market=<market>``. Returns
+    columns year, month, x (``year + (month - 0.5) / 12``) and one column
+    per region (the price held from one trade to the next), in time order;
+    empty without such rows.
+    """
+    suffix = f",{MARKET_GROUP_PREFIX}{market}"
+    groups = metrics["group"].astype(str)
+    rows = metrics[(metrics["metric"] == REGION_PRICE_METRIC) & groups.str.endswith(suffix)
+                   & metrics["month"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=["year", "month", "x"])
+    region = rows["group"].astype(str).str.removeprefix("region=").str.removesuffix(suffix)
+    wide = (rows.assign(region=region, month=rows["month"].astype(int))
+            .groupby(["year", "month", "region"], sort=True)["value"].mean()
+            .unstack("region").sort_index())
+    order = list(dict.fromkeys(region))  # the regions in the order they were recorded
+    wide = wide.reindex(columns=order).ffill().reset_index()
+    wide.insert(2, "x", wide["year"] + (wide["month"] - 0.5) / 12.0)
+    return wide
+
+
+def _draw_region_prices(price_ax: Axes, metrics: pd.DataFrame, market: str,
+                        style: Style) -> dict[str, Any]:
+    """Draw each region's price path when the regions' prices differ; return legend handles."""
+    wide = region_prices(metrics, market)
+    names = [c for c in wide.columns if c not in ("year", "month", "x")]
+    if len(names) < 2:
+        return {}
+    values = wide[names].to_numpy(dtype=float)
+    spread = np.nanmax(values, axis=1) - np.nanmin(values, axis=1)
+    if not (spread > 1e-9 * np.nanmax(np.abs(values), initial=1.0)).any():
+        return {}  # one price everywhere: the county path says it all
+    handles: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        label = style.labels["market_prices.region"].format(region=name)
+        (line,) = price_ax.plot(wide["x"], wide[name], drawstyle="steps-post", linewidth=1.0,
+                                color=REGION_COLOURS[i % len(REGION_COLOURS)],
+                                linestyle=("-", "--", ":", "-.")[(i // len(REGION_COLOURS)) % 4],
+                                label=label, gid=f"region_price_{name}", zorder=4)
+        handles[label] = line
     return handles
 
 

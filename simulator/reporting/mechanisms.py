@@ -25,37 +25,52 @@ __all__ = ["MAX_GROUPS", "mechanism_candidates", "mechanism_metrics", "switched_
 #: (e.g. ``market=energy``, ``route=merger``).
 MAX_GROUPS = 4
 
-_MISSING = object()
 
+def _values_at(data: Any, parts: list[str], path: tuple[str, ...] = ()
+               ) -> list[tuple[str, Any]]:
+    """Return (concrete path, value) for every match of ``parts`` in ``data``.
 
-def _value_at(data: Mapping[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
+    A part ``<name>`` (``markets.<market>.between_regions``) matches any key,
+    one level or two deep (``markets.energy``, ``markets.emissions.cod``).
+    """
+    if not parts:
+        return [(".".join(path), data)]
+    if not isinstance(data, Mapping):
+        return []
+    head, rest = parts[0], parts[1:]
+    if head.startswith("<") and head.endswith(">"):
+        out = []
+        for key, child in data.items():
+            out += _values_at(child, rest, (*path, str(key)))
+            if isinstance(child, Mapping):
+                for key2, grandchild in child.items():
+                    out += _values_at(grandchild, rest, (*path, str(key), str(key2)))
+        return out
+    return _values_at(data[head], rest, (*path, head)) if head in data else []
 
 
 def switched_on(scenario: Mapping[str, Any], when: str) -> bool:
     """Return whether ``scenario`` (a resolved scenario's dump) switches ``when`` on.
 
     On means the value at the dotted path ``when`` differs from the schema's
-    default; a path the scenario does not hold (an older run) is off.
+    default; a path the scenario does not hold (an older run) is off. A part
+    ``<name>`` matches any key (one or two levels), and one match on is enough.
 
     >>> switched_on({"tariffs": {"gas": {"enabled": True}}}, "tariffs.gas.enabled")
     True
     >>> switched_on({"dynamics": {"dual_control": {"mode": "off"}}}, "dynamics.dual_control.mode")
     False
+    >>> switched_on({"markets": {"emissions": {"cod": {"between_regions": "fee"}}}},
+    ...             "markets.<market>.between_regions")
+    True
     """
-    value = _value_at(scenario, when)
-    if value is _MISSING:
-        return False
-    try:
-        default = default_at(Scenario, when)
-    except KeyError:
-        return False
-    return value != default
+    for path, value in _values_at(scenario, when.split(".")):
+        try:
+            if value != default_at(Scenario, path):
+                return True
+        except KeyError:
+            continue
+    return False
 
 
 def mechanism_metrics(scenarios: Iterable[Mapping[str, Any]]) -> list[str]:

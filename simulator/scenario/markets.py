@@ -11,7 +11,7 @@ a penalty on shortfall (:class:`EmissionMarketSpec`).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -210,6 +210,27 @@ class QuotaMarketSpec(ScenarioModel):
         0.0, description="share of covered firms that miss the year's compliance window "
                          "(drawn per firm and year): they neither lease, buy nor sell there "
                          "and pay the penalty or surcharge for what they lack")
+    between_regions: Literal["allowed", "not_allowed", "fee"] = Field(
+        "allowed", description="trading of rights between the regions of "
+                               "population.regions (区域间交易): allowed (one county-wide "
+                               "market), not_allowed (each region's market clears on its own, "
+                               "with its share of the cap and reserve), or fee (a fee per unit "
+                               "traded across a region boundary, paid by the buyer to the "
+                               "government: region_fee_yuan_per_unit); with one region "
+                               "it has no effect")
+    region_fee_yuan_per_unit: NonNeg = Field(
+        0.0, description="with between_regions: fee, the fee per tce or t bought from another "
+                         "region, paid by the buyer on top of the price and received by the "
+                         "county government (no source sets one: est, a policy lever)")
+
+    @model_validator(mode="after")
+    def _fee_only_with_fee(self) -> QuotaMarketSpec:
+        if self.region_fee_yuan_per_unit > 0 and self.between_regions != "fee":
+            raise LocatedError(
+                ("region_fee_yuan_per_unit",),
+                f"a fee of {self.region_fee_yuan_per_unit:g} per unit applies only with "
+                f"between_regions: fee (got between_regions: {self.between_regions})")
+        return self
 
     @model_validator(mode="after")
     def _releases_within_bounds(self) -> QuotaMarketSpec:

@@ -104,25 +104,27 @@ def set_path(data: dict, path: str, value: Any) -> None:
 
 
 def default_at(model: type[BaseModel], path: str) -> Any:
-    """Return the default value of the field at dotted ``path`` of ``model`` (a JSON dump).
+    """Return the schema default of the field at dotted ``path`` of ``model`` (a JSON dump).
 
-    Each step goes into the default of the field before it, so every field on the
-    way must have a default. Raises KeyError if the path does not name one.
+    The path steps through model fields, mapping keys and list indices as in
+    :func:`check_path`; its last step must be a model field with a default.
+    Raises KeyError otherwise.
 
     >>> from simulator.scenario import Scenario
     >>> default_at(Scenario, "tariffs.gas.enabled")
     False
+    >>> default_at(Scenario, "markets.emissions.cod.between_regions")
+    'allowed'
     """
+    ann: Any = model
     parts = path.split(".")
-    fields = model.model_fields
-    if parts[0] not in fields:
+    for part in parts[:-1]:
+        ann, _ = _child_type(ann, part)
+    owner = _unwrap(ann)
+    if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
         raise KeyError(path)
-    value: Any = fields[parts[0]].get_default(call_default_factory=True)
-    for part in parts[1:]:
-        if isinstance(value, BaseModel):
-            value = getattr(value, part)
-        elif isinstance(value, Mapping):
-            value = value[part]
-        else:
-            raise KeyError(path)
+    field = owner.model_fields.get(parts[-1])
+    if field is None or field.is_required():
+        raise KeyError(path)
+    value = field.get_default(call_default_factory=True)
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value

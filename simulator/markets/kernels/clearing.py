@@ -115,7 +115,7 @@ def book_price(kink, extra, extra_at, reach_below, slope_above, const, buy_p, bu
                sell_q, tol) -> tuple[float, int]:
     """Return the clearing price of an abatement book and step orders, and who is rationed.
 
-    The compiled form of ``clearing.clearing_price`` on a ``book._BookCurve``
+    The compiled form of ``clearing.clearing_price`` on a ``book.BookCurve``
     (same breakpoints, same ``Z`` and roots; binary searches where that uses
     a many-way search). The breakpoints are the sorted ``kink`` merged with
     the sorted ``extra`` prices (0 and the step orders' prices), which go in
