@@ -40,6 +40,7 @@ from simulator.scenario import (
     apply_changes,
     load_scenario,
 )
+from simulator.scenario.dynamics import INVESTMENT_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -308,6 +309,20 @@ def test_a_steered_run_records_units_and_keeps_its_totals(steered_run):
         for market in ("energy", "cod"):
             part = by_region[[g for g in by_region.index if g.endswith(f"market={market}")]]
             assert part.sum() == pytest.approx(total[f"market={market}"], rel=1e-9)
+
+
+def test_exits_entries_and_investments_by_region_add_up_to_the_county(steered_run):
+    m = steered_run.metrics
+    metrics = ("exits", "entries", *(f"investments_{o}" for o in INVESTMENT_OPTIONS))
+    seen = 0.0
+    for metric in metrics:
+        for year in (2017, 2018, 2019):
+            rows = _rows(m, metric, year)
+            regions = [g for g in rows.index if g.startswith("region=")]
+            assert len(regions) == 3, metric
+            assert rows[regions].sum() == rows["all"], (metric, year)
+            seen += rows["all"]
+    assert seen > 0
 
 
 def test_the_ranking_figure_draws_regions_and_parks(steered_run):

@@ -11,6 +11,8 @@ import argparse
 import functools
 from collections.abc import Callable
 
+from simulator.scenario.specfiles import DEFAULT_REPLICATIONS  # the library's default
+
 __all__ = ["COMMANDS", "DEFAULT_REPLICATIONS", "EXAMPLES", "EXIT_FAILED", "EXIT_INPUT",
            "build_parser", "commands", "version_text"]
 
@@ -18,8 +20,6 @@ __all__ = ["COMMANDS", "DEFAULT_REPLICATIONS", "EXAMPLES", "EXIT_FAILED", "EXIT_
 EXIT_INPUT = 2
 COMMANDS = ("run", "compare", "sweep", "validate", "schema", "evaluate", "plot", "report", "card",
             "calibrate", "backtest", "caps", "export", "firms", "explore")
-#: Replications of ``compare`` and of a sweep file by default: enough for a paired 95% interval.
-DEFAULT_REPLICATIONS = 5
 #: Exit status of a failure after the input was accepted (failed runs, a missed check).
 EXIT_FAILED = 1
 

@@ -134,6 +134,7 @@ def _entrants(state: RunState, year: int, above: np.ndarray) -> Firms | None:
     add(year, 0, ["all"], "entry_rejected_standards", [float((~meets).sum())])
     add(year, 0, ["all"], "entry_rejected_land", [float((allowed & ~granted).sum())])
     add(year, 0, ["all"], "entries", [float(granted.sum())])
+    state.add_by_region(year, "entries", cand.region, granted)
     if not granted.any():
         return None
     new = cand.select(granted)

@@ -57,6 +57,7 @@ def close_firms(state: RunState, year: int, score: np.ndarray) -> np.ndarray:
     add(year, 0, groups, "exits", [
         float(exiting.sum()), *(float((reason == k).sum()) for k in range(3)),
         *(float((exiting & (f.klass == k)).sum()) for k in range(len(CLASS_LABELS)))])
+    state.add_by_region(year, "exits", f.region, exiting)
     vacating = exiting
     if spec.routes.enabled:
         u = draw(state, f"exit-route/{year}", "uniform")

@@ -219,6 +219,7 @@ def _record(state: RunState, year: int, chosen: np.ndarray, capex: np.ndarray,
         add(year, 0, ["all", *class_groups], f"investments_{name}",
             [float(took.sum()), *(float((took & (f.klass == c)).sum())
                                   for c in range(len(CLASS_LABELS)))])
+        state.add_by_region(year, f"investments_{name}", f.region, took)
     add(year, 0, option_groups, "investment_capex_wan_yuan",
         list(np.where(chosen, capex, 0.0).sum(axis=0) * 1e-4))
     add(year, 0, option_groups, "investment_subsidy_wan_yuan",

@@ -157,6 +157,20 @@ class RunState:
     scratch: dict[str, Any] = field(default_factory=dict)
     """What one stage of an event hands to the next (e.g. the year's evaluation)."""
 
+    def add_by_region(self, year: int, metric: str, region: np.ndarray,
+                      weights: np.ndarray) -> None:
+        """Record ``metric`` summed by region (groups ``region=<name>``) if the scenario asks.
+
+        ``region`` holds region codes and ``weights`` what each row adds (a
+        boolean mask counts); nothing is recorded unless ``output.by_region``.
+        """
+        if not self.params.output.by_region:
+            return
+        sums = np.bincount(region, weights=np.asarray(weights, dtype=float),
+                           minlength=len(self.region_names))
+        self.recorder.add(year, 0, [f"region={r}" for r in self.region_names], metric,
+                          [float(v) for v in sums[:len(self.region_names)]])
+
     def new_buffers(self) -> None:
         """(Re)allocate the monthly step's work arrays for the current number of firms."""
         n = self.firms.n

@@ -21,12 +21,10 @@ from simulator.results import atomic_write, write_parquet
 from simulator.results.stats import paired_differences, summarise
 from simulator.results.summary import key_outcomes
 from simulator.scenario import Scenario, ScenarioError, apply_changes
+from simulator.scenario.specfiles import DEFAULT_REPLICATIONS
 
 __all__ = ["compare"]
 
-
-#: Replications per scenario by default: enough for a paired 95% interval.
-DEFAULT_REPLICATIONS = 5
 
 
 def compare(scenarios: Sequence[Scenario], *, replications: int = DEFAULT_REPLICATIONS,

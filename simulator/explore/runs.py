@@ -27,10 +27,12 @@ from simulator.scenario import Scenario, apply_changes
 __all__ = ["DEFAULT_FIRMS", "DEFAULT_REPLICATIONS", "Comparison", "Explorer", "RunSize",
            "explorer_size", "key_table", "small_scenario", "variant_name"]
 
-#: Firms in the explorer's runs unless told otherwise: one run of the baseline's 2017-2030
-#: takes about 0.3 s at this size (benchmarks in docs/how-to/explore.md).
+#: Firms in the explorer's runs unless told otherwise (est: chosen for response time, one
+#: run of the baseline's 2017-2030 takes about 0.3 s at this size; benchmarks in
+#: docs/how-to/explore.md).
 DEFAULT_FIRMS = 1000
-#: Replications of each run: enough for a paired 95% interval of every difference.
+#: Replications of each run (est: the fewest with a paired 95% interval of every
+#: difference, chosen for response time).
 DEFAULT_REPLICATIONS = 3
 #: Variant runs kept in memory, so that moving a lever back answers at once.
 CACHE_SIZE = 32

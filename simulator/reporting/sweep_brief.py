@@ -40,7 +40,8 @@ _SEP = {"en": " ", "zh": ""}
 __all__ = ["FLAT_RANGE", "MATTERS", "eta_squared", "relative_range", "spearman_interval",
            "sweep_context"]
 
-#: An output whose (max - min) / |mean| across the design is below this barely varies.
+#: An output whose (max - min) / |mean| across the design is below this barely varies
+#: (est: a convention of this project; 1% is below what a brief's rounded figures show).
 FLAT_RANGE = 0.01
 #: A parameter matters for an output when its index (its interval's lower end, where it has
 #: one) reaches this share of the output's variance.

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from simulator.scenario import LocatedError, Scenario, ScenarioError, check_path
-from simulator.scenario.specfiles import MetricName, SpecModel, spec_error
+from simulator.scenario.specfiles import DEFAULT_REPLICATIONS, MetricName, SpecModel, spec_error
 
 __all__ = [
     "MAX_POINTS",
@@ -164,8 +164,9 @@ class SweepSpec(SpecModel):
     design: Literal["grid", "lhs", "sobol"] = "grid"
     samples: int | None = Field(None, ge=2, le=MAX_POINTS,
                                 description="lhs: points; sobol: base sample N (a power of 2)")
-    replications: int = Field(5, ge=1, le=10_000, description="runs per design point (default 5: "
-                              "enough for a paired 95% interval per point)")
+    replications: int = Field(DEFAULT_REPLICATIONS, ge=1, le=10_000,
+                              description="runs per design point (default 5: enough for a paired "
+                                          "95% interval per point; est)")
     seed: int | None = Field(None, ge=0, description="default: the base scenario's")
     outputs: list[SweepOutput] = Field(min_length=1)
 
