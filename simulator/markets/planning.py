@@ -92,7 +92,9 @@ def least_cost_price(need: np.ndarray, inv_slope: np.ndarray, reach: np.ndarray,
     r = np.asarray(reach, dtype=float)
     active = (b > 0) & (r > 0)
     b, r = b[active], r[active]
-    if gap > r.sum() * (1.0 + 1e-12):
+    # The gap carries the rounding of sum(need) - rights (a few ulps of sum(need)): a gap
+    # equal to the firms' most abatement up to that rounding is closed by it, not infinite.
+    if gap > r.sum() * (1.0 + 1e-12) + 4 * np.finfo(float).eps * float(np.sum(need)):
         return float("inf")
     kink = r / b  # the price at which each firm reaches its most
     order = np.argsort(kink, kind="stable")

@@ -331,7 +331,10 @@ _any = st.floats(-20, 20, allow_subnormal=False).map(lambda v: round(v, 3))
 _value = st.one_of(_nice, _any)
 _slope = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.1, 5, allow_subnormal=False))
 _price = st.one_of(st.integers(-2, 20).map(float), st.floats(0, 20, allow_subnormal=False))
-_quantity = st.one_of(st.integers(0, 10).map(float), st.floats(0, 10, allow_subnormal=False))
+# No quantity below 1e-6: an order smaller than the clearing's own tolerance (1e-9 of the
+# gross volume) moves Z by float noise only, and the reference's zero test (|Z| <= tol)
+# then sees a flat interval where the market rightly sees the exact crossing.
+_quantity = st.one_of(st.integers(0, 10).map(float), st.floats(1e-6, 10))
 
 
 @st.composite
