@@ -1,6 +1,6 @@
 """Make the figure gallery of the docs: every figure, in English and Chinese.
 
-    python docs/_tools/gallery.py
+    python docs/_tools/gallery.py [run compare sweep pages mechanisms]
 
 Runs, in a temporary directory, a small run (a strict D surcharge from 2019 on
 the 500-firm county, so that its figures show a policy date), a comparison of
@@ -10,7 +10,9 @@ in both languages and writes them downscaled to ``docs/images/gallery/<lang>/<fi
 under about 120 KB; reruns overwrite). ``docs/reference/figures.md`` shows them.
 
 One function per section (:func:`run_section`, :func:`compare_section`,
-:func:`sweep_section`, :func:`page_section`), each returning the files it drew.
+:func:`sweep_section`, :func:`page_section`, :func:`mechanism_section`: the figures
+of each mechanism a scenario switches on, from its example scenario), each returning
+the files it drew; arguments name the sections to redraw (default all).
 The last writes screenshots of the comparison's brief and of a firm's report
 card as they print (A4 width, print style), taken in Debian's Chromium
 through Playwright, beside the figures (``brief.png``, ``card.png``).
@@ -111,6 +113,39 @@ def sweep_section(work: Path) -> dict[str, list[Path]]:
     return {lang: sweep_figures(exp, lang=lang, formats=("png",)) for lang in LANGUAGES}
 
 
+#: The example scenarios of the mechanisms a scenario switches on (issue 19), full size.
+MECHANISM_SCENARIOS = ("region_steering", "region_trading", "land_contracts", "dual_control",
+                       "evaluation_rules", "sector_prices", "exit_routes")
+
+
+def mechanism_section(work: Path) -> dict[str, list[Path]]:
+    """Run each mechanism's example scenario once; return its mechanism figures.
+
+    The figures are those :data:`simulator.plots.MECHANISM_FIGURES` finds in
+    the run, and the market prices of ``region_trading`` (a path per region),
+    saved as ``<figure>.png`` (``market_prices_by_region.png`` for the latter).
+    """
+    from simulator.plots import MECHANISM_FIGURES
+    from simulator.results import read_run
+
+    drawn: dict[str, list[Path]] = {lang: [] for lang in LANGUAGES}
+    for name in MECHANISM_SCENARIOS:
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+        run_dir = run_scenario(scenario, out=work / "mechanisms", figures=False)
+        _, metrics = read_run(run_dir)
+        wanted = {n for present in MECHANISM_FIGURES for n in present(metrics)}
+        if name == "region_trading":
+            wanted.add("market_prices")
+        for lang in LANGUAGES:
+            for path in make_figures(run_dir, lang=lang, formats=("png",)):
+                if path.stem not in wanted:
+                    continue
+                if path.stem == "market_prices":  # beside the county-wide one
+                    path = path.rename(path.with_name("market_prices_by_region.png"))
+                drawn[lang].append(path)
+    return drawn
+
+
 def page_section(work: Path) -> dict[str, list[Path]]:
     """Screenshot the comparison's brief and a D firm's card as they print, in both languages.
 
@@ -160,12 +195,23 @@ def write_downscaled(source: Path, target: Path, *, page: bool = False) -> None:
     sys.stderr.write(f"warning: {target} is {target.stat().st_size} bytes\n")
 
 
+SECTIONS = {"run": run_section, "compare": compare_section, "sweep": sweep_section,
+            "pages": page_section, "mechanisms": mechanism_section}
+
+
 def main() -> None:
-    """Draw every section's figures and write the gallery."""
+    """Draw every section's figures (or those named as arguments) and write the gallery.
+
+    ``pages`` needs ``run`` and ``compare`` in the same call.
+    """
+    names = sys.argv[1:] or list(SECTIONS)
+    unknown = sorted(set(names) - set(SECTIONS))
+    if unknown:
+        raise SystemExit(f"unknown section {unknown[0]!r}; known: {', '.join(SECTIONS)}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         drawn: dict[str, list[Path]] = {lang: [] for lang in LANGUAGES}
-        for section in (run_section, compare_section, sweep_section, page_section):
+        for section in (SECTIONS[n] for n in names):
             for lang, paths in section(work).items():
                 drawn[lang] += paths
         for lang in LANGUAGES:

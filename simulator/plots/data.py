@@ -31,6 +31,9 @@ __all__ = [
     "replications_words",
     "source_line",
     "transition_matrix",
+    "on_years",
+    "summary_years",
+    "yearly_summary",
 ]
 
 CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
@@ -169,6 +172,27 @@ def replication_summary(
         full = pd.MultiIndex.from_product([list(groups), years], names=["group", "year"])
         wide = wide.reindex(full).fillna(fill_value)
     return _mean_ci(wide).reset_index()
+
+
+def yearly_summary(metrics: pd.DataFrame, metric: str, group: str) -> pd.DataFrame:
+    """Return one group's yearly mean and 95% CI over replications, years in order.
+
+    A (year, replication) without a row counts as 0 (counts and flows of a
+    mechanism record nothing in a year it did nothing).
+    """
+    summary = replication_summary(metrics, metric, groups=[group], fill_value=0.0)
+    return summary.sort_values("year", ignore_index=True)
+
+
+def summary_years(*summaries: pd.DataFrame) -> np.ndarray:
+    """Return the sorted years found in any of the summaries."""
+    found = {int(y) for summary in summaries for y in summary["year"]}
+    return np.array(sorted(found), dtype=int)
+
+
+def on_years(summary: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """Return the summary's means on ``years``, 0 where it has no row."""
+    return summary.set_index("year")["mean"].reindex(years, fill_value=0.0).to_numpy()
 
 
 def auction_summary(

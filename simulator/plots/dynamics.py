@@ -46,7 +46,14 @@ from simulator.plots._style import (
     year_axis,
 )
 from simulator.plots.core import draw_class_bars
-from simulator.plots.data import CLASSES, is_annual, replication_summary
+from simulator.plots.data import (
+    CLASSES,
+    is_annual,
+    on_years,
+    replication_summary,
+    summary_years,
+    yearly_summary,
+)
 
 __all__ = [
     "DYNAMICS_FIGURES",
@@ -144,14 +151,14 @@ def plot_land_use(metrics: pd.DataFrame, *, lang: str = "en",
     style = style_for(lang)
     fig = fig if fig is not None else new_figure()
     stocks_ax, flows_ax = _two_rows(fig, "stocks", "flows")
-    layers = {m: _yearly(metrics, m, "all") for m in LAND_STOCKS}
+    layers = {m: yearly_summary(metrics, m, "all") for m in LAND_STOCKS}
     layers = {m: s for m, s in layers.items() if not s.empty}
-    flows = {m: _yearly(metrics, m, "all") for m in LAND_FLOWS}
-    years = _years(*layers.values(), *flows.values())
+    flows = {m: yearly_summary(metrics, m, "all") for m in LAND_FLOWS}
+    years = summary_years(*layers.values(), *flows.values())
     if layers:
-        stock_years = _years(*layers.values())
+        stock_years = summary_years(*layers.values())
         stocks_ax.stackplot(
-            stock_years, *(_on_years(s, stock_years) for s in layers.values()),
+            stock_years, *(on_years(s, stock_years) for s in layers.values()),
             labels=[style.labels[f"land.{_land_key(m)}"] for m in layers],
             colors=[LAND_STYLE[m]["color"] for m in layers], linewidth=0)
         stocks_ax.set_ylim(bottom=0.0)
@@ -198,14 +205,14 @@ def plot_investment(metrics: pd.DataFrame, *, lang: str = "en",
         classes = (*CLASSES, "U")
         by_class = replication_summary(metrics, metric, groups=[f"class={c}" for c in classes],
                                        fill_value=0.0)
-        total = _yearly(metrics, metric, "all")
+        total = yearly_summary(metrics, metric, "all")
         if not by_class.empty:
             handles |= draw_class_bars(ax, by_class, style, classes)
         line = _mean_line(ax, total, label=style.labels["class.all"], color=COLOURS["all"],
                           linestyle="--", marker=MARKERS["all"], band=False)
         if line is not None:
             handles[line.get_label()] = line
-        years = _years(by_class, total)
+        years = summary_years(by_class, total)
         if len(years):
             panel_year_axis(ax, years)
         else:
@@ -232,18 +239,18 @@ def plot_entry_exit(metrics: pd.DataFrame, *, lang: str = "en",
     style = style_for(lang)
     fig = fig if fig is not None else new_figure()
     flows_ax, zombie_ax = _two_rows(fig, "entry_exit", "zombies")
-    entries = _yearly(metrics, ENTRY_METRIC, "all")
-    exits = {r: _yearly(metrics, EXIT_METRIC, f"{REASON_GROUP_PREFIX}{r}")
+    entries = yearly_summary(metrics, ENTRY_METRIC, "all")
+    exits = {r: yearly_summary(metrics, EXIT_METRIC, f"{REASON_GROUP_PREFIX}{r}")
              for r in exit_reasons(metrics)}
-    zombies = _yearly(metrics, ZOMBIE_METRIC, "all")
-    flow_years = _years(entries, *exits.values())
+    zombies = yearly_summary(metrics, ZOMBIE_METRIC, "all")
+    flow_years = summary_years(entries, *exits.values())
     if not entries.empty:
-        flows_ax.bar(flow_years, _on_years(entries, flow_years), width=0.7, color=ENTRY_COLOUR,
+        flows_ax.bar(flow_years, on_years(entries, flow_years), width=0.7, color=ENTRY_COLOUR,
                      edgecolor="white", linewidth=0.5,
                      label=style.labels["entry_exit.entries"])
     below = np.zeros(len(flow_years))
     for reason, summary in exits.items():
-        heights = _on_years(summary, flow_years)
+        heights = on_years(summary, flow_years)
         flows_ax.bar(flow_years, -heights, bottom=-below, width=0.7,
                      color=EXIT_COLOURS.get(reason, OTHER_EXIT_COLOUR), edgecolor="white",
                      linewidth=0.5, label=style.labels.get(f"exit.{reason}", reason))
@@ -256,7 +263,7 @@ def plot_entry_exit(metrics: pd.DataFrame, *, lang: str = "en",
     if _mean_line(zombie_ax, zombies, label=style.labels["entry_exit.zombies"],
                   color=ZOMBIE_COLOUR, linestyle="-", marker="o") is None:
         no_data(zombie_ax, style)
-    year_axis(zombie_ax, _years(entries, *exits.values(), zombies))
+    year_axis(zombie_ax, summary_years(entries, *exits.values(), zombies))
     style.title(flows_ax, style.labels["entry_exit.flows"], size="medium")
     flows_ax.set_ylabel(style.labels["entry_exit.ylabel"], **style.fontkw)
     flows_ax.yaxis.set_major_formatter(_ABS_QUANTITY_FORMAT)
@@ -280,25 +287,6 @@ def _two_rows(fig: Figure, top: str, bottom: str) -> tuple[Axes, Axes]:
     bottom_ax = fig.add_subplot(grid[1], sharex=top_ax, label=bottom)
     top_ax.tick_params(labelbottom=False)
     return top_ax, bottom_ax
-
-
-def _yearly(metrics: pd.DataFrame, metric: str, group: str) -> pd.DataFrame:
-    """One group's yearly mean and CI, years in order; a missing row counts as 0."""
-    summary = replication_summary(metrics, metric, groups=[group], fill_value=0.0)
-    return summary.sort_values("year", ignore_index=True)
-
-
-def _years(*summaries: pd.DataFrame) -> np.ndarray:
-    """Sorted years found in any of the summaries."""
-    found: set[int] = set()
-    for summary in summaries:
-        found.update(int(y) for y in summary["year"])
-    return np.array(sorted(found), dtype=int)
-
-
-def _on_years(summary: pd.DataFrame, years: np.ndarray) -> np.ndarray:
-    """Return the summary's means on ``years``, 0 where it has no row."""
-    return summary.set_index("year")["mean"].reindex(years, fill_value=0.0).to_numpy()
 
 
 def _land_key(metric: str) -> str:

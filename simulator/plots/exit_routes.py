@@ -29,7 +29,7 @@ from simulator.plots._style import (
     style_for,
     year_axis,
 )
-from simulator.plots.data import is_annual, replication_summary
+from simulator.plots.data import is_annual, yearly_summary
 
 __all__ = ["EXIT_ROUTES", "EXIT_ROUTE_FIGURES", "ROUTE_COLOURS", "exit_route_figures",
            "plot_exit_routes"]
@@ -71,8 +71,8 @@ def plot_exit_routes(metrics: pd.DataFrame, *, lang: str = "en",
     firms_ax = fig.add_subplot(grid[0], label="exit_routes")
     land_ax = fig.add_subplot(grid[1], sharex=firms_ax, label="exit_routes_land")
     firms_ax.tick_params(labelbottom=False)
-    firms = {r: _yearly(metrics, f"exits_{r}", "all") for r in EXIT_ROUTES}
-    land = {r: _yearly(metrics, "exit_land_mu", f"route={r}") for r in EXIT_ROUTES}
+    firms = {r: yearly_summary(metrics, f"exits_{r}", "all") for r in EXIT_ROUTES}
+    land = {r: yearly_summary(metrics, "exit_land_mu", f"route={r}") for r in EXIT_ROUTES}
     years = np.array(sorted({int(y) for s in (*firms.values(), *land.values())
                              for y in s["year"]}), dtype=int)
     for ax, series in ((firms_ax, firms), (land_ax, land)):
@@ -99,8 +99,3 @@ def plot_exit_routes(metrics: pd.DataFrame, *, lang: str = "en",
     fig.suptitle(style.labels["exit_routes.title"], **style.fontkw, size="x-large")
     return fig
 
-
-def _yearly(metrics: pd.DataFrame, metric: str, group: str) -> pd.DataFrame:
-    """One group's yearly mean over replications, years in order; a missing row counts as 0."""
-    summary = replication_summary(metrics, metric, groups=[group], fill_value=0.0)
-    return summary.sort_values("year", ignore_index=True)

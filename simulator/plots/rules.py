@@ -19,7 +19,6 @@ carry the 95% CI band of the mean.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -33,7 +32,7 @@ from simulator.plots._style import (
     style_for,
     year_axis,
 )
-from simulator.plots.data import is_annual, replication_summary
+from simulator.plots.data import is_annual, on_years, summary_years, yearly_summary
 
 __all__ = ["RULES_FIGURES", "plot_evaluation_rules", "rules_figures"]
 
@@ -82,12 +81,12 @@ def plot_evaluation_rules(metrics: pd.DataFrame, *, lang: str = "en",
     reach_ax = fig.add_subplot(grid[1], sharex=moved_ax, label="reached")
     moved_ax.tick_params(labelbottom=False)
     present = set(metrics.loc[is_annual(metrics), "metric"].unique())
-    moved = {m: _yearly(metrics, m, "all") for m in MOVED if m in present}
-    years = _years(*moved.values())
+    moved = {m: yearly_summary(metrics, m, "all") for m in MOVED if m in present}
+    years = summary_years(*moved.values())
     width = 0.8 / max(len(moved), 1)
     for k, (metric, summary) in enumerate(moved.items()):
         offset = (k - (len(moved) - 1) / 2) * width
-        moved_ax.bar(years + offset, _on_years(summary, years), width=width,
+        moved_ax.bar(years + offset, on_years(summary, years), width=width,
                      color=MOVED[metric], edgecolor="white", linewidth=0.5,
                      label=catalogue.label(metric, style.lang))
     if moved:
@@ -97,11 +96,11 @@ def plot_evaluation_rules(metrics: pd.DataFrame, *, lang: str = "en",
     lines = []
     if ITEM_METRIC in present:
         for item, colour in ITEMS.items():
-            lines.append((_yearly(metrics, ITEM_METRIC, f"item={item}"), colour, "-",
+            lines.append((yearly_summary(metrics, ITEM_METRIC, f"item={item}"), colour, "-",
                           style.labels[f"rules.item.{item}"]))
     for metric, (colour, dash) in REACHED.items():
         if metric in present:
-            lines.append((_yearly(metrics, metric, "all"), colour, dash,
+            lines.append((yearly_summary(metrics, metric, "all"), colour, dash,
                           catalogue.label(metric, style.lang)))
     for summary, colour, dash, label in lines:
         reach_ax.plot(summary["year"], summary["mean"], color=colour, linestyle=dash,
@@ -113,7 +112,7 @@ def plot_evaluation_rules(metrics: pd.DataFrame, *, lang: str = "en",
         legend_right(reach_ax, style)
     else:
         no_data(reach_ax, style)
-    year_axis(reach_ax, _years(*moved.values(), *(line[0] for line in lines)))
+    year_axis(reach_ax, summary_years(*moved.values(), *(line[0] for line in lines)))
     for ax, key in ((moved_ax, "rules.moved"), (reach_ax, "rules.reached")):
         style.title(ax, style.labels[key], size="medium")
         ax.set_ylabel(style.labels["rules.ylabel"], **style.fontkw)
@@ -122,20 +121,3 @@ def plot_evaluation_rules(metrics: pd.DataFrame, *, lang: str = "en",
     reach_ax.set_xlabel(style.labels["year"], **style.fontkw)
     fig.suptitle(style.labels["rules.title"], **style.fontkw, size="x-large")
     return fig
-
-
-def _yearly(metrics: pd.DataFrame, metric: str, group: str) -> pd.DataFrame:
-    """One group's yearly mean and CI, years in order; a missing row counts as 0."""
-    summary = replication_summary(metrics, metric, groups=[group], fill_value=0.0)
-    return summary.sort_values("year", ignore_index=True)
-
-
-def _years(*summaries: pd.DataFrame) -> np.ndarray:
-    """Sorted years found in any of the summaries."""
-    found = {int(y) for summary in summaries for y in summary["year"]}
-    return np.array(sorted(found), dtype=int)
-
-
-def _on_years(summary: pd.DataFrame, years: np.ndarray) -> np.ndarray:
-    """Return the summary's means on ``years``, 0 where it has no row."""
-    return summary.set_index("year")["mean"].reindex(years, fill_value=0.0).to_numpy()
