@@ -144,6 +144,7 @@ def _variant(name: str, reference: str, parsed: dict[str, dict], summary: pd.Dat
     if n >= 2 and not stated:
         no_effect = t["no_significant"].format(year=year, reference=reference) + (
             " " + no_effect if no_effect else "")
+    mechanism = _mechanism_rows(summary, differences, name, var, year, lang)
     paths = [(c.path + (f" ({month_words(c.start, lang)})" if c.start else ""),
               show(c.old), show(c.new)) for c in changes_between(ref, var)][:_MAX_PATHS]
     return {
@@ -156,6 +157,13 @@ def _variant(name: str, reference: str, parsed: dict[str, dict], summary: pd.Dat
         "row_classes": [f.kind for f in found],
         "table_note": t["differences_note"].format(reference=reference, mark=SIGNIFICANT,
                                                     n=n),
+        "mechanism_title": t["mechanism_title"].format(scenario=name, reference=reference,
+                                                       year=year),
+        "mechanism_header": [t["mechanism_header"], t["level"].format(scenario=name),
+                             t["interval"]],
+        "mechanism_rows": mechanism,
+        "mechanism_note": t["mechanism_note"].format(scenario=name, reference=reference,
+                                                     n=replications),
         "paths_title": t["what_differs"].format(reference=reference, scenario=name),
         "paths_header": [t["path"], reference, name], "paths": paths,
     }
@@ -167,6 +175,42 @@ def _candidates(differences: pd.DataFrame, scenarios: Sequence[dict[str, Any]],
     keys = default_candidates(lang)
     pairs = differences[["metric", "group"]].drop_duplicates().itertuples(index=False, name=None)
     return (*keys, *mechanism_candidates(scenarios, pairs, exclude=keys))
+
+
+def _mechanism_rows(summary: pd.DataFrame, differences: pd.DataFrame, name: str,
+                    scenario: dict[str, Any], year: int | None,
+                    lang: str) -> list[tuple[str, str, str]]:
+    """Rows of the outputs of mechanisms ``name`` switches on and its reference lacks.
+
+    They have no paired difference (the reference records nothing): the
+    table gives their level in ``name`` in ``year``, mean and 95% interval.
+    """
+    from simulator.reporting.findings import metric_label
+
+    if year is None or not scenario:
+        return []
+    own = summary[(summary["scenario"] == name) & (summary["year"] == year)]
+    paired = differences[(differences["scenario"] == name) & (differences["year"] == year)]
+    pairs = own[["metric", "group"]].itertuples(index=False, name=None)
+    done = list(paired[["metric", "group"]].itertuples(index=False, name=None))
+    levels = own.set_index(["metric", "group"])
+    rows = []
+    for metric, group in mechanism_candidates([scenario], pairs, exclude=done):
+        row = levels.loc[(metric, group)]
+        unit = _unit_of(metric)
+        size, words = scale_for(abs(float(row["mean"])), unit, lang)
+        label = metric_label(metric, group, lang)
+        interval = ("—" if pd.isna(row["ci_low"]) else
+                    f"{number(row['ci_low'] / size)} … {number(row['ci_high'] / size)}")
+        rows.append((f"{label} ({words})" if words else label, number(row["mean"] / size),
+                     interval))
+    return rows
+
+
+def _unit_of(metric: str) -> str:
+    from simulator.catalogue import entry
+
+    return entry(metric).unit
 
 
 def _row(f: Finding, lang: str) -> tuple[object, ...]:
