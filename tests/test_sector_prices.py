@@ -337,3 +337,21 @@ def test_the_figure_has_one_panel_per_mechanism_present():
 
 def test_gas_alone_draws_no_sector_price_figure():
     assert sector_price_figures(_rows("revenue_gas_class_surcharge_yuan", [1.0])) == []
+
+
+def test_a_firm_table_gives_each_firms_process_status_and_names_a_wrong_one(tmp_path):
+    # The national differential price reaches imported firms through a 淘汰限制类 column.
+    from simulator.population.tables import firms_from_table, read_firm_table
+    from simulator.scenario import ScenarioError, load_scenario
+
+    path = tmp_path / "firms.csv"
+    rows = ["企业编号,行业,用地面积,税收,工业增加值,淘汰限制类",
+            "1,metals,20,100,500,淘汰类", "2,metals,10,50,300,限制类",
+            "3,textiles,15,80,400,", "4,textiles,15,80,400,restricted"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    firms = firms_from_table(read_firm_table(path), scenario)
+    assert firms.process_status.tolist() == [2, 1, 0, 1]
+    path.write_text("\n".join([*rows[:3], "3,textiles,15,80,400,废弃"]) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"firms\.csv:4: 淘汰限制类: process status '废弃'"):
+        firms_from_table(read_firm_table(path), scenario)

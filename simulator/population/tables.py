@@ -60,6 +60,8 @@ COLUMN_ALIASES: dict[str, list[tuple[str, float]]] = {
     "listed": [("listed", 1), ("上市企业", 1), ("是否上市", 1)],
     "brand": [("brand", 1), ("品牌", 1), ("名牌", 1)],
     "vetoed": [("vetoed", 1), ("一票否决", 1)],
+    "process_status": [("process_status", 1), ("工艺类别", 1), ("产能类别", 1),
+                       ("淘汰限制类", 1), ("落后产能", 1)],
 }
 
 #: Columns a firm table must have for the evaluation.
@@ -332,6 +334,34 @@ def _table_sectors(table: pd.DataFrame, scenario: Scenario,
     return table["sector"].map(codes).to_numpy(dtype=np.int16)
 
 
+#: Words of a process-status cell (产业结构调整指导目录: 限制类, 淘汰类) -> PROCESS_STATUS code.
+_PROCESS_WORDS = {"": 0, "nan": 0, "normal": 0, "正常": 0, "允许类": 0, "鼓励类": 0, "否": 0,
+                  "restricted": 1, "限制": 1, "限制类": 1,
+                  "eliminated": 2, "淘汰": 2, "淘汰类": 2}
+
+
+def _process_status(table: pd.DataFrame) -> np.ndarray:
+    """Return each row's process status code (0 normal, 1 restricted, 2 eliminated).
+
+    Without the column every firm is normal. Raises ScenarioError naming the line
+    and column of the first cell that is none of :data:`_PROCESS_WORDS`.
+    """
+    if "process_status" not in table.columns:
+        return np.zeros(len(table), dtype=np.int8)
+    cells = table["process_status"]
+    words = cells.where(cells.notna(), "").astype(str).str.strip().str.lower()  # blank: normal
+    codes = words.map(_PROCESS_WORDS)
+    if codes.isna().any():
+        row = int(np.flatnonzero(codes.isna().to_numpy())[0])
+        lines = table.attrs.get("lines")
+        raise ScenarioError(
+            f"process status {table['process_status'].iloc[row]!r} is not one of normal, "
+            "restricted, eliminated (正常, 限制类, 淘汰类)", file=table.attrs.get("file"),
+            line=lines[row] if lines and len(lines) == len(table) else None,
+            field=table.attrs.get("headers", {}).get("process_status", "process_status"))
+    return codes.to_numpy(dtype=np.int8)
+
+
 def _firm_numbers(ids: pd.Series) -> np.ndarray:
     """Return integer firm ids: the table's, or 1..n in id order for text ids (credit codes)."""
     if ids.dtype == object:
@@ -384,7 +414,7 @@ def firms_from_table(table: pd.DataFrame, scenario: Scenario, *,
         high_tech=_column(table, "high_tech").astype(bool),
         listed=_column(table, "listed").astype(bool),
         brand=_column(table, "brand").astype(bool),
-        process_status=np.zeros(n, dtype=np.int8),
+        process_status=_process_status(table),
         land_grade=np.full(n, min(1, len(spec.land_grade_shares) - 1), dtype=np.int8),
         age_years=np.full(n, spec.max_age_years // 2, dtype=np.int16),
         above_scale=np.zeros(n, dtype=bool),
