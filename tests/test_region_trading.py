@@ -293,3 +293,20 @@ def test_a_run_apart_conserves_rights_and_books_the_fee_as_government_receipts(a
         held = by["quota_held_year_end"] + by["reserve_held_year_end"]
         np.testing.assert_allclose(issued, held + gone, rtol=1e-9)
         assert (by["gov_fee_yuan"] >= by["quota_region_fee_yuan"] - 1e-6).all()
+
+
+def test_firms_value_rights_at_their_regions_price(two_regions):
+    # Investment values the rights a retrofit frees at the price the firm trades at.
+    from simulator.engine.calendar import start
+
+    state = start(apply_changes(two_regions, {
+        "markets.energy.between_regions": "fee",
+        "markets.energy.region_fee_yuan_per_unit": 100.0}), replication=0)
+    split, county = state.markets["energy"], state.markets["nox"]
+    assert split.regional
+    assert not county.regional
+    split.region_price[:] = [300.0, 400.0]
+    np.testing.assert_array_equal(split.firm_price(state.firms),
+                                  np.where(state.firms.region == 0, 300.0, 400.0))
+    county.last_price = 50.0
+    np.testing.assert_array_equal(county.firm_price(state.firms), np.full(state.firms.n, 50.0))

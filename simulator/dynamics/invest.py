@@ -97,7 +97,7 @@ def _value_options(state: RunState, year: int, stays: np.ndarray,
         if k == RETROFIT:
             energy = f.energy_tce_per_wan_yuan * f.va_wan_yuan
             saved, v.capex[:, k] = inv.retrofit_quantities(energy, t.effect_share, unit_capex)
-            rights = (state.markets["energy"].last_price * covered["energy"]
+            rights = (state.markets["energy"].firm_price(f) * covered["energy"]
                       if "energy" in state.markets else np.zeros(n))
             saving = values.path(lambda r, q=saved, w=rights: q * (r.per_tce + w))
             v.margin_gain[:, k] = saved * values.now.base_per_tce
@@ -106,12 +106,12 @@ def _value_options(state: RunState, year: int, stays: np.ndarray,
             emissions = f.emission_t_per_wan_yuan * f.va_wan_yuan[:, None]
             removed, v.capex[:, k] = inv.pollution_quantities(emissions, t.effect_share,
                                                               unit_capex)
-            # The rights the tonnes removed no longer need, at each market's last price
-            # (covered firms only): the same in every year ahead.
+            # The rights the tonnes removed no longer need, at each market's last price in
+            # the firm's region (covered firms only): the same in every year ahead.
             rights = np.zeros(n)
             for j, q in enumerate(p.pollutant_names()):
                 if q in state.markets:
-                    rights += removed[:, j] * (state.markets[q].last_price * covered[q])
+                    rights += removed[:, j] * (state.markets[q].firm_price(f) * covered[q])
             saving = values.path(
                 lambda r, q=removed, w=rights: np.einsum("ij,ij->i", q, r.per_t) + w)
             v.margin_gain[:, k] = np.einsum("ij,ij->i", removed, values.now.base_per_t)

@@ -385,6 +385,12 @@ class QuotaMarket(ParticipantBook):
         self.auctions = []
         self.region_auctions = []
 
+    def firm_price(self, firms: Firms) -> np.ndarray:
+        """Return the last price each firm trades at: its region's when regions trade apart."""
+        if self.regional:
+            return self.region_price[firms.region]
+        return np.full(firms.n, self.last_price)
+
     def add_unit_cost(self, out: np.ndarray, firms: Firms) -> None:
         """Add the opportunity cost of rights per 万元 VA at the last price to ``out``.
 
