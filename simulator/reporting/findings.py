@@ -119,8 +119,14 @@ def metric_label(metric: str, group: str, lang: str) -> str:
     if lang == "en":
         label = label[:1].lower() + label[1:] if not label[:2].isupper() else label
     group_words = t.get(f"group.{group}")
-    if group == "all" or not group_words:
-        return label if group == "all" else f"{label} ({group})"
+    if group == "all":
+        return label
+    if not group_words:  # e.g. market=cod, route=merger: each value's words, else its code
+        words = []
+        for part in group.split(","):
+            key, _, value = part.partition("=")
+            words.append(t.get(f"{key}.{value}", value or key))
+        return f"{label} ({', '.join(words)})"
     return t["metric_of_group"].format(metric=label, group=group_words)
 
 
