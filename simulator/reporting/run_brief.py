@@ -102,12 +102,19 @@ def _rank(change: dict[str, Any]) -> tuple[int, float]:
 def _rows(scenario: dict[str, Any], annual: pd.DataFrame,
           lang: str) -> list[tuple[str, str, str]]:
     """Return the key indicators, then the outputs of the mechanisms the scenario uses."""
-    from simulator.reporting.findings import metric_label
-
     keys = key_indicator_rows(lang)
     pairs = annual[["metric", "group"]].drop_duplicates().itertuples(index=False, name=None)
     extra = mechanism_candidates([scenario], pairs, exclude=[(m, g) for m, g, _ in keys])
-    return [*keys, *((m, g, metric_label(m, g, lang)) for m, g in extra)]
+    return [*keys, *((m, g, _row_label(m, g, lang)) for m, g in extra)]
+
+
+def _row_label(metric: str, group: str, lang: str) -> str:
+    """Return a row's label as the key indicators' are: capitalised, with its unit."""
+    from simulator.catalogue import unit
+    from simulator.reporting.findings import metric_label
+
+    label = metric_label(metric, group, lang)
+    return f"{label[:1].upper()}{label[1:]} ({unit(metric, lang)})"
 
 
 def _changes(annual: pd.DataFrame, years: list[int],
