@@ -62,8 +62,8 @@ def test_a_run_brief_tabulates_the_switched_on_mechanisms_outputs(tmp_path):
     run_dir = run_scenario(scenario, out=tmp_path, figures=False)
     html = write_report(run_dir, out=tmp_path / "brief.html").read_text(encoding="utf-8")
     rows = _rows(html)
-    assert any("land revenue" in r for r in rows)
-    assert any("expansion land granted" in r for r in rows)
+    assert any("Land revenue (yuan)" in r for r in rows)
+    assert any("Expansion land granted (mu)" in r for r in rows)
     assert 'alt="Land money received and paid' in html  # the land_contracts figure
 
 
