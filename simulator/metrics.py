@@ -145,6 +145,22 @@ class MetricsRecorder:
         self._metric.extend([metric] * k)
         self._value.extend(values.tolist())
 
+    def increase(self, year: int, month: int, groups: Sequence[str], metric: str,
+                 deltas: Sequence[float] | np.ndarray) -> None:
+        """Add ``deltas`` to rows recorded before (the latest of each group), for late flows.
+
+        Raises KeyError if a group has no such row.
+        """
+        deltas = np.asarray(deltas, dtype=float).ravel()
+        for group, delta in zip(groups, deltas, strict=True):
+            for k in range(len(self._metric) - 1, -1, -1):
+                if (self._metric[k] == metric and self._group[k] == group
+                        and self._year[k] == year and self._month[k] == month):
+                    self._value[k] += float(delta)
+                    break
+            else:
+                raise KeyError(f"no row of {metric!r} for {group!r} in {year}/{month}")
+
     def frame(self) -> pd.DataFrame:
         """Return the tidy metrics table."""
         month = pd.array(self._month, dtype="Int8")

@@ -277,6 +277,21 @@ def test_a_run_conserves_land_with_the_bank_and_adds_up_land_money(run):
     assert annual(m, "land_transfer_revenue_yuan").sum() > 0
 
 
+def test_firms_leaving_under_contracts_are_counted_among_the_exits(run):
+    m = run.metrics
+    returned = annual(m, "exits", "reason=agreement")
+    banked = annual(m, "exits", "reason=land_bank")
+    assert returned.sum() > 0
+    assert banked.sum() > 0
+    np.testing.assert_array_equal(returned, annual(m, "firms_returning_land"))
+    np.testing.assert_array_equal(banked, annual(m, "firms_banked"))
+    reasons = sum(annual(m, "exits", f"reason={r}") for r in
+                  ("losses", "d_grace", "forced", "agreement", "land_bank"))
+    np.testing.assert_array_equal(reasons, annual(m, "exits"))
+    by_class = sum(annual(m, "exits", f"class={c}") for c in "ABCDU")
+    np.testing.assert_array_equal(by_class, annual(m, "exits"))
+
+
 def test_a_run_gives_expansion_land_to_a_and_b_only(run):
     m = run.metrics
     assert annual(m, "expansion_land_mu").sum() > 0

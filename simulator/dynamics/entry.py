@@ -22,7 +22,7 @@ import numpy as np
 from simulator.dynamics import contracts, dualcontrol, expansion, landbank
 from simulator.dynamics.state import cost_factors
 from simulator.engine.state import RunState
-from simulator.firms import CLASS_CODES, Firms
+from simulator.firms import CLASS_CODES, CLASS_LABELS, Firms
 from simulator.population import counts_by_share, draw_firms, finish_firms
 from simulator.rng import mechanism_rng
 from simulator.scenario import Scenario
@@ -38,9 +38,32 @@ def settle_contracts(state: RunState, year: int, leaving: np.ndarray) -> np.ndar
     """
     out = np.zeros(state.firms.n, dtype=bool)
     if state.params.dynamics.contracts.enabled:
-        out |= contracts.check_agreements(state, year, leaving)
-        out |= landbank.buy(state, leaving | out)
+        missed = contracts.check_agreements(state, year, leaving)
+        banked = landbank.buy(state, leaving | missed)
+        _count_exits(state, year, {"agreement": missed, "land_bank": banked & ~missed})
+        out = missed | banked
     return out
+
+
+def _count_exits(state: RunState, year: int, by_reason: dict[str, np.ndarray]) -> None:
+    """Count firms leaving under their contracts among the year's exits, by their reason.
+
+    The exits already recorded (all, by class and region) grow by them; each
+    reason (``agreement``: land returned under a missed agreement; ``land_bank``:
+    land sold to the bank) gets its own ``reason=`` row.
+    """
+    f = state.firms
+    rec = state.recorder
+    gone = np.logical_or.reduce(list(by_reason.values()))
+    classes = np.bincount(f.klass[gone], minlength=len(CLASS_LABELS))[:len(CLASS_LABELS)]
+    rec.increase(year, 0, ["all", *(f"class={c}" for c in CLASS_LABELS)], "exits",
+                 [float(gone.sum()), *classes.astype(float)])
+    rec.add(year, 0, [f"reason={r}" for r in by_reason], "exits",
+            [float(mask.sum()) for mask in by_reason.values()])
+    if state.params.output.by_region:
+        regions = np.bincount(f.region[gone], minlength=len(state.region_names))
+        rec.increase(year, 0, [f"region={r}" for r in state.region_names], "exits",
+                     regions[:len(state.region_names)].astype(float))
 
 
 def admit(state: RunState, year: int, stays: np.ndarray | None = None) -> Firms:
