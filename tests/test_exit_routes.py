@@ -255,6 +255,9 @@ def test_merged_rights_land_in_the_acquirers_account(small):
     for m in sim.markets.values():  # every firm holds 1 unit of each market's rights
         m.ledger.issue_to_firms(np.ones(f.n))
     held = {q: m.ledger.holdings.copy() for q, m in sim.markets.items()}
+    history = {q: m.history.copy() for q, m in sim.markets.items()}
+    entitled = {q: None if m.entitlement is None else m.entitlement.copy()
+                for q, m in sim.markets.items()}
     reason = np.full(f.n, -1, np.int8)
     reason[:5] = 2
     taken, _, rights = routes.take_routes(sim, reason, score, np.full(f.n, 0.5))
@@ -265,6 +268,13 @@ def test_merged_rights_land_in_the_acquirers_account(small):
         np.testing.assert_allclose(m.ledger.holdings, np.where(taken.route == MERGER, 0.0,
                                                                held[q] + gained))
         assert rights[q][MERGER] == pytest.approx(merged.size)
+        # The acquirer's next allocation covers the plant it took over.
+        took = np.bincount(taken.acquirer[merged], weights=history[q][merged], minlength=f.n)
+        np.testing.assert_allclose(m.history, history[q] + took)
+        if entitled[q] is not None:
+            took = np.bincount(taken.acquirer[merged], weights=entitled[q][merged],
+                               minlength=f.n)
+            np.testing.assert_allclose(m.entitlement, entitled[q] + took)
 
 
 def test_relocating_firms_rights_can_be_sold_back_to_the_reserve(small):

@@ -215,7 +215,10 @@ def move_rights(markets: Mapping[str, Any], routes: Routes, *,
     """Move the leaving firms' rights in every market; return the units by route and quota.
 
     Merged firms' rights (own and leased) go to their acquirers' accounts
-    (:meth:`~simulator.markets.ledger.QuotaLedger.transfer_holdings`). With
+    (:meth:`~simulator.markets.ledger.QuotaLedger.transfer_holdings`), and so do
+    their allocation history (last year's unabated use, the base of the next
+    energy allocation) and emission entitlements for the term: the acquirer's
+    allocation covers the plant it took over. With
     ``sell``, the reserve buys relocating firms' rights at the market's last
     price (no platform fee); otherwise they, like closing firms', go to the
     reserve free when the firms are removed. Rights are conserved either way.
@@ -237,7 +240,11 @@ def move_rights(markets: Mapping[str, Any], routes: Routes, *,
             sold = np.where(relocating, held, 0.0)
             ledger.trade(-sold, float(sold.sum()), market.last_price, fee_share=0.0)
         if merged.size:
-            ledger.transfer_holdings(merged, routes.acquirer[merged])
+            acquirer = routes.acquirer[merged]
+            ledger.transfer_holdings(merged, acquirer)
+            np.add.at(market.history, acquirer, market.history[merged])
+            if market.entitlement is not None:
+                np.add.at(market.entitlement, acquirer, market.entitlement[merged])
     return moved
 
 
