@@ -389,3 +389,55 @@ def test_steering_without_the_region_evaluation_is_an_error_naming_the_field(tmp
         load_scenario(path)
     assert info.value.field == "evaluation.regions.steering.enabled"
     assert "evaluation.regions.enabled: true" in info.value.message
+
+
+def test_park_steering_units_map_firms_to_scored_parks_and_new_parks_to_the_mean():
+    from types import SimpleNamespace
+
+    from simulator.engine.state import steering_units
+
+    parks = SimpleNamespace(score=np.array([120.0, 80.0, 100.0]))
+    keys = [(0, 0), (0, 2), (1, 0)]  # sorted (region, park), as park_units gives them
+    firms = SimpleNamespace(n=5, region=np.array([1, 0, 0, 1, 0]), park=np.array([0, 2, 0, 1, 3]))
+    steering = SimpleNamespace(level="park")
+    state = SimpleNamespace(
+        firms=firms, scratch={"park_evaluation": (parks, keys)},
+        params=SimpleNamespace(evaluation=SimpleNamespace(regions=SimpleNamespace(
+            steering=steering))))
+    unit, score = steering_units(state)
+    assert unit.tolist() == [2, 1, 0, 3, 3]  # parks (1, 1) and (0, 3) were not scored
+    np.testing.assert_array_equal(score[:3], parks.score)
+    assert np.isnan(score[3])
+    steering.level = "region"
+    state.scratch["region_evaluation"] = SimpleNamespace(score=np.array([90.0, 110.0]))
+    unit, score = steering_units(state)
+    assert unit.tolist() == firms.region.tolist()
+    assert score.tolist() == [90.0, 110.0]
+
+
+def test_steering_between_parks_keeps_the_totals(steered_run):
+    scenario = apply_changes(steered_run.scenario, {
+        "evaluation.regions.steering.level": "park"})
+    m = simulate(scenario).metrics
+    for year in (2018, 2019):
+        awards = _rows(m, "fund_a_award_yuan", year)
+        regions = [g for g in awards.index if g.startswith("region=")]
+        assert awards[regions].sum() == pytest.approx(awards["all"], rel=1e-9)
+        for metric in ("region_quota_allocated",):
+            by_region = _rows(m, metric, year)
+            total = _rows(m, "quota_allocated", year)
+            part = by_region[[g for g in by_region.index if g.endswith("market=energy")]]
+            assert part.sum() == pytest.approx(total["market=energy"], rel=1e-9)
+    # The allocation between parks moved: not the region-level run's split.
+    base = _rows(steered_run.metrics, "region_quota_allocated", 2019)
+    moved = _rows(m, "region_quota_allocated", 2019)
+    assert not np.allclose(base.sort_index().to_numpy(), moved.sort_index().to_numpy())
+
+
+def test_steering_between_parks_needs_the_park_evaluation(tmp_path):
+    path = tmp_path / "parks.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'region_steering.yaml'}\n"
+                    "name: parks\nevaluation:\n  regions:\n    parks: false\n"
+                    "    steering: {level: park}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"steering\.level.*park evaluation"):
+        load_scenario(path)

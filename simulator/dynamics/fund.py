@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator import investment as inv
-from simulator.engine.state import RunState
+from simulator.engine.state import RunState, steering_units
 from simulator.evaluation.regions import steered_awards, steered_shares
 from simulator.firms import UNRATED
 
@@ -48,10 +48,9 @@ def recycle(state: RunState, year: int, stays: np.ndarray) -> float:
     award_pot = (1.0 - spec.retrofit_subsidy_share) * inflow
     klass = np.where(stays, f.klass, UNRATED)
     steering = state.params.evaluation.regions.steering
-    evaluation = state.scratch.get("region_evaluation")
-    if steering.enabled and steering.fund and evaluation is not None:
-        awards = steered_awards(klass, f.region, evaluation.score, award_pot,
-                                elasticity=steering.elasticity)
+    units = steering_units(state) if steering.enabled and steering.fund else None
+    if units is not None:  # split between regions or parks by their scores
+        awards = steered_awards(klass, *units, award_pot, elasticity=steering.elasticity)
         add(year, 0, [f"region={r}" for r in state.region_names], "fund_a_award_yuan",
             np.bincount(f.region, weights=awards, minlength=len(state.region_names)))
     else:

@@ -274,8 +274,9 @@ def units(state: RunState, year: int, new_class: np.ndarray, *,
           indicators_of: dict[str, np.ndarray]) -> None:
     """Evaluate regions and parks as units (分县域、分园区); record and keep the regions'.
 
-    The regions' evaluation is kept in ``state.scratch["region_evaluation"]``
-    for the year end's steering (:mod:`simulator.dynamics.fund`).
+    The regions' evaluation is kept in ``state.scratch["region_evaluation"]``, the
+    parks' with their (region, park) keys in ``state.scratch["park_evaluation"]``,
+    for the steering (:func:`~simulator.engine.state.steering_units`).
     """
     p = state.params
     spec = p.evaluation.regions
@@ -291,6 +292,7 @@ def units(state: RunState, year: int, new_class: np.ndarray, *,
     if spec.parks:
         codes, keys = park_units(f.region, f.park)
         parks = evaluate_units(unit_sums(codes, len(keys), indicators_of, scope), spec, cap=cap)
+        state.scratch["park_evaluation"] = (parks, keys)
         _record_units(state, year, [f"park={names[r]}/{k}" for r, k in keys], parks)
 
 

@@ -177,6 +177,32 @@ class RunState:
         self.buffers = {name: np.empty(n) for name in ("z", "log_factor", "work", "va")}
 
 
+def steering_units(state: RunState) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return each firm's steering unit and the units' scores, or None before an evaluation.
+
+    The units are regions, or parks with ``evaluation.regions.steering.level:
+    park`` (a firm in a park the last evaluation did not score, e.g. an
+    entrant's new park, gets a unit scored NaN: it counts at the mean).
+    """
+    f = state.firms
+    if state.params.evaluation.regions.steering.level == "region":
+        evaluation = state.scratch.get("region_evaluation")
+        return None if evaluation is None else (f.region.astype(np.intp), evaluation.score)
+    found = state.scratch.get("park_evaluation")
+    if found is None:
+        return None
+    parks, keys = found
+    pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
+    width = int(max(pairs[:, 1].max(initial=0), f.park.max(initial=0))) + 1
+    known = pairs[:, 0] * width + pairs[:, 1]  # sorted: park_units' keys are
+    ids = f.region.astype(np.int64) * width + f.park
+    if known.size == 0:
+        return np.zeros(f.n, dtype=np.intp), np.array([np.nan])
+    at = np.minimum(np.searchsorted(known, ids), known.size - 1)
+    codes = np.where(known[at] == ids, at, known.size)  # unscored parks: the NaN unit
+    return codes.astype(np.intp), np.append(parks.score, np.nan)
+
+
 def draw(state: RunState, stream: str, kind: str, out: np.ndarray | None = None) -> np.ndarray:
     """Draw one value per firm from ``stream``, keyed by firm id (common random numbers).
 

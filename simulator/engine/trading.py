@@ -17,7 +17,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from simulator.engine.state import Participants, RunState, draw, fold_corrections
+from simulator.engine.state import (
+    Participants,
+    RunState,
+    draw,
+    fold_corrections,
+    steering_units,
+)
 from simulator.evaluation.regions import steered_allocation
 from simulator.firms import Firms
 from simulator.markets import kernels
@@ -228,13 +234,12 @@ def _region_steering(state: RunState) -> Callable[[np.ndarray, np.ndarray], np.n
     :func:`~simulator.evaluation.regions.steered_allocation`.
     """
     steering = state.params.evaluation.regions.steering
-    evaluation = state.scratch.get("region_evaluation")
-    if not (steering.enabled and steering.quotas and evaluation is not None):
+    units = steering_units(state) if steering.enabled and steering.quotas else None
+    if units is None:
         return None
-    region = state.firms.region
+    unit, score = units  # regions, or parks (steering.level)
 
     def steer(entitled: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return steered_allocation(entitled, region[idx], evaluation.score,
-                                  elasticity=steering.elasticity)
+        return steered_allocation(entitled, unit[idx], score, elasticity=steering.elasticity)
 
     return steer

@@ -135,6 +135,11 @@ class SteeringSpec(ScenarioModel):
     quotas: bool = Field(True, description="steer the split of the rights allocated to firms "
                                            "in every quota market (at each renewal: yearly for "
                                            "energy, per term for emissions)")
+    level: Literal["region", "park"] = Field(
+        "region", description="units the fund's awards and the quota rights are split between: "
+                              "regions, or parks (by the park evaluation; new land is split "
+                              "between regions either way, since a region's parks share its land "
+                              "pool)")
 
 
 class UnitEvaluationSpec(ScenarioModel):
@@ -179,6 +184,10 @@ class UnitEvaluationSpec(ScenarioModel):
             raise LocatedError(("steering", "enabled"),
                                "steering follows the region evaluation: set "
                                "evaluation.regions.enabled: true too")
+        if self.steering.enabled and self.steering.level == "park" and not self.parks:
+            raise LocatedError(("steering", "level"),
+                               "steering between parks follows the park evaluation: set "
+                               "evaluation.regions.parks: true too")
         return self
 
 
