@@ -263,6 +263,16 @@ class LandPools:
                 f"The 'reason' parameter must be one of {sorted(_VACATE_FLOW)}. "
                 f"Got {reason!r} instead."
             )
+        moved = self._leave_occupied(region, land_mu)
+        self._idle_by_age[:, 0] += moved
+        self._count(_VACATE_FLOW[reason], moved)
+
+    def _leave_occupied(self, region: ArrayLike, land_mu: ArrayLike) -> np.ndarray:
+        """Take firms' plots out of the occupied land; return the mu by region.
+
+        Raises ValueError (nothing moves) if the arrays are malformed or a region
+        would be left with negative occupied land.
+        """
         region = self._regions(region)
         land_mu = _as_float_array(land_mu, "land_mu", ndim=1)
         if land_mu.shape != region.shape:
@@ -283,8 +293,12 @@ class LandPools:
             )
         moved = np.minimum(leaving, self._occupied)
         self._occupied -= moved
-        self._idle_by_age[:, 0] += moved
-        self._flows[_VACATE_FLOW[reason]] += moved
+        return moved
+
+    def _count(self, flow: str, moved: np.ndarray) -> None:
+        """Add ``moved`` (mu by region) to this year's ``flow``."""
+        self._flows.setdefault(flow, np.zeros(self.n_regions))
+        self._flows[flow] += moved
 
     def allocate(
         self,
@@ -405,7 +419,6 @@ class LandPools:
                 f"({self.n_regions}) and sum to 1. Got {shares!r} instead.")
         self._new_mu = self._spec.new_land_mu_per_year * shares
 
-
     # ----------------------------------------------------- land bank (收储)
 
     @property
@@ -422,29 +435,18 @@ class LandPools:
         self._idle_by_age -= bought
         moved = bought.sum(axis=1)
         self._banked += moved
-        self._flows.setdefault("banked_idle", np.zeros(self.n_regions))
-        self._flows["banked_idle"] += moved
+        self._count("banked_idle", moved)
         return moved
 
     def bank_occupied(self, region: ArrayLike, land_mu: ArrayLike) -> np.ndarray:
         """Buy firms' land into the bank (occupied -> banked); return mu by region.
 
         The flow is ``banked_occupied``. Raises ``ValueError`` as :meth:`vacate`
-        if a region's occupied land would fall below 0.
+        if the arrays are malformed or a region's occupied land would fall below 0.
         """
-        region = self._regions(region)
-        land_mu = _as_float_array(land_mu, "land_mu", ndim=1)
-        leaving = np.bincount(region, weights=land_mu, minlength=self.n_regions)
-        slack = _RTOL * np.maximum(self._occupied, 1.0)
-        if (leaving > self._occupied + slack).any():
-            r = int(np.flatnonzero(leaving > self._occupied + slack)[0])
-            raise ValueError(f"The 'land_mu' parameter must not exceed the occupied land of "
-                             f"a region. Got {leaving[r]!r} mu from region {r}.")
-        moved = np.minimum(leaving, self._occupied)
-        self._occupied -= moved
+        moved = self._leave_occupied(region, land_mu)
         self._banked += moved
-        self._flows.setdefault("banked_occupied", np.zeros(self.n_regions))
-        self._flows["banked_occupied"] += moved
+        self._count("banked_occupied", moved)
         return moved
 
     def release_banked(self, share: float) -> np.ndarray:
@@ -452,9 +454,9 @@ class LandPools:
         moved = share * self._banked
         self._banked -= moved
         self._available += moved
-        self._flows.setdefault("released_banked", np.zeros(self.n_regions))
-        self._flows["released_banked"] += moved
+        self._count("released_banked", moved)
         return moved
+
 
 def _as_float_array(values: ArrayLike, name: str, *, ndim: int) -> np.ndarray:
     """Return ``values`` as a float array, checking its rank, finiteness and sign."""
