@@ -98,7 +98,9 @@ def record_routes(state: RunState, year: int, reason: np.ndarray, taken: routes.
     add(year, 0, ["all"], "merger_employees_kept", [merged["employees_kept"]])
     add(year, 0, ["all"], "merger_va_absorbed_wan_yuan", [merged["va_absorbed_wan_yuan"]])
     quotas = list(rights)
-    for code, name in enumerate(routes.ROUTES * bool(quotas)):
+    if not quotas:  # no quota market: no rights moved
+        return
+    for code, name in enumerate(routes.ROUTES):
         add(year, 0, [f"market={q}" for q in quotas], f"exit_rights_{name}",
             [float(rights[q][code]) for q in quotas])
 

@@ -194,7 +194,7 @@ def steering_units(state: RunState) -> tuple[np.ndarray, np.ndarray] | None:
     parks, keys = found
     pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
     width = int(max(pairs[:, 1].max(initial=0), f.park.max(initial=0))) + 1
-    known = pairs[:, 0] * width + pairs[:, 1]  # sorted: park_units' keys are
+    known = pairs[:, 0] * width + pairs[:, 1]  # sorted, as park_units returns its keys
     ids = f.region.astype(np.int64) * width + f.park
     if known.size == 0:
         return np.zeros(f.n, dtype=np.intp), np.array([np.nan])
