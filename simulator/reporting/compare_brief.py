@@ -29,6 +29,7 @@ from simulator.reporting.findings import (
     default_candidates,
     finding_sentence,
     findings,
+    metric_unit,
     number,
     scale_for,
 )
@@ -197,7 +198,7 @@ def _mechanism_rows(summary: pd.DataFrame, differences: pd.DataFrame, name: str,
     rows = []
     for metric, group in mechanism_candidates([scenario], pairs, exclude=done):
         row = levels.loc[(metric, group)]
-        unit = _unit_of(metric)
+        unit = metric_unit(metric)
         size, words = scale_for(abs(float(row["mean"])), unit, lang)
         label = metric_label(metric, group, lang)
         interval = ("—" if pd.isna(row["ci_low"]) else
@@ -205,12 +206,6 @@ def _mechanism_rows(summary: pd.DataFrame, differences: pd.DataFrame, name: str,
         rows.append((f"{label} ({words})" if words else label, number(row["mean"] / size),
                      interval))
     return rows
-
-
-def _unit_of(metric: str) -> str:
-    from simulator.catalogue import entry
-
-    return entry(metric).unit
 
 
 def _row(f: Finding, lang: str) -> tuple[object, ...]:

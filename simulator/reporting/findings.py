@@ -31,7 +31,8 @@ from simulator import catalogue
 from simulator.reporting.html import fmt
 
 __all__ = ["CANDIDATES", "Finding", "amount", "classify", "default_candidates",
-           "finding_sentence", "findings", "metric_label", "number", "scale_for"]
+           "finding_sentence", "findings", "metric_label", "metric_unit", "number",
+           "scale_for"]
 
 #: The indicators a comparison's findings consider, (metric, group), besides the key
 #: indicators: the money the policy raises and what firms pay, output, jobs, firms' moves.
@@ -183,7 +184,7 @@ def findings(differences: pd.DataFrame, summary: pd.DataFrame, *, scenario: str,
         n = int(row["n"]) if "n" in row and pd.notna(row["n"]) else 0
         ref = s.get((metric, group), math.nan)
         ref = float(ref.iloc[0]) if isinstance(ref, pd.Series) else float(ref)
-        out.append(Finding(metric, group, metric_label(metric, group, lang), _unit(metric),
+        out.append(Finding(metric, group, metric_label(metric, group, lang), metric_unit(metric),
                            scenario, reference, int(year), n, diff, low, high, ref,
                            classify(diff, low, high, n)))
     return sorted(out, key=lambda f: (_ORDER[f.kind], -_finite(f.strength), -abs(f.percent)
@@ -194,7 +195,8 @@ def _finite(x: float) -> float:
     return x if math.isfinite(x) else (1e300 if x == math.inf else -1.0)
 
 
-def _unit(metric: str) -> str:
+def metric_unit(metric: str) -> str:
+    """Return a metric's unit symbol in the catalogue ("" if it has none)."""
     try:
         return catalogue.entry(metric).unit
     except (KeyError, catalogue.CatalogueError):
