@@ -66,7 +66,6 @@ def build_population(scenario: Scenario, rng: np.random.Generator) -> Firms:
     return firms
 
 
-
 def build_run_population(scenario: Scenario, rng: np.random.Generator
                          ) -> tuple[Firms, Scenario]:
     """Build the scenario's firms and return them with the scenario the run uses.
